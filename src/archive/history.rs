@@ -1,0 +1,95 @@
+//! The share history: what was posted where, and what was not.
+
+use super::{decode, encode, Archive, ArchiveError};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// What happened to one slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// The network accepted the post.
+    Shared,
+    /// The network refused or the post could not be sent.
+    Failed,
+    /// The slot passed without a post (nothing eligible, too late…).
+    Skipped,
+    /// The network said the text was already posted.
+    Duplicate,
+    /// A crash left the post's fate unknown; treated as shared for the cooldown.
+    Uncertain,
+}
+
+impl Outcome {
+    /// Whether the article counts as shared for its cooldown. A failure does not: a post that
+    /// never appeared must not be held back for 90 days.
+    pub fn counts_as_shared(self) -> bool {
+        matches!(
+            self,
+            Outcome::Shared | Outcome::Duplicate | Outcome::Uncertain
+        )
+    }
+}
+
+/// One line of history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareRecord {
+    /// When the outcome was decided.
+    pub at: DateTime<Utc>,
+    /// The account.
+    pub account: String,
+    /// The article key, when an article was involved.
+    pub article_key: Option<String>,
+    /// The link, when an article was involved.
+    pub url: Option<String>,
+    /// The planned slot.
+    pub slot: DateTime<Utc>,
+    /// What happened.
+    pub outcome: Outcome,
+    /// The network's id for the post.
+    pub post_id: Option<String>,
+    /// The text sent, or why nothing was.
+    pub detail: String,
+}
+
+impl Archive {
+    /// Appends a record to the history. The key orders records by account then time.
+    pub fn record(&self, rec: &ShareRecord) -> Result<(), ArchiveError> {
+        let id = self.db.generate_id()?;
+        let key = format!(
+            "{}\0{:020}\0{:020}",
+            rec.account,
+            rec.at.timestamp_millis().max(0),
+            id
+        );
+        self.history.insert(key.as_bytes(), encode(rec)?)?;
+        Ok(())
+    }
+
+    /// Every record of `account`, oldest first.
+    pub fn history(&self, account: &str) -> Result<Vec<ShareRecord>, ArchiveError> {
+        let prefix = format!("{account}\0");
+        let mut out = Vec::new();
+        for kv in self.history.scan_prefix(prefix.as_bytes()) {
+            let (k, v) = kv?;
+            out.push(decode(&v, &String::from_utf8_lossy(&k))?);
+        }
+        Ok(out)
+    }
+
+    /// For each article key, when it was last shared to `account` (cooldown input).
+    pub fn last_shares(
+        &self,
+        account: &str,
+    ) -> Result<HashMap<String, DateTime<Utc>>, ArchiveError> {
+        let mut out: HashMap<String, DateTime<Utc>> = HashMap::new();
+        for rec in self.history(account)? {
+            if let (true, Some(key)) = (rec.outcome.counts_as_shared(), rec.article_key) {
+                let e = out.entry(key).or_insert(rec.at);
+                *e = (*e).max(rec.at);
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,222 @@
+//! The state on disk: every article ever seen, the share history and a few settings.
+//!
+//! sled lives behind this module only (no sled type escapes it), so the store can change without
+//! touching the rest. Values are JSON: slower than a binary encoding, but an admin can read them
+//! with any sled dump tool, and the archive of even a large blog is a few megabytes.
+
+mod history;
+
+pub use history::{Outcome, ShareRecord};
+
+use crate::feed::Item;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// An article as Encore remembers it, whether or not it is still in the feed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Article {
+    /// Normalised link (see [`crate::feed::article_key`]).
+    pub key: String,
+    /// Link to share (the latest the feed gave).
+    pub url: String,
+    /// Plain-text title.
+    pub title: String,
+    /// Publication time; when the feed never gave one, the time Encore first saw the article.
+    pub published: DateTime<Utc>,
+    /// Categories and tags.
+    pub categories: Vec<String>,
+    /// When Encore first saw it.
+    pub first_seen: DateTime<Utc>,
+    /// When a feed last listed it.
+    pub last_seen: DateTime<Utc>,
+    /// The link answered 404/410 when last checked: never share it.
+    #[serde(default)]
+    pub dead: bool,
+}
+
+/// What a feed read changed in the archive.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MergeStats {
+    /// Articles seen for the first time.
+    pub new: usize,
+    /// Articles already known.
+    pub known: usize,
+}
+
+/// A state operation that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ArchiveError {
+    /// Another process holds the database (sled allows one process at a time).
+    #[error("the state in {} is in use by another Encore process (is the daemon running?)", .0.display())]
+    Locked(PathBuf),
+    /// The state could not be opened or created.
+    #[error("cannot open the state in {}: {reason}", path.display())]
+    Open {
+        /// The state directory.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// A read or write failed (disk full, I/O error).
+    #[error("state storage error: {0}")]
+    Storage(String),
+    /// A stored record could not be decoded.
+    #[error("corrupt record in the state ({what}): {reason}")]
+    Corrupt {
+        /// Which record.
+        what: String,
+        /// The decoder's message.
+        reason: String,
+    },
+}
+
+impl From<sled::Error> for ArchiveError {
+    fn from(e: sled::Error) -> Self {
+        ArchiveError::Storage(e.to_string())
+    }
+}
+
+/// The open state.
+pub struct Archive {
+    db: sled::Db,
+    articles: sled::Tree,
+    history: sled::Tree,
+    meta: sled::Tree,
+}
+
+impl Archive {
+    /// Opens (or creates) the state in `dir`.
+    pub fn open(dir: &Path) -> Result<Archive, ArchiveError> {
+        let open_err = |reason: String| ArchiveError::Open {
+            path: dir.to_path_buf(),
+            reason,
+        };
+        std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
+        let db = sled::Config::new()
+            .path(dir.join("db"))
+            .open()
+            .map_err(|e| match &e {
+                sled::Error::Io(io)
+                    if io.kind() == std::io::ErrorKind::WouldBlock
+                        || io.to_string().contains("lock") =>
+                {
+                    ArchiveError::Locked(dir.to_path_buf())
+                }
+                _ => open_err(e.to_string()),
+            })?;
+        Ok(Archive {
+            articles: db.open_tree("articles")?,
+            history: db.open_tree("history")?,
+            meta: db.open_tree("meta")?,
+            db,
+        })
+    }
+
+    /// Records what a feed read returned: new articles are added, known ones refreshed (an
+    /// article that left the feed is kept: it stays eligible).
+    pub fn merge(
+        &self,
+        items: &[Item],
+        seen_at: DateTime<Utc>,
+    ) -> Result<MergeStats, ArchiveError> {
+        let mut stats = MergeStats::default();
+        let mut batch = sled::Batch::default();
+        for item in items {
+            let article = match self.article(&item.key)? {
+                Some(mut a) => {
+                    stats.known += 1;
+                    a.url = item.url.clone();
+                    if !item.title.is_empty() {
+                        a.title = item.title.clone();
+                    }
+                    if let Some(p) = item.published {
+                        a.published = p;
+                    }
+                    a.categories = item.categories.clone();
+                    a.last_seen = a.last_seen.max(seen_at);
+                    a
+                }
+                None => {
+                    stats.new += 1;
+                    Article {
+                        key: item.key.clone(),
+                        url: item.url.clone(),
+                        title: item.title.clone(),
+                        published: item.published.unwrap_or(seen_at),
+                        categories: item.categories.clone(),
+                        first_seen: seen_at,
+                        last_seen: seen_at,
+                        dead: false,
+                    }
+                }
+            };
+            batch.insert(article.key.as_bytes(), encode(&article)?);
+        }
+        self.articles.apply_batch(batch)?;
+        Ok(stats)
+    }
+
+    /// One article by key.
+    pub fn article(&self, key: &str) -> Result<Option<Article>, ArchiveError> {
+        match self.articles.get(key.as_bytes())? {
+            Some(v) => Ok(Some(decode(&v, key)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Every article, in key order (a stable order keeps seeded choices reproducible).
+    pub fn articles(&self) -> Result<Vec<Article>, ArchiveError> {
+        let mut out = Vec::with_capacity(self.articles.len());
+        for kv in self.articles.iter() {
+            let (k, v) = kv?;
+            out.push(decode(&v, &String::from_utf8_lossy(&k))?);
+        }
+        Ok(out)
+    }
+
+    /// Number of archived articles.
+    pub fn len(&self) -> usize {
+        self.articles.len()
+    }
+
+    /// Whether the archive holds no article yet.
+    pub fn is_empty(&self) -> bool {
+        self.articles.is_empty()
+    }
+
+    /// The installation's random seed, created on first use: the daemon's choices (jitter,
+    /// ties) derive from it, and `preview` uses it too so that it shows what the daemon will do.
+    pub fn seed(&self) -> Result<u64, ArchiveError> {
+        if let Some(v) = self.meta.get("seed")? {
+            if let Ok(bytes) = <[u8; 8]>::try_from(v.as_ref()) {
+                return Ok(u64::from_le_bytes(bytes));
+            }
+        }
+        let seed: u64 = rand::random();
+        self.meta.insert("seed", &seed.to_le_bytes())?;
+        self.flush()?;
+        Ok(seed)
+    }
+
+    /// Writes everything to disk. Blocking: async callers use `spawn_blocking` (sled 0.34's
+    /// `flush_async` can deadlock).
+    pub fn flush(&self) -> Result<(), ArchiveError> {
+        self.db.flush()?;
+        Ok(())
+    }
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, ArchiveError> {
+    serde_json::to_vec(value).map_err(|e| ArchiveError::Storage(e.to_string()))
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8], what: &str) -> Result<T, ArchiveError> {
+    serde_json::from_slice(bytes).map_err(|e| ArchiveError::Corrupt {
+        what: what.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,98 @@
+use super::*;
+use chrono::TimeZone;
+
+fn item(key: &str, title: &str, published: Option<DateTime<Utc>>) -> Item {
+    Item {
+        key: key.into(),
+        url: format!("https://{key}"),
+        title: title.into(),
+        published,
+        categories: vec!["SEO".into()],
+    }
+}
+
+#[test]
+fn merge_keeps_articles_that_left_the_feed_and_survives_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    let t1 = t0 + chrono::Duration::days(1);
+    {
+        let a = Archive::open(dir.path()).unwrap();
+        let s = a
+            .merge(
+                &[
+                    item("b.org/1", "One", Some(t0)),
+                    item("b.org/2", "Two", None),
+                ],
+                t0,
+            )
+            .unwrap();
+        assert_eq!(s, MergeStats { new: 2, known: 0 });
+        // Next read: 1 is gone from the feed, 2 retitled, 3 is new.
+        let s = a
+            .merge(
+                &[
+                    item("b.org/2", "Two (updated)", None),
+                    item("b.org/3", "Three", Some(t1)),
+                ],
+                t1,
+            )
+            .unwrap();
+        assert_eq!(s, MergeStats { new: 1, known: 1 });
+        a.flush().unwrap();
+    }
+    let a = Archive::open(dir.path()).unwrap();
+    let all = a.articles().unwrap();
+    assert_eq!(
+        all.iter().map(|a| a.key.as_str()).collect::<Vec<_>>(),
+        ["b.org/1", "b.org/2", "b.org/3"]
+    );
+    let two = a.article("b.org/2").unwrap().unwrap();
+    assert_eq!(two.title, "Two (updated)");
+    assert_eq!(
+        two.published, t0,
+        "no date in the feed: first-seen time, kept"
+    );
+    assert_eq!(two.first_seen, t0);
+    assert_eq!(two.last_seen, t1);
+}
+
+#[test]
+fn seed_is_stable_and_second_opener_is_told_the_state_is_locked() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(dir.path()).unwrap();
+    let s = a.seed().unwrap();
+    assert_eq!(a.seed().unwrap(), s);
+    match Archive::open(dir.path()) {
+        Err(ArchiveError::Locked(p)) => assert_eq!(p, dir.path()),
+        Err(other) => panic!("expected Locked, got {other}"),
+        Ok(_) => panic!("second open succeeded"),
+    }
+}
+
+#[test]
+fn last_shares_ignores_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(dir.path()).unwrap();
+    let t = Utc.with_ymd_and_hms(2026, 1, 1, 10, 0, 0).unwrap();
+    let rec = |key: &str, outcome, at| ShareRecord {
+        at,
+        account: "blog-x".into(),
+        article_key: Some(key.into()),
+        url: None,
+        slot: at,
+        outcome,
+        post_id: None,
+        detail: String::new(),
+    };
+    a.record(&rec("k1", Outcome::Shared, t)).unwrap();
+    a.record(&rec("k1", Outcome::Shared, t + chrono::Duration::days(3)))
+        .unwrap();
+    a.record(&rec("k2", Outcome::Failed, t)).unwrap();
+    a.record(&rec("k3", Outcome::Uncertain, t)).unwrap();
+    let last = a.last_shares("blog-x").unwrap();
+    assert_eq!(last.get("k1"), Some(&(t + chrono::Duration::days(3))));
+    assert!(!last.contains_key("k2"));
+    assert!(last.contains_key("k3"));
+    assert!(a.last_shares("other").unwrap().is_empty());
+}

@@ -1,0 +1,183 @@
+use crate::archive::Archive;
+use crate::config::Config;
+use crate::schedule::{self, Decision, Planned};
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use std::io::Write;
+
+/// Output format of `preview`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Aligned, for humans, times in the configured zone.
+    Text,
+    /// One JSON object per planned post.
+    Json,
+}
+
+/// What `preview` shows.
+#[derive(Debug, Clone)]
+pub struct PreviewOptions {
+    /// Days ahead.
+    pub days: u32,
+    /// Start of the simulated period; the wall clock when `None`.
+    pub now: Option<DateTime<Utc>>,
+    /// Seed for jitter and ties; the installation's own seed when `None`, so the preview shows
+    /// what the daemon will actually do.
+    pub seed: Option<u64>,
+    /// Output format.
+    pub format: Format,
+}
+
+#[derive(Serialize)]
+struct JsonPost<'a> {
+    at: String,
+    account: &'a str,
+    network: &'a str,
+    url: &'a str,
+    title: &'a str,
+    published: String,
+    categories: &'a [String],
+    hashtags: &'a [String],
+    text: &'a str,
+    length: usize,
+    limit: usize,
+    article_key: &'a str,
+}
+
+/// Reads the feed into the archive and prints the plan for the next `days` days. Posts nothing
+/// and writes no share history: planned shares only count inside the simulation.
+pub async fn preview(
+    config: &Config,
+    opts: &PreviewOptions,
+    out: &mut dyn Write,
+) -> Result<(), crate::Error> {
+    if opts.days == 0 || opts.days > 366 {
+        return Err(crate::Error::Usage(
+            "--days must be between 1 and 366".into(),
+        ));
+    }
+    let now = opts.now.unwrap_or_else(Utc::now);
+    let archive = Archive::open(&config.state_dir)?;
+    super::refresh_archive(config, &archive, now).await;
+    archive.flush()?;
+    let seed = match opts.seed {
+        Some(s) => s,
+        None => archive.seed()?,
+    };
+    let articles = archive.articles()?;
+    let history = config
+        .accounts
+        .iter()
+        .map(|a| archive.last_shares(&a.name))
+        .collect::<Result<Vec<_>, _>>()?;
+    let until = now + Duration::days(i64::from(opts.days));
+    let plan = schedule::simulate(config, &articles, history, now, until, seed);
+    for p in &plan {
+        if let Decision::Skip { reason, .. } = &p.decision {
+            tracing::info!(
+                account = %config.accounts[p.slot.account].name,
+                at = %p.slot.at.with_timezone(&config.timezone).to_rfc3339(),
+                "slot skipped: {reason}"
+            );
+        }
+    }
+    match opts.format {
+        Format::Json => write_json(config, &plan, out)?,
+        Format::Text => write_text(config, &plan, now, until, articles.len(), seed, out)?,
+    }
+    Ok(())
+}
+
+fn write_json(config: &Config, plan: &[Planned], out: &mut dyn Write) -> std::io::Result<()> {
+    let tz = config.timezone;
+    for p in plan {
+        let Decision::Post { article, message } = &p.decision else {
+            continue;
+        };
+        let account = &config.accounts[p.slot.account];
+        let line = JsonPost {
+            at: p.slot.at.with_timezone(&tz).to_rfc3339(),
+            account: &account.name,
+            network: account.network.as_str(),
+            url: &message.url,
+            title: &article.title,
+            published: article.published.with_timezone(&tz).to_rfc3339(),
+            categories: &article.categories,
+            hashtags: &message.hashtags,
+            text: &message.text,
+            length: message.length,
+            limit: message.limit,
+            article_key: &article.key,
+        };
+        serde_json::to_writer(&mut *out, &line)?;
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+fn write_text(
+    config: &Config,
+    plan: &[Planned],
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+    archived: usize,
+    seed: u64,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let tz = config.timezone;
+    let fmt = "%a %Y-%m-%d %H:%M %Z";
+    writeln!(
+        out,
+        "Plan from {} to {} ({tz}), {archived} articles archived, seed {seed}",
+        from.with_timezone(&tz).format(fmt),
+        until.with_timezone(&tz).format(fmt)
+    )?;
+    let posts = plan
+        .iter()
+        .filter(|p| matches!(p.decision, Decision::Post { .. }))
+        .count();
+    writeln!(
+        out,
+        "{posts} posts, {} slots without a post\n",
+        plan.len() - posts
+    )?;
+    let name_w = config
+        .accounts
+        .iter()
+        .map(|a| a.name.len() + a.network.as_str().len() + 3)
+        .max()
+        .unwrap_or(10);
+    writeln!(
+        out,
+        "{:<24}  {:<name_w$}  {:>7}  ARTICLE",
+        "WHEN", "ACCOUNT", "LENGTH"
+    )?;
+    for p in plan {
+        let account = &config.accounts[p.slot.account];
+        let when = p.slot.at.with_timezone(&tz).format(fmt).to_string();
+        let who = format!("{} ({})", account.name, account.network);
+        match &p.decision {
+            Decision::Post { article, message } => {
+                let age = (p.slot.at - article.published).num_days();
+                writeln!(
+                    out,
+                    "{when:<24}  {who:<name_w$}  {:>7}  {} ({} days old)",
+                    format!("{}/{}", message.length, message.limit),
+                    article.title,
+                    age
+                )?;
+                for line in message.text.lines() {
+                    writeln!(out, "{:<24}  {:<name_w$}  {:>7}  │ {line}", "", "", "")?;
+                }
+            }
+            Decision::Skip { reason, .. } => {
+                writeln!(
+                    out,
+                    "{when:<24}  {who:<name_w$}  {:>7}  (skipped: {reason})",
+                    "-"
+                )?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,337 @@
+//! How each network measures a message.
+//!
+//! Getting this exactly right is what lets Encore use the whole limit without ever being refused:
+//! X counts twitter-text v3 weighted length (CJK and emoji weigh 2, every link 23), Mastodon counts
+//! graphemes with every link at 23, Bluesky counts graphemes with links at full length.
+
+use super::tlds;
+use std::ops::Range;
+use unicode_normalization::UnicodeNormalization;
+use unicode_properties::emoji::{EmojiStatus, UnicodeEmoji};
+use unicode_segmentation::UnicodeSegmentation;
+
+/// A network's length rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LengthRule {
+    /// twitter-text v3 weighted length.
+    XWeighted {
+        /// The limit (280).
+        max: usize,
+    },
+    /// Extended grapheme clusters.
+    Graphemes {
+        /// The limit.
+        max: usize,
+        /// Every http(s) link counts this much (Mastodon: 23); `None` counts it as written.
+        url_len: Option<usize>,
+    },
+}
+
+impl LengthRule {
+    /// The message's length as the network counts it.
+    pub fn count(&self, text: &str) -> usize {
+        match *self {
+            LengthRule::XWeighted { .. } => x_weighted_length(text),
+            LengthRule::Graphemes { url_len, .. } => grapheme_length(text, url_len),
+        }
+    }
+
+    /// The network's limit.
+    pub fn max(&self) -> usize {
+        match *self {
+            LengthRule::XWeighted { max } | LengthRule::Graphemes { max, .. } => max,
+        }
+    }
+
+    /// Whether the network accepts this text's length. Bluesky also caps the UTF-8 size (3000
+    /// bytes), which 300 graphemes can exceed with heavy emoji.
+    pub fn fits(&self, text: &str) -> bool {
+        let bytes_ok = match self {
+            LengthRule::Graphemes { url_len: None, .. } => text.len() <= 3000,
+            _ => true,
+        };
+        bytes_ok && self.count(text) <= self.max()
+    }
+}
+
+const URL_WEIGHT: usize = 23;
+const SCALE: usize = 100;
+const DEFAULT_WEIGHT: usize = 200;
+/// twitter-text v3 `ranges`: code points weighing 1 (scaled by 100).
+const LIGHT_RANGES: [(u32, u32); 4] = [(0, 4351), (8192, 8205), (8208, 8223), (8242, 8247)];
+
+/// twitter-text v3 weighted length (config v3: emoji parsing on).
+pub fn x_weighted_length(text: &str) -> usize {
+    weighted_length(text, true)
+}
+
+/// twitter-text weighted length; `emoji_parsing = false` is config v2.
+pub fn weighted_length(text: &str, emoji_parsing: bool) -> usize {
+    let text: String = text.nfc().collect();
+    let urls = extract_urls(&text, false);
+    let mut urls = urls.iter().peekable();
+    let mut weight = 0;
+    let mut skip_until = 0;
+    for (start, g) in text.grapheme_indices(true) {
+        let end = start + g.len();
+        if start < skip_until {
+            continue;
+        }
+        if let Some(url) = urls.peek() {
+            if url.start < end {
+                // Count what precedes the link inside this grapheme, then the link itself.
+                weight += text[start..url.start.max(start)]
+                    .chars()
+                    .map(char_weight)
+                    .sum::<usize>();
+                weight += URL_WEIGHT * SCALE;
+                skip_until = url.end;
+                urls.next();
+                continue;
+            }
+        }
+        if emoji_parsing && is_emoji(g) {
+            weight += DEFAULT_WEIGHT;
+        } else {
+            weight += g.chars().map(char_weight).sum::<usize>();
+        }
+    }
+    weight / SCALE
+}
+
+fn char_weight(c: char) -> usize {
+    let cp = c as u32;
+    if LIGHT_RANGES.iter().any(|(a, b)| (*a..=*b).contains(&cp)) {
+        SCALE
+    } else {
+        DEFAULT_WEIGHT
+    }
+}
+
+/// Whether a grapheme cluster is one emoji sequence (weighs 2 on X whatever its length). Text-
+/// default symbols above ASCII (©, ®, ☺) count as emoji: twemoji renders them so, and counting
+/// one too many is harmless where counting one too few gets a post refused.
+fn is_emoji(g: &str) -> bool {
+    g.chars().any(|c| {
+        c == '\u{FE0F}'
+            || c == '\u{20E3}'
+            || matches!(
+                c.emoji_status(),
+                EmojiStatus::EmojiPresentation
+                    | EmojiStatus::EmojiPresentationAndModifierBase
+                    | EmojiStatus::EmojiPresentationAndEmojiComponent
+                    | EmojiStatus::EmojiPresentationAndModifierAndEmojiComponent
+            )
+            || (c as u32 > 0x7f
+                && matches!(
+                    c.emoji_status(),
+                    EmojiStatus::EmojiOther | EmojiStatus::EmojiModifierBase
+                ))
+    })
+}
+
+/// Grapheme count, with each http(s) link counted as `url_len` when given.
+pub fn grapheme_length(text: &str, url_len: Option<usize>) -> usize {
+    let text: String = text.nfc().collect();
+    match url_len {
+        None => text.graphemes(true).count(),
+        Some(len) => {
+            let urls = extract_urls(&text, true);
+            let mut total = 0;
+            let mut at = 0;
+            for u in &urls {
+                total += text[at..u.start].graphemes(true).count() + len;
+                at = u.end;
+            }
+            total + text[at..].graphemes(true).count()
+        }
+    }
+}
+
+/// Byte ranges of the links in `text`, the way twitter-text finds them: `http(s)://` links with a
+/// valid host, and (unless `require_protocol`) bare domains with a known TLD such as `example.com`.
+pub fn extract_urls(text: &str, require_protocol: bool) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < text.len() {
+        if !text.is_char_boundary(i) {
+            i += 1;
+            continue;
+        }
+        let prev = text[..i].chars().next_back();
+        let starts_ok = prev
+            .is_none_or(|p| !(p.is_alphanumeric() || matches!(p, '@' | '＠' | '$' | '#' | '＃')));
+        if starts_ok {
+            let rest = &bytes[i..];
+            let scheme_len = if starts_with_ci(rest, b"https://") {
+                Some(8)
+            } else if starts_with_ci(rest, b"http://") {
+                Some(7)
+            } else {
+                None
+            };
+            if let Some(len) = scheme_len {
+                if let Some(end) = match_url_body(text, i + len, false) {
+                    out.push(i..end);
+                    i = end;
+                    continue;
+                }
+            } else if !require_protocol && !matches!(prev, Some('.' | '-' | '_' | '/' | ':')) {
+                if let Some(end) = match_url_body(text, i, true) {
+                    out.push(i..end);
+                    i = end;
+                    continue;
+                }
+            }
+        }
+        i += text[i..].chars().next().map(char::len_utf8).unwrap_or(1);
+    }
+    out
+}
+
+fn starts_with_ci(hay: &[u8], needle: &[u8]) -> bool {
+    hay.len() >= needle.len() && hay[..needle.len()].eq_ignore_ascii_case(needle)
+}
+
+/// Matches host, optional port and path from `from`; returns the end of the link.
+fn match_url_body(text: &str, from: usize, ascii_only: bool) -> Option<usize> {
+    let rest = &text[from..];
+    let host_len = rest
+        .char_indices()
+        .find(|(_, c)| {
+            !(if ascii_only {
+                c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')
+            } else {
+                c.is_alphanumeric()
+                    || matches!(c, '-' | '_' | '.')
+                    || unicode_normalization::char::is_combining_mark(*c)
+            })
+        })
+        .map(|(i, _)| i)
+        .unwrap_or(rest.len());
+    let host = rest[..host_len].trim_end_matches('.');
+    if !valid_host(host) {
+        return None;
+    }
+    let mut end = from + host.len();
+    if host.len() < host_len {
+        // Trailing dots end the sentence, not the host.
+        return Some(end);
+    }
+    let after = &text[end..];
+    // Port.
+    if let Some(p) = after.strip_prefix(':') {
+        let digits = p.chars().take_while(char::is_ascii_digit).count();
+        if digits > 0 {
+            end += 1 + digits;
+        }
+    }
+    let after = &text[end..];
+    if after.starts_with(['/', '?', '#']) {
+        let path_len = after
+            .char_indices()
+            .find(|(_, c)| {
+                c.is_whitespace()
+                    || matches!(c, '<' | '>' | '"' | '`' | '{' | '}' | '|' | '\\' | '^')
+            })
+            .map(|(i, _)| i)
+            .unwrap_or(after.len());
+        end += trim_path_end(&after[..path_len]);
+    }
+    Some(end)
+}
+
+/// Drops sentence punctuation and unbalanced closing brackets from the end of a path.
+fn trim_path_end(path: &str) -> usize {
+    let mut p = path;
+    while let Some(last) = p.chars().next_back() {
+        let drop = match last {
+            '.' | ',' | ';' | ':' | '!' | '?' | '\'' | '…' | '"' | '“' | '”' | '’' => true,
+            ')' => p.matches('(').count() < p.matches(')').count(),
+            ']' => p.matches('[').count() < p.matches(']').count(),
+            _ => false,
+        };
+        if !drop {
+            break;
+        }
+        p = &p[..p.len() - last.len_utf8()];
+    }
+    p.len()
+}
+
+fn valid_host(host: &str) -> bool {
+    let labels: Vec<&str> = host.split('.').collect();
+    if labels.len() < 2 {
+        return false;
+    }
+    let tld = labels[labels.len() - 1].to_lowercase();
+    let known = tld.starts_with("xn--")
+        || tlds::GENERIC.binary_search(&tld.as_str()).is_ok()
+        || tlds::COUNTRY.binary_search(&tld.as_str()).is_ok();
+    known
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && punycode_len(l).is_some_and(|n| n <= 63)
+        })
+}
+
+/// Length of a label once punycode-encoded, as DNS limits it (63).
+fn punycode_len(label: &str) -> Option<usize> {
+    if label.is_ascii() {
+        return Some(label.len());
+    }
+    idna::domain_to_ascii(label).ok().map(|a| a.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_found_with_their_exact_extent() {
+        let t = "Read https://blog.example.org/2026/01/post/?a=1#x. Then example.com/path, and (see http://a.co/b_(c)).";
+        let found: Vec<&str> = extract_urls(t, false).into_iter().map(|r| &t[r]).collect();
+        assert_eq!(
+            found,
+            vec![
+                "https://blog.example.org/2026/01/post/?a=1#x",
+                "example.com/path",
+                "http://a.co/b_(c)"
+            ]
+        );
+        // Not links: unknown TLDs, e-mail addresses, version numbers.
+        assert!(extract_urls("Node.js and Vue 2.0 and me@example.com", false).is_empty());
+        // Mastodon only counts links with a scheme.
+        assert!(extract_urls("see example.com", true).is_empty());
+    }
+
+    #[test]
+    fn x_weights() {
+        assert_eq!(x_weighted_length("Hi http://test.co"), 26);
+        assert_eq!(x_weighted_length("Été"), 3);
+        assert_eq!(x_weighted_length("日本語"), 6);
+        assert_eq!(x_weighted_length("🇫🇷"), 2);
+        assert_eq!(x_weighted_length("👩🏽‍💻"), 2);
+        // A decomposed accent is normalised first (NFC), so it weighs 1.
+        assert_eq!(x_weighted_length("e\u{301}"), 1);
+    }
+
+    #[test]
+    fn mastodon_and_bluesky() {
+        let url = "https://blog.example.org/a-very-long-article-slug-that-goes-on-and-on/";
+        let text = format!("#Tag Café 🇫🇷 {url}");
+        assert_eq!(grapheme_length(&text, Some(23)), 4 + 1 + 4 + 1 + 1 + 1 + 23);
+        assert_eq!(grapheme_length(&text, None), 12 + url.chars().count());
+        let bsky = LengthRule::Graphemes {
+            max: 300,
+            url_len: None,
+        };
+        assert!(bsky.fits(&"é".repeat(300)));
+        assert!(!bsky.fits(&"é".repeat(301)));
+        // 300 graphemes but over 3000 bytes.
+        assert!(!bsky.fits(&"👩🏽‍💻".repeat(300)));
+    }
+}

@@ -1,0 +1,211 @@
+//! Writing the message: hashtags first, then the title, the additional text and the link, fitted
+//! to the network's limit without ever cutting the link or leaving a broken text.
+
+pub mod hashtag;
+pub mod length;
+mod tlds;
+
+use crate::archive::Article;
+use crate::config::{Account, MessageSettings, TemplatePart, Utm};
+use length::LengthRule;
+use unicode_segmentation::UnicodeSegmentation;
+
+/// A message ready to post.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// The exact text.
+    pub text: String,
+    /// Its length as the network counts it.
+    pub length: usize,
+    /// The network's limit.
+    pub limit: usize,
+    /// The link in the text (with UTM parameters when configured).
+    pub url: String,
+    /// The hashtags kept in the text.
+    pub hashtags: Vec<String>,
+}
+
+/// Why no valid message could be written for an article.
+#[derive(Debug, thiserror::Error)]
+pub enum ComposeError {
+    /// Even the link and fixed text alone exceed the limit.
+    #[error("cannot fit a message for {url} in {limit} characters: the link and fixed text alone take {length}")]
+    TooLong {
+        /// The article link.
+        url: String,
+        /// Shortest possible length.
+        length: usize,
+        /// The network's limit.
+        limit: usize,
+    },
+}
+
+/// Titles are not shortened below this many characters before hashtags are dropped: a message
+/// with three hashtags and a stub of a title reads as spam.
+const MIN_TITLE_CHARS: usize = 40;
+
+/// Writes the message for `article` on `account`'s network.
+pub fn compose(article: &Article, account: &Account) -> Result<Message, ComposeError> {
+    compose_with(
+        article,
+        &account.message,
+        account.network.length_rule(),
+        account.network.as_str(),
+        &account.name,
+    )
+}
+
+/// [`compose`] with the pieces spelled out (tests and benchmarks use other limits).
+pub fn compose_with(
+    article: &Article,
+    settings: &MessageSettings,
+    rule: LengthRule,
+    network: &str,
+    account: &str,
+) -> Result<Message, ComposeError> {
+    let url = match &settings.utm {
+        Some(utm) => with_utm(&article.url, utm, network, account),
+        None => article.url.clone(),
+    };
+    let tags = hashtag::for_categories(&article.categories, settings);
+    let title = article.title.as_str();
+    let render = |n_tags: usize, title: &str| render(settings, &tags[..n_tags], title, &url);
+    let done = |text: String, n_tags: usize| Message {
+        length: rule.count(&text),
+        limit: rule.max(),
+        text,
+        url: url.clone(),
+        hashtags: tags[..n_tags].to_vec(),
+    };
+
+    // 1. Everything, then the title shortened down to MIN_TITLE_CHARS, with fewer and fewer tags.
+    for n in (0..=tags.len()).rev() {
+        let full = render(n, title);
+        if rule.fits(&full) {
+            return Ok(done(full, n));
+        }
+        if let Some(text) = shortest_cut_that_fits(title, MIN_TITLE_CHARS, |t| render(n, t), rule) {
+            return Ok(done(text, n));
+        }
+    }
+    // 2. No hashtags: shorten the title as far as needed.
+    if let Some(text) = shortest_cut_that_fits(title, 1, |t| render(0, t), rule) {
+        return Ok(done(text, 0));
+    }
+    let bare = render(0, "");
+    if rule.fits(&bare) && title.is_empty() {
+        return Ok(done(bare, 0));
+    }
+    Err(ComposeError::TooLong {
+        url,
+        length: rule.count(&bare),
+        limit: rule.max(),
+    })
+}
+
+/// The longest cut of `title` (at a word boundary, ending in "…", at least `min_chars` long) whose
+/// rendered message fits.
+fn shortest_cut_that_fits(
+    title: &str,
+    min_chars: usize,
+    render: impl Fn(&str) -> String,
+    rule: LengthRule,
+) -> Option<String> {
+    for cut in cut_points(title).into_iter().rev() {
+        let head = title[..cut]
+            .trim_end_matches(|c: char| c.is_whitespace() || ",;:-–—([{«\"'/".contains(c));
+        if head.is_empty() {
+            continue;
+        }
+        let candidate = format!("{head}…");
+        if candidate.graphemes(true).count() < min_chars {
+            return None;
+        }
+        let text = render(&candidate);
+        if rule.fits(&text) {
+            return Some(text);
+        }
+    }
+    None
+}
+
+/// Byte offsets where a title may be cut, ascending: before whitespace, and between characters of
+/// scripts written without spaces (CJK), where every character is a word.
+fn cut_points(title: &str) -> Vec<usize> {
+    let mut points = Vec::new();
+    let mut prev_spaceless = false;
+    for (i, seg) in title.split_word_bound_indices() {
+        let first = seg.chars().next().unwrap_or(' ');
+        let spaceless = is_spaceless_script(first);
+        if i > 0 && (first.is_whitespace() || spaceless || prev_spaceless) {
+            points.push(i);
+        }
+        prev_spaceless = spaceless;
+    }
+    points
+}
+
+fn is_spaceless_script(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x0E00..=0x0EFF | 0x1000..=0x109F | 0x20000..=0x2FFFF)
+}
+
+/// Fills the template and tidies the spaces left by empty parts (an empty `{text}`), keeping the
+/// template's line breaks.
+fn render(settings: &MessageSettings, tags: &[String], title: &str, url: &str) -> String {
+    let mut raw = String::new();
+    for part in &settings.template.parts {
+        match part {
+            TemplatePart::Literal(s) => raw.push_str(s),
+            TemplatePart::Hashtags => raw.push_str(&tags.join(" ")),
+            TemplatePart::Title => raw.push_str(title),
+            TemplatePart::Text => raw.push_str(&settings.text),
+            TemplatePart::Url => raw.push_str(url),
+        }
+    }
+    let lines: Vec<String> = raw
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    lines.join("\n").trim().to_string()
+}
+
+/// Adds the UTM parameters to `url`, keeping its other query parameters (and replacing any
+/// UTM parameter of the same name already there).
+pub fn with_utm(url: &str, utm: &Utm, network: &str, account: &str) -> String {
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return url.to_string();
+    };
+    let kept: Vec<(String, String)> = parsed
+        .query_pairs()
+        .filter(|(k, _)| !utm.params.iter().any(|(name, _)| name == k))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let had_query = parsed.query().is_some();
+    if had_query && kept.len() == parsed.query_pairs().count() {
+        // Nothing to replace: append, leaving the existing query exactly as the blog wrote it.
+        let mut pairs = parsed.query_pairs_mut();
+        for (k, v) in &utm.params {
+            pairs.append_pair(k, &expand(v, network, account));
+        }
+    } else {
+        parsed.set_query(None);
+        let mut pairs = parsed.query_pairs_mut();
+        for (k, v) in &kept {
+            pairs.append_pair(k, v);
+        }
+        for (k, v) in &utm.params {
+            pairs.append_pair(k, &expand(v, network, account));
+        }
+    }
+    parsed.to_string()
+}
+
+fn expand(value: &str, network: &str, account: &str) -> String {
+    value
+        .replace("{network}", network)
+        .replace("{account}", account)
+}
+
+#[cfg(test)]
+mod tests;

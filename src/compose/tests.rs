@@ -1,0 +1,193 @@
+use super::length::{weighted_length, LengthRule};
+use super::*;
+use crate::config::{Template, Utm};
+use chrono::{TimeZone, Utc};
+use std::collections::BTreeMap;
+use yaml_rust2::{Yaml, YamlLoader};
+
+fn article(title: &str, cats: &[&str]) -> Article {
+    let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    Article {
+        key: "blog.example.org/post".into(),
+        url: "https://blog.example.org/2026/01/post/".into(),
+        title: title.into(),
+        published: t,
+        categories: cats.iter().map(|s| s.to_string()).collect(),
+        first_seen: t,
+        last_seen: t,
+        dead: false,
+    }
+}
+
+fn settings(template: &str, text: &str) -> MessageSettings {
+    MessageSettings {
+        template: Template::parse(template).unwrap(),
+        text: text.into(),
+        max_hashtags: 3,
+        hashtags: BTreeMap::new(),
+        utm: None,
+    }
+}
+
+const X: LengthRule = LengthRule::XWeighted { max: 280 };
+
+#[test]
+fn hashtags_come_first_and_empty_text_leaves_no_double_space() {
+    let m = compose_with(
+        &article("Bien choisir ses hashtags", &["Médias sociaux", "SEO"]),
+        &settings("{hashtags} {title} {text} {url}", ""),
+        X,
+        "x",
+        "a",
+    )
+    .unwrap();
+    assert_eq!(
+        m.text,
+        "#MédiasSociaux #SEO Bien choisir ses hashtags https://blog.example.org/2026/01/post/"
+    );
+    assert_eq!(m.length, 20 + 26 + 23);
+    assert_eq!(m.hashtags, ["#MédiasSociaux", "#SEO"]);
+}
+
+#[test]
+fn long_titles_are_cut_at_a_word_then_hashtags_dropped() {
+    let title = "Une très longue histoire ".repeat(20);
+    let s = settings("{hashtags} {title} {text} {url}", "À relire sur Mon Blog");
+    let m = compose_with(
+        &article(title.trim(), &["Alpha", "Beta", "Gamma"]),
+        &s,
+        X,
+        "x",
+        "a",
+    )
+    .unwrap();
+    assert!(
+        m.length <= 280 && m.length >= 270,
+        "{} {}",
+        m.length,
+        m.text
+    );
+    assert!(m.text.starts_with("#Alpha #Beta #Gamma Une très longue"));
+    assert!(
+        m.text.contains("histoire…")
+            || m.text.contains("longue…")
+            || m.text.contains("très…")
+            || m.text.contains("Une…"),
+        "{}",
+        m.text
+    );
+    assert!(m
+        .text
+        .ends_with("À relire sur Mon Blog https://blog.example.org/2026/01/post/"));
+
+    // A tiny limit: the title cannot stay ≥ 40 chars with the tags, so tags go first.
+    let tiny = LengthRule::Graphemes {
+        max: 100,
+        url_len: Some(23),
+    };
+    let m = compose_with(
+        &article(title.trim(), &["Alpha", "Beta", "Gamma"]),
+        &s,
+        tiny,
+        "mastodon",
+        "a",
+    )
+    .unwrap();
+    assert!(m.length <= 100, "{}", m.text);
+    assert!(m.hashtags.len() < 3, "{:?}", m.hashtags);
+    let title_part = m.text.split(" À relire").next().unwrap();
+    let title_part = title_part
+        .split(' ')
+        .skip(m.hashtags.len())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(title_part.graphemes(true).count() >= 40, "{title_part}");
+    assert!(title_part.ends_with('…'), "{title_part}");
+}
+
+#[test]
+fn cjk_titles_are_cut_between_characters_and_url_is_never_cut() {
+    let title = "故人西辞黄鹤楼烟花三月下扬州".repeat(20);
+    let m = compose_with(
+        &article(&title, &["旅行"]),
+        &settings("{hashtags} {title} {url}", ""),
+        X,
+        "x",
+        "a",
+    )
+    .unwrap();
+    assert!(m.length <= 280, "{}", m.length);
+    assert!(
+        m.text.ends_with("… https://blog.example.org/2026/01/post/"),
+        "{}",
+        m.text
+    );
+    assert_eq!(m.length, length::x_weighted_length(&m.text));
+}
+
+#[test]
+fn impossible_fit_is_an_error_not_a_cut_link() {
+    let s = settings("{title} {text} {url}", &"x".repeat(300));
+    let err = compose_with(&article("Title", &[]), &s, X, "x", "a").unwrap_err();
+    assert!(err.to_string().contains("cannot fit"), "{err}");
+}
+
+#[test]
+fn utm_keeps_existing_query_and_expands_network() {
+    let utm = Utm {
+        params: vec![
+            ("utm_source".into(), "{network}".into()),
+            ("utm_medium".into(), "social".into()),
+            ("utm_campaign".into(), "encore-{account}".into()),
+        ],
+    };
+    assert_eq!(
+        with_utm("https://b.org/p/?lang=fr#top", &utm, "x", "blog-x"),
+        "https://b.org/p/?lang=fr&utm_source=x&utm_medium=social&utm_campaign=encore-blog-x#top"
+    );
+    assert_eq!(
+        with_utm(
+            "https://b.org/p/?utm_source=rss&id=3",
+            &utm,
+            "mastodon",
+            "m"
+        ),
+        "https://b.org/p/?id=3&utm_source=mastodon&utm_medium=social&utm_campaign=encore-m"
+    );
+    assert_eq!(
+        with_utm("https://b.org/p/", &utm, "bluesky", "b"),
+        "https://b.org/p/?utm_source=bluesky&utm_medium=social&utm_campaign=encore-b"
+    );
+}
+
+/// Every weighted-length case of the official twitter-text conformance suite (config v3 and v2).
+#[test]
+fn twitter_text_conformance_weighted_length() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/twitter-text/validate.yml"
+    );
+    let doc = &YamlLoader::load_from_str(&std::fs::read_to_string(path).unwrap()).unwrap()[0];
+    let mut checked = 0;
+    for (section, emoji) in [
+        ("WeightedTweetsWithDiscountedEmojiCounterTest", true),
+        ("WeightedTweetsCounterTest", false),
+    ] {
+        let Yaml::Array(cases) = &doc["tests"][section] else {
+            panic!("no {section}")
+        };
+        for case in cases {
+            let text = case["text"].as_str().unwrap();
+            let expected = case["expected"]["weightedLength"].as_i64().unwrap() as usize;
+            let got = weighted_length(text, emoji);
+            assert_eq!(
+                got,
+                expected,
+                "{section}: {}",
+                case["description"].as_str().unwrap()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 40, "only {checked} cases");
+}

@@ -1,0 +1,704 @@
+//! The configuration: one TOML file an admin edits, validated in full before anything runs.
+//!
+//! Reading happens in two layers: `raw` mirrors the file (unknown keys refused, spans kept) and
+//! this module resolves it into [`Config`], where every account carries its own settings with the
+//! global ones filled in. Every error names the file, line, column and key, because the person
+//! reading it is an admin at a terminal with the file open in another window.
+
+mod raw;
+pub mod secret;
+pub mod value;
+
+use crate::network::NetworkKind;
+use raw::{RawAccount, RawCadence, RawConfig, RawMessage, RawSelect};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use toml::Spanned;
+pub use value::{ActiveHours, ByteSize, Day, HumanDuration, TimeZone};
+
+/// Exit status for a configuration error (sysexits.h `EX_CONFIG`), so that systemd's
+/// `RestartPreventExitStatus=78` stops a restart loop on a broken file.
+pub const EX_CONFIG: i32 = 78;
+
+/// Default config path, matching `ConfigurationDirectory=encore` in the unit.
+pub const DEFAULT_PATH: &str = "/etc/encore/config.toml";
+
+/// A configuration that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read at all.
+    #[error("{}: cannot read config: {source}", path.display())]
+    Read {
+        /// The config file.
+        path: PathBuf,
+        /// Why reading failed.
+        source: std::io::Error,
+    },
+    /// The file was read but something in it is wrong; `line` and `col` are 1-based.
+    #[error("{}:{line}:{col}: {message}", path.display())]
+    Invalid {
+        /// The config file.
+        path: PathBuf,
+        /// Line of the offending key or value.
+        line: usize,
+        /// Column of the offending key or value.
+        col: usize,
+        /// What is wrong, naming the key.
+        message: String,
+    },
+}
+
+/// Where the feed comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedSource {
+    /// An http(s) URL.
+    Url(url::Url),
+    /// A local file (resolved relative to the config file's folder).
+    File(PathBuf),
+}
+
+impl fmt::Display for FeedSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FeedSource::Url(u) => write!(f, "{u}"),
+            FeedSource::File(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
+/// How the feed is read.
+#[derive(Debug, Clone)]
+pub struct FeedSettings {
+    /// The blog's feed.
+    pub source: FeedSource,
+    /// How often the daemon re-reads it.
+    pub refresh: Duration,
+    /// Total time allowed for one download (connect and read timeouts derive from it).
+    pub timeout: Duration,
+    /// Largest body accepted, after decompression: a feed is never worth more memory than this.
+    pub max_size: u64,
+}
+
+/// Which articles an account may share.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SelectSettings {
+    /// Articles younger than this are still living their first life.
+    pub min_age_days: u32,
+    /// Articles older than this are likely stale.
+    pub max_age_days: u32,
+    /// Categories never re-shared (news, event promotions), compared after folding.
+    pub exclude_categories: Vec<String>,
+    /// Glob patterns (`*`, `?`) on the article URL.
+    pub exclude_urls: Vec<String>,
+    /// No article goes to the same account twice within this many days.
+    pub cooldown_days: u32,
+}
+
+/// One part of a message template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplatePart {
+    /// Text copied as is.
+    Literal(String),
+    /// `{hashtags}`
+    Hashtags,
+    /// `{title}`
+    Title,
+    /// `{text}`: the configured additional text.
+    Text,
+    /// `{url}`
+    Url,
+}
+
+/// A parsed message template. `{url}` is mandatory: a re-share without its link brings no reader.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    /// The template as written.
+    pub source: String,
+    /// Its parts in order.
+    pub parts: Vec<TemplatePart>,
+}
+
+impl Template {
+    /// Parses `{hashtags} {title} {text} {url}`-style templates.
+    pub fn parse(s: &str) -> Result<Template, String> {
+        let mut parts = Vec::new();
+        let mut rest = s;
+        while let Some(open) = rest.find('{') {
+            if open > 0 {
+                parts.push(TemplatePart::Literal(rest[..open].to_string()));
+            }
+            let close = rest[open..]
+                .find('}')
+                .ok_or_else(|| format!("unclosed '{{' in template {s:?}"))?;
+            let name = &rest[open + 1..open + close];
+            parts.push(match name {
+                "hashtags" => TemplatePart::Hashtags,
+                "title" => TemplatePart::Title,
+                "text" => TemplatePart::Text,
+                "url" => TemplatePart::Url,
+                other => {
+                    return Err(format!(
+                        "unknown placeholder {{{other}}} in template: use {{hashtags}}, {{title}}, {{text}} and {{url}}"
+                    ))
+                }
+            });
+            rest = &rest[open + close + 1..];
+        }
+        if !rest.is_empty() {
+            parts.push(TemplatePart::Literal(rest.to_string()));
+        }
+        if !parts.contains(&TemplatePart::Url) {
+            return Err(format!(
+                "template {s:?} has no {{url}}: a re-share must link to the article"
+            ));
+        }
+        Ok(Template {
+            source: s.to_string(),
+            parts,
+        })
+    }
+}
+
+/// UTM parameters added to shared links; values may contain `{network}` and `{account}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Utm {
+    /// `(parameter name, value template)`, e.g. `("utm_source", "{network}")`.
+    pub params: Vec<(String, String)>,
+}
+
+/// How an account's messages are written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageSettings {
+    /// The message layout.
+    pub template: Template,
+    /// The additional text (`{text}`), e.g. "Worth re-reading on My Blog".
+    pub text: String,
+    /// Most hashtags per message.
+    pub max_hashtags: usize,
+    /// Category (folded) to hashtags; an empty list suppresses that category's hashtag.
+    pub hashtags: BTreeMap<String, Vec<String>>,
+    /// Tracking parameters, if wanted.
+    pub utm: Option<Utm>,
+}
+
+/// How the slots are placed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CadenceMode {
+    /// A fixed number of posts per day.
+    Fixed,
+}
+
+/// When an account posts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CadenceSettings {
+    /// How the rate is decided.
+    pub mode: CadenceMode,
+    /// Posts per active day; fractions carry over (0.5 = one every other active day).
+    pub per_day: f64,
+    /// Local window in which posts go out.
+    pub active_hours: ActiveHours,
+    /// Days on which posts go out.
+    pub days: Vec<chrono::Weekday>,
+    /// Least time between two posts of the account.
+    pub min_spacing: Duration,
+    /// How late a missed slot may still be posted.
+    pub grace: Duration,
+}
+
+/// One social account Encore posts to.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// Unique name, used in logs, history and state keys.
+    pub name: String,
+    /// Which network.
+    pub network: NetworkKind,
+    /// Selection rules (globals overridden by `[account.select]`).
+    pub select: SelectSettings,
+    /// Message rules (globals overridden by `[account.message]`).
+    pub message: MessageSettings,
+    /// Cadence (globals overridden by `[account.cadence]`).
+    pub cadence: CadenceSettings,
+}
+
+/// Where the time zone came from, so `check` can say it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimezoneSource {
+    /// `timezone =` in the file.
+    Configured,
+    /// The system's zone.
+    System,
+    /// The system's zone could not be read: UTC.
+    Fallback,
+}
+
+/// A fully validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it was read from.
+    pub path: PathBuf,
+    /// Zone in which active hours and days are understood.
+    pub timezone: chrono_tz::Tz,
+    /// Where the zone came from.
+    pub timezone_source: TimezoneSource,
+    /// Where the archive and history live.
+    pub state_dir: PathBuf,
+    /// The blog's feed.
+    pub feed: FeedSettings,
+    /// The accounts, in file order.
+    pub accounts: Vec<Account>,
+    /// Things that work but deserve the admin's attention (literal secrets…).
+    pub warnings: Vec<String>,
+}
+
+impl Config {
+    /// Reads and validates a config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::parse(path, &text)
+    }
+
+    /// Validates config text that was read from `path` (used for errors and relative paths).
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let err = |span: Option<Range<usize>>, message: String| invalid(path, text, span, message);
+        let raw: RawConfig =
+            toml::from_str(text).map_err(|e| err(e.span(), e.message().to_string()))?;
+        let base_dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
+
+        let (timezone, timezone_source) = match &raw.timezone {
+            Some(tz) => (tz.get_ref().0, TimezoneSource::Configured),
+            None => system_timezone(),
+        };
+        let mut warnings = Vec::new();
+        if timezone_source == TimezoneSource::Fallback {
+            warnings.push(
+                "the system's time zone could not be read: using UTC (set `timezone`)".into(),
+            );
+        }
+
+        let state_dir = match &raw.state_dir {
+            Some(s) if s.get_ref().trim().is_empty() => {
+                return Err(err(Some(s.span()), "`state_dir` is empty".into()))
+            }
+            Some(s) => base_dir.join(s.get_ref()),
+            None => default_state_dir(),
+        };
+
+        let feed = match &raw.feed {
+            None => {
+                return Err(err(
+                    Some(0..0),
+                    "missing [feed] table: `url` is required".into(),
+                ))
+            }
+            Some(f) => {
+                let f = f.get_ref();
+                FeedSettings {
+                    source: feed_source(&base_dir, &f.url)
+                        .map_err(|m| err(Some(f.url.span()), m))?,
+                    refresh: f
+                        .refresh
+                        .map(|d| d.0)
+                        .unwrap_or(Duration::from_secs(6 * 3600)),
+                    timeout: f.timeout.map(|d| d.0).unwrap_or(Duration::from_secs(30)),
+                    max_size: f.max_size.map(|b| b.0).unwrap_or(10 << 20),
+                }
+            }
+        };
+        if feed.refresh < Duration::from_secs(60) {
+            return Err(err(
+                find_key(text, "refresh"),
+                "`feed.refresh` must be at least 1m: polling a blog faster is impolite".into(),
+            ));
+        }
+
+        if raw.accounts.is_empty() {
+            return Err(err(
+                Some(0..0),
+                "no [[account]] defined: add at least one (network = \"log\" posts to the log only)".into(),
+            ));
+        }
+        let mut accounts: Vec<Account> = Vec::new();
+        for acc in &raw.accounts {
+            let account = resolve_account(&raw, acc.get_ref()).map_err(|(span, m)| err(span, m))?;
+            let name_span = acc.get_ref().name.span();
+            if accounts.iter().any(|a| a.name == account.name) {
+                return Err(err(
+                    Some(name_span),
+                    format!(
+                        "duplicate account name {:?}: `account.name` must be unique",
+                        account.name
+                    ),
+                ));
+            }
+            accounts.push(account);
+        }
+
+        Ok(Config {
+            path: path.to_path_buf(),
+            timezone,
+            timezone_source,
+            state_dir,
+            feed,
+            accounts,
+            warnings,
+        })
+    }
+
+    /// The account called `name`.
+    pub fn account(&self, name: &str) -> Option<&Account> {
+        self.accounts.iter().find(|a| a.name == name)
+    }
+}
+
+type SpanError = (Option<Range<usize>>, String);
+
+fn resolve_account(raw: &RawConfig, acc: &RawAccount) -> Result<Account, SpanError> {
+    let name = acc.name.get_ref().clone();
+    let valid_name = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !valid_name {
+        return Err((
+            Some(acc.name.span()),
+            format!("invalid `account.name` {name:?}: use 1-64 letters, digits, '-', '_' or '.'"),
+        ));
+    }
+    Ok(Account {
+        select: resolve_select(&raw.select, &acc.select)?,
+        message: resolve_message(&raw.message, &acc.message)?,
+        cadence: resolve_cadence(&raw.cadence, &acc.cadence)?,
+        network: acc.network,
+        name,
+    })
+}
+
+/// The account's value if it set one, else the global one.
+fn pick<'a, T>(over: &'a Option<T>, base: &'a Option<T>) -> Option<&'a T> {
+    over.as_ref().or(base.as_ref())
+}
+
+fn resolve_select(global: &RawSelect, over: &RawSelect) -> Result<SelectSettings, SpanError> {
+    let min = pick(&over.min_age_days, &global.min_age_days);
+    let max = pick(&over.max_age_days, &global.max_age_days);
+    let min_age_days = min.map(|s| *s.get_ref()).unwrap_or(30);
+    let max_age_days = max.map(|s| *s.get_ref()).unwrap_or(90);
+    if min_age_days > max_age_days {
+        let span = max.or(min).map(|s| s.span());
+        return Err((
+            span,
+            format!("`select.max_age_days` ({max_age_days}) is smaller than `select.min_age_days` ({min_age_days}): no article could ever be chosen"),
+        ));
+    }
+    let exclude_urls: Vec<String> = match pick(&over.exclude_urls, &global.exclude_urls) {
+        None => Vec::new(),
+        Some(list) => {
+            let mut out = Vec::new();
+            for p in list {
+                if p.get_ref().trim().is_empty() {
+                    return Err((
+                        Some(p.span()),
+                        "`select.exclude_urls` has an empty pattern".into(),
+                    ));
+                }
+                out.push(p.get_ref().clone());
+            }
+            out
+        }
+    };
+    Ok(SelectSettings {
+        min_age_days,
+        max_age_days,
+        exclude_categories: pick(&over.exclude_categories, &global.exclude_categories)
+            .cloned()
+            .unwrap_or_default(),
+        exclude_urls,
+        cooldown_days: *pick(&over.cooldown_days, &global.cooldown_days).unwrap_or(&90),
+    })
+}
+
+fn resolve_message(global: &RawMessage, over: &RawMessage) -> Result<MessageSettings, SpanError> {
+    let template = match pick(&over.template, &global.template) {
+        Some(t) => Template::parse(t.get_ref())
+            .map_err(|m| (Some(t.span()), format!("`message.template`: {m}")))?,
+        None => Template::parse("{hashtags} {title} {text} {url}")
+            .map_err(|m| (None, format!("built-in template: {m}")))?,
+    };
+    // Per-account hashtag entries are added to (and win over) the global ones.
+    let mut hashtags = BTreeMap::new();
+    for map in [&global.hashtags, &over.hashtags].into_iter().flatten() {
+        for (category, tags) in map {
+            let parsed = parse_hashtag_list(tags.get_ref()).map_err(|m| {
+                (
+                    Some(tags.span()),
+                    format!("`message.hashtags` for {category:?}: {m}"),
+                )
+            })?;
+            hashtags.insert(crate::text::fold(category), parsed);
+        }
+    }
+    let utm = pick(&over.utm, &global.utm).map(|u| {
+        let mut params = Vec::new();
+        for (k, v) in [
+            ("utm_source", &u.source),
+            ("utm_medium", &u.medium),
+            ("utm_campaign", &u.campaign),
+            ("utm_term", &u.term),
+            ("utm_content", &u.content),
+        ] {
+            if let Some(v) = v {
+                params.push((k.to_string(), v.clone()));
+            }
+        }
+        Utm { params }
+    });
+    Ok(MessageSettings {
+        template,
+        text: pick(&over.text, &global.text).cloned().unwrap_or_default(),
+        max_hashtags: *pick(&over.max_hashtags, &global.max_hashtags).unwrap_or(&3),
+        hashtags,
+        utm,
+    })
+}
+
+/// "#SocialMedia #Marketing" → ["#SocialMedia", "#Marketing"]. The leading '#' is optional.
+fn parse_hashtag_list(s: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for word in s.split_whitespace() {
+        let body = word.strip_prefix('#').unwrap_or(word);
+        let valid = !body.is_empty()
+            && body.chars().all(|c| {
+                c.is_alphanumeric() || c == '_' || unicode_normalization::char::is_combining_mark(c)
+            })
+            && !body.chars().all(|c| c.is_ascii_digit());
+        if !valid {
+            return Err(format!(
+                "{word:?} is not a valid hashtag (letters, digits and '_' only, not all digits)"
+            ));
+        }
+        out.push(format!("#{body}"));
+    }
+    Ok(out)
+}
+
+fn resolve_cadence(global: &RawCadence, over: &RawCadence) -> Result<CadenceSettings, SpanError> {
+    let mode = match pick(&over.mode, &global.mode) {
+        None => CadenceMode::Fixed,
+        Some(m) if m.get_ref() == "fixed" => CadenceMode::Fixed,
+        Some(m) if m.get_ref() == "auto" => {
+            return Err((
+                Some(m.span()),
+                "`cadence.mode = \"auto\"` is not available in this version yet: use \"fixed\""
+                    .into(),
+            ))
+        }
+        Some(m) => {
+            return Err((
+                Some(m.span()),
+                format!(
+                    "invalid `cadence.mode` {:?}: expected \"fixed\"",
+                    m.get_ref()
+                ),
+            ))
+        }
+    };
+    let per_day_s = pick(&over.per_day, &global.per_day);
+    let per_day = per_day_s.map(|s| *s.get_ref()).unwrap_or(1.0);
+    if !(per_day > 0.0 && per_day <= 24.0) {
+        return Err((
+            per_day_s.map(|s| s.span()),
+            format!("invalid `cadence.per_day` {per_day}: expected more than 0 and at most 24"),
+        ));
+    }
+    let hours_s = pick(&over.active_hours, &global.active_hours);
+    let active_hours = hours_s.map(|h| *h.get_ref()).unwrap_or_default();
+    let days_s = pick(&over.days, &global.days);
+    let mut days: Vec<chrono::Weekday> = match days_s {
+        Some(d) => d.get_ref().iter().map(|d| d.0).collect(),
+        None => ALL_DAYS.to_vec(),
+    };
+    days.sort_by_key(|d| d.num_days_from_monday());
+    days.dedup();
+    if days.is_empty() {
+        return Err((
+            days_s.map(|d| d.span()),
+            "`cadence.days` is empty: Encore would never post".into(),
+        ));
+    }
+    let spacing_s = pick(&over.min_spacing, &global.min_spacing);
+    let min_spacing = spacing_s
+        .map(|s| s.get_ref().0)
+        .unwrap_or(Duration::from_secs(2 * 3600));
+    let slots = per_day.ceil() as u64;
+    let needed = min_spacing.as_secs() * slots;
+    if needed > active_hours.nominal_len().as_secs() {
+        let span = spacing_s
+            .or(None)
+            .map(|s| s.span())
+            .or(per_day_s.map(|s| s.span()));
+        return Err((
+            span,
+            format!(
+                "{slots} posts a day at least {} apart do not fit in `cadence.active_hours` {active_hours}: lower `per_day` or `min_spacing`, or widen the window",
+                HumanDuration(min_spacing)
+            ),
+        ));
+    }
+    Ok(CadenceSettings {
+        mode,
+        per_day,
+        active_hours,
+        days,
+        min_spacing,
+        grace: pick(&over.grace, &global.grace)
+            .map(|g| g.0)
+            .unwrap_or(Duration::from_secs(15 * 60)),
+    })
+}
+
+const ALL_DAYS: [chrono::Weekday; 7] = [
+    chrono::Weekday::Mon,
+    chrono::Weekday::Tue,
+    chrono::Weekday::Wed,
+    chrono::Weekday::Thu,
+    chrono::Weekday::Fri,
+    chrono::Weekday::Sat,
+    chrono::Weekday::Sun,
+];
+
+impl Default for ActiveHours {
+    /// 09:00-20:00: the working day and early evening, when readers are around.
+    fn default() -> ActiveHours {
+        ActiveHours {
+            // 09:00 is a valid time of day: the constructor cannot fail for it.
+            start: chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default(),
+            end_secs: 20 * 3600,
+        }
+    }
+}
+
+fn feed_source(base_dir: &Path, url: &Spanned<String>) -> Result<FeedSource, String> {
+    let s = url.get_ref().trim();
+    if s.is_empty() {
+        return Err("`feed.url` is empty".into());
+    }
+    let lower = s.to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") {
+        let u = url::Url::parse(s).map_err(|e| format!("invalid `feed.url` {s:?}: {e}"))?;
+        if u.host_str().is_none_or(|h| h.is_empty()) {
+            return Err(format!("invalid `feed.url` {s:?}: no host"));
+        }
+        return Ok(FeedSource::Url(u));
+    }
+    if lower.starts_with("file://") {
+        let u = url::Url::parse(s).map_err(|e| format!("invalid `feed.url` {s:?}: {e}"))?;
+        let p = u
+            .to_file_path()
+            .map_err(|_| format!("invalid `feed.url` {s:?}: not a local file path"))?;
+        return Ok(FeedSource::File(p));
+    }
+    if let Some((scheme, _)) = s.split_once("://") {
+        return Err(format!(
+            "unsupported scheme {scheme:?} in `feed.url`: use http(s) or a local file path"
+        ));
+    }
+    Ok(FeedSource::File(base_dir.join(s)))
+}
+
+/// The system's zone: `$TZ`, then `/etc/localtime`. UTC when neither can be read.
+fn system_timezone() -> (chrono_tz::Tz, TimezoneSource) {
+    if let Ok(tz) = std::env::var("TZ") {
+        if let Ok(z) = tz.trim_start_matches(':').parse::<chrono_tz::Tz>() {
+            return (z, TimezoneSource::System);
+        }
+    }
+    match iana_time_zone::get_timezone()
+        .ok()
+        .and_then(|n| n.parse().ok())
+    {
+        Some(z) => (z, TimezoneSource::System),
+        None => (chrono_tz::UTC, TimezoneSource::Fallback),
+    }
+}
+
+/// `$STATE_DIRECTORY` (set by systemd's `StateDirectory=`; the first entry if several), else
+/// `/var/lib/encore`.
+fn default_state_dir() -> PathBuf {
+    std::env::var("STATE_DIRECTORY")
+        .ok()
+        .and_then(|v| v.split(':').next().map(str::to_string))
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/var/lib/encore"))
+}
+
+/// The first `key =` line in the text, for errors about a value whose span was not kept.
+fn find_key(text: &str, key: &str) -> Option<Range<usize>> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_start();
+        if let Some(rest) = t.strip_prefix(key) {
+            if rest.trim_start().starts_with('=') {
+                let start = offset + (line.len() - t.len());
+                return Some(start..start + key.len());
+            }
+        }
+        offset += line.len();
+    }
+    None
+}
+
+fn invalid(path: &Path, text: &str, span: Option<Range<usize>>, message: String) -> ConfigError {
+    let start = span.map(|s| s.start).unwrap_or(0).min(text.len());
+    let before = &text[..start];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let col = text[line_start..start].chars().count() + 1;
+    let message = name_the_key(text, line_start, message);
+    ConfigError::Invalid {
+        path: path.to_path_buf(),
+        line,
+        col,
+        message,
+    }
+}
+
+/// Prefixes a parser message ("invalid duration…") with the dotted key it belongs to
+/// ("cadence.min_spacing: invalid duration…"), found from the line and the table header above it.
+fn name_the_key(text: &str, line_start: usize, message: String) -> String {
+    if message.contains('`') {
+        return message; // already names its key
+    }
+    let line = text[line_start..].lines().next().unwrap_or("");
+    let Some((key, _)) = line.split_once('=') else {
+        return message;
+    };
+    let key = key.trim().trim_matches('"');
+    if key.is_empty() || key.contains(['[', '{', ' ']) {
+        return message;
+    }
+    let header = text[..line_start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_string());
+    match header {
+        Some(h) => format!("`{h}.{key}`: {message}"),
+        None => format!("`{key}`: {message}"),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,175 @@
+use super::*;
+
+const MINIMAL: &str = r#"
+timezone = "Europe/Paris"
+state_dir = "state"
+
+[feed]
+url = "feed.xml"
+
+[[account]]
+name = "blog-x"
+network = "x"
+"#;
+
+fn parse(text: &str) -> Result<Config, ConfigError> {
+    Config::parse(Path::new("/etc/encore/config.toml"), text)
+}
+
+fn error_of(text: &str) -> (usize, usize, String) {
+    match parse(text) {
+        Err(ConfigError::Invalid {
+            line, col, message, ..
+        }) => (line, col, message),
+        other => panic!("expected an invalid config, got {other:?}"),
+    }
+}
+
+#[test]
+fn minimal_config_gets_documented_defaults() {
+    let c = parse(MINIMAL).unwrap();
+    assert_eq!(c.timezone, chrono_tz::Europe::Paris);
+    assert_eq!(c.state_dir, PathBuf::from("/etc/encore/state"));
+    assert_eq!(
+        c.feed.source,
+        FeedSource::File("/etc/encore/feed.xml".into())
+    );
+    assert_eq!(c.feed.refresh, Duration::from_secs(6 * 3600));
+    assert_eq!(c.feed.max_size, 10 << 20);
+    let a = &c.accounts[0];
+    assert_eq!(a.select.min_age_days, 30);
+    assert_eq!(a.select.max_age_days, 90);
+    assert_eq!(a.select.cooldown_days, 90);
+    assert_eq!(a.message.max_hashtags, 3);
+    assert_eq!(a.message.template.source, "{hashtags} {title} {text} {url}");
+    assert_eq!(a.cadence.per_day, 1.0);
+    assert_eq!(a.cadence.active_hours.to_string(), "09:00-20:00");
+    assert_eq!(a.cadence.days.len(), 7);
+    assert_eq!(a.cadence.min_spacing, Duration::from_secs(7200));
+    assert_eq!(a.cadence.grace, Duration::from_secs(900));
+}
+
+#[test]
+fn account_tables_override_globals_key_by_key() {
+    let text = format!(
+        "{MINIMAL}\n[account.select]\nmax_age_days = 120\n[account.message]\nhashtags = {{ \"SEO\" = \"#Search\" }}\n\n[select]\nmin_age_days = 20\nexclude_categories = [\"News\"]\n[message]\nhashtags = {{ \"Médias sociaux\" = \"#SocialMedia #Marketing\", \"SEO\" = \"#SEO\" }}\n"
+    );
+    let c = parse(&text).unwrap();
+    let a = &c.accounts[0];
+    assert_eq!(a.select.min_age_days, 20, "global kept");
+    assert_eq!(a.select.max_age_days, 120, "account wins");
+    assert_eq!(a.select.exclude_categories, vec!["News".to_string()]);
+    assert_eq!(
+        a.message.hashtags["medias sociaux"],
+        vec!["#SocialMedia", "#Marketing"]
+    );
+    assert_eq!(a.message.hashtags["seo"], vec!["#Search"]);
+}
+
+#[test]
+fn unknown_key_is_reported_with_its_line() {
+    let (line, col, msg) = error_of("[feed]\nurl = \"f.xml\"\nrefrsh = \"6h\"\n");
+    assert_eq!((line, col), (3, 1));
+    assert!(msg.contains("refrsh"), "{msg}");
+}
+
+#[test]
+fn bad_values_name_their_key_and_line() {
+    let cases: &[(&str, &str, usize, &str)] = &[
+        (
+            "[cadence]\nmin_spacing = \"2 hours\"\n",
+            "cadence.min_spacing",
+            2,
+            "invalid duration",
+        ),
+        (
+            "[cadence]\nactive_hours = \"20:00-09:00\"\n",
+            "cadence.active_hours",
+            2,
+            "end must be after",
+        ),
+        (
+            "[cadence]\ndays = [\"mon\", \"lun\"]\n",
+            "cadence.days",
+            2,
+            "invalid day",
+        ),
+        (
+            "[select]\nmin_age_days = \"thirty\"\n",
+            "select.min_age_days",
+            2,
+            "invalid type",
+        ),
+    ];
+    let (l, _, msg) = error_of(&MINIMAL.replace("Europe/Paris", "Europe/Pariss"));
+    assert_eq!(l, 2, "{msg}");
+    assert!(
+        msg.contains("`timezone`") && msg.contains("unknown time zone"),
+        "{msg}"
+    );
+    for (snippet, key, line, what) in cases {
+        let text = format!("{snippet}{MINIMAL}");
+        let (l, _, msg) = error_of(&text);
+        assert_eq!(l, *line, "{snippet}: {msg}");
+        assert!(msg.contains(key), "{snippet}: {msg} should name {key}");
+        assert!(msg.contains(what), "{snippet}: {msg} should say {what}");
+    }
+}
+
+#[test]
+fn cross_field_errors_point_at_the_value() {
+    let (line, _, msg) = error_of(&format!(
+        "{MINIMAL}[select]\nmin_age_days = 60\nmax_age_days = 30\n"
+    ));
+    assert_eq!(line, 13, "{msg}");
+    assert!(msg.contains("max_age_days"), "{msg}");
+
+    let (line, _, msg) = error_of(&format!(
+        "{MINIMAL}[[account]]\nname = \"blog-x\"\nnetwork = \"log\"\n"
+    ));
+    assert_eq!(line, 12, "{msg}");
+    assert!(msg.contains("duplicate account name"), "{msg}");
+
+    let (_, _, msg) = error_of(&format!(
+        "{MINIMAL}[cadence]\nper_day = 3\nmin_spacing = \"5h\"\nactive_hours = \"09:00-20:00\"\n"
+    ));
+    assert!(msg.contains("do not fit"), "{msg}");
+}
+
+#[test]
+fn missing_pieces_are_errors() {
+    let (line, _, msg) = error_of("[feed]\nurl = \"f.xml\"\n");
+    assert_eq!(line, 1);
+    assert!(msg.contains("[[account]]"), "{msg}");
+    let (_, _, msg) = error_of("[[account]]\nname = \"a\"\nnetwork = \"x\"\n");
+    assert!(msg.contains("[feed]"), "{msg}");
+    let (line, _, msg) = error_of(&format!("{MINIMAL}[message]\ntemplate = \"{{title}}\"\n"));
+    assert_eq!(line, 12);
+    assert!(msg.contains("{url}"), "{msg}");
+    let (_, _, msg) = error_of(&format!(
+        "{MINIMAL}[[account]]\nname = \"b\"\nnetwork = \"myspace\"\n"
+    ));
+    assert!(msg.contains("myspace") && msg.contains("mastodon"), "{msg}");
+    let (_, _, msg) = error_of(&MINIMAL.replace("feed.xml", "ftp://example.org/feed"));
+    assert!(msg.contains("unsupported scheme"), "{msg}");
+    let (_, _, msg) = error_of(&format!(
+        "{MINIMAL}[message]\nhashtags = {{ \"News\" = \"#a-b\" }}\n"
+    ));
+    assert!(msg.contains("not a valid hashtag"), "{msg}");
+}
+
+#[test]
+fn auto_mode_is_refused_with_a_clear_word() {
+    let (_, _, msg) = error_of(&format!("{MINIMAL}[cadence]\nmode = \"auto\"\n"));
+    assert!(msg.contains("not available"), "{msg}");
+}
+
+#[test]
+fn templates() {
+    let t = Template::parse("{hashtags} {title} — {text} {url}").unwrap();
+    assert_eq!(t.parts.len(), 7);
+    assert!(Template::parse("{title} {link}")
+        .unwrap_err()
+        .contains("{link}"));
+    assert!(Template::parse("{title} {url").is_err());
+}

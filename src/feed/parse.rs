@@ -1,0 +1,125 @@
+use super::{FeedError, Item};
+use crate::text::{fold, plain_text};
+
+/// Parses RSS 0.9x/1.0/2.0, Atom or JSON Feed bytes. `base` resolves relative links.
+/// Entries without a usable link are skipped: they cannot be shared, and feed-rs gives such
+/// entries a random id, so there is nothing stable to remember them by.
+pub fn parse(bytes: &[u8], base: Option<&str>) -> Result<Vec<Item>, FeedError> {
+    let source_name = base.unwrap_or("feed").to_string();
+    let feed = feed_rs::parser::Builder::new()
+        .base_uri(base)
+        .build()
+        .parse(bytes)
+        .map_err(|e| FeedError::Parse {
+            source_name,
+            reason: e.to_string(),
+        })?;
+    let mut items = Vec::with_capacity(feed.entries.len());
+    for entry in feed.entries {
+        let Some(url) = entry_link(&entry, base) else {
+            tracing::debug!(id = %entry.id, "feed entry without a link skipped");
+            continue;
+        };
+        let Some(key) = article_key(&url) else {
+            continue;
+        };
+        let mut categories: Vec<String> = Vec::new();
+        for c in &entry.categories {
+            let name = plain_text(c.label.as_deref().unwrap_or(&c.term));
+            if !name.is_empty() && !categories.iter().any(|k| fold(k) == fold(&name)) {
+                categories.push(name);
+            }
+        }
+        items.push(Item {
+            key,
+            url,
+            title: entry
+                .title
+                .map(|t| plain_text(&t.content))
+                .unwrap_or_default(),
+            published: entry.published.or(entry.updated),
+            categories,
+        });
+    }
+    Ok(items)
+}
+
+/// The entry's web page: the `alternate` (or unnamed) link, else a permalink id (RSS `guid`).
+fn entry_link(entry: &feed_rs::model::Entry, base: Option<&str>) -> Option<String> {
+    let link = entry
+        .links
+        .iter()
+        .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
+        .map(|l| l.href.clone())
+        .or_else(|| {
+            let id = entry.id.trim();
+            (id.starts_with("http://") || id.starts_with("https://")).then(|| id.to_string())
+        })?;
+    let resolved = match base.and_then(|b| url::Url::parse(b).ok()) {
+        Some(b) => b.join(link.trim()).ok()?,
+        None => url::Url::parse(link.trim()).ok()?,
+    };
+    matches!(resolved.scheme(), "http" | "https").then(|| resolved.to_string())
+}
+
+/// The identity of an article: its link without scheme, fragment, default port, tracking
+/// parameters or trailing slash, host lower-cased. A blog that moves from http to https, or a
+/// feed that adds `utm_*` to its links, does not create new articles.
+pub fn article_key(link: &str) -> Option<String> {
+    let u = url::Url::parse(link).ok()?;
+    let host = u.host_str()?.to_ascii_lowercase();
+    let mut key = host;
+    if let Some(port) = u.port() {
+        key.push_str(&format!(":{port}"));
+    }
+    let path = u.path();
+    key.push_str(if path.len() > 1 {
+        path.trim_end_matches('/')
+    } else {
+        ""
+    });
+    let query: Vec<String> = u
+        .query_pairs()
+        .filter(|(k, _)| !k.starts_with("utm_"))
+        .map(|(k, v)| {
+            if v.is_empty() {
+                k.into_owned()
+            } else {
+                format!("{k}={v}")
+            }
+        })
+        .collect();
+    if !query.is_empty() {
+        key.push('?');
+        key.push_str(&query.join("&"));
+    }
+    Some(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_ignore_scheme_slash_fragment_and_tracking() {
+        let k = article_key("https://Blog.Example.org/2026/01/post/#comments").unwrap();
+        assert_eq!(k, "blog.example.org/2026/01/post");
+        assert_eq!(
+            article_key("http://blog.example.org/2026/01/post").unwrap(),
+            k
+        );
+        assert_eq!(
+            article_key("https://blog.example.org/2026/01/post/?utm_source=rss").unwrap(),
+            k
+        );
+        assert_eq!(
+            article_key("https://blog.example.org/?p=42").unwrap(),
+            "blog.example.org?p=42"
+        );
+        assert_ne!(
+            article_key("https://blog.example.org/?p=43"),
+            article_key("https://blog.example.org/?p=42")
+        );
+        assert!(article_key("not a url").is_none());
+    }
+}

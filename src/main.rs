@@ -1,0 +1,115 @@
+//! The `encore` command line: parses arguments and calls the library.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use encore::commands::{self, Format, PreviewOptions};
+use encore::config::{Config, DEFAULT_PATH};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Encore gives a blog's older articles a second life on X, Mastodon and Bluesky.
+///
+/// It keeps an archive of every article the feed has shown, picks articles between 30 and 90
+/// days old, skips excluded categories, puts hashtags from the categories first, and posts at a
+/// rate that suits the account. Start with `encore check`, then `encore preview`.
+#[derive(Parser)]
+#[command(name = "encore", version, about, long_about)]
+struct Cli {
+    /// The config file (see config.example.toml).
+    #[arg(long, short, global = true, env = "ENCORE_CONFIG", default_value = DEFAULT_PATH)]
+    config: PathBuf,
+    /// Log level or filter (error, warn, info, debug, trace; overrides RUST_LOG).
+    #[arg(long, global = true, value_name = "LEVEL")]
+    log_level: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate the config and print the settings Encore understood (secrets masked).
+    ///
+    /// A bad config prints FILE:LINE:COL: and what is wrong with which key, and exits 78.
+    Check,
+    /// Read the feed and print the posts Encore would make in the coming days. Posts nothing.
+    ///
+    /// Planned shares count for the rest of the period, so cooldown and rotation show. With
+    /// --now and --seed the output is the same on every run.
+    Preview {
+        /// How many days ahead.
+        #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=366))]
+        days: u32,
+        /// Pretend it is this moment (RFC 3339, e.g. 2026-12-01T09:00:00+01:00).
+        #[arg(long, value_parser = parse_time)]
+        now: Option<chrono::DateTime<chrono::Utc>>,
+        /// Seed for the jitter and the choice among equals (default: this installation's seed,
+        /// so the preview shows what the daemon will do).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OutputFormat {
+    /// Aligned columns, local times.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+fn parse_time(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| format!("expected an RFC 3339 time such as 2026-12-01T09:00:00+01:00: {e}"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    encore::logging::init(cli.log_level.as_deref());
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let code = e
+                .downcast_ref::<encore::Error>()
+                .map(encore::Error::exit_code)
+                .unwrap_or(1);
+            eprintln!("encore: {e:#}");
+            ExitCode::from(code as u8)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::load(&cli.config).map_err(encore::Error::from)?;
+    for w in &config.warnings {
+        tracing::warn!("{w}");
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match cli.command {
+        Command::Check => commands::check(&config, &mut out)?,
+        Command::Preview {
+            days,
+            now,
+            seed,
+            format,
+        } => {
+            let opts = PreviewOptions {
+                days,
+                now,
+                seed,
+                format: match format {
+                    OutputFormat::Text => Format::Text,
+                    OutputFormat::Json => Format::Json,
+                },
+            };
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(commands::preview(&config, &opts, &mut out))?;
+        }
+    }
+    Ok(())
+}
