@@ -1,6 +1,7 @@
 //! Log setup: `tracing` to stderr. Under systemd (`JOURNAL_STREAM` set) timestamps are left out,
 //! journald adds its own.
 
+use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
 /// Installs the global subscriber. `level` (from `--log-level`) wins over `RUST_LOG`; the default
@@ -13,7 +14,8 @@ pub fn init(level: Option<&str>) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_target(false);
+        .with_target(false)
+        .with_ansi(std::io::stderr().is_terminal());
     let result = if std::env::var_os("JOURNAL_STREAM").is_some() {
         builder.without_time().with_ansi(false).try_init()
     } else {

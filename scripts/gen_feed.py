@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""Writes a WordPress-style RSS 2.0 feed with items published N days before a fixed anchor.
+
+Used for the bundled demo feed (examples/demo-feed.xml), the age-window fixture
+(tests/fixtures/span.xml) and, with --items 5000, benchmark input. Dates are fixed so the output
+is reproducible; `encore preview --now <anchor>` looks at it as of the anchor.
+
+usage: gen_feed.py --anchor 2026-12-01 --items 24 --span 200 --out FILE [--per-page N]
+"""
+import argparse
+import datetime as dt
+import html
+import random
+
+TITLES = [
+    "Pourquoi les hashtags en tête de tweet fonctionnent mieux",
+    "10 erreurs à éviter sur les médias sociaux",
+    "How to write headlines people actually click",
+    "Le guide complet du référencement local en 2026",
+    "Mastodon, Bluesky, X : où publier ses articles ?",
+    "What we learned from a year of newsletters",
+    "Café, croissants et stratégie de contenu ☕",
+    "Conférence Web Paris : le programme complet",
+    "Notre agence recrute un(e) community manager",
+    "SEO technique : les Core Web Vitals expliqués simplement",
+    "L'art de recycler ses anciens articles sans lasser",
+    "東京で学んだコンテンツ戦略",
+    "Growth hacking: the myths and the few things that work",
+    "Atelier gratuit le 12 mars : réussir sa page LinkedIn",
+    "Combien de tweets par jour ? Ce que disent les chiffres",
+    "Brand voice: a practical worksheet for small teams",
+    "Étude de cas : +40 % de trafic grâce au partage d'archives",
+    "Les outils de planification comparés : Buffer, Hootsuite et les autres",
+    "A very long title about content marketing strategy that goes on and on to test how Encore shortens titles at a word boundary without ever cutting the link",
+    "Podcast : l'épisode 42 sur la modération des communautés",
+    "Why evergreen content beats viral content over five years",
+    "Rédiger pour le web : phrases courtes, idées longues",
+    "Analytics for bloggers: the five numbers that matter",
+    "Retour sur notre webinaire « Social Selling »",
+]
+CATEGORIES = [
+    ["Médias sociaux", "Twitter"],
+    ["Médias sociaux", "Conseils"],
+    ["Copywriting"],
+    ["SEO", "Local"],
+    ["Médias sociaux", "Mastodon", "Bluesky"],
+    ["Newsletter", "Email marketing"],
+    ["Contenu"],
+    ["Événements", "Conférences"],
+    ["Actualités", "Agence"],
+    ["SEO", "Performance web"],
+    ["Contenu", "Médias sociaux"],
+    ["コンテンツ", "戦略"],
+    ["Growth"],
+    ["Événements", "LinkedIn"],
+    ["Twitter", "Études"],
+    ["Branding"],
+    ["Études de cas", "Trafic"],
+    ["Outils", "Médias sociaux"],
+    ["Content marketing", "Stratégie"],
+    ["Podcast", "Communautés"],
+    ["Contenu", "Evergreen"],
+    ["Copywriting", "Rédaction web"],
+    ["Analytics"],
+    ["Actualités", "Webinaires"],
+]
+
+
+def rfc822(t):
+    return t.strftime("%a, %d %b %Y %H:%M:%S +0000")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--anchor", required=True, help="YYYY-MM-DD: the day the feed is 'read'")
+    ap.add_argument("--items", type=int, default=24)
+    ap.add_argument("--span", type=int, default=200, help="oldest item is this many days old")
+    ap.add_argument("--site", default="https://blog.example.org")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    rng = random.Random(args.seed)
+    anchor = dt.datetime.fromisoformat(args.anchor).replace(hour=8, tzinfo=dt.timezone.utc)
+    items = []
+    for i in range(args.items):
+        days = args.span * i / max(1, args.items - 1)
+        published = anchor - dt.timedelta(days=days, minutes=rng.randint(0, 600))
+        title = TITLES[i % len(TITLES)]
+        if i >= len(TITLES):
+            title = f"{title} ({i // len(TITLES) + 1})"
+        cats = CATEGORIES[i % len(CATEGORIES)]
+        slug = f"{published:%Y/%m}/article-{i + 1}"
+        link = f"{args.site}/{slug}/"
+        body = " ".join(["<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit.</p>"] * 8)
+        cat_xml = "".join(f"\n\t\t<category><![CDATA[{c}]]></category>" for c in cats)
+        items.append(f"""	<item>
+		<title>{html.escape(title, quote=False)}</title>
+		<link>{link}</link>
+		<comments>{link}#respond</comments>
+		<dc:creator><![CDATA[Camille]]></dc:creator>
+		<pubDate>{rfc822(published)}</pubDate>{cat_xml}
+		<guid isPermaLink="false">{args.site}/?p={1000 + i}</guid>
+		<description><![CDATA[{title[:80]} […]]]></description>
+		<content:encoded><![CDATA[{body}]]></content:encoded>
+	</item>""")
+    feed = f"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"
+	xmlns:content="http://purl.org/rss/1.0/modules/content/"
+	xmlns:wfw="http://wellformedweb.org/CommentAPI/"
+	xmlns:dc="http://purl.org/dc/elements/1.1/"
+	xmlns:atom="http://www.w3.org/2005/Atom"
+	xmlns:sy="http://purl.org/rss/1.0/modules/syndication/">
+<channel>
+	<title>Le Blog Démo</title>
+	<atom:link href="{args.site}/feed/" rel="self" type="application/rss+xml" />
+	<link>{args.site}</link>
+	<description>Un blog de démonstration pour Encore</description>
+	<lastBuildDate>{rfc822(anchor)}</lastBuildDate>
+	<language>fr-FR</language>
+	<generator>https://wordpress.org/?v=6.7</generator>
+{chr(10).join(items)}
+</channel>
+</rss>
+"""
+    with open(args.out, "w", encoding="utf-8") as f:
+        f.write(feed)
+
+
+if __name__ == "__main__":
+    main()

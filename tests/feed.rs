@@ -1,0 +1,243 @@
+//! Feed reading: every fixture format, and HTTP behaviour against a local server.
+
+use chrono::{TimeZone, Utc};
+use encore::config::{FeedSettings, FeedSource};
+use encore::feed::{fetch, parse, FeedError};
+use std::io::Write;
+use std::time::Duration;
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+#[test]
+fn wordpress_rss_with_cdata_categories() {
+    let items = parse(&fixture("wordpress.xml"), None).unwrap();
+    assert_eq!(items.len(), 10);
+    let first = &items[0];
+    assert_eq!(
+        first.title,
+        "Pourquoi les hashtags en tête de tweet fonctionnent mieux"
+    );
+    assert_eq!(first.categories, ["Médias sociaux", "Twitter"]);
+    assert!(first.url.starts_with("https://blog.example.org/2026/"));
+    // The key comes from the link, not from the non-permalink guid.
+    assert_eq!(first.key, encore::feed::article_key(&first.url).unwrap());
+    assert!(first.published.is_some());
+    // Entities decoded: "un(e)" and the apostrophe survive; no markup remains.
+    assert!(items
+        .iter()
+        .all(|i| !i.title.contains('<') && !i.title.contains("&amp;")));
+}
+
+#[test]
+fn atom_uses_labels_base_uri_and_skips_linkless_entries() {
+    let items = parse(
+        &fixture("atom.xml"),
+        Some("https://atom.example.org/feed.atom"),
+    )
+    .unwrap();
+    assert_eq!(items.len(), 2, "the entry without a link is skipped");
+    assert_eq!(items[0].title, "Tips & tricks for Atom feeds");
+    assert_eq!(
+        items[0].url,
+        "https://atom.example.org/2026/04/tips-and-tricks"
+    );
+    assert_eq!(items[0].categories, ["Web development", "atom"]);
+    assert_eq!(
+        items[0].published,
+        Some(Utc.with_ymd_and_hms(2026, 4, 15, 9, 0, 0).unwrap())
+    );
+    // No <published>: fall back to <updated>.
+    assert_eq!(
+        items[1].published,
+        Some(Utc.with_ymd_and_hms(2026, 3, 20, 9, 0, 0).unwrap())
+    );
+}
+
+#[test]
+fn json_feed_tags_become_categories() {
+    let items = parse(&fixture("feed.json"), None).unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0].categories, ["Web development", "JSON"]);
+    assert_eq!(
+        items[0].published,
+        Some(Utc.with_ymd_and_hms(2026, 4, 10, 6, 0, 0).unwrap())
+    );
+    assert_eq!(items[1].categories, ["Événements"]);
+}
+
+#[test]
+fn non_utf8_feed_is_decoded_from_its_declared_encoding() {
+    let bytes = fixture("latin1.xml");
+    assert!(
+        std::str::from_utf8(&bytes).is_err(),
+        "fixture must not be UTF-8"
+    );
+    let items = parse(&bytes, None).unwrap();
+    assert_eq!(
+        items[0].title,
+        "Référencement naturel : les bases décortiquées"
+    );
+    assert_eq!(items[0].categories, ["Médias sociaux", "Référencement"]);
+    assert_eq!(items[1].categories, ["Événements"]);
+}
+
+#[test]
+fn html_instead_of_a_feed_is_a_parse_error() {
+    let err = parse(&fixture("broken.xml"), Some("https://b.org/feed")).unwrap_err();
+    assert!(matches!(err, FeedError::Parse { .. }), "{err}");
+    assert!(err.to_string().contains("https://b.org/feed"), "{err}");
+}
+
+fn settings(url: String, max_size: u64, timeout: Duration) -> FeedSettings {
+    FeedSettings {
+        source: FeedSource::Url(url.parse().unwrap()),
+        refresh: Duration::from_secs(3600),
+        timeout,
+        max_size,
+    }
+}
+
+#[tokio::test]
+async fn http_feed_sends_user_agent_and_reads_bytes() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/feed/"))
+        .and(header(
+            "user-agent",
+            concat!("encore/", env!("CARGO_PKG_VERSION")),
+        ))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(fixture("latin1.xml"), "application/rss+xml"),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let bytes = fetch(&settings(
+        format!("{}/feed/", server.uri()),
+        1 << 20,
+        Duration::from_secs(5),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(bytes, fixture("latin1.xml"));
+}
+
+#[tokio::test]
+async fn http_errors_are_reported_not_parsed() {
+    let server = MockServer::start().await;
+    Mock::given(path("/gone"))
+        .respond_with(ResponseTemplate::new(410))
+        .mount(&server)
+        .await;
+    let err = fetch(&settings(
+        format!("{}/gone", server.uri()),
+        1 << 20,
+        Duration::from_secs(5),
+    ))
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, FeedError::Status { status: 410, .. }),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn body_cap_applies_before_and_after_decompression() {
+    let server = MockServer::start().await;
+    Mock::given(path("/big"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(vec![b'x'; 300_000]))
+        .mount(&server)
+        .await;
+    // 4 MiB of zeros gzip to a few KiB: only the decompressed size can catch it.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&vec![0u8; 4 << 20]).unwrap();
+    let bomb = gz.finish().unwrap();
+    assert!(bomb.len() < 100_000);
+    Mock::given(path("/bomb"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-encoding", "gzip")
+                .set_body_bytes(bomb),
+        )
+        .mount(&server)
+        .await;
+    for p in ["/big", "/bomb"] {
+        let err = fetch(&settings(
+            format!("{}{p}", server.uri()),
+            200_000,
+            Duration::from_secs(5),
+        ))
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(err, FeedError::TooLarge { limit: 200_000, .. }),
+            "{p}: {err}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn redirect_loops_and_slow_servers_give_up() {
+    let server = MockServer::start().await;
+    Mock::given(path("/loop"))
+        .respond_with(ResponseTemplate::new(302).insert_header("location", "/loop"))
+        .mount(&server)
+        .await;
+    Mock::given(path("/slow"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_delay(Duration::from_secs(5))
+                .set_body_string("<rss/>"),
+        )
+        .mount(&server)
+        .await;
+    let err = fetch(&settings(
+        format!("{}/loop", server.uri()),
+        1 << 20,
+        Duration::from_secs(5),
+    ))
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("redirect"), "{err}");
+    let started = std::time::Instant::now();
+    let err = fetch(&settings(
+        format!("{}/slow", server.uri()),
+        1 << 20,
+        Duration::from_millis(500),
+    ))
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("timed out"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(4));
+}
+
+#[test]
+fn local_file_over_the_cap_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("f.xml");
+    std::fs::write(&p, vec![b' '; 5000]).unwrap();
+    let s = FeedSettings {
+        source: FeedSource::File(p),
+        refresh: Duration::from_secs(3600),
+        timeout: Duration::from_secs(1),
+        max_size: 4000,
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let err = rt.block_on(fetch(&s)).unwrap_err();
+    assert!(
+        matches!(err, FeedError::TooLarge { limit: 4000, .. }),
+        "{err}"
+    );
+}
