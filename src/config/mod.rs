@@ -660,12 +660,18 @@ fn find_key(text: &str, key: &str) -> Option<Range<usize>> {
 }
 
 fn invalid(path: &Path, text: &str, span: Option<Range<usize>>, message: String) -> ConfigError {
+    // Errors about the whole file (no span, or an empty one at the start) name no key.
+    let whole_file = span.as_ref().is_none_or(|s| s.is_empty());
     let start = span.map(|s| s.start).unwrap_or(0).min(text.len());
     let before = &text[..start];
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
     let col = text[line_start..start].chars().count() + 1;
-    let message = name_the_key(text, line_start, message);
+    let message = if whole_file {
+        message
+    } else {
+        name_the_key(text, line_start, message)
+    };
     ConfigError::Invalid {
         path: path.to_path_buf(),
         line,

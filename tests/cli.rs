@@ -1,0 +1,401 @@
+//! The `encore` binary as an admin uses it: `check` and `preview`.
+
+use assert_cmd::Command;
+use chrono::{DateTime, Duration, Utc};
+use encore::archive::{Archive, Outcome, ShareRecord};
+use encore::network::NetworkKind;
+use encore::text::fold;
+use std::path::{Path, PathBuf};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+struct Setup {
+    dir: tempfile::TempDir,
+}
+
+impl Setup {
+    /// A config reading `feed` with `extra` TOML appended (accounts included).
+    fn new(feed: &str, extra: &str) -> Setup {
+        let dir = tempfile::tempdir().unwrap();
+        let text = format!(
+            "timezone = \"Europe/Paris\"\nstate_dir = \"state\"\n\n[feed]\nurl = {:?}\n\n{extra}",
+            fixture(feed).display().to_string()
+        );
+        std::fs::write(dir.path().join("config.toml"), text).unwrap();
+        Setup { dir }
+    }
+
+    fn config(&self) -> PathBuf {
+        self.dir.path().join("config.toml")
+    }
+
+    fn state(&self) -> PathBuf {
+        self.dir.path().join("state")
+    }
+
+    fn encore(&self, args: &[&str]) -> assert_cmd::assert::Assert {
+        Command::cargo_bin("encore")
+            .unwrap()
+            .env_remove("RUST_LOG")
+            .arg("--config")
+            .arg(self.config())
+            .args(args)
+            .assert()
+    }
+
+    fn preview_json(&self, args: &[&str]) -> Vec<serde_json::Value> {
+        let mut all = vec!["preview", "--format", "json"];
+        all.extend_from_slice(args);
+        let out = self.encore(&all).success().get_output().stdout.clone();
+        String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+}
+
+const ACCOUNTS: &str = r#"
+[select]
+exclude_categories = ["actualites", "Événements"]
+
+[message]
+text = "À relire"
+
+[cadence]
+per_day = 2
+
+[[account]]
+name = "blog-x"
+network = "x"
+
+[[account]]
+name = "blog-bsky"
+network = "bluesky"
+
+[account.cadence]
+per_day = 1
+"#;
+
+const NOW: &str = "2026-06-01T08:00:00+02:00";
+
+#[test]
+fn check_prints_resolved_settings() {
+    let s = Setup::new("span.xml", ACCOUNTS);
+    let out = s.encore(&["check"]).success().get_output().stdout.clone();
+    let out = String::from_utf8(out).unwrap();
+    assert!(out.contains(": OK"), "{out}");
+    assert!(
+        out.contains("timezone   Europe/Paris (configured)"),
+        "{out}"
+    );
+    assert!(out.contains("account \"blog-x\" (x)"), "{out}");
+    assert!(out.contains("age 30-90 days, cooldown 90 days"), "{out}");
+    assert!(out.contains("fixed, 2 per day, 09:00-20:00"), "{out}");
+    assert!(out.contains("account \"blog-bsky\" (bluesky)"), "{out}");
+    assert!(
+        out.contains("fixed, 1 per day"),
+        "per-account override shown: {out}"
+    );
+}
+
+#[test]
+fn check_reports_each_error_with_file_line_and_key_and_exits_78() {
+    let cases: &[(&str, usize, &str)] = &[
+        ("[cadence]\nper_dya = 2\n", 8, "per_dya"),
+        (
+            "[cadence]\nmin_spacing = \"two hours\"\n",
+            8,
+            "cadence.min_spacing",
+        ),
+        ("[select]\nmin_age_days = 100\n", 8, "max_age_days"),
+        (
+            "[cadence]\nactive_hours = \"9h-20h\"\n",
+            8,
+            "cadence.active_hours",
+        ),
+        ("[message]\ntemplate = \"{title}\"\n", 8, "{url}"),
+        (
+            "[[account]]\nname = \"a b\"\nnetwork = \"x\"\n",
+            8,
+            "account.name",
+        ),
+        (
+            "[[account]]\nname = \"a\"\nnetwork = \"friendster\"\n",
+            9,
+            "friendster",
+        ),
+    ];
+    for (snippet, line, needle) in cases {
+        let with_account = if snippet.contains("[[account]]") {
+            snippet.to_string()
+        } else {
+            format!("{snippet}[[account]]\nname = \"ok\"\nnetwork = \"log\"\n")
+        };
+        let s = Setup::new("span.xml", &with_account);
+        let assert = s.encore(&["check"]).code(78);
+        let err = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+        let prefix = format!("encore: {}:{line}:", s.config().display());
+        assert!(err.starts_with(&prefix), "{snippet:?}: {err}");
+        assert!(
+            err.contains(needle),
+            "{snippet:?}: {err} should mention {needle}"
+        );
+    }
+    // No account at all, and a missing file.
+    let s = Setup::new("span.xml", "");
+    let err = String::from_utf8(s.encore(&["check"]).code(78).get_output().stderr.clone()).unwrap();
+    assert!(err.contains(":1:1: no [[account]] defined"), "{err}");
+    Command::cargo_bin("encore")
+        .unwrap()
+        .args(["--config", "/nonexistent/encore.toml", "check"])
+        .assert()
+        .code(78);
+}
+
+fn at(v: &serde_json::Value, key: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(v[key].as_str().unwrap())
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+#[test]
+fn preview_honours_age_window_exclusions_limits_and_hashtags_first() {
+    let s = Setup::new("span.xml", ACCOUNTS);
+    let posts = s.preview_json(&["--now", NOW, "--seed", "3", "--days", "60"]);
+    // 41 articles over 200 days, a 90-day cooldown: the window holds about a dozen articles per
+    // account, and each is used once; later slots find nothing (and are skipped, not filled).
+    assert!(posts.len() >= 20, "only {} posts", posts.len());
+    let excluded = [fold("Actualités"), fold("Événements")];
+    let mut seen = std::collections::HashMap::new();
+    for p in &posts {
+        let when = at(p, "at");
+        let age = when - at(p, "published");
+        assert!(
+            age >= Duration::days(30) && age <= Duration::days(90),
+            "age {age} at share time: {p}"
+        );
+        let cats: Vec<String> = p["categories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().to_string())
+            .collect();
+        assert!(
+            !cats.iter().any(|c| excluded.contains(&fold(c))),
+            "excluded category: {p}"
+        );
+        let network = match p["network"].as_str().unwrap() {
+            "x" => NetworkKind::X,
+            "bluesky" => NetworkKind::Bluesky,
+            other => panic!("{other}"),
+        };
+        let text = p["text"].as_str().unwrap();
+        let rule = network.length_rule();
+        assert_eq!(
+            p["length"].as_u64().unwrap() as usize,
+            rule.count(text),
+            "{p}"
+        );
+        assert!(rule.fits(text), "{p}");
+        let tags: Vec<&str> = p["hashtags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap())
+            .collect();
+        assert!(
+            !tags.is_empty(),
+            "every fixture article has categories: {p}"
+        );
+        assert!(text.starts_with(&tags.join(" ")), "hashtags first: {text}");
+        assert!(text.ends_with(p["url"].as_str().unwrap()), "{text}");
+        assert!(
+            p["at"].as_str().unwrap().ends_with("+02:00"),
+            "local offset in June: {p}"
+        );
+        // Cooldown (90 days) inside the simulated period: never the same article twice per account.
+        let key = (
+            p["account"].as_str().unwrap().to_string(),
+            p["url"].as_str().unwrap().to_string(),
+        );
+        assert!(
+            seen.insert(key, when).is_none(),
+            "repeated within cooldown: {p}"
+        );
+    }
+    assert!(posts.iter().any(|p| p["account"] == "blog-bsky"));
+}
+
+#[test]
+fn preview_is_deterministic_and_writes_no_history() {
+    let s = Setup::new("span.xml", ACCOUNTS);
+    let args = ["preview", "--now", NOW, "--seed", "11", "--days", "14"];
+    let a = s.encore(&args).success().get_output().stdout.clone();
+    let b = s.encore(&args).success().get_output().stdout.clone();
+    assert_eq!(a, b);
+    let fresh = Setup::new("span.xml", ACCOUNTS);
+    assert_eq!(
+        fresh.encore(&args).success().get_output().stdout.clone(),
+        a,
+        "same output from a fresh state"
+    );
+    let other = s
+        .encore(&["preview", "--now", NOW, "--seed", "12", "--days", "14"])
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert_ne!(other, a, "the seed matters");
+    let text = String::from_utf8(a).unwrap();
+    assert!(text.contains("CEST"), "local times: {text}");
+    let archive = Archive::open(&s.state()).unwrap();
+    assert_eq!(archive.len(), 41, "the archive was updated");
+    assert!(
+        archive.history("blog-x").unwrap().is_empty(),
+        "no share history written"
+    );
+    assert!(archive.history("blog-bsky").unwrap().is_empty());
+}
+
+#[test]
+fn preview_respects_real_history_cooldown() {
+    let s = Setup::new("span.xml", ACCOUNTS);
+    let first = s.preview_json(&["--now", NOW, "--seed", "5", "--days", "1"]);
+    let chosen = first.iter().find(|p| p["account"] == "blog-x").unwrap();
+    let url = chosen["url"].as_str().unwrap().to_string();
+    let key = encore::feed::article_key(&url).unwrap();
+    {
+        let archive = Archive::open(&s.state()).unwrap();
+        let when = at(chosen, "at") - Duration::days(20);
+        archive
+            .record(&ShareRecord {
+                at: when,
+                account: "blog-x".into(),
+                article_key: Some(key.clone()),
+                url: Some(url.clone()),
+                slot: when,
+                outcome: Outcome::Shared,
+                post_id: Some("1".into()),
+                detail: String::new(),
+            })
+            .unwrap();
+        archive.flush().unwrap();
+    }
+    let posts = s.preview_json(&["--now", NOW, "--seed", "5", "--days", "30"]);
+    assert!(!posts.iter().any(|p| p["account"] == "blog-x"
+        && encore::feed::article_key(p["url"].as_str().unwrap()).unwrap() == key));
+}
+
+#[test]
+fn broken_feed_is_skipped_and_the_archive_keeps_serving() {
+    let s = Setup::new("span.xml", ACCOUNTS);
+    let before = s.preview_json(&["--now", NOW, "--seed", "2", "--days", "3"]);
+    assert!(!before.is_empty());
+    let config = std::fs::read_to_string(s.config()).unwrap();
+    let broken = config.replace(
+        &fixture("span.xml").display().to_string(),
+        &fixture("broken.xml").display().to_string(),
+    );
+    std::fs::write(s.config(), broken).unwrap();
+    let assert = s
+        .encore(&[
+            "preview", "--format", "json", "--now", NOW, "--seed", "2", "--days", "3",
+        ])
+        .success();
+    let err = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(
+        err.contains("feed skipped") && err.contains("not a valid RSS"),
+        "{err}"
+    );
+    let after: Vec<serde_json::Value> = String::from_utf8(assert.get_output().stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(after, before);
+}
+
+#[test]
+fn every_feed_format_previews() {
+    for (feed, now) in [
+        ("wordpress.xml", "2026-06-01T08:00:00Z"),
+        ("atom.xml", "2026-05-20T08:00:00Z"),
+        ("feed.json", "2026-05-15T08:00:00Z"),
+        ("latin1.xml", "2026-05-20T08:00:00Z"),
+    ] {
+        let s = Setup::new(feed, ACCOUNTS);
+        let posts = s.preview_json(&["--now", now, "--seed", "1", "--days", "2"]);
+        assert!(!posts.is_empty(), "{feed}: nothing planned");
+    }
+}
+
+#[test]
+fn bad_now_is_a_usage_error() {
+    let s = Setup::new("span.xml", ACCOUNTS);
+    s.encore(&["preview", "--now", "yesterday"]).code(2);
+}
+
+#[test]
+fn bundled_demo_works_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo.toml");
+    let text = std::fs::read_to_string(&demo).unwrap().replace(
+        "../target/encore-demo-state",
+        &dir.path().join("state").display().to_string(),
+    );
+    let cfg = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(format!(".demo-test-{}.toml", std::process::id()));
+    std::fs::write(&cfg, text).unwrap();
+    let out = Command::cargo_bin("encore")
+        .unwrap()
+        .args([
+            "--config",
+            cfg.to_str().unwrap(),
+            "preview",
+            "--now",
+            "2026-12-01T08:00:00+01:00",
+            "--seed",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    std::fs::remove_file(&cfg).unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("demo-log (log)") && text.contains("demo-mastodon (mastodon)"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("skipped"),
+        "the demo has enough articles for a week: {text}"
+    );
+}
+
+#[test]
+fn reference_config_is_valid() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
+    let out = Command::cargo_bin("encore")
+        .unwrap()
+        .args(["--config", example.to_str().unwrap(), "check"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("account \"blog-masto\" (mastodon)"), "{text}");
+    assert!(text.contains("fixed, 0.5 per day"), "{text}");
+}
