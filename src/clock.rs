@@ -55,6 +55,28 @@ impl Clock for ManualClock {
     }
 }
 
+/// The wall clock shifted so that it read `start` when created: `run --dry-run --now` rehearses
+/// a day in the future (or the past) in real time.
+#[derive(Debug, Clone, Copy)]
+pub struct OffsetClock {
+    offset: chrono::Duration,
+}
+
+impl OffsetClock {
+    /// A clock that reads `start` now and then runs at normal speed.
+    pub fn starting_at(start: DateTime<Utc>) -> Self {
+        Self {
+            offset: start - Utc::now(),
+        }
+    }
+}
+
+impl Clock for OffsetClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now() + self.offset
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

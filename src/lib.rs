@@ -12,6 +12,7 @@ pub mod clock;
 pub mod commands;
 pub mod compose;
 pub mod config;
+pub mod daemon;
 pub mod feed;
 pub mod http;
 pub mod logging;
@@ -33,6 +34,9 @@ pub enum Error {
     /// Writing the output failed (closed pipe…).
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
+    /// The config asks for something this build cannot do (a network not implemented yet).
+    #[error("{0}")]
+    Unsupported(String),
     /// A command-line value is unusable.
     #[error("{0}")]
     Usage(String),
@@ -42,7 +46,7 @@ impl Error {
     /// sysexits-style status: 78 for configuration errors, 64 for usage, 74 for I/O, 1 otherwise.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Config(_) => config::EX_CONFIG,
+            Error::Config(_) | Error::Unsupported(_) => config::EX_CONFIG,
             Error::Usage(_) => 64,
             Error::Output(_) => 74,
             Error::Archive(_) => 1,

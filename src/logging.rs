@@ -9,7 +9,8 @@ use tracing_subscriber::EnvFilter;
 pub fn init(level: Option<&str>) {
     let filter = match level {
         Some(l) => EnvFilter::new(l),
-        None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        None => EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| EnvFilter::new("info,tokio_cron_scheduler=warn")),
     };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

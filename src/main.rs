@@ -49,6 +49,38 @@ enum Command {
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
     },
+    /// Run the daemon: post what is due, refresh the feed, until SIGTERM/SIGINT.
+    ///
+    /// Every post is written as an intent before it leaves and settled after the network
+    /// answers, so a crash never causes a double post. A slot missed by more than the grace
+    /// period (default 15m) is skipped and logged, never posted in a burst.
+    Run {
+        /// Post nothing and write no history: log "would post: ACCOUNT URL TEXT" instead.
+        #[arg(long)]
+        dry_run: bool,
+        /// Start the clock at this moment and run in real time (for rehearsing over a sample
+        /// feed with fixed dates; use with --dry-run).
+        #[arg(long, value_parser = parse_time, requires = "dry_run")]
+        now: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    /// List shares, failures and skipped slots, newest first.
+    History {
+        /// Only this account.
+        #[arg(long)]
+        account: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+}
+
+impl From<OutputFormat> for Format {
+    fn from(f: OutputFormat) -> Format {
+        match f {
+            OutputFormat::Text => Format::Text,
+            OutputFormat::Json => Format::Json,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -100,15 +132,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 days,
                 now,
                 seed,
-                format: match format {
-                    OutputFormat::Text => Format::Text,
-                    OutputFormat::Json => Format::Json,
-                },
+                format: format.into(),
             };
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;
             runtime.block_on(commands::preview(&config, &opts, &mut out))?;
+        }
+        Command::Run { dry_run, now } => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()?;
+            runtime.block_on(encore::daemon::run(
+                config,
+                encore::daemon::RunOptions { dry_run, now },
+            ))?;
+        }
+        Command::History { account, format } => {
+            commands::history(&config, account.as_deref(), format.into(), &mut out)?;
         }
     }
     Ok(())

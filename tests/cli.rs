@@ -399,3 +399,136 @@ fn reference_config_is_valid() {
     assert!(text.contains("account \"blog-masto\" (mastodon)"), "{text}");
     assert!(text.contains("fixed, 0.5 per day"), "{text}");
 }
+
+/// Sends SIGTERM to a running `encore run` once it has logged `ready_line`; returns its stderr,
+/// exit status and how long the stop took.
+fn run_and_stop(
+    s: &Setup,
+    args: &[&str],
+    ready_line: &str,
+) -> (String, std::process::ExitStatus, std::time::Duration) {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("encore"))
+        .arg("--config")
+        .arg(s.config())
+        .args(args)
+        .env_remove("RUST_LOG")
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut log = String::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !log.contains(ready_line) {
+        let line = rx
+            .recv_timeout(deadline - std::time::Instant::now())
+            .unwrap_or_else(|_| panic!("never logged {ready_line:?}: {log}"));
+        log.push_str(&line);
+        log.push('\n');
+    }
+    let stop = std::time::Instant::now();
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    let took = stop.elapsed();
+    while let Ok(line) = rx.recv_timeout(std::time::Duration::from_millis(200)) {
+        log.push_str(&line);
+        log.push('\n');
+    }
+    (log, status, took)
+}
+
+#[test]
+fn run_stops_cleanly_on_sigterm_and_dry_run_says_so() {
+    let s = Setup::new(
+        "span.xml",
+        "[[account]]\nname = \"blog-log\"\nnetwork = \"log\"\n",
+    );
+    let (log, status, took) = run_and_stop(&s, &["run", "--dry-run", "--now", NOW], "started");
+    assert!(log.contains("dry run: nothing will be posted"), "{log}");
+    assert!(
+        log.contains("next slot"),
+        "one line per account at start: {log}"
+    );
+    assert!(log.contains("feed read"), "{log}");
+    assert_eq!(status.code(), Some(0), "{log}");
+    assert!(took < std::time::Duration::from_secs(10), "{took:?}");
+    assert!(log.contains("stopped"), "{log}");
+    {
+        let archive = Archive::open(&s.state()).unwrap();
+        assert!(archive.all_history().unwrap().is_empty());
+    }
+
+    let (log, status, _) = run_and_stop(&s, &["run"], "started");
+    assert_eq!(status.code(), Some(0), "{log}");
+    assert!(!log.contains("dry run"), "{log}");
+}
+
+#[test]
+fn run_refuses_networks_this_build_cannot_post_to() {
+    let s = Setup::new("span.xml", ACCOUNTS);
+    let assert = s.encore(&["run"]).code(78);
+    let err = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(err.contains("blog-x") && err.contains("--dry-run"), "{err}");
+}
+
+#[test]
+fn history_lists_records_newest_first() {
+    let s = Setup::new("span.xml", ACCOUNTS);
+    let empty = s.encore(&["history"]).success().get_output().stdout.clone();
+    assert_eq!(String::from_utf8(empty).unwrap(), "no history yet\n");
+    {
+        let archive = Archive::open(&s.state()).unwrap();
+        let t = DateTime::parse_from_rfc3339("2026-05-01T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        for (i, outcome) in [Outcome::Shared, Outcome::Failed, Outcome::Skipped]
+            .into_iter()
+            .enumerate()
+        {
+            archive
+                .settle(&ShareRecord {
+                    at: t + Duration::hours(i as i64),
+                    account: "blog-x".into(),
+                    article_key: Some("blog.example.org/a".into()),
+                    url: Some("https://blog.example.org/a/".into()),
+                    slot: t + Duration::hours(i as i64),
+                    outcome,
+                    post_id: (outcome == Outcome::Shared).then(|| "123".to_string()),
+                    detail: format!("detail {i}"),
+                })
+                .unwrap();
+        }
+    }
+    let out = s
+        .encore(&["history", "--format", "json", "--account", "blog-x"])
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let lines: Vec<serde_json::Value> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let outcomes: Vec<&str> = lines
+        .iter()
+        .map(|l| l["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["skipped", "failed", "shared"]);
+    assert_eq!(lines[2]["post_id"], "123");
+    assert_eq!(lines[2]["network"], "x");
+    assert_eq!(lines[2]["at"], "2026-05-01T12:00:00+02:00");
+    s.encore(&["history", "--account", "nobody"]).code(64);
+}

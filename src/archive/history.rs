@@ -93,3 +93,89 @@ impl Archive {
         Ok(out)
     }
 }
+
+/// A post about to leave, written (and flushed) before the request so that a crash in between
+/// is noticed at the next start instead of becoming a silent double post.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Intent {
+    /// The account.
+    pub account: String,
+    /// The article key.
+    pub article_key: String,
+    /// The link sent.
+    pub url: String,
+    /// The planned slot.
+    pub slot: DateTime<Utc>,
+    /// The exact text sent.
+    pub text: String,
+    /// When the intent was written.
+    pub created: DateTime<Utc>,
+}
+
+fn slot_key(account: &str, slot: DateTime<Utc>) -> String {
+    format!("{account}\0{:020}", slot.timestamp().max(0))
+}
+
+impl Archive {
+    /// Writes the intent and flushes it to disk: only then may the post leave.
+    pub fn begin(&self, intent: &Intent) -> Result<(), ArchiveError> {
+        self.intents.insert(
+            slot_key(&intent.account, intent.slot).as_bytes(),
+            encode(intent)?,
+        )?;
+        self.flush()
+    }
+
+    /// Settles a slot in one transaction: the history record is added, the slot marked done and
+    /// its intent (if any) removed; then flushed. Either all of it is on disk or none of it.
+    pub fn settle(&self, rec: &ShareRecord) -> Result<(), ArchiveError> {
+        use sled::Transactional;
+        let id = self.db.generate_id()?;
+        let hkey = format!(
+            "{}\0{:020}\0{:020}",
+            rec.account,
+            rec.at.timestamp_millis().max(0),
+            id
+        );
+        let skey = slot_key(&rec.account, rec.slot);
+        let value = encode(rec)?;
+        let outcome = encode(&rec.outcome)?;
+        (&self.history, &self.intents, &self.slots).transaction(|(h, i, s)| {
+            h.insert(hkey.as_bytes(), value.as_slice())?;
+            i.remove(skey.as_bytes())?;
+            s.insert(skey.as_bytes(), outcome.as_slice())?;
+            Ok::<(), sled::transaction::ConflictableTransactionError<std::convert::Infallible>>(())
+        })?;
+        self.flush()
+    }
+
+    /// Intents left without an outcome (a crash mid-post).
+    pub fn pending_intents(&self) -> Result<Vec<Intent>, ArchiveError> {
+        let mut out = Vec::new();
+        for kv in self.intents.iter() {
+            let (k, v) = kv?;
+            out.push(decode(&v, &String::from_utf8_lossy(&k))?);
+        }
+        Ok(out)
+    }
+
+    /// Whether the slot was already settled (posted, failed or skipped) or is in flight.
+    pub fn slot_settled(&self, account: &str, slot: DateTime<Utc>) -> Result<bool, ArchiveError> {
+        let key = slot_key(account, slot);
+        Ok(
+            self.slots.contains_key(key.as_bytes())?
+                || self.intents.contains_key(key.as_bytes())?,
+        )
+    }
+
+    /// Every record of every account, newest first.
+    pub fn all_history(&self) -> Result<Vec<ShareRecord>, ArchiveError> {
+        let mut out = Vec::new();
+        for kv in self.history.iter() {
+            let (k, v) = kv?;
+            out.push(decode::<ShareRecord>(&v, &String::from_utf8_lossy(&k))?);
+        }
+        out.sort_by_key(|r| std::cmp::Reverse(r.at));
+        Ok(out)
+    }
+}

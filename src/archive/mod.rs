@@ -6,7 +6,7 @@
 
 mod history;
 
-pub use history::{Outcome, ShareRecord};
+pub use history::{Intent, Outcome, ShareRecord};
 
 use crate::feed::Item;
 use chrono::{DateTime, Utc};
@@ -71,6 +71,12 @@ pub enum ArchiveError {
     },
 }
 
+impl<E: std::fmt::Display> From<sled::transaction::TransactionError<E>> for ArchiveError {
+    fn from(e: sled::transaction::TransactionError<E>) -> Self {
+        ArchiveError::Storage(e.to_string())
+    }
+}
+
 impl From<sled::Error> for ArchiveError {
     fn from(e: sled::Error) -> Self {
         ArchiveError::Storage(e.to_string())
@@ -82,6 +88,8 @@ pub struct Archive {
     db: sled::Db,
     articles: sled::Tree,
     history: sled::Tree,
+    intents: sled::Tree,
+    slots: sled::Tree,
     meta: sled::Tree,
 }
 
@@ -108,6 +116,8 @@ impl Archive {
         Ok(Archive {
             articles: db.open_tree("articles")?,
             history: db.open_tree("history")?,
+            intents: db.open_tree("intents")?,
+            slots: db.open_tree("slots")?,
             meta: db.open_tree("meta")?,
             db,
         })
@@ -197,6 +207,20 @@ impl Archive {
         self.meta.insert("seed", &seed.to_le_bytes())?;
         self.flush()?;
         Ok(seed)
+    }
+
+    /// A small value kept across restarts (last tick time, feed validators…).
+    pub fn meta(&self, key: &str) -> Result<Option<String>, ArchiveError> {
+        Ok(self
+            .meta
+            .get(key)?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    /// Stores a small value (not flushed: callers flush when it matters).
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<(), ArchiveError> {
+        self.meta.insert(key, value.as_bytes())?;
+        Ok(())
     }
 
     /// Writes everything to disk. Blocking: async callers use `spawn_blocking` (sled 0.34's

@@ -1,9 +1,11 @@
 //! What the `encore` subcommands do. `main.rs` parses the command line and calls these.
 
 mod check;
+mod history;
 mod preview;
 
 pub use check::check;
+pub use history::history;
 pub use preview::{preview, Format, PreviewOptions};
 
 use crate::archive::{Archive, MergeStats};

@@ -54,3 +54,104 @@ impl fmt::Display for NetworkKind {
         f.write_str(self.as_str())
     }
 }
+
+mod log;
+
+pub use log::{DryRunNetwork, LogNetwork};
+
+use crate::archive::Intent;
+use crate::compose::Message;
+use chrono::{DateTime, Utc};
+use std::future::Future;
+use std::pin::Pin;
+
+/// A boxed future, so that networks can be trait objects.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What the network gave back for an accepted post.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    /// The network's id for the post.
+    pub post_id: String,
+    /// When the network accepted it.
+    pub at: DateTime<Utc>,
+}
+
+/// Why a post did not go out, sorted by what the daemon must do next.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PostError {
+    /// Temporary (rate limit, 5xx, timeout): pause the account, until `until` when known.
+    #[error("temporary failure, retry later: {reason}")]
+    RetryLater {
+        /// What the network said.
+        reason: String,
+        /// When the account may post again.
+        until: Option<DateTime<Utc>>,
+    },
+    /// This article cannot be posted (refused content): skip it, go on with others.
+    #[error("article refused: {reason}")]
+    SkipArticle {
+        /// What the network said.
+        reason: String,
+    },
+    /// The network already has this text: counts as shared for the cooldown, never retried.
+    #[error("duplicate: {reason}")]
+    Duplicate {
+        /// What the network said.
+        reason: String,
+    },
+    /// The account cannot post (revoked credentials, no credit): stop it, others go on.
+    #[error("account stopped: {reason}")]
+    StopAccount {
+        /// What the network said.
+        reason: String,
+    },
+    /// Nothing can go on (a bug, a broken installation): the daemon stops.
+    #[error("fatal: {reason}")]
+    Fatal {
+        /// What happened.
+        reason: String,
+    },
+}
+
+/// One post about to leave.
+#[derive(Debug, Clone, Copy)]
+pub struct Outgoing<'a> {
+    /// The account's name.
+    pub account: &'a str,
+    /// The article's link (with UTM parameters when configured).
+    pub url: &'a str,
+    /// The planned slot (networks with idempotency keys derive them from it).
+    pub slot: DateTime<Utc>,
+    /// The message.
+    pub message: &'a Message,
+}
+
+/// The seam every network plugs into.
+pub trait Network: Send + Sync {
+    /// Sends one post.
+    fn post<'a>(&'a self, out: Outgoing<'a>) -> BoxFuture<'a, Result<Receipt, PostError>>;
+
+    /// After a crash mid-post: looks on the account for the post an intent describes.
+    /// `Ok(None)` means "cannot tell"; the daemon then treats the article as shared rather
+    /// than risk a double post.
+    fn reconcile<'a>(
+        &'a self,
+        _intent: &'a Intent,
+    ) -> BoxFuture<'a, Result<Option<Receipt>, PostError>> {
+        Box::pin(async { Ok(None) })
+    }
+}
+
+/// The network for an account, or why this build cannot post there.
+pub fn build(kind: NetworkKind, dry_run: bool) -> Result<Box<dyn Network>, String> {
+    if dry_run {
+        return Ok(Box::new(DryRunNetwork));
+    }
+    match kind {
+        NetworkKind::Log => Ok(Box::new(LogNetwork)),
+        other => Err(format!(
+            "posting to {other} is not available in this version yet: use network = \"log\", or `encore run --dry-run`"
+        )),
+    }
+}

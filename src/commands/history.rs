@@ -1,0 +1,85 @@
+use crate::archive::{Archive, ShareRecord};
+use crate::config::Config;
+use serde::Serialize;
+use std::io::Write;
+
+#[derive(Serialize)]
+struct JsonRecord<'a> {
+    at: String,
+    slot: String,
+    account: &'a str,
+    network: &'a str,
+    url: Option<&'a str>,
+    outcome: crate::archive::Outcome,
+    post_id: Option<&'a str>,
+    detail: &'a str,
+}
+
+/// Prints the share history (shares, failures, skipped slots), newest first.
+pub fn history(
+    config: &Config,
+    account: Option<&str>,
+    format: super::Format,
+    out: &mut dyn Write,
+) -> Result<(), crate::Error> {
+    if let Some(name) = account {
+        if config.account(name).is_none() {
+            return Err(crate::Error::Usage(format!(
+                "no account named {name:?} in {}",
+                config.path.display()
+            )));
+        }
+    }
+    let archive = Archive::open(&config.state_dir)?;
+    let records: Vec<ShareRecord> = archive
+        .all_history()?
+        .into_iter()
+        .filter(|r| account.is_none_or(|a| r.account == a))
+        .collect();
+    let tz = config.timezone;
+    let network_of = |name: &str| {
+        config
+            .account(name)
+            .map(|a| a.network.as_str())
+            .unwrap_or("?")
+    };
+    match format {
+        super::Format::Json => {
+            for r in &records {
+                let line = JsonRecord {
+                    at: r.at.with_timezone(&tz).to_rfc3339(),
+                    slot: r.slot.with_timezone(&tz).to_rfc3339(),
+                    account: &r.account,
+                    network: network_of(&r.account),
+                    url: r.url.as_deref(),
+                    outcome: r.outcome,
+                    post_id: r.post_id.as_deref(),
+                    detail: &r.detail,
+                };
+                serde_json::to_writer(&mut *out, &line).map_err(std::io::Error::from)?;
+                writeln!(out)?;
+            }
+        }
+        super::Format::Text => {
+            if records.is_empty() {
+                writeln!(out, "no history yet")?;
+            }
+            for r in &records {
+                writeln!(
+                    out,
+                    "{}  {:<16}  {:<9}  {}  {}",
+                    r.at.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z"),
+                    r.account,
+                    format!("{:?}", r.outcome).to_lowercase(),
+                    r.url.as_deref().unwrap_or("-"),
+                    r.post_id
+                        .as_deref()
+                        .map(|p| format!("[{p}] "))
+                        .unwrap_or_default()
+                        + &r.detail
+                )?;
+            }
+        }
+    }
+    Ok(())
+}

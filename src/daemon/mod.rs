@@ -1,0 +1,439 @@
+//! The long-running daemon: posts what is due, keeps promises across restarts.
+//!
+//! [`Daemon`] holds the decisions and is driven by explicit times ([`Daemon::tick`]), so a week
+//! can be simulated in a test. [`run`] wires it to the wall clock, the cron scheduler (feed
+//! refresh, housekeeping) and the signals.
+
+mod run;
+
+pub use run::{run, RunOptions};
+
+use crate::archive::{Archive, ArchiveError, Intent, Outcome, ShareRecord};
+use crate::config::{Config, HumanDuration};
+use crate::network::{Network, Outgoing, PostError};
+use crate::schedule::{self, Decision};
+use crate::{cadence, Error};
+use chrono::{DateTime, Duration, Utc};
+use std::collections::HashMap;
+
+/// How far back a restart looks for missed slots to report.
+const MAX_LOOKBACK_DAYS: i64 = 7;
+
+/// What one slot came to, for logs and tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotReport {
+    /// The account.
+    pub account: String,
+    /// The planned slot.
+    pub slot: DateTime<Utc>,
+    /// What happened.
+    pub outcome: Outcome,
+    /// The article key, when one was chosen.
+    pub article_key: Option<String>,
+    /// The text posted, or why nothing was.
+    pub detail: String,
+}
+
+/// The daemon's state between ticks.
+pub struct Daemon {
+    config: Config,
+    archive: Archive,
+    networks: Vec<Box<dyn Network>>,
+    seed: u64,
+    dry_run: bool,
+    /// Dry run only: slots "done" and shares "made", in memory (nothing is written).
+    dry_settled: HashMap<(usize, i64), Outcome>,
+    dry_shares: Vec<HashMap<String, DateTime<Utc>>>,
+    /// An account is paused until this time (rate limit), or stopped (`None` inside `Some`).
+    paused: Vec<Option<Option<DateTime<Utc>>>>,
+    last_tick: Option<DateTime<Utc>>,
+}
+
+impl Daemon {
+    /// Opens the daemon on an archive. Resolves intents left by a crash before anything else.
+    pub async fn start(
+        config: Config,
+        archive: Archive,
+        networks: Vec<Box<dyn Network>>,
+        dry_run: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Daemon, Error> {
+        let seed = archive.seed()?;
+        let last_tick = archive
+            .meta("last_tick")?
+            .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+            .map(|t| t.with_timezone(&Utc));
+        let n = config.accounts.len();
+        let mut daemon = Daemon {
+            config,
+            archive,
+            networks,
+            seed,
+            dry_run,
+            dry_settled: HashMap::new(),
+            dry_shares: vec![HashMap::new(); n],
+            paused: vec![None; n],
+            last_tick,
+        };
+        if !dry_run {
+            daemon.reconcile(now).await?;
+        }
+        for (i, a) in daemon.config.accounts.iter().enumerate() {
+            let next = daemon.next_slot(i, now);
+            tracing::info!(
+                account = %a.name,
+                network = %a.network,
+                "cadence fixed, {} per day, {} on {} days, at least {} apart; next slot {}",
+                a.cadence.per_day,
+                a.cadence.active_hours,
+                a.cadence.days.len(),
+                HumanDuration(a.cadence.min_spacing),
+                next.map(|t| t.with_timezone(&daemon.config.timezone).to_rfc3339()).unwrap_or_else(|| "none within 30 days".into())
+            );
+        }
+        Ok(daemon)
+    }
+
+    /// The config in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The archive (the daemon owns it: sled allows one process).
+    pub fn archive(&self) -> &Archive {
+        &self.archive
+    }
+
+    /// The next unsettled slot of account `i` after `now`.
+    pub fn next_slot(&self, i: usize, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let a = &self.config.accounts[i];
+        cadence::slots_between(
+            &a.cadence,
+            self.config.timezone,
+            &a.name,
+            now,
+            now + Duration::days(30),
+            self.seed,
+        )
+        .into_iter()
+        .next()
+    }
+
+    /// Settles every intent a crash left behind: the network looks for the post; if it cannot
+    /// tell, the article counts as shared (uncertain) so it is not posted twice.
+    async fn reconcile(&mut self, now: DateTime<Utc>) -> Result<(), Error> {
+        for intent in self.archive.pending_intents()? {
+            let Some(i) = self
+                .config
+                .accounts
+                .iter()
+                .position(|a| a.name == intent.account)
+            else {
+                tracing::warn!(account = %intent.account, "pending post of a removed account: recorded as uncertain");
+                self.settle_intent(
+                    &intent,
+                    now,
+                    Outcome::Uncertain,
+                    None,
+                    "account no longer configured".into(),
+                )?;
+                continue;
+            };
+            let found = self.networks[i].reconcile(&intent).await;
+            match found {
+                Ok(Some(receipt)) => {
+                    tracing::info!(account = %intent.account, url = %intent.url, post_id = %receipt.post_id, "interrupted post found on the account: recorded as shared");
+                    self.settle_intent(
+                        &intent,
+                        receipt.at,
+                        Outcome::Shared,
+                        Some(receipt.post_id),
+                        intent.text.clone(),
+                    )?;
+                }
+                Ok(None) => {
+                    tracing::warn!(account = %intent.account, url = %intent.url, "a post was interrupted and the network cannot tell whether it went out: treated as shared (no retry, to avoid a double post)");
+                    self.settle_intent(
+                        &intent,
+                        now,
+                        Outcome::Uncertain,
+                        None,
+                        format!("interrupted; not retried: {}", intent.text),
+                    )?;
+                }
+                Err(e) => {
+                    tracing::warn!(account = %intent.account, url = %intent.url, "could not check an interrupted post ({e}): treated as shared");
+                    self.settle_intent(
+                        &intent,
+                        now,
+                        Outcome::Uncertain,
+                        None,
+                        format!("interrupted; check failed: {e}"),
+                    )?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn settle_intent(
+        &self,
+        intent: &Intent,
+        at: DateTime<Utc>,
+        outcome: Outcome,
+        post_id: Option<String>,
+        detail: String,
+    ) -> Result<(), ArchiveError> {
+        self.archive.settle(&ShareRecord {
+            at,
+            account: intent.account.clone(),
+            article_key: Some(intent.article_key.clone()),
+            url: Some(intent.url.clone()),
+            slot: intent.slot,
+            outcome,
+            post_id,
+            detail,
+        })
+    }
+
+    /// Reads the feed into the archive (a failure is logged; the archive keeps serving).
+    pub async fn refresh_feed(&mut self, now: DateTime<Utc>) {
+        crate::commands::refresh_archive(&self.config, &self.archive, now).await;
+        if let Err(e) = self.flush().await {
+            tracing::warn!("state flush after feed read failed: {e}");
+        }
+    }
+
+    async fn flush(&self) -> Result<(), ArchiveError> {
+        // sled's flush blocks; flush_async can deadlock in 0.34. The archive is not 'static, so
+        // use block_in_place where the runtime allows it, else flush inline.
+        match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => {
+                tokio::task::block_in_place(|| self.archive.flush())
+            }
+            _ => self.archive.flush(),
+        }
+    }
+
+    /// Posts what is due at `now`. Slots missed by more than the grace period are skipped with a
+    /// line saying so; of several slots within grace, only the latest is posted (never a burst).
+    pub async fn tick(&mut self, now: DateTime<Utc>) -> Result<Vec<SlotReport>, Error> {
+        let mut reports = Vec::new();
+        for i in 0..self.config.accounts.len() {
+            let account = self.config.accounts[i].clone();
+            let grace = Duration::from_std(account.cadence.grace).unwrap_or(Duration::minutes(15));
+            let from = match self.last_tick {
+                Some(t) => (t - grace).max(now - Duration::days(MAX_LOOKBACK_DAYS)),
+                None => now - grace,
+            };
+            let due: Vec<DateTime<Utc>> = cadence::slots_between(
+                &account.cadence,
+                self.config.timezone,
+                &account.name,
+                from,
+                now + Duration::seconds(1),
+                self.seed,
+            )
+            .into_iter()
+            .filter(|s| *s <= now)
+            .collect();
+            let mut pending = Vec::new();
+            for slot in due {
+                if !self.settled(i, slot)? {
+                    pending.push(slot);
+                }
+            }
+            let Some((&latest, older)) = pending.split_last() else {
+                continue;
+            };
+            for &slot in older {
+                let why = if now - slot > grace {
+                    format!(
+                        "missed by {} (daemon stopped or machine asleep; grace {})",
+                        late(now - slot),
+                        HumanDuration(account.cadence.grace)
+                    )
+                } else {
+                    "superseded by a later slot (late slots are never posted in a burst)"
+                        .to_string()
+                };
+                reports.push(self.skip(i, slot, now, why)?);
+            }
+            if now - latest > grace {
+                let why = format!(
+                    "missed by {} (daemon stopped or machine asleep; grace {})",
+                    late(now - latest),
+                    HumanDuration(account.cadence.grace)
+                );
+                reports.push(self.skip(i, latest, now, why)?);
+                continue;
+            }
+            if let Some(pause) = self.paused[i] {
+                match pause {
+                    None => {
+                        reports.push(self.skip(i, latest, now, "account stopped after an error (see above); restart after fixing it".into())?);
+                        continue;
+                    }
+                    Some(until) if until > now => {
+                        reports.push(self.skip(
+                            i,
+                            latest,
+                            now,
+                            format!("account paused until {until}"),
+                        )?);
+                        continue;
+                    }
+                    Some(_) => self.paused[i] = None,
+                }
+            }
+            reports.push(self.post_slot(i, latest, now).await?);
+        }
+        self.last_tick = Some(now);
+        if !self.dry_run {
+            self.archive.set_meta("last_tick", &now.to_rfc3339())?;
+        }
+        Ok(reports)
+    }
+
+    fn settled(&self, i: usize, slot: DateTime<Utc>) -> Result<bool, ArchiveError> {
+        if self.dry_run {
+            return Ok(self.dry_settled.contains_key(&(i, slot.timestamp())));
+        }
+        self.archive
+            .slot_settled(&self.config.accounts[i].name, slot)
+    }
+
+    fn skip(
+        &mut self,
+        i: usize,
+        slot: DateTime<Utc>,
+        now: DateTime<Utc>,
+        why: String,
+    ) -> Result<SlotReport, ArchiveError> {
+        let name = self.config.accounts[i].name.clone();
+        tracing::info!(account = %name, slot = %slot.with_timezone(&self.config.timezone).to_rfc3339(), "slot skipped: {why}");
+        self.record(i, slot, now, Outcome::Skipped, None, None, why)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        &mut self,
+        i: usize,
+        slot: DateTime<Utc>,
+        at: DateTime<Utc>,
+        outcome: Outcome,
+        article: Option<(&str, &str)>,
+        post_id: Option<String>,
+        detail: String,
+    ) -> Result<SlotReport, ArchiveError> {
+        let account = self.config.accounts[i].name.clone();
+        if self.dry_run {
+            self.dry_settled.insert((i, slot.timestamp()), outcome);
+            if let (true, Some((key, _))) = (outcome.counts_as_shared(), article) {
+                self.dry_shares[i].insert(key.to_string(), slot);
+            }
+        } else {
+            self.archive.settle(&ShareRecord {
+                at,
+                account: account.clone(),
+                article_key: article.map(|(k, _)| k.to_string()),
+                url: article.map(|(_, u)| u.to_string()),
+                slot,
+                outcome,
+                post_id,
+                detail: detail.clone(),
+            })?;
+        }
+        Ok(SlotReport {
+            account,
+            slot,
+            outcome,
+            article_key: article.map(|(k, _)| k.to_string()),
+            detail,
+        })
+    }
+
+    async fn post_slot(
+        &mut self,
+        i: usize,
+        slot: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<SlotReport, Error> {
+        let account = self.config.accounts[i].clone();
+        let articles = self.archive.articles()?;
+        let mut last_shares = self.archive.last_shares(&account.name)?;
+        for (k, t) in &self.dry_shares[i] {
+            last_shares.insert(k.clone(), *t);
+        }
+        let (article, message) =
+            match schedule::decide(&account, &articles, &last_shares, slot, self.seed) {
+                Decision::Skip { reason, .. } => return Ok(self.skip(i, slot, now, reason)?),
+                Decision::Post { article, message } => (article, message),
+            };
+        let intent = Intent {
+            account: account.name.clone(),
+            article_key: article.key.clone(),
+            url: message.url.clone(),
+            slot,
+            text: message.text.clone(),
+            created: now,
+        };
+        if !self.dry_run {
+            self.archive.begin(&intent)?;
+        }
+        let out = Outgoing {
+            account: &account.name,
+            url: &message.url,
+            slot,
+            message: &message,
+        };
+        let result = self.networks[i].post(out).await;
+        let art = Some((article.key.as_str(), message.url.as_str()));
+        let report = match result {
+            Ok(receipt) => {
+                if !self.dry_run {
+                    tracing::info!(account = %account.name, url = %message.url, post_id = %receipt.post_id, "shared");
+                }
+                self.record(
+                    i,
+                    slot,
+                    receipt.at,
+                    Outcome::Shared,
+                    art,
+                    Some(receipt.post_id),
+                    message.text.clone(),
+                )?
+            }
+            Err(e) => {
+                let outcome = match &e {
+                    PostError::Duplicate { .. } => Outcome::Duplicate,
+                    _ => Outcome::Failed,
+                };
+                match &e {
+                    PostError::RetryLater { until, .. } => {
+                        self.paused[i] = Some(until.or(Some(now + Duration::minutes(15))))
+                    }
+                    PostError::StopAccount { .. } => {
+                        tracing::error!(account = %account.name, "{e}: this account stops posting; the others go on");
+                        self.paused[i] = Some(None);
+                    }
+                    _ => {}
+                }
+                tracing::warn!(account = %account.name, url = %message.url, "not shared: {e}");
+                let report = self.record(i, slot, now, outcome, art, None, e.to_string())?;
+                if let PostError::Fatal { reason } = e {
+                    return Err(Error::Usage(format!(
+                        "fatal error from {}: {reason}",
+                        account.network
+                    )));
+                }
+                report
+            }
+        };
+        Ok(report)
+    }
+}
+
+fn late(d: Duration) -> String {
+    HumanDuration(d.to_std().unwrap_or_default()).to_string()
+}

@@ -1,0 +1,354 @@
+//! The daemon driven by an explicit clock: it posts exactly the preview's plan, survives
+//! restarts and crashes without double posts, and never records a failure as a share.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use encore::archive::{Archive, Intent, Outcome};
+use encore::config::Config;
+use encore::daemon::{Daemon, SlotReport};
+use encore::network::{self, BoxFuture, Network, NetworkKind, Outgoing, PostError, Receipt};
+use encore::schedule::{self, Decision};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+fn config(state: &Path, per_day: f64) -> Config {
+    let text = format!(
+        r#"
+timezone = "Europe/Paris"
+state_dir = {state:?}
+[feed]
+url = {feed:?}
+[select]
+exclude_categories = ["Actualités", "Événements"]
+[cadence]
+per_day = {per_day}
+[[account]]
+name = "blog-log"
+network = "log"
+[[account]]
+name = "blog-two"
+network = "log"
+[account.cadence]
+per_day = 0.5
+"#,
+        state = state.display().to_string(),
+        feed = format!("{}/tests/fixtures/span.xml", env!("CARGO_MANIFEST_DIR")),
+    );
+    Config::parse(Path::new("test.toml"), &text).unwrap()
+}
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 6, 1, 5, 0, 0).unwrap()
+}
+
+/// Opens the archive with the fixture feed read into it.
+async fn archive(config: &Config) -> Archive {
+    let a = Archive::open(&config.state_dir).unwrap();
+    encore::commands::refresh_archive(config, &a, t0())
+        .await
+        .unwrap();
+    a
+}
+
+fn log_networks(config: &Config) -> Vec<Box<dyn Network>> {
+    config
+        .accounts
+        .iter()
+        .map(|a| network::build(a.network, false).unwrap())
+        .collect()
+}
+
+/// Ticks every minute over `[from, until)`.
+async fn tick_through(
+    d: &mut Daemon,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Vec<SlotReport> {
+    let mut out = Vec::new();
+    let mut now = from;
+    while now < until {
+        out.extend(d.tick(now).await.unwrap());
+        now += Duration::minutes(1);
+    }
+    out
+}
+
+fn planned(
+    config: &Config,
+    articles: &[encore::archive::Article],
+    seed: u64,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Vec<(String, DateTime<Utc>, String)> {
+    schedule::simulate(config, articles, vec![], from, until, seed)
+        .into_iter()
+        .filter_map(|p| match p.decision {
+            Decision::Post { article, .. } => Some((
+                config.accounts[p.slot.account].name.clone(),
+                p.slot.at,
+                article.key,
+            )),
+            Decision::Skip { .. } => None,
+        })
+        .collect()
+}
+
+fn shared(reports: &[SlotReport]) -> Vec<(String, DateTime<Utc>, String)> {
+    reports
+        .iter()
+        .filter(|r| r.outcome == Outcome::Shared)
+        .map(|r| (r.account.clone(), r.slot, r.article_key.clone().unwrap()))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_simulated_week_posts_exactly_the_preview_schedule() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), 2.0);
+    let a = archive(&cfg).await;
+    let seed = a.seed().unwrap();
+    let articles = a.articles().unwrap();
+    let until = t0() + Duration::days(7);
+    let plan = planned(&cfg, &articles, seed, t0(), until);
+    assert!(plan.len() >= 12, "{} planned", plan.len());
+    let mut d = Daemon::start(cfg.clone(), a, log_networks(&cfg), false, t0())
+        .await
+        .unwrap();
+    let reports = tick_through(&mut d, t0(), until).await;
+    assert_eq!(shared(&reports), plan);
+    // The history tells the same story, with post ids.
+    let hist = d.archive().all_history().unwrap();
+    let shares: Vec<_> = hist
+        .iter()
+        .filter(|r| r.outcome == Outcome::Shared)
+        .collect();
+    assert_eq!(shares.len(), plan.len());
+    assert!(shares
+        .iter()
+        .all(|r| r.post_id.as_deref().is_some_and(|p| p.starts_with("log-"))));
+}
+
+#[tokio::test]
+async fn restarts_between_slots_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), 2.0);
+    let a = archive(&cfg).await;
+    let seed = a.seed().unwrap();
+    let plan = planned(
+        &cfg,
+        &a.articles().unwrap(),
+        seed,
+        t0(),
+        t0() + Duration::days(6),
+    );
+    let mut all = Vec::new();
+    let mut archive = Some(a);
+    // Restart every 36 hours, resuming one minute later.
+    for k in 0..4 {
+        let from = t0() + Duration::hours(36 * k);
+        let mut d = Daemon::start(
+            cfg.clone(),
+            archive.take().unwrap(),
+            log_networks(&cfg),
+            false,
+            from,
+        )
+        .await
+        .unwrap();
+        all.extend(tick_through(&mut d, from, from + Duration::hours(36)).await);
+        drop(d);
+        archive = Some(Archive::open(&cfg.state_dir).unwrap());
+    }
+    assert_eq!(shared(&all), plan);
+    let hist = archive.unwrap().all_history().unwrap();
+    let mut slots: Vec<_> = hist.iter().map(|r| (r.account.clone(), r.slot)).collect();
+    let n = slots.len();
+    slots.sort();
+    slots.dedup();
+    assert_eq!(slots.len(), n, "no slot settled twice");
+}
+
+#[tokio::test]
+async fn an_interrupted_post_is_never_posted_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), 2.0);
+    let a = archive(&cfg).await;
+    let seed = a.seed().unwrap();
+    let plan = planned(
+        &cfg,
+        &a.articles().unwrap(),
+        seed,
+        t0(),
+        t0() + Duration::days(3),
+    );
+    let (account, slot, key) = plan[0].clone();
+    // A crash right after the intent was flushed (the post may or may not have left).
+    a.begin(&Intent {
+        account: account.clone(),
+        article_key: key.clone(),
+        url: format!("https://{key}/"),
+        slot,
+        text: "…".into(),
+        created: slot,
+    })
+    .unwrap();
+    drop(a);
+    let a = Archive::open(&cfg.state_dir).unwrap();
+    let mut d = Daemon::start(
+        cfg.clone(),
+        a,
+        log_networks(&cfg),
+        false,
+        slot + Duration::minutes(1),
+    )
+    .await
+    .unwrap();
+    let reports = tick_through(
+        &mut d,
+        slot + Duration::minutes(1),
+        t0() + Duration::days(3),
+    )
+    .await;
+    assert!(
+        !reports
+            .iter()
+            .any(|r| r.slot == slot && r.account == account),
+        "the slot was settled at start, not re-posted"
+    );
+    assert!(
+        !shared(&reports)
+            .iter()
+            .any(|(acc, _, k)| *acc == account && *k == key),
+        "the article stays in cooldown"
+    );
+    let hist = d.archive().all_history().unwrap();
+    let rec = hist
+        .iter()
+        .find(|r| r.slot == slot && r.account == account)
+        .unwrap();
+    assert_eq!(rec.outcome, Outcome::Uncertain);
+    assert!(d.archive().pending_intents().unwrap().is_empty());
+}
+
+/// A network that fails on demand and remembers what it accepted.
+#[derive(Default, Clone)]
+struct Flaky {
+    accepted: Arc<Mutex<Vec<String>>>,
+    fail_next: Arc<Mutex<Vec<PostError>>>,
+}
+
+impl Network for Flaky {
+    fn post<'a>(&'a self, out: Outgoing<'a>) -> BoxFuture<'a, Result<Receipt, PostError>> {
+        Box::pin(async move {
+            if let Some(e) = self.fail_next.lock().unwrap().pop() {
+                return Err(e);
+            }
+            self.accepted.lock().unwrap().push(out.url.to_string());
+            Ok(Receipt {
+                post_id: "p".into(),
+                at: out.slot,
+            })
+        })
+    }
+}
+
+#[tokio::test]
+async fn failures_are_recorded_as_failures_and_the_article_stays_available() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), 1.0);
+    let a = archive(&cfg).await;
+    let flaky = Flaky::default();
+    flaky
+        .fail_next
+        .lock()
+        .unwrap()
+        .push(PostError::SkipArticle {
+            reason: "refused".into(),
+        });
+    let nets: Vec<Box<dyn Network>> = vec![Box::new(flaky.clone()), Box::new(Flaky::default())];
+    let mut d = Daemon::start(cfg.clone(), a, nets, false, t0())
+        .await
+        .unwrap();
+    let reports = tick_through(&mut d, t0(), t0() + Duration::days(2)).await;
+    let mine: Vec<_> = reports.iter().filter(|r| r.account == "blog-log").collect();
+    assert_eq!(mine[0].outcome, Outcome::Failed);
+    assert!(mine[0].detail.contains("refused"));
+    let failed_key = mine[0].article_key.clone().unwrap();
+    let last = d.archive().last_shares("blog-log").unwrap();
+    assert!(
+        !last.contains_key(&failed_key),
+        "a failed post is not a share"
+    );
+    assert_eq!(
+        flaky.accepted.lock().unwrap().len(),
+        mine.iter().filter(|r| r.outcome == Outcome::Shared).count()
+    );
+}
+
+#[tokio::test]
+async fn missed_slots_are_skipped_with_a_reason_and_never_burst() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), 2.0);
+    let a = archive(&cfg).await;
+    let mut d = Daemon::start(cfg.clone(), a, log_networks(&cfg), false, t0())
+        .await
+        .unwrap();
+    d.tick(t0()).await.unwrap();
+    // The machine sleeps for three days; it wakes up at 12:00 local.
+    let wake = Utc.with_ymd_and_hms(2026, 6, 4, 10, 0, 0).unwrap();
+    let reports = d.tick(wake).await.unwrap();
+    let skipped: Vec<_> = reports
+        .iter()
+        .filter(|r| r.outcome == Outcome::Skipped)
+        .collect();
+    assert!(skipped.len() >= 5, "{reports:?}");
+    assert!(
+        skipped.iter().all(|r| r.detail.contains("missed by")),
+        "{skipped:?}"
+    );
+    assert!(
+        reports
+            .iter()
+            .filter(|r| r.outcome == Outcome::Shared)
+            .count()
+            <= 2,
+        "at most one per account: {reports:?}"
+    );
+    // Nothing left to do for those slots on the next tick.
+    let again = d.tick(wake + Duration::minutes(1)).await.unwrap();
+    assert!(again.iter().all(|r| r.slot > wake), "{again:?}");
+}
+
+#[tokio::test]
+async fn dry_run_writes_no_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), 2.0);
+    let a = archive(&cfg).await;
+    let seed = a.seed().unwrap();
+    let plan = planned(
+        &cfg,
+        &a.articles().unwrap(),
+        seed,
+        t0(),
+        t0() + Duration::days(3),
+    );
+    let nets: Vec<Box<dyn Network>> = cfg
+        .accounts
+        .iter()
+        .map(|a| network::build(a.network, true).unwrap())
+        .collect();
+    let mut d = Daemon::start(cfg.clone(), a, nets, true, t0())
+        .await
+        .unwrap();
+    let reports = tick_through(&mut d, t0(), t0() + Duration::days(3)).await;
+    assert_eq!(shared(&reports), plan, "the dry run follows the same plan");
+    assert!(d.archive().all_history().unwrap().is_empty());
+    assert!(d.archive().pending_intents().unwrap().is_empty());
+    assert!(d.archive().meta("last_tick").unwrap().is_none());
+}
+
+#[test]
+fn networks_not_yet_available_are_refused_unless_dry_run() {
+    assert!(network::build(NetworkKind::X, false).is_err());
+    assert!(network::build(NetworkKind::X, true).is_ok());
+    assert!(network::build(NetworkKind::Log, false).is_ok());
+}
