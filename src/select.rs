@@ -204,6 +204,7 @@ mod tests {
             exclude_categories: vec!["Événements".into(), "news".into()],
             exclude_urls: vec!["*/private/*".into()],
             cooldown_days: 90,
+            check_link: false,
         })
     }
 
@@ -275,6 +276,7 @@ mod tests {
                 exclude_categories: vec![],
                 exclude_urls: vec![],
                 cooldown_days: 0,
+                check_link: false,
             }
         });
         last.insert("a0".to_string(), t0() - Duration::days(5));

@@ -241,3 +241,53 @@ fn local_file_over_the_cap_is_refused() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn refresh_uses_conditional_get_and_a_304_costs_nothing() {
+    use encore::archive::Archive;
+    use encore::config::Config;
+    let server = MockServer::start().await;
+    // Second read: the validators come back and the server says nothing changed.
+    Mock::given(path("/feed"))
+        .and(header("if-none-match", "\"v1\""))
+        .respond_with(ResponseTemplate::new(304))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/feed"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("etag", "\"v1\"")
+                .insert_header("last-modified", "Wed, 20 May 2026 10:00:00 GMT")
+                .set_body_raw(fixture("wordpress.xml"), "application/rss+xml"),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "state_dir = {:?}\n[feed]\nurl = \"{}/feed\"\n[[account]]\nname = \"a\"\nnetwork = \"log\"\n",
+        dir.path().display().to_string(),
+        server.uri()
+    );
+    let cfg = Config::parse(std::path::Path::new("t.toml"), &text).unwrap();
+    let archive = Archive::open(&cfg.state_dir).unwrap();
+    let now = Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap();
+    let first = encore::commands::refresh_archive(&cfg, &archive, now)
+        .await
+        .unwrap();
+    assert_eq!(first.new, 10);
+    let second = encore::commands::refresh_archive(&cfg, &archive, now)
+        .await
+        .unwrap();
+    assert_eq!(second.new + second.known, 0, "304: nothing re-read");
+    assert_eq!(archive.len(), 10, "the archive keeps serving");
+    // wiremock's header matcher splits values on commas, so check the date header by hand.
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 2);
+    assert!(requests[0].headers.get("if-modified-since").is_none());
+    assert_eq!(
+        requests[1].headers.get("if-modified-since").unwrap(),
+        "Wed, 20 May 2026 10:00:00 GMT"
+    );
+}

@@ -185,6 +185,15 @@ impl Archive {
         Ok(out)
     }
 
+    /// Marks an article's link dead (404/410): it is never chosen again.
+    pub fn mark_dead(&self, key: &str) -> Result<(), ArchiveError> {
+        if let Some(mut a) = self.article(key)? {
+            a.dead = true;
+            self.articles.insert(key.as_bytes(), encode(&a)?)?;
+        }
+        Ok(())
+    }
+
     /// Number of archived articles.
     pub fn len(&self) -> usize {
         self.articles.len()

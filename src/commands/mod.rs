@@ -12,6 +12,8 @@ use crate::archive::{Archive, MergeStats};
 use crate::config::{Config, FeedSource};
 use chrono::{DateTime, Utc};
 
+const VALIDATORS_KEY: &str = "feed_validators";
+
 /// Reads the feed into the archive. A feed that cannot be read is logged and skipped: the
 /// archive keeps serving what it holds.
 pub async fn refresh_archive(
@@ -23,14 +25,41 @@ pub async fn refresh_archive(
         FeedSource::Url(u) => Some(u.to_string()),
         FeedSource::File(_) => None,
     };
+    let known: Option<crate::feed::Validators> = archive
+        .meta(VALIDATORS_KEY)
+        .ok()
+        .flatten()
+        .and_then(|s| serde_json::from_str(&s).ok());
     let result = async {
-        let bytes = crate::feed::fetch(&config.feed).await?;
-        crate::feed::parse(&bytes, base.as_deref())
+        match crate::feed::fetch_conditional(&config.feed, known.as_ref()).await? {
+            crate::feed::Fetched::NotModified => Ok(None),
+            crate::feed::Fetched::Body { bytes, validators } => {
+                crate::feed::parse(&bytes, base.as_deref()).map(|items| Some((items, validators)))
+            }
+        }
     }
     .await;
     match result {
-        Ok(items) => match archive.merge(&items, now) {
+        Ok(None) => {
+            tracing::info!(feed = %config.feed.source, "feed not modified since the last read");
+            Some(MergeStats::default())
+        }
+        Ok(Some((items, validators))) => match archive.merge(&items, now) {
             Ok(stats) => {
+                // Stored only once the content is safely archived: a failed merge re-reads.
+                let stored = match &validators {
+                    Some(v) => serde_json::to_string(v)
+                        .map_err(|e| e.to_string())
+                        .and_then(|s| {
+                            archive
+                                .set_meta(VALIDATORS_KEY, &s)
+                                .map_err(|e| e.to_string())
+                        }),
+                    None => Ok(()),
+                };
+                if let Err(e) = stored {
+                    tracing::warn!("feed cache validators not stored: {e}");
+                }
                 tracing::info!(
                     feed = %config.feed.source,
                     items = items.len(),

@@ -95,6 +95,8 @@ pub struct SelectSettings {
     pub exclude_urls: Vec<String>,
     /// No article goes to the same account twice within this many days.
     pub cooldown_days: u32,
+    /// Check the article's link just before posting; 404/410 marks it dead for good.
+    pub check_link: bool,
 }
 
 /// One part of a message template.
@@ -425,6 +427,7 @@ fn resolve_select(global: &RawSelect, over: &RawSelect) -> Result<SelectSettings
             .unwrap_or_default(),
         exclude_urls,
         cooldown_days: *pick(&over.cooldown_days, &global.cooldown_days).unwrap_or(&90),
+        check_link: *pick(&over.check_link, &global.check_link).unwrap_or(&true),
     })
 }
 

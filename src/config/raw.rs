@@ -40,6 +40,7 @@ pub(super) struct RawSelect {
     pub exclude_categories: Option<Vec<String>>,
     pub exclude_urls: Option<Vec<Spanned<String>>>,
     pub cooldown_days: Option<u32>,
+    pub check_link: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

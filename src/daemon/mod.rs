@@ -44,6 +44,8 @@ pub struct Daemon {
     /// Dry run only: slots "done" and shares "made", in memory (nothing is written).
     dry_settled: HashMap<(usize, i64), Outcome>,
     dry_shares: Vec<HashMap<String, DateTime<Utc>>>,
+    /// Dry run only: links found dead (the archive is not written).
+    dry_dead: std::collections::HashSet<String>,
     /// An account is paused until this time (rate limit), or stopped (`None` inside `Some`).
     paused: Vec<Option<Option<DateTime<Utc>>>>,
     last_tick: Option<DateTime<Utc>>,
@@ -72,6 +74,7 @@ impl Daemon {
             dry_run,
             dry_settled: HashMap::new(),
             dry_shares: vec![HashMap::new(); n],
+            dry_dead: std::collections::HashSet::new(),
             paused: vec![None; n],
             last_tick,
         };
@@ -360,16 +363,43 @@ impl Daemon {
         now: DateTime<Utc>,
     ) -> Result<SlotReport, Error> {
         let account = self.config.accounts[i].clone();
-        let articles = self.archive.articles()?;
+        let mut articles = self.archive.articles()?;
         let mut last_shares = self.archive.last_shares(&account.name)?;
         for (k, t) in &self.dry_shares[i] {
             last_shares.insert(k.clone(), *t);
         }
-        let (article, message) =
-            match schedule::decide(&account, &articles, &last_shares, slot, self.seed) {
-                Decision::Skip { reason, .. } => return Ok(self.skip(i, slot, now, reason)?),
-                Decision::Post { article, message } => (article, message),
-            };
+        // A dead link is found at the last moment; the slot then goes to the next best article.
+        let (article, message) = loop {
+            for a in articles.iter_mut() {
+                if self.dry_dead.contains(&a.key) {
+                    a.dead = true;
+                }
+            }
+            let (article, message) =
+                match schedule::decide(&account, &articles, &last_shares, slot, self.seed) {
+                    Decision::Skip { reason, .. } => return Ok(self.skip(i, slot, now, reason)?),
+                    Decision::Post { article, message } => (article, message),
+                };
+            if !account.select.check_link {
+                break (article, message);
+            }
+            match crate::feed::check_link(&article.url, self.config.feed.timeout).await {
+                crate::feed::LinkStatus::Dead(code) => {
+                    tracing::warn!(url = %article.url, "article link answers HTTP {code}: marked dead, never shared");
+                    if self.dry_run {
+                        self.dry_dead.insert(article.key.clone());
+                    } else {
+                        self.archive.mark_dead(&article.key)?;
+                    }
+                    articles = self.archive.articles()?;
+                }
+                crate::feed::LinkStatus::Unknown(why) => {
+                    tracing::warn!(url = %article.url, "article link could not be checked ({why}): sharing it anyway");
+                    break (article, message);
+                }
+                crate::feed::LinkStatus::Alive => break (article, message),
+            }
+        };
         let intent = Intent {
             account: account.name.clone(),
             article_key: article.key.clone(),

@@ -2,11 +2,94 @@ use super::FeedError;
 use crate::config::{FeedSettings, FeedSource};
 use std::io::Read;
 
+/// HTTP cache validators from the last successful read: with them a server can answer
+/// "304 Not Modified" and a refresh costs nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Validators {
+    /// The URL they belong to (validators of another URL are not sent).
+    pub url: String,
+    /// `ETag` as sent by the server.
+    pub etag: Option<String>,
+    /// `Last-Modified` as sent by the server.
+    pub last_modified: Option<String>,
+}
+
+/// The result of a conditional read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fetched {
+    /// The server said nothing changed since the validators were stored.
+    NotModified,
+    /// New content, with the validators to send next time (when the server gave any).
+    Body {
+        /// The bytes, never re-decoded as text.
+        bytes: Vec<u8>,
+        /// Validators for the next read.
+        validators: Option<Validators>,
+    },
+}
+
 /// Reads the feed's bytes (never re-decoded as text: the XML declares its own encoding).
 pub async fn fetch(settings: &FeedSettings) -> Result<Vec<u8>, FeedError> {
+    match fetch_conditional(settings, None).await? {
+        Fetched::Body { bytes, .. } => Ok(bytes),
+        Fetched::NotModified => Ok(Vec::new()),
+    }
+}
+
+/// Reads the feed, sending `If-None-Match` / `If-Modified-Since` when validators for this URL
+/// are known.
+pub async fn fetch_conditional(
+    settings: &FeedSettings,
+    known: Option<&Validators>,
+) -> Result<Fetched, FeedError> {
     match &settings.source {
-        FeedSource::File(path) => read_file(path, settings.max_size),
-        FeedSource::Url(url) => download(url.as_str(), settings).await,
+        FeedSource::File(path) => Ok(Fetched::Body {
+            bytes: read_file(path, settings.max_size)?,
+            validators: None,
+        }),
+        FeedSource::Url(url) => {
+            download(
+                url.as_str(),
+                settings,
+                known.filter(|v| v.url == url.as_str()),
+            )
+            .await
+        }
+    }
+}
+
+/// What a link check found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkStatus {
+    /// The page answers.
+    Alive,
+    /// 404 or 410: never share it.
+    Dead(u16),
+    /// Could not tell (timeout, 5xx…): shared anyway, a slow blog is not a dead article.
+    Unknown(String),
+}
+
+/// Checks an article link just before it is shared: HEAD, falling back to GET for servers that
+/// refuse HEAD.
+pub async fn check_link(url: &str, timeout: std::time::Duration) -> LinkStatus {
+    let client = match crate::http::client(timeout) {
+        Ok(c) => c,
+        Err(e) => return LinkStatus::Unknown(e.to_string()),
+    };
+    let mut status = match client.head(url).send().await {
+        Ok(r) => r.status().as_u16(),
+        Err(e) => return LinkStatus::Unknown(describe(&e)),
+    };
+    if matches!(status, 405 | 501 | 403) {
+        status = match client.get(url).send().await {
+            Ok(r) => r.status().as_u16(),
+            Err(e) => return LinkStatus::Unknown(describe(&e)),
+        };
+    }
+    match status {
+        404 | 410 => LinkStatus::Dead(status),
+        200..=399 => LinkStatus::Alive,
+        other => LinkStatus::Unknown(format!("HTTP {other}")),
     }
 }
 
@@ -27,19 +110,32 @@ fn read_file(path: &std::path::Path, limit: u64) -> Result<Vec<u8>, FeedError> {
     Ok(buf)
 }
 
-async fn download(url: &str, settings: &FeedSettings) -> Result<Vec<u8>, FeedError> {
+async fn download(
+    url: &str,
+    settings: &FeedSettings,
+    known: Option<&Validators>,
+) -> Result<Fetched, FeedError> {
     let http_err = |e: reqwest::Error| FeedError::Http {
         url: url.to_string(),
         reason: describe(&e),
     };
     let client = crate::http::client(settings.timeout).map_err(http_err)?;
-    let mut response = client
+    let mut request = client
         .get(url)
-        .header(reqwest::header::ACCEPT, "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, */*;q=0.8")
-        .send()
-        .await
-        .map_err(http_err)?;
+        .header(reqwest::header::ACCEPT, "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, */*;q=0.8");
+    if let Some(v) = known {
+        if let Some(etag) = &v.etag {
+            request = request.header(reqwest::header::IF_NONE_MATCH, etag);
+        }
+        if let Some(lm) = &v.last_modified {
+            request = request.header(reqwest::header::IF_MODIFIED_SINCE, lm);
+        }
+    }
+    let mut response = request.send().await.map_err(http_err)?;
     let status = response.status();
+    if status == reqwest::StatusCode::NOT_MODIFIED && known.is_some() {
+        return Ok(Fetched::NotModified);
+    }
     if !status.is_success() {
         return Err(FeedError::Status {
             url: url.to_string(),
@@ -54,6 +150,20 @@ async fn download(url: &str, settings: &FeedSettings) -> Result<Vec<u8>, FeedErr
     if response.content_length().is_some_and(|n| n > limit) {
         return Err(too_large());
     }
+    let header = |name| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let etag = header(reqwest::header::ETAG);
+    let last_modified = header(reqwest::header::LAST_MODIFIED);
+    let validators = (etag.is_some() || last_modified.is_some()).then(|| Validators {
+        url: url.to_string(),
+        etag,
+        last_modified,
+    });
     // Chunks arrive decompressed, so the cap also stops a gzip bomb after `limit` bytes.
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(http_err)? {
@@ -62,7 +172,10 @@ async fn download(url: &str, settings: &FeedSettings) -> Result<Vec<u8>, FeedErr
         }
         body.extend_from_slice(&chunk);
     }
-    Ok(body)
+    Ok(Fetched::Body {
+        bytes: body,
+        validators,
+    })
 }
 
 /// reqwest's top-level message is vague ("error sending request"); the cause chain says why.

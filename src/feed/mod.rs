@@ -4,7 +4,7 @@
 mod fetch;
 mod parse;
 
-pub use fetch::fetch;
+pub use fetch::{check_link, fetch, fetch_conditional, Fetched, LinkStatus, Validators};
 pub use parse::{article_key, parse};
 
 use chrono::{DateTime, Utc};
