@@ -63,6 +63,12 @@ enum Command {
         #[arg(long, value_parser = parse_time, requires = "dry_run")]
         now: Option<chrono::DateTime<chrono::Utc>>,
     },
+    /// Fill the archive from the feed's older pages (RFC 5005 links, else WordPress ?paged=N).
+    ///
+    /// Stops at a 404/410, at a page whose items are all older than max_age_days + 7 days, or
+    /// after [feed] backfill_pages pages, pausing backfill_delay between pages. The daemon does
+    /// this by itself on its first run.
+    Backfill,
     /// List shares, failures and skipped slots, newest first.
     History {
         /// Only this account.
@@ -148,6 +154,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 config,
                 encore::daemon::RunOptions { dry_run, now },
             ))?;
+        }
+        Command::Backfill => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                let archive = encore::archive::Archive::open(&config.state_dir)?;
+                let stats =
+                    commands::backfill_archive(&config, &archive, chrono::Utc::now()).await?;
+                println!(
+                    "{} pages, {} items read; {} articles archived",
+                    stats.pages,
+                    stats.items,
+                    archive.len()
+                );
+                Ok::<(), encore::Error>(())
+            })?;
         }
         Command::History { account, format } => {
             commands::history(&config, account.as_deref(), format.into(), &mut out)?;

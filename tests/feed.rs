@@ -102,6 +102,8 @@ fn settings(url: String, max_size: u64, timeout: Duration) -> FeedSettings {
         refresh: Duration::from_secs(3600),
         timeout,
         max_size,
+        backfill_pages: 0,
+        backfill_delay: Duration::ZERO,
     }
 }
 
@@ -230,6 +232,8 @@ fn local_file_over_the_cap_is_refused() {
         refresh: Duration::from_secs(3600),
         timeout: Duration::from_secs(1),
         max_size: 4000,
+        backfill_pages: 0,
+        backfill_delay: Duration::ZERO,
     };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -290,4 +294,128 @@ async fn refresh_uses_conditional_get_and_a_304_costs_nothing() {
         requests[1].headers.get("if-modified-since").unwrap(),
         "Wed, 20 May 2026 10:00:00 GMT"
     );
+}
+
+/// An RSS page of `n` items published `first_age`, `first_age + step`, … days before `now`.
+fn rss_page(
+    base: &str,
+    tag: &str,
+    now: chrono::DateTime<Utc>,
+    first_age: i64,
+    step: i64,
+    n: usize,
+    extra: &str,
+) -> String {
+    let items: String = (0..n)
+        .map(|i| {
+            let age = first_age + step * i as i64;
+            format!(
+                "<item><title>{tag} {i}</title><link>{base}/{tag}-{i}/</link><pubDate>{}</pubDate><category>C</category></item>",
+                (now - chrono::Duration::days(age)).to_rfc2822()
+            )
+        })
+        .collect();
+    format!(
+        r#"<?xml version="1.0"?><rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel><title>t</title><link>{base}</link><description>d</description>{extra}{items}</channel></rss>"#
+    )
+}
+
+fn backfill_setup(
+    url: String,
+) -> (
+    tempfile::TempDir,
+    encore::config::Config,
+    encore::archive::Archive,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "state_dir = {:?}\n[feed]\nurl = \"{url}\"\nbackfill_delay = \"1s\"\n[[account]]\nname = \"a\"\nnetwork = \"log\"\n",
+        dir.path().display().to_string()
+    );
+    let cfg = encore::config::Config::parse(std::path::Path::new("t.toml"), &text).unwrap();
+    let archive = encore::archive::Archive::open(&cfg.state_dir).unwrap();
+    (dir, cfg, archive)
+}
+
+#[tokio::test]
+async fn backfill_walks_wordpress_pages_until_404() {
+    use wiremock::matchers::{query_param, query_param_is_missing};
+    let server = MockServer::start().await;
+    let base = server.uri();
+    let now = Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap();
+    // 10 items a page, 1 a day: page 1 = 0-9 days old … page 4 = 30-39 days old.
+    for page in 1..=4u32 {
+        let body = rss_page(
+            &base,
+            &format!("p{page}"),
+            now,
+            (page as i64 - 1) * 10,
+            1,
+            10,
+            "",
+        );
+        let m = Mock::given(path("/feed/")).and(query_param("lang", "fr"));
+        let m = if page == 1 {
+            m.and(query_param_is_missing("paged"))
+        } else {
+            m.and(query_param("paged", page.to_string()))
+        };
+        m.respond_with(ResponseTemplate::new(200).set_body_string(body))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    Mock::given(path("/feed/"))
+        .and(query_param("paged", "5"))
+        .respond_with(ResponseTemplate::new(404))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let (_dir, cfg, archive) = backfill_setup(format!("{base}/feed/?lang=fr"));
+    let started = std::time::Instant::now();
+    let stats = encore::commands::backfill_archive(&cfg, &archive, now)
+        .await
+        .unwrap();
+    assert_eq!(stats.pages, 4);
+    assert_eq!(archive.len(), 40);
+    assert!(
+        started.elapsed() >= Duration::from_secs(4),
+        "a polite pause between pages"
+    );
+    assert!(archive.meta("backfilled").unwrap().is_some());
+}
+
+#[tokio::test]
+async fn backfill_follows_rfc5005_links_and_stops_at_old_pages() {
+    let server = MockServer::start().await;
+    let base = server.uri();
+    let now = Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap();
+    let link = |to: &str| format!(r#"<atom:link rel="next" href="{to}"/>"#);
+    // Page 3 is all older than max_age_days (90) + 7: the walk stops there; page 4 is never read.
+    let pages = [
+        (0, "/archive/2"),
+        (40, "/archive/3"),
+        (100, "/archive/4"),
+        (200, "/archive/5"),
+    ];
+    for (i, (first_age, next)) in pages.iter().enumerate() {
+        let p = if i == 0 {
+            "/feed".to_string()
+        } else {
+            format!("/archive/{}", i + 1)
+        };
+        let body = rss_page(&base, &format!("a{i}"), now, *first_age, 3, 10, &link(next));
+        Mock::given(path(p.as_str()))
+            .respond_with(ResponseTemplate::new(200).set_body_string(body))
+            .expect(if i < 3 { 1 } else { 0 })
+            .mount(&server)
+            .await;
+    }
+    let (_dir, mut cfg, archive) = backfill_setup(format!("{base}/feed"));
+    cfg.feed.backfill_delay = Duration::ZERO;
+    let stats = encore::commands::backfill_archive(&cfg, &archive, now)
+        .await
+        .unwrap();
+    assert_eq!(stats.pages, 3);
+    assert_eq!(archive.len(), 30);
 }

@@ -15,11 +15,13 @@ pub fn check(config: &Config, out: &mut dyn Write) -> Result<(), crate::Error> {
     let f = &config.feed;
     writeln!(
         out,
-        "feed       {} (refresh every {}, timeout {}, max {})",
+        "feed       {} (refresh every {}, timeout {}, max {}, backfill up to {} pages {} apart)",
         f.source,
         HumanDuration(f.refresh),
         HumanDuration(f.timeout),
-        crate::config::ByteSize(f.max_size)
+        crate::config::ByteSize(f.max_size),
+        f.backfill_pages,
+        HumanDuration(f.backfill_delay)
     )?;
     for account in &config.accounts {
         write_account(out, account)?;

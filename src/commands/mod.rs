@@ -13,6 +13,55 @@ use crate::config::{Config, FeedSource};
 use chrono::{DateTime, Utc};
 
 const VALIDATORS_KEY: &str = "feed_validators";
+/// Set once the archive was filled from older pages: the daemon does it on its first run only.
+pub const BACKFILLED_KEY: &str = "backfilled";
+
+/// Walks the feed's older pages into the archive (`encore backfill`, and the daemon's first
+/// run). Stops at pages older than `max_age_days` + 7 days of every account.
+pub async fn backfill_archive(
+    config: &Config,
+    archive: &Archive,
+    now: DateTime<Utc>,
+) -> Result<crate::feed::BackfillStats, crate::Error> {
+    let oldest = config
+        .accounts
+        .iter()
+        .map(|a| a.select.max_age_days)
+        .max()
+        .unwrap_or(90);
+    let opts = crate::feed::BackfillOptions {
+        max_pages: config.feed.backfill_pages,
+        delay: config.feed.backfill_delay,
+        stop_before: now - chrono::Duration::days(i64::from(oldest) + 7),
+    };
+    let mut failure = None;
+    let walk = crate::feed::backfill(&config.feed, &opts, |_, items| {
+        if let Err(e) = archive.merge(items, now) {
+            failure.get_or_insert(e);
+        }
+    })
+    .await;
+    if let Some(e) = failure {
+        return Err(e.into());
+    }
+    match walk {
+        Ok(stats) => {
+            archive.set_meta(BACKFILLED_KEY, &now.to_rfc3339())?;
+            archive.flush()?;
+            tracing::info!(
+                pages = stats.pages,
+                items = stats.items,
+                archived = archive.len(),
+                "backfill done"
+            );
+            Ok(stats)
+        }
+        Err(e) => {
+            tracing::warn!("backfill skipped, the archive keeps serving: {e}");
+            Ok(crate::feed::BackfillStats::default())
+        }
+    }
+}
 
 /// Reads the feed into the archive. A feed that cannot be read is logged and skipped: the
 /// archive keeps serving what it holds.

@@ -80,6 +80,10 @@ pub struct FeedSettings {
     pub timeout: Duration,
     /// Largest body accepted, after decompression: a feed is never worth more memory than this.
     pub max_size: u64,
+    /// Most pages read when filling the archive from older feed pages (0 turns backfill off).
+    pub backfill_pages: u32,
+    /// Pause between two backfill pages.
+    pub backfill_delay: Duration,
 }
 
 /// Which articles an account may share.
@@ -313,6 +317,11 @@ impl Config {
                         .unwrap_or(Duration::from_secs(6 * 3600)),
                     timeout: f.timeout.map(|d| d.0).unwrap_or(Duration::from_secs(30)),
                     max_size: f.max_size.map(|b| b.0).unwrap_or(10 << 20),
+                    backfill_pages: f.backfill_pages.unwrap_or(50),
+                    backfill_delay: f
+                        .backfill_delay
+                        .map(|d| d.0)
+                        .unwrap_or(Duration::from_secs(1)),
                 }
             }
         };

@@ -30,6 +30,8 @@ pub(super) struct RawFeed {
     pub refresh: Option<HumanDuration>,
     pub timeout: Option<HumanDuration>,
     pub max_size: Option<ByteSize>,
+    pub backfill_pages: Option<u32>,
+    pub backfill_delay: Option<HumanDuration>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -199,6 +199,20 @@ impl Daemon {
         })
     }
 
+    /// On the very first run, fills the archive from the feed's older pages.
+    pub async fn backfill_once(&mut self, now: DateTime<Utc>) -> Result<(), Error> {
+        if self.config.feed.backfill_pages > 0
+            && self
+                .archive
+                .meta(crate::commands::BACKFILLED_KEY)?
+                .is_none()
+        {
+            tracing::info!("first run: reading older feed pages into the archive");
+            crate::commands::backfill_archive(&self.config, &self.archive, now).await?;
+        }
+        Ok(())
+    }
+
     /// Reads the feed into the archive (a failure is logged; the archive keeps serving).
     pub async fn refresh_feed(&mut self, now: DateTime<Utc>) {
         crate::commands::refresh_archive(&self.config, &self.archive, now).await;

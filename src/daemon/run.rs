@@ -48,6 +48,7 @@ pub async fn run(config: Config, opts: RunOptions) -> Result<(), Error> {
     let archive = Archive::open(&config.state_dir)?;
     let refresh = config.feed.refresh;
     let mut daemon = Daemon::start(config, archive, networks, opts.dry_run, clock.now()).await?;
+    daemon.backfill_once(clock.now()).await?;
     daemon.refresh_feed(clock.now()).await;
 
     let (tx, mut rx) = mpsc::channel::<Event>(8);

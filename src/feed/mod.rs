@@ -1,11 +1,13 @@
 //! Reading the blog's feed: download (or read) it within strict limits, parse it from bytes with
 //! feed-rs, and turn its entries into [`Item`]s keyed by their normalised link.
 
+mod backfill;
 mod fetch;
 mod parse;
 
+pub use backfill::{backfill, BackfillOptions, BackfillStats};
 pub use fetch::{check_link, fetch, fetch_conditional, Fetched, LinkStatus, Validators};
-pub use parse::{article_key, parse};
+pub use parse::{article_key, parse, parse_page};
 
 use chrono::{DateTime, Utc};
 

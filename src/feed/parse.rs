@@ -5,6 +5,15 @@ use crate::text::{fold, plain_text};
 /// Entries without a usable link are skipped: they cannot be shared, and feed-rs gives such
 /// entries a random id, so there is nothing stable to remember them by.
 pub fn parse(bytes: &[u8], base: Option<&str>) -> Result<Vec<Item>, FeedError> {
+    parse_page(bytes, base).map(|(items, _)| items)
+}
+
+/// Like [`parse`], also returning the feed's link to older entries (RFC 5005 `next` or
+/// `prev-archive`), resolved against `base`.
+pub fn parse_page(
+    bytes: &[u8],
+    base: Option<&str>,
+) -> Result<(Vec<Item>, Option<String>), FeedError> {
     let source_name = base.unwrap_or("feed").to_string();
     let feed = feed_rs::parser::Builder::new()
         .base_uri(base)
@@ -14,6 +23,14 @@ pub fn parse(bytes: &[u8], base: Option<&str>) -> Result<Vec<Item>, FeedError> {
             source_name,
             reason: e.to_string(),
         })?;
+    let older = feed
+        .links
+        .iter()
+        .find(|l| matches!(l.rel.as_deref(), Some("next" | "prev-archive")))
+        .and_then(|l| match base.and_then(|b| url::Url::parse(b).ok()) {
+            Some(b) => b.join(&l.href).ok().map(|u| u.to_string()),
+            None => url::Url::parse(&l.href).ok().map(|u| u.to_string()),
+        });
     let mut items = Vec::with_capacity(feed.entries.len());
     for entry in feed.entries {
         let Some(url) = entry_link(&entry, base) else {
@@ -41,7 +58,7 @@ pub fn parse(bytes: &[u8], base: Option<&str>) -> Result<Vec<Item>, FeedError> {
             categories,
         });
     }
-    Ok(items)
+    Ok((items, older))
 }
 
 /// The entry's web page: the `alternate` (or unnamed) link, else a permalink id (RSS `guid`).
