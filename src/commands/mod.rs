@@ -34,13 +34,30 @@ pub async fn backfill_archive(
         delay: config.feed.backfill_delay,
         stop_before: now - chrono::Duration::days(i64::from(oldest) + 7),
     };
+    use std::io::{IsTerminal, Write};
+    // On a terminal, one progress line rewritten in place; elsewhere the per-page log lines.
+    let progress = std::io::stderr().is_terminal();
     let mut failure = None;
-    let walk = crate::feed::backfill(&config.feed, &opts, |_, items| {
+    let mut total = 0;
+    let walk = crate::feed::backfill(&config.feed, &opts, |page, items| {
+        total += items.len();
+        if progress {
+            let mut err = std::io::stderr();
+            let _ = write!(
+                err,
+                "\rbackfill: page {page}/{}, {total} items read",
+                opts.max_pages
+            );
+            let _ = err.flush();
+        }
         if let Err(e) = archive.merge(items, now) {
             failure.get_or_insert(e);
         }
     })
     .await;
+    if progress && total > 0 {
+        eprintln!();
+    }
     if let Some(e) = failure {
         return Err(e.into());
     }
