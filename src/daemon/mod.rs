@@ -382,13 +382,13 @@ impl Daemon {
         for (k, t) in &self.dry_shares[i] {
             last_shares.insert(k.clone(), *t);
         }
+        for a in articles.iter_mut() {
+            if self.dry_dead.contains(&a.key) {
+                a.dead = true;
+            }
+        }
         // A dead link is found at the last moment; the slot then goes to the next best article.
         let (article, message) = loop {
-            for a in articles.iter_mut() {
-                if self.dry_dead.contains(&a.key) {
-                    a.dead = true;
-                }
-            }
             let (article, message) =
                 match schedule::decide(&account, &articles, &last_shares, slot, self.seed) {
                     Decision::Skip { reason, .. } => return Ok(self.skip(i, slot, now, reason)?),
@@ -405,7 +405,10 @@ impl Daemon {
                     } else {
                         self.archive.mark_dead(&article.key)?;
                     }
-                    articles = self.archive.articles()?;
+                    // The same flag in this slot's copy: no need to re-read the whole archive.
+                    if let Some(a) = articles.iter_mut().find(|a| a.key == article.key) {
+                        a.dead = true;
+                    }
                 }
                 crate::feed::LinkStatus::Unknown(why) => {
                     tracing::warn!(url = %article.url, "article link could not be checked ({why}): sharing it anyway");
