@@ -273,7 +273,7 @@ fn preview_respects_real_history_cooldown() {
         let archive = Archive::open(&s.state()).unwrap();
         let when = at(chosen, "at") - Duration::days(20);
         archive
-            .record(&ShareRecord {
+            .settle(&ShareRecord {
                 at: when,
                 account: "blog-x".into(),
                 article_key: Some(key.clone()),

@@ -54,19 +54,6 @@ pub struct ShareRecord {
 }
 
 impl Archive {
-    /// Appends a record to the history. The key orders records by account then time.
-    pub fn record(&self, rec: &ShareRecord) -> Result<(), ArchiveError> {
-        let id = self.db.generate_id()?;
-        let key = format!(
-            "{}\0{:020}\0{:020}",
-            rec.account,
-            rec.at.timestamp_millis().max(0),
-            id
-        );
-        self.history.insert(key.as_bytes(), encode(rec)?)?;
-        Ok(())
-    }
-
     /// Every record of `account`, oldest first.
     pub fn history(&self, account: &str) -> Result<Vec<ShareRecord>, ArchiveError> {
         let prefix = format!("{account}\0");

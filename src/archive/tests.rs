@@ -85,11 +85,11 @@ fn last_shares_ignores_failures() {
         post_id: None,
         detail: String::new(),
     };
-    a.record(&rec("k1", Outcome::Shared, t)).unwrap();
-    a.record(&rec("k1", Outcome::Shared, t + chrono::Duration::days(3)))
+    a.settle(&rec("k1", Outcome::Shared, t)).unwrap();
+    a.settle(&rec("k1", Outcome::Shared, t + chrono::Duration::days(3)))
         .unwrap();
-    a.record(&rec("k2", Outcome::Failed, t)).unwrap();
-    a.record(&rec("k3", Outcome::Uncertain, t)).unwrap();
+    a.settle(&rec("k2", Outcome::Failed, t)).unwrap();
+    a.settle(&rec("k3", Outcome::Uncertain, t)).unwrap();
     let last = a.last_shares("blog-x").unwrap();
     assert_eq!(last.get("k1"), Some(&(t + chrono::Duration::days(3))));
     assert!(!last.contains_key("k2"));
