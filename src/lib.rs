@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod archive;
+pub mod budget;
 pub mod cadence;
 pub mod clock;
 pub mod commands;
@@ -34,9 +35,13 @@ pub enum Error {
     /// Writing the output failed (closed pipe…).
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
-    /// The config asks for something this build cannot do (a network not implemented yet).
+    /// An account cannot be set up: a network this build lacks, a missing secret, no stored
+    /// login. A configuration problem, so it exits 78 like one.
     #[error("{0}")]
-    Unsupported(String),
+    Setup(String),
+    /// A post did not go out (`encore post-now`).
+    #[error("{0}")]
+    NotPosted(String),
     /// A command-line value is unusable.
     #[error("{0}")]
     Usage(String),
@@ -46,10 +51,10 @@ impl Error {
     /// sysexits-style status: 78 for configuration errors, 64 for usage, 74 for I/O, 1 otherwise.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Config(_) | Error::Unsupported(_) => config::EX_CONFIG,
+            Error::Config(_) | Error::Setup(_) => config::EX_CONFIG,
             Error::Usage(_) => 64,
             Error::Output(_) => 74,
-            Error::Archive(_) => 1,
+            Error::Archive(_) | Error::NotPosted(_) => 1,
         }
     }
 }

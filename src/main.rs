@@ -29,7 +29,13 @@ enum Command {
     /// Validate the config and print the settings Encore understood (secrets masked).
     ///
     /// A bad config prints FILE:LINE:COL: and what is wrong with which key, and exits 78.
-    Check,
+    /// Secrets are shown as references (env:, file:, credential:), never as values.
+    Check {
+        /// Also sign in to every account with one cheap call (X: GET /2/users/me) and print
+        /// the handle and post count. Exits 1 if any account fails.
+        #[arg(long)]
+        online: bool,
+    },
     /// Read the feed and print the posts Encore would make in the coming days. Posts nothing.
     ///
     /// Planned shares count for the rest of the period, so cooldown and rotation show. With
@@ -69,7 +75,24 @@ enum Command {
     /// after [feed] backfill_pages pages, pausing backfill_delay between pages. The daemon does
     /// this by itself on its first run.
     Backfill,
-    /// List shares, failures and skipped slots, newest first.
+    /// Share one article now on one account, chosen and recorded as the daemon would.
+    ///
+    /// Ignores the cadence (not the cooldown, exclusions or monthly budget): a way to test
+    /// credentials end to end. Exits 1 if the network did not take the post.
+    PostNow {
+        /// The account (its `name` in the config).
+        #[arg(long)]
+        account: String,
+        /// Say what would be posted; post nothing, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Log an account in where the network needs an interactive login.
+    Auth {
+        #[command(subcommand)]
+        network: AuthNetwork,
+    },
+    /// List shares, failures and skipped slots, newest first, with this month's spend.
     History {
         /// Only this account.
         #[arg(long)]
@@ -77,6 +100,18 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuthNetwork {
+    /// OAuth 2.0 for an X account with auth = "oauth2": prints an address to open, waits for
+    /// X's redirect on redirect_uri (or the final address pasted on stdin), stores the tokens
+    /// in STATE_DIR/sessions (mode 0600). Tokens are renewed by themselves afterwards.
+    X {
+        /// The account (its `name` in the config).
+        #[arg(long)]
+        account: String,
     },
 }
 
@@ -127,7 +162,26 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match cli.command {
-        Command::Check => commands::check(&config, &mut out)?,
+        Command::Check { online } => {
+            commands::check(&config, &mut out)?;
+            if online {
+                current_thread()?.block_on(commands::check_online(&config, &mut out))?;
+            }
+        }
+        Command::PostNow { account, dry_run } => {
+            current_thread()?.block_on(commands::post_now(
+                &config,
+                &account,
+                dry_run,
+                chrono::Utc::now(),
+                &mut out,
+            ))?;
+        }
+        Command::Auth {
+            network: AuthNetwork::X { account },
+        } => {
+            current_thread()?.block_on(commands::auth_x(&config, &account, &mut out))?;
+        }
         Command::Preview {
             days,
             now,
@@ -140,10 +194,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 seed,
                 format: format.into(),
             };
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            runtime.block_on(commands::preview(&config, &opts, &mut out))?;
+            current_thread()?.block_on(commands::preview(&config, &opts, &mut out))?;
         }
         Command::Run { dry_run, now } => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -156,10 +207,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             ))?;
         }
         Command::Backfill => {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            runtime.block_on(async {
+            current_thread()?.block_on(async {
                 let archive = encore::archive::Archive::open(&config.state_dir)?;
                 let stats =
                     commands::backfill_archive(&config, &archive, chrono::Utc::now()).await?;
@@ -177,4 +225,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+fn current_thread() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
 }

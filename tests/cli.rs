@@ -38,13 +38,16 @@ impl Setup {
     }
 
     fn encore(&self, args: &[&str]) -> assert_cmd::assert::Assert {
-        Command::cargo_bin("encore")
-            .unwrap()
-            .env_remove("RUST_LOG")
+        self.encore_cmd(args).assert()
+    }
+
+    fn encore_cmd(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::cargo_bin("encore").unwrap();
+        cmd.env_remove("RUST_LOG")
             .arg("--config")
             .arg(self.config())
-            .args(args)
-            .assert()
+            .args(args);
+        cmd
     }
 
     fn preview_json(&self, args: &[&str]) -> Vec<serde_json::Value> {
@@ -72,6 +75,10 @@ per_day = 2
 [[account]]
 name = "blog-x"
 network = "x"
+consumer_key = "env:X_CONSUMER_KEY"
+consumer_secret = "env:X_CONSUMER_SECRET"
+access_token = "env:X_ACCESS_TOKEN"
+access_token_secret = "env:X_ACCESS_TOKEN_SECRET"
 
 [[account]]
 name = "blog-bsky"
@@ -476,18 +483,49 @@ fn run_stops_cleanly_on_sigterm_and_dry_run_says_so() {
 }
 
 #[test]
-fn run_refuses_networks_this_build_cannot_post_to() {
+fn run_refuses_accounts_it_cannot_set_up() {
     let s = Setup::new("span.xml", ACCOUNTS);
-    let assert = s.encore(&["run"]).code(78);
+    // A secret that is not there is found at start, not at the first slot.
+    let assert = s
+        .encore_cmd(&["run"])
+        .env_remove("X_CONSUMER_KEY")
+        .assert()
+        .code(78);
     let err = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
-    assert!(err.contains("blog-x") && err.contains("--dry-run"), "{err}");
+    assert!(
+        err.contains("blog-x") && err.contains("X_CONSUMER_KEY is not set"),
+        "{err}"
+    );
+    // With the X secrets present, the next account is a network this build lacks.
+    let assert = s
+        .encore_cmd(&["run"])
+        .env("X_CONSUMER_KEY", "k")
+        .env("X_CONSUMER_SECRET", "cs")
+        .env("X_ACCESS_TOKEN", "t")
+        .env("X_ACCESS_TOKEN_SECRET", "ts")
+        .assert()
+        .code(78);
+    let err = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(
+        err.contains("blog-bsky") && err.contains("--dry-run"),
+        "{err}"
+    );
 }
 
 #[test]
 fn history_lists_records_newest_first() {
     let s = Setup::new("span.xml", ACCOUNTS);
     let empty = s.encore(&["history"]).success().get_output().stdout.clone();
-    assert_eq!(String::from_utf8(empty).unwrap(), "no history yet\n");
+    let empty = String::from_utf8(empty).unwrap();
+    let lines: Vec<&str> = empty.lines().collect();
+    assert_eq!(lines.len(), 2, "{empty}");
+    assert!(
+        lines[0].starts_with("spend ")
+            && lines[0].contains("blog-x")
+            && lines[0].ends_with("0 posts x $0.20 = $0.00"),
+        "X costs money, so its month's spend is shown: {empty}"
+    );
+    assert_eq!(lines[1], "no history yet");
     {
         let archive = Archive::open(&s.state()).unwrap();
         let t = DateTime::parse_from_rfc3339("2026-05-01T10:00:00Z")
@@ -531,4 +569,30 @@ fn history_lists_records_newest_first() {
     assert_eq!(lines[2]["network"], "x");
     assert_eq!(lines[2]["at"], "2026-05-01T12:00:00+02:00");
     s.encore(&["history", "--account", "nobody"]).code(64);
+    // A share made now is billed this month; the May ones are not.
+    {
+        let archive = Archive::open(&s.state()).unwrap();
+        let now = Utc::now();
+        archive
+            .settle(&ShareRecord {
+                at: now,
+                account: "blog-x".into(),
+                article_key: Some("blog.example.org/b".into()),
+                url: Some("https://blog.example.org/b/".into()),
+                slot: now,
+                outcome: Outcome::Shared,
+                post_id: Some("124".into()),
+                detail: "now".into(),
+            })
+            .unwrap();
+    }
+    let text = s.encore(&["history"]).success().get_output().stdout.clone();
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        text.lines()
+            .next()
+            .unwrap()
+            .ends_with("1 posts x $0.20 = $0.20"),
+        "{text}"
+    );
 }

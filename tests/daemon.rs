@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use encore::archive::{Archive, Intent, Outcome};
 use encore::config::Config;
 use encore::daemon::{Daemon, SlotReport};
-use encore::network::{self, BoxFuture, Network, NetworkKind, Outgoing, PostError, Receipt};
+use encore::network::{self, BoxFuture, Network, Outgoing, PostError, Receipt};
 use encore::schedule::{self, Decision};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -51,11 +51,7 @@ async fn archive(config: &Config) -> Archive {
 }
 
 fn log_networks(config: &Config) -> Vec<Box<dyn Network>> {
-    config
-        .accounts
-        .iter()
-        .map(|a| network::build(a.network, false).unwrap())
-        .collect()
+    network::build_all(config, false).unwrap()
 }
 
 /// Ticks every minute over `[from, until)`.
@@ -351,11 +347,7 @@ async fn dry_run_writes_no_history() {
         t0(),
         t0() + Duration::days(3),
     );
-    let nets: Vec<Box<dyn Network>> = cfg
-        .accounts
-        .iter()
-        .map(|a| network::build(a.network, true).unwrap())
-        .collect();
+    let nets: Vec<Box<dyn Network>> = network::build_all(&cfg, true).unwrap();
     let mut d = Daemon::start(cfg.clone(), a, nets, true, t0())
         .await
         .unwrap();
@@ -364,13 +356,6 @@ async fn dry_run_writes_no_history() {
     assert!(d.archive().all_history().unwrap().is_empty());
     assert!(d.archive().pending_intents().unwrap().is_empty());
     assert!(d.archive().meta("last_tick").unwrap().is_none());
-}
-
-#[test]
-fn networks_not_yet_available_are_refused_unless_dry_run() {
-    assert!(network::build(NetworkKind::X, false).is_err());
-    assert!(network::build(NetworkKind::X, true).is_ok());
-    assert!(network::build(NetworkKind::Log, false).is_ok());
 }
 
 /// A feed whose three articles live on a local server: one gone (410), one whose server refuses

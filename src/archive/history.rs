@@ -17,8 +17,14 @@ pub enum Outcome {
     Skipped,
     /// The network said the text was already posted.
     Duplicate,
-    /// A crash left the post's fate unknown; treated as shared for the cooldown.
+    /// A crash or an ambiguous failure left the post's fate unknown; treated as shared for the
+    /// cooldown.
     Uncertain,
+    /// The network refused this article's post (content, length): held back for its cooldown
+    /// so that the next slots do not hit the same wall.
+    Refused,
+    /// Only in reports, never stored: a rate limit moved the slot past the pause.
+    Deferred,
 }
 
 impl Outcome {
@@ -27,8 +33,14 @@ impl Outcome {
     pub fn counts_as_shared(self) -> bool {
         matches!(
             self,
-            Outcome::Shared | Outcome::Duplicate | Outcome::Uncertain
+            Outcome::Shared | Outcome::Duplicate | Outcome::Uncertain | Outcome::Refused
         )
+    }
+
+    /// Whether the post may have been billed (pay-per-use networks): an uncertain post is
+    /// counted, so the budget errs on the side of spending less.
+    pub fn costs(self) -> bool {
+        matches!(self, Outcome::Shared | Outcome::Uncertain)
     }
 }
 
@@ -133,6 +145,14 @@ impl Archive {
             s.insert(skey.as_bytes(), outcome.as_slice())?;
             Ok::<(), sled::transaction::ConflictableTransactionError<std::convert::Infallible>>(())
         })?;
+        self.flush()
+    }
+
+    /// Removes an intent whose post surely did not leave (the network refused it before doing
+    /// anything, e.g. a rate limit): the slot stays open, to be posted later.
+    pub fn withdraw(&self, intent: &Intent) -> Result<(), ArchiveError> {
+        self.intents
+            .remove(slot_key(&intent.account, intent.slot).as_bytes())?;
         self.flush()
     }
 

@@ -232,6 +232,12 @@ impl Archive {
         Ok(())
     }
 
+    /// Forgets a small value (not flushed).
+    pub fn remove_meta(&self, key: &str) -> Result<(), ArchiveError> {
+        self.meta.remove(key)?;
+        Ok(())
+    }
+
     /// Writes everything to disk. Blocking: async callers use `spawn_blocking` (sled 0.34's
     /// `flush_async` can deadlock).
     pub fn flush(&self) -> Result<(), ArchiveError> {

@@ -1,4 +1,5 @@
-use crate::config::{Account, Config, FeedSource, HumanDuration, TimezoneSource};
+use crate::config::secret::SecretRef;
+use crate::config::{Account, Config, Endpoint, FeedSource, HumanDuration, TimezoneSource, XAuth};
 use std::io::Write;
 
 /// Prints the resolved settings (secrets masked) and what deserves attention. The config was
@@ -23,10 +24,10 @@ pub fn check(config: &Config, out: &mut dyn Write) -> Result<(), crate::Error> {
         f.backfill_pages,
         HumanDuration(f.backfill_delay)
     )?;
-    for account in &config.accounts {
-        write_account(out, account)?;
-    }
     let mut warnings = config.warnings.clone();
+    for account in &config.accounts {
+        write_account(out, account, &mut warnings)?;
+    }
     if let FeedSource::File(p) = &config.feed.source {
         if !p.is_file() {
             warnings.push(format!("feed file {} does not exist", p.display()));
@@ -44,8 +45,120 @@ pub fn check(config: &Config, out: &mut dyn Write) -> Result<(), crate::Error> {
     Ok(())
 }
 
-fn write_account(out: &mut dyn Write, a: &Account) -> std::io::Result<()> {
+/// `encore check --online`: one cheap authenticated call per account, printing whose
+/// credentials they are. Any account failing makes the whole check fail.
+pub async fn check_online(config: &Config, out: &mut dyn Write) -> Result<(), crate::Error> {
+    let networks = crate::network::build_all(config, false)?;
+    let mut failed = Vec::new();
+    for (a, n) in config.accounts.iter().zip(&networks) {
+        match n.verify().await {
+            Ok(info) => {
+                let count = info
+                    .post_count
+                    .map(|c| format!(", {c} posts"))
+                    .unwrap_or_default();
+                writeln!(
+                    out,
+                    "online  {}: {} OK as {}{count}",
+                    a.name, a.network, info.handle
+                )?;
+            }
+            Err(e) => {
+                writeln!(out, "online  {}: {} FAILED: {e}", a.name, a.network)?;
+                failed.push(a.name.clone());
+            }
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(crate::Error::NotPosted(format!(
+            "credentials check failed for {}",
+            failed.join(", ")
+        )))
+    }
+}
+
+fn write_secret(
+    out: &mut dyn Write,
+    account: &str,
+    key: &str,
+    r: &SecretRef,
+    warnings: &mut Vec<String>,
+) -> std::io::Result<()> {
+    let state = match r.resolve() {
+        Ok(_) => "available".to_string(),
+        Err(e) => {
+            warnings.push(format!(
+                "account {account:?}: `{key}` cannot be read here ({e}); the daemon will refuse to start unless its environment has it"
+            ));
+            "NOT AVAILABLE HERE".to_string()
+        }
+    };
+    writeln!(out, "           {key} = {r} ({state})")
+}
+
+fn write_endpoint(
+    out: &mut dyn Write,
+    a: &Account,
+    warnings: &mut Vec<String>,
+) -> std::io::Result<()> {
+    if let Endpoint::X(x) = &a.endpoint {
+        match &x.auth {
+            XAuth::OAuth1 {
+                consumer_key,
+                consumer_secret,
+                access_token,
+                access_token_secret,
+            } => {
+                writeln!(out, "  x        {} with OAuth 1.0a", x.api_base)?;
+                for (k, r) in [
+                    ("consumer_key", consumer_key),
+                    ("consumer_secret", consumer_secret),
+                    ("access_token", access_token),
+                    ("access_token_secret", access_token_secret),
+                ] {
+                    write_secret(out, &a.name, k, r, warnings)?;
+                }
+            }
+            XAuth::OAuth2 {
+                client_id,
+                client_secret,
+                redirect_uri,
+                ..
+            } => {
+                writeln!(
+                    out,
+                    "  x        {} with OAuth 2.0, client_id {client_id}, redirect {redirect_uri}",
+                    x.api_base
+                )?;
+                if let Some(r) = client_secret {
+                    write_secret(out, &a.name, "client_secret", r, warnings)?;
+                }
+            }
+        }
+    }
+    let b = &a.budget;
+    if b.monthly_usd.is_some() || b.cost_per_post_usd > 0.0 {
+        writeln!(
+            out,
+            "  budget   ${:.2} per post, {}",
+            b.cost_per_post_usd,
+            b.monthly_usd
+                .map(|m| format!("at most ${m:.2} a month"))
+                .unwrap_or_else(|| "no monthly limit".into())
+        )?;
+    }
+    Ok(())
+}
+
+fn write_account(
+    out: &mut dyn Write,
+    a: &Account,
+    warnings: &mut Vec<String>,
+) -> std::io::Result<()> {
     writeln!(out, "account {:?} ({})", a.name, a.network)?;
+    write_endpoint(out, a, warnings)?;
     let s = &a.select;
     writeln!(
         out,

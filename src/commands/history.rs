@@ -61,6 +61,7 @@ pub fn history(
             }
         }
         super::Format::Text => {
+            write_spend(config, &archive, account, out)?;
             if records.is_empty() {
                 writeln!(out, "no history yet")?;
             }
@@ -80,6 +81,39 @@ pub fn history(
                 )?;
             }
         }
+    }
+    Ok(())
+}
+
+/// One line per account that costs money: posts billed this month and the budget.
+fn write_spend(
+    config: &Config,
+    archive: &Archive,
+    only: Option<&str>,
+    out: &mut dyn Write,
+) -> Result<(), crate::Error> {
+    let now = chrono::Utc::now();
+    let (start, _) = crate::budget::month_bounds(config.timezone, now);
+    let month = start.with_timezone(&config.timezone).format("%Y-%m");
+    for a in &config.accounts {
+        if only.is_some_and(|o| o != a.name) {
+            continue;
+        }
+        let b = a.budget;
+        if b.cost_per_post_usd <= 0.0 && b.monthly_usd.is_none() {
+            continue;
+        }
+        let posts = crate::budget::billed_posts(archive, &a.name, config.timezone, now)?;
+        let spent = posts as f64 * b.cost_per_post_usd;
+        let limit = b
+            .monthly_usd
+            .map(|m| format!(" of ${m:.2} budget"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "spend {month}  {:<16}  {posts} posts x ${:.2} = ${spent:.2}{limit}",
+            a.name, b.cost_per_post_usd
+        )?;
     }
     Ok(())
 }

@@ -1,11 +1,15 @@
 //! What the `encore` subcommands do. `main.rs` parses the command line and calls these.
 
+mod auth;
 mod check;
 mod history;
+mod post_now;
 mod preview;
 
-pub use check::check;
+pub use auth::auth_x;
+pub use check::{check, check_online};
 pub use history::history;
+pub use post_now::post_now;
 pub use preview::{preview, Format, PreviewOptions};
 
 use crate::archive::{Archive, MergeStats};

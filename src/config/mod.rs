@@ -5,11 +5,13 @@
 //! global ones filled in. Every error names the file, line, column and key, because the person
 //! reading it is an admin at a terminal with the file open in another window.
 
+mod endpoint;
 mod raw;
 pub mod secret;
 pub mod value;
 
 use crate::network::NetworkKind;
+pub use endpoint::{Budget, Endpoint, XAuth, XSettings};
 use raw::{RawAccount, RawCadence, RawConfig, RawMessage, RawSelect};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -227,6 +229,10 @@ pub struct Account {
     pub message: MessageSettings,
     /// Cadence (globals overridden by `[account.cadence]`).
     pub cadence: CadenceSettings,
+    /// Where and as whom it posts.
+    pub endpoint: Endpoint,
+    /// What posting costs, and the monthly ceiling.
+    pub budget: Budget,
 }
 
 /// Where the time zone came from, so `check` can say it.
@@ -340,7 +346,8 @@ impl Config {
         }
         let mut accounts: Vec<Account> = Vec::new();
         for acc in &raw.accounts {
-            let account = resolve_account(&raw, acc.get_ref()).map_err(|(span, m)| err(span, m))?;
+            let account = resolve_account(&raw, acc.get_ref(), &mut warnings)
+                .map_err(|(span, m)| err(span, m))?;
             let name_span = acc.get_ref().name.span();
             if accounts.iter().any(|a| a.name == account.name) {
                 return Err(err(
@@ -373,7 +380,11 @@ impl Config {
 
 type SpanError = (Option<Range<usize>>, String);
 
-fn resolve_account(raw: &RawConfig, acc: &RawAccount) -> Result<Account, SpanError> {
+fn resolve_account(
+    raw: &RawConfig,
+    acc: &RawAccount,
+    warnings: &mut Vec<String>,
+) -> Result<Account, SpanError> {
     let name = acc.name.get_ref().clone();
     let valid_name = !name.is_empty()
         && name.len() <= 64
@@ -386,7 +397,10 @@ fn resolve_account(raw: &RawConfig, acc: &RawAccount) -> Result<Account, SpanErr
             format!("invalid `account.name` {name:?}: use 1-64 letters, digits, '-', '_' or '.'"),
         ));
     }
+    let (endpoint, budget) = endpoint::resolve(acc, warnings)?;
     Ok(Account {
+        endpoint,
+        budget,
         select: resolve_select(&raw.select, &acc.select)?,
         message: resolve_message(&raw.message, &acc.message)?,
         cadence: resolve_cadence(&raw.cadence, &acc.cadence)?,

@@ -87,4 +87,17 @@ pub(super) struct RawAccount {
     pub message: RawMessage,
     #[serde(default)]
     pub select: RawSelect,
+    // Per-network keys; which ones apply depends on `network` (checked in `endpoint.rs`).
+    pub api_base: Option<Spanned<String>>,
+    pub auth: Option<Spanned<String>>,
+    pub consumer_key: Option<Spanned<String>>,
+    pub consumer_secret: Option<Spanned<String>>,
+    pub access_token: Option<Spanned<String>>,
+    pub access_token_secret: Option<Spanned<String>>,
+    pub client_id: Option<Spanned<String>>,
+    pub client_secret: Option<Spanned<String>>,
+    pub authorize_url: Option<Spanned<String>>,
+    pub redirect_uri: Option<Spanned<String>>,
+    pub monthly_budget_usd: Option<Spanned<f64>>,
+    pub cost_per_post_usd: Option<Spanned<f64>>,
 }

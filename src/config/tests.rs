@@ -10,6 +10,10 @@ url = "feed.xml"
 [[account]]
 name = "blog-x"
 network = "x"
+consumer_key = "env:X_CONSUMER_KEY"
+consumer_secret = "env:X_CONSUMER_SECRET"
+access_token = "env:X_ACCESS_TOKEN"
+access_token_secret = "env:X_ACCESS_TOKEN_SECRET"
 "#;
 
 fn parse(text: &str) -> Result<Config, ConfigError> {
@@ -121,13 +125,13 @@ fn cross_field_errors_point_at_the_value() {
     let (line, _, msg) = error_of(&format!(
         "{MINIMAL}[select]\nmin_age_days = 60\nmax_age_days = 30\n"
     ));
-    assert_eq!(line, 13, "{msg}");
+    assert_eq!(line, 17, "{msg}");
     assert!(msg.contains("max_age_days"), "{msg}");
 
     let (line, _, msg) = error_of(&format!(
         "{MINIMAL}[[account]]\nname = \"blog-x\"\nnetwork = \"log\"\n"
     ));
-    assert_eq!(line, 12, "{msg}");
+    assert_eq!(line, 16, "{msg}");
     assert!(msg.contains("duplicate account name"), "{msg}");
 
     let (_, _, msg) = error_of(&format!(
@@ -147,7 +151,7 @@ fn missing_pieces_are_errors() {
     let (_, _, msg) = error_of("[[account]]\nname = \"a\"\nnetwork = \"x\"\n");
     assert!(msg.contains("[feed]"), "{msg}");
     let (line, _, msg) = error_of(&format!("{MINIMAL}[message]\ntemplate = \"{{title}}\"\n"));
-    assert_eq!(line, 12);
+    assert_eq!(line, 16);
     assert!(msg.contains("{url}"), "{msg}");
     let (_, _, msg) = error_of(&format!(
         "{MINIMAL}[[account]]\nname = \"b\"\nnetwork = \"myspace\"\n"
@@ -175,4 +179,72 @@ fn templates() {
         .unwrap_err()
         .contains("{link}"));
     assert!(Template::parse("{title} {url").is_err());
+}
+
+const X_BASE: &str = r#"
+state_dir = "state"
+[feed]
+url = "feed.xml"
+[[account]]
+name = "blog-x"
+network = "x"
+"#;
+
+#[test]
+fn x_credentials_are_references_checked_key_by_key() {
+    let (line, _, msg) = error_of(&format!("{X_BASE}consumer_key = \"env:K\"\n"));
+    assert_eq!(line, 6, "points into the account: {msg}");
+    assert!(
+        msg.contains("`account.consumer_secret` is required"),
+        "{msg}"
+    );
+
+    let full = format!(
+        "{X_BASE}api_base = \"http://127.0.0.1:9/x\"\nconsumer_key = \"env:K\"\nconsumer_secret = \"file:/run/secret\"\naccess_token = \"credential:tok\"\naccess_token_secret = \"plain-SECRET-value\"\nmonthly_budget_usd = 5\n"
+    );
+    let c = parse(&full).unwrap();
+    let a = &c.accounts[0];
+    let Endpoint::X(x) = &a.endpoint else {
+        panic!("{:?}", a.endpoint)
+    };
+    assert_eq!(x.api_base.as_str(), "http://127.0.0.1:9/x/");
+    assert!(matches!(x.auth, XAuth::OAuth1 { .. }));
+    assert_eq!(a.budget.monthly_usd, Some(5.0));
+    assert!((a.budget.cost_per_post_usd - 0.20).abs() < 1e-9);
+    assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+    assert!(c.warnings[0].contains("access_token_secret"));
+    assert!(!format!("{c:?} {:?}", c.warnings).contains("plain-SECRET-value"));
+
+    let (_, _, msg) = error_of(&format!(
+        "{X_BASE}auth = \"oauth2\"\nclient_id = \"cid\"\nconsumer_key = \"env:K\"\n"
+    ));
+    assert!(
+        msg.contains("`account.consumer_key` only applies with auth = \"oauth1\""),
+        "{msg}"
+    );
+    let c = parse(&format!("{X_BASE}auth = \"oauth2\"\nclient_id = \"cid\"\n")).unwrap();
+    let Endpoint::X(x) = &c.accounts[0].endpoint else {
+        panic!()
+    };
+    match &x.auth {
+        XAuth::OAuth2 { redirect_uri, .. } => {
+            assert_eq!(redirect_uri.as_str(), "http://127.0.0.1:8765/callback")
+        }
+        other => panic!("{other:?}"),
+    }
+    let (_, _, msg) = error_of(&format!(
+        "{X_BASE}auth = \"oauth2\"\nclient_id = \"cid\"\nredirect_uri = \"https://example.org/cb\"\n"
+    ));
+    assert!(msg.contains("127.0.0.1"), "{msg}");
+    let (_, _, msg) = error_of(&format!("{X_BASE}auth = \"oauth3\"\n"));
+    assert!(
+        msg.contains("`account.auth`") && msg.contains("oauth2"),
+        "{msg}"
+    );
+    let (_, _, msg) = error_of(
+        "[feed]\nurl = \"f.xml\"\n[[account]]\nname = \"l\"\nnetwork = \"log\"\nconsumer_key = \"env:K\"\n",
+    );
+    assert!(msg.contains("only applies to network = \"x\""), "{msg}");
+    let (_, _, msg) = error_of(&format!("{X_BASE}monthly_budget_usd = -1\n"));
+    assert!(msg.contains("monthly_budget_usd"), "{msg}");
 }

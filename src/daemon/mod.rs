@@ -30,8 +30,21 @@ pub struct SlotReport {
     pub outcome: Outcome,
     /// The article key, when one was chosen.
     pub article_key: Option<String>,
+    /// The network's id for the post, when one was made.
+    pub post_id: Option<String>,
     /// The text posted, or why nothing was.
     pub detail: String,
+}
+
+/// A slot that a rate limit moved to later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct Deferred {
+    slot: DateTime<Utc>,
+    until: DateTime<Utc>,
+}
+
+fn deferred_key(account: &str) -> String {
+    format!("deferred:{account}")
 }
 
 /// The daemon's state between ticks.
@@ -48,6 +61,8 @@ pub struct Daemon {
     dry_dead: std::collections::HashSet<String>,
     /// An account is paused until this time (rate limit), or stopped (`None` inside `Some`).
     paused: Vec<Option<Option<DateTime<Utc>>>>,
+    /// A slot a rate limit moved: posted once the pause is over (kept in the state).
+    deferred: Vec<Option<Deferred>>,
     last_tick: Option<DateTime<Utc>>,
 }
 
@@ -76,8 +91,20 @@ impl Daemon {
             dry_shares: vec![HashMap::new(); n],
             dry_dead: std::collections::HashSet::new(),
             paused: vec![None; n],
+            deferred: vec![None; n],
             last_tick,
         };
+        for i in 0..n {
+            let key = deferred_key(&daemon.config.accounts[i].name);
+            if let Some(d) = daemon
+                .archive
+                .meta(&key)?
+                .and_then(|v| serde_json::from_str::<Deferred>(&v).ok())
+            {
+                daemon.paused[i] = Some(Some(d.until));
+                daemon.deferred[i] = Some(d);
+            }
+        }
         if !dry_run {
             daemon.reconcile(now).await?;
         }
@@ -260,6 +287,10 @@ impl Daemon {
                     pending.push(slot);
                 }
             }
+            if let Some(report) = self.resume_deferred(i, &pending, now).await? {
+                reports.push(report);
+                continue;
+            }
             let Some((&latest, older)) = pending.split_last() else {
                 continue;
             };
@@ -312,6 +343,81 @@ impl Daemon {
         Ok(reports)
     }
 
+    /// Once a rate-limit pause is over, posts the slot it moved, unless a regular slot is due
+    /// now (that one goes instead) or comes within the minimum spacing (no cluster of posts).
+    async fn resume_deferred(
+        &mut self,
+        i: usize,
+        pending: &[DateTime<Utc>],
+        now: DateTime<Utc>,
+    ) -> Result<Option<SlotReport>, Error> {
+        let Some(d) = self.deferred[i] else {
+            return Ok(None);
+        };
+        if d.until > now {
+            return Ok(None);
+        }
+        self.deferred[i] = None;
+        self.paused[i] = None;
+        if !self.dry_run {
+            self.archive
+                .remove_meta(&deferred_key(&self.config.accounts[i].name))?;
+        }
+        if self.settled(i, d.slot)? {
+            return Ok(None);
+        }
+        let spacing = Duration::from_std(self.config.accounts[i].cadence.min_spacing)
+            .unwrap_or(Duration::zero());
+        if let Some(&regular) = pending.last() {
+            let why = format!(
+                "moved by a rate limit, then replaced by the slot at {}",
+                regular.with_timezone(&self.config.timezone).to_rfc3339()
+            );
+            self.skip(i, d.slot, now, why)?;
+            return Ok(None);
+        }
+        if let Some(next) = self.next_slot(i, now) {
+            if next - now < spacing {
+                let why = format!(
+                    "moved by a rate limit; yields to the slot at {} (minimum spacing)",
+                    next.with_timezone(&self.config.timezone).to_rfc3339()
+                );
+                return Ok(Some(self.skip(i, d.slot, now, why)?));
+            }
+        }
+        tracing::info!(account = %self.config.accounts[i].name, "rate-limit pause over: posting the slot it moved");
+        Ok(Some(self.post_slot(i, d.slot, now).await?))
+    }
+
+    /// `encore post-now`: shares one article for `account` at once, as a slot at `now`
+    /// would (selection, message, intent, history), whatever the cadence says.
+    pub async fn post_now(
+        &mut self,
+        account: &str,
+        now: DateTime<Utc>,
+    ) -> Result<SlotReport, Error> {
+        let Some(i) = self.config.accounts.iter().position(|a| a.name == account) else {
+            return Err(Error::Usage(format!(
+                "no account named {account:?} in {}",
+                self.config.path.display()
+            )));
+        };
+        if let Some(Some(until)) = self.paused[i] {
+            if until > now {
+                return Err(Error::NotPosted(format!(
+                    "account {account} is paused by a rate limit until {until}"
+                )));
+            }
+        }
+        let slot = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
+        if self.settled(i, slot)? {
+            return Err(Error::NotPosted(
+                "a post was already made for this second; try again".into(),
+            ));
+        }
+        self.post_slot(i, slot, now).await
+    }
+
     fn settled(&self, i: usize, slot: DateTime<Utc>) -> Result<bool, ArchiveError> {
         if self.dry_run {
             return Ok(self.dry_settled.contains_key(&(i, slot.timestamp())));
@@ -344,6 +450,7 @@ impl Daemon {
         detail: String,
     ) -> Result<SlotReport, ArchiveError> {
         let account = self.config.accounts[i].name.clone();
+        let report_post_id = post_id.clone();
         if self.dry_run {
             self.dry_settled.insert((i, slot.timestamp()), outcome);
             if let (true, Some((key, _))) = (outcome.counts_as_shared(), article) {
@@ -366,8 +473,48 @@ impl Daemon {
             slot,
             outcome,
             article_key: article.map(|(k, _)| k.to_string()),
+            post_id: report_post_id,
             detail,
         })
+    }
+
+    /// Skips the slot and pauses the account until next month when one more post would
+    /// exceed the monthly budget. Says so once, when the pause starts.
+    fn over_budget(
+        &mut self,
+        i: usize,
+        slot: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SlotReport>, ArchiveError> {
+        let account = &self.config.accounts[i];
+        let Some(limit) = account.budget.monthly_usd else {
+            return Ok(None);
+        };
+        let cost = account.budget.cost_per_post_usd;
+        let tz = self.config.timezone;
+        let (start, next_month) = crate::budget::month_bounds(tz, now);
+        let posts = if self.dry_run {
+            self.dry_settled
+                .iter()
+                .filter(|((a, t), o)| {
+                    *a == i && o.costs() && (start.timestamp()..next_month.timestamp()).contains(t)
+                })
+                .count()
+        } else {
+            crate::budget::billed_posts(&self.archive, &account.name, tz, now)?
+        };
+        let spent = posts as f64 * cost;
+        // A cent of tolerance: 0.1 + 0.2 is not 0.3 in floating point.
+        if spent + cost <= limit + 0.005 {
+            return Ok(None);
+        }
+        let name = account.name.clone();
+        if self.paused[i] != Some(Some(next_month)) {
+            tracing::warn!(account = %name, "monthly budget reached: ${spent:.2} spent of ${limit:.2} (${cost:.2} per post); no more posts until {}", next_month.with_timezone(&tz).to_rfc3339());
+            self.paused[i] = Some(Some(next_month));
+        }
+        let why = format!("monthly budget reached (${spent:.2} of ${limit:.2})");
+        Ok(Some(self.skip(i, slot, now, why)?))
     }
 
     async fn post_slot(
@@ -377,6 +524,9 @@ impl Daemon {
         now: DateTime<Utc>,
     ) -> Result<SlotReport, Error> {
         let account = self.config.accounts[i].clone();
+        if let Some(report) = self.over_budget(i, slot, now)? {
+            return Ok(report);
+        }
         let mut articles = self.archive.articles()?;
         let mut last_shares = self.archive.last_shares(&account.name)?;
         for (k, t) in &self.dry_shares[i] {
@@ -451,20 +601,42 @@ impl Daemon {
                     message.text.clone(),
                 )?
             }
+            Err(PostError::RetryLater { reason, until }) => {
+                // Refused before anything happened: the slot stays open and moves past the pause.
+                let until = until.unwrap_or(now + Duration::minutes(15));
+                self.paused[i] = Some(Some(until));
+                let d = Deferred { slot, until };
+                self.deferred[i] = Some(d);
+                if !self.dry_run {
+                    let v = serde_json::to_string(&d).map_err(|e| ArchiveError::Corrupt {
+                        what: "deferred slot".into(),
+                        reason: e.to_string(),
+                    })?;
+                    self.archive.set_meta(&deferred_key(&account.name), &v)?;
+                    // Flushes the deferral with it.
+                    self.archive.withdraw(&intent)?;
+                }
+                let until_local = until.with_timezone(&self.config.timezone).to_rfc3339();
+                tracing::warn!(account = %account.name, "{reason}: account paused until {until_local}; this slot moves there");
+                SlotReport {
+                    account: account.name.clone(),
+                    slot,
+                    outcome: Outcome::Deferred,
+                    article_key: Some(article.key.clone()),
+                    post_id: None,
+                    detail: format!("{reason}; moved to {until_local}"),
+                }
+            }
             Err(e) => {
                 let outcome = match &e {
                     PostError::Duplicate { .. } => Outcome::Duplicate,
+                    PostError::SkipArticle { .. } => Outcome::Refused,
+                    PostError::Unknown { .. } => Outcome::Uncertain,
                     _ => Outcome::Failed,
                 };
-                match &e {
-                    PostError::RetryLater { until, .. } => {
-                        self.paused[i] = Some(until.or(Some(now + Duration::minutes(15))))
-                    }
-                    PostError::StopAccount { .. } => {
-                        tracing::error!(account = %account.name, "{e}: this account stops posting; the others go on");
-                        self.paused[i] = Some(None);
-                    }
-                    _ => {}
+                if let PostError::StopAccount { .. } = &e {
+                    tracing::error!(account = %account.name, "{e}: this account stops posting; the others go on");
+                    self.paused[i] = Some(None);
                 }
                 tracing::warn!(account = %account.name, url = %message.url, "not shared: {e}");
                 let report = self.record(i, slot, now, outcome, art, None, e.to_string())?;

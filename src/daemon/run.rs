@@ -39,12 +39,7 @@ pub async fn run(config: Config, opts: RunOptions) -> Result<(), Error> {
     if opts.dry_run {
         tracing::info!("dry run: nothing will be posted and no share history written");
     }
-    let mut networks = Vec::new();
-    for a in &config.accounts {
-        let n = crate::network::build(a.network, opts.dry_run)
-            .map_err(|m| Error::Unsupported(format!("account {:?}: {m}", a.name)))?;
-        networks.push(n);
-    }
+    let networks = crate::network::build_all(&config, opts.dry_run)?;
     let archive = Archive::open(&config.state_dir)?;
     let refresh = config.feed.refresh;
     let mut daemon = Daemon::start(config, archive, networks, opts.dry_run, clock.now()).await?;

@@ -56,6 +56,8 @@ impl fmt::Display for NetworkKind {
 }
 
 mod log;
+pub mod session;
+pub mod x;
 
 pub use log::{DryRunNetwork, LogNetwork};
 
@@ -106,6 +108,20 @@ pub enum PostError {
         /// What the network said.
         reason: String,
     },
+    /// The network failed repeatedly and the post surely did not go out: this slot is given
+    /// up, the next one tries again.
+    #[error("network unavailable: {reason}")]
+    Unavailable {
+        /// What happened.
+        reason: String,
+    },
+    /// The post may or may not have gone out and the network cannot tell: counted as shared
+    /// (never retried), because a double post is worse than a missing one.
+    #[error("outcome unknown: {reason}")]
+    Unknown {
+        /// What happened.
+        reason: String,
+    },
     /// Nothing can go on (a bug, a broken installation): the daemon stops.
     #[error("fatal: {reason}")]
     Fatal {
@@ -127,6 +143,16 @@ pub struct Outgoing<'a> {
     pub message: &'a Message,
 }
 
+/// Who the credentials belong to, and how much the account posts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountInfo {
+    /// `@handle` as the network shows it.
+    pub handle: String,
+    /// Every post the account ever made, when the network tells (the volume-tied cadence
+    /// reads its growth).
+    pub post_count: Option<u64>,
+}
+
 /// The seam every network plugs into.
 pub trait Network: Send + Sync {
     /// Sends one post.
@@ -141,17 +167,58 @@ pub trait Network: Send + Sync {
     ) -> BoxFuture<'a, Result<Option<Receipt>, PostError>> {
         Box::pin(async { Ok(None) })
     }
+
+    /// Checks the credentials with one cheap call (`encore check --online`).
+    fn verify(&self) -> BoxFuture<'_, Result<AccountInfo, PostError>> {
+        Box::pin(async {
+            Ok(AccountInfo {
+                handle: "(log)".into(),
+                post_count: None,
+            })
+        })
+    }
 }
 
-/// The network for an account, or why this build cannot post there.
-pub fn build(kind: NetworkKind, dry_run: bool) -> Result<Box<dyn Network>, String> {
+/// The network for an account, or why it cannot be set up (missing secret, no stored login).
+pub fn build(
+    account: &crate::config::Account,
+    sessions: &session::SessionStore,
+    timeout: std::time::Duration,
+    dry_run: bool,
+) -> Result<Box<dyn Network>, String> {
+    use crate::config::Endpoint;
     if dry_run {
         return Ok(Box::new(DryRunNetwork));
     }
-    match kind {
-        NetworkKind::Log => Ok(Box::new(LogNetwork)),
-        other => Err(format!(
+    match (&account.endpoint, account.network) {
+        (_, NetworkKind::Log) => Ok(Box::new(LogNetwork)),
+        (Endpoint::X(settings), NetworkKind::X) => {
+            x::XNetwork::new(&account.name, settings, sessions, timeout)
+                .map(|n| Box::new(n) as Box<dyn Network>)
+                .map_err(|e| e.to_string())
+        }
+        (_, other) => Err(format!(
             "posting to {other} is not available in this version yet: use network = \"log\", or `encore run --dry-run`"
         )),
     }
+}
+
+/// How long one API call may take.
+pub const API_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The networks of every account, in config order; the first that cannot be set up stops it
+/// all (a missing secret is found at start, not at the first slot).
+pub fn build_all(
+    config: &crate::config::Config,
+    dry_run: bool,
+) -> Result<Vec<Box<dyn Network>>, crate::Error> {
+    let sessions = session::SessionStore::new(&config.state_dir);
+    config
+        .accounts
+        .iter()
+        .map(|a| {
+            build(a, &sessions, API_TIMEOUT, dry_run)
+                .map_err(|m| crate::Error::Setup(format!("account {:?}: {m}", a.name)))
+        })
+        .collect()
 }

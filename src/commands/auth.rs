@@ -1,0 +1,190 @@
+use crate::config::{Config, Endpoint, XAuth};
+use crate::network::session::SessionStore;
+use crate::network::x::oauth2;
+use crate::Error;
+use std::io::Write;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+
+/// How long the admin has to log in before the listener gives up.
+const LOGIN_WINDOW: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// `encore auth x`: OAuth 2.0 Authorization Code with PKCE for one X account.
+///
+/// Prints the address to open (no browser is assumed: the machine is often a server), then
+/// waits for X to redirect to the one-shot listener on `redirect_uri`, or for the address the
+/// browser ended on to be pasted on standard input (when the browser runs elsewhere and the
+/// redirect cannot reach this machine). The tokens go to the state, mode 0600.
+pub async fn auth_x(config: &Config, account: &str, out: &mut dyn Write) -> Result<(), Error> {
+    let a = config
+        .account(account)
+        .ok_or_else(|| Error::Usage(format!("no account named {account:?}")))?;
+    let x = match &a.endpoint {
+        Endpoint::X(x) => x,
+        _ => {
+            return Err(Error::Usage(format!(
+                "account {account:?} is not an X account"
+            )))
+        }
+    };
+    let XAuth::OAuth2 {
+        client_id,
+        client_secret,
+        authorize_url,
+        redirect_uri,
+    } = &x.auth
+    else {
+        return Err(Error::Usage(format!(
+            "account {account:?} uses auth = \"oauth1\": its four keys need no login (set auth = \"oauth2\" and client_id to use OAuth 2.0)"
+        )));
+    };
+    let secret = match client_secret {
+        Some(r) => Some(
+            r.resolve()
+                .map_err(|e| Error::Setup(format!("account {account:?}: `client_secret`: {e}")))?,
+        ),
+        None => None,
+    };
+    let pkce = oauth2::Pkce::new();
+    let state = oauth2::state();
+    let url = oauth2::authorize_url(authorize_url, client_id, redirect_uri, &state, &pkce);
+    let addr = format!(
+        "{}:{}",
+        redirect_uri.host_str().unwrap_or("127.0.0.1"),
+        redirect_uri.port_or_known_default().unwrap_or(8765)
+    );
+    let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|e| {
+        Error::Setup(format!(
+            "cannot listen on {addr} for the login redirect ({e}); is another `encore auth` running?"
+        ))
+    })?;
+    writeln!(
+        out,
+        "Open this address in a browser and allow access for {account}:\n\n{url}\n"
+    )?;
+    writeln!(
+        out,
+        "Waiting for X to redirect to {redirect_uri} (for up to {} minutes).\nIf the browser runs on another machine, paste here the address it ended on (it starts with {redirect_uri}).",
+        LOGIN_WINDOW.as_secs() / 60
+    )?;
+    out.flush()?;
+    let callback = tokio::time::timeout(LOGIN_WINDOW, wait_for_callback(&listener, redirect_uri))
+        .await
+        .map_err(|_| {
+            Error::NotPosted("no login within 10 minutes; run `encore auth x` again".into())
+        })??;
+    let params: std::collections::HashMap<String, String> =
+        callback.query_pairs().into_owned().collect();
+    if let Some(err) = params.get("error") {
+        return Err(Error::NotPosted(format!(
+            "X did not grant access: {err} {}",
+            params
+                .get("error_description")
+                .map(String::as_str)
+                .unwrap_or("")
+        )));
+    }
+    if params.get("state") != Some(&state) {
+        return Err(Error::NotPosted(
+            "the redirect's state does not match this login (an old or forged address): nothing stored".into(),
+        ));
+    }
+    let code = params
+        .get("code")
+        .ok_or_else(|| Error::NotPosted("the redirect carries no code".into()))?;
+    let http = crate::http::client(crate::network::API_TIMEOUT)
+        .map_err(|e| Error::Setup(format!("HTTP client: {e}")))?;
+    let token_url = x
+        .api_base
+        .join("2/oauth2/token")
+        .map_err(|e| Error::Setup(e.to_string()))?;
+    let client = oauth2::Client {
+        id: client_id,
+        secret: secret.as_ref().map(|s| s.expose()),
+    };
+    let tokens = oauth2::token_request(
+        &http,
+        &token_url,
+        &client,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri.as_str()),
+            ("code_verifier", &pkce.verifier),
+        ],
+        chrono::Utc::now(),
+    )
+    .await
+    .map_err(|e| Error::NotPosted(e.to_string()))?;
+    if tokens.refresh_token.is_none() {
+        tracing::warn!("X returned no refresh token (offline.access not granted?): the login lasts about 2 hours");
+    }
+    let store = SessionStore::new(&config.state_dir);
+    store
+        .save(account, &tokens)
+        .map_err(|e| Error::Setup(e.to_string()))?;
+    let network = crate::network::x::XNetwork::new(account, x, &store, crate::network::API_TIMEOUT)
+        .map_err(|e| Error::Setup(e.to_string()))?;
+    use crate::network::Network;
+    match network.verify().await {
+        Ok(info) => writeln!(
+            out,
+            "Logged in as {}; tokens stored for {account}.",
+            info.handle
+        )?,
+        Err(e) => writeln!(
+            out,
+            "Tokens stored for {account}, but the profile check failed: {e}"
+        )?,
+    }
+    Ok(())
+}
+
+/// The first request to the redirect path, or a pasted address on standard input.
+async fn wait_for_callback(
+    listener: &tokio::net::TcpListener,
+    redirect: &url::Url,
+) -> Result<url::Url, Error> {
+    let mut stdin = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    let mut stdin_open = true;
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((mut sock, _)) = accepted else { continue };
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 2048];
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < 16 * 1024 {
+                    match sock.read(&mut chunk).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&buf);
+                let target = head.lines().next().and_then(|l| l.split_whitespace().nth(1)).unwrap_or("");
+                let url = redirect.join(target).ok();
+                let ours = url.as_ref().is_some_and(|u| u.path() == redirect.path());
+                let (status, body) = if ours {
+                    ("200 OK", "Encore received the login. You can close this tab.")
+                } else {
+                    ("404 Not Found", "Not the login redirect.")
+                };
+                let resp = format!("HTTP/1.1 {status}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+                let _ = sock.write_all(resp.as_bytes()).await;
+                let _ = sock.shutdown().await;
+                if let (true, Some(u)) = (ours, url) {
+                    return Ok(u);
+                }
+            }
+            line = stdin.next_line(), if stdin_open => match line {
+                Ok(Some(l)) => {
+                    let l = l.trim();
+                    if l.is_empty() { continue; }
+                    match url::Url::parse(l) {
+                        Ok(u) if u.query_pairs().any(|(k, _)| k == "code" || k == "error") => return Ok(u),
+                        _ => eprintln!("not a redirect address with a code; paste the whole address from the browser's bar"),
+                    }
+                }
+                _ => stdin_open = false,
+            },
+        }
+    }
+}

@@ -1,0 +1,315 @@
+//! Where and as whom an account posts: the per-network keys of an `[[account]]`.
+//!
+//! Secrets are kept as references (`env:`, `file:`, `credential:`) and read when a network is
+//! built, so the config can be checked on a machine that does not hold them, and a literal
+//! secret in the file is accepted with a warning.
+
+use super::raw::RawAccount;
+use super::secret::SecretRef;
+use super::SpanError;
+use crate::network::NetworkKind;
+use std::ops::Range;
+use toml::Spanned;
+
+/// How an account reaches its network.
+#[derive(Debug, Clone)]
+pub enum Endpoint {
+    /// `network = "log"`: nothing to reach.
+    Log,
+    /// X.
+    X(Box<XSettings>),
+}
+
+/// An X account's API and credentials.
+#[derive(Debug, Clone)]
+pub struct XSettings {
+    /// `https://api.x.com` unless a proxy or a test says otherwise.
+    pub api_base: url::Url,
+    /// How requests are authorised.
+    pub auth: XAuth,
+}
+
+/// X's two user-context schemes.
+#[derive(Debug, Clone)]
+pub enum XAuth {
+    /// OAuth 1.0a: four long-lived secrets, nothing to refresh.
+    OAuth1 {
+        /// The app's API key.
+        consumer_key: SecretRef,
+        /// The app's API key secret.
+        consumer_secret: SecretRef,
+        /// The user's access token.
+        access_token: SecretRef,
+        /// The user's access token secret.
+        access_token_secret: SecretRef,
+    },
+    /// OAuth 2.0 with PKCE: `encore auth x` logs in once; tokens live in the state.
+    OAuth2 {
+        /// The app's client id (not a secret: it appears in the authorisation URL).
+        client_id: String,
+        /// For confidential clients (web app, automated app or bot).
+        client_secret: Option<SecretRef>,
+        /// Where the admin's browser logs in.
+        authorize_url: url::Url,
+        /// The callback registered in the X app; must be http on 127.0.0.1.
+        redirect_uri: url::Url,
+    },
+}
+
+/// What posting costs and how much a month may cost.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Budget {
+    /// Pause the account for the rest of the month when the next post would exceed this.
+    pub monthly_usd: Option<f64>,
+    /// Price of one post (X pay-per-use: $0.20 for a post with a URL, 2026-04).
+    pub cost_per_post_usd: f64,
+}
+
+const X_KEYS: &[&str] = &[
+    "api_base",
+    "auth",
+    "consumer_key",
+    "consumer_secret",
+    "access_token",
+    "access_token_secret",
+    "client_id",
+    "client_secret",
+    "authorize_url",
+    "redirect_uri",
+];
+
+pub(super) fn resolve(
+    acc: &RawAccount,
+    warnings: &mut Vec<String>,
+) -> Result<(Endpoint, Budget), SpanError> {
+    let name = acc.name.get_ref();
+    let here = Some(acc.name.span());
+    let budget = resolve_budget(acc)?;
+    let endpoint = match acc.network {
+        NetworkKind::Log => {
+            refuse_keys(acc, X_KEYS, "x")?;
+            Endpoint::Log
+        }
+        NetworkKind::X => Endpoint::X(Box::new(resolve_x(acc, name, here, warnings)?)),
+        NetworkKind::Mastodon | NetworkKind::Bluesky => {
+            refuse_keys(acc, X_KEYS, "x")?;
+            Endpoint::Log
+        }
+    };
+    Ok((endpoint, budget))
+}
+
+fn resolve_budget(acc: &RawAccount) -> Result<Budget, SpanError> {
+    let default_cost = if acc.network == NetworkKind::X {
+        0.20
+    } else {
+        0.0
+    };
+    let check = |v: &Option<Spanned<f64>>, key: &str| -> Result<Option<f64>, SpanError> {
+        match v {
+            Some(s) if !s.get_ref().is_finite() || *s.get_ref() < 0.0 => Err((
+                Some(s.span()),
+                format!("`account.{key}` must be a positive amount in US dollars"),
+            )),
+            Some(s) => Ok(Some(*s.get_ref())),
+            None => Ok(None),
+        }
+    };
+    Ok(Budget {
+        monthly_usd: check(&acc.monthly_budget_usd, "monthly_budget_usd")?,
+        cost_per_post_usd: check(&acc.cost_per_post_usd, "cost_per_post_usd")?
+            .unwrap_or(default_cost),
+    })
+}
+
+fn field<'a>(acc: &'a RawAccount, key: &str) -> Option<&'a Spanned<String>> {
+    match key {
+        "api_base" => acc.api_base.as_ref(),
+        "auth" => acc.auth.as_ref(),
+        "consumer_key" => acc.consumer_key.as_ref(),
+        "consumer_secret" => acc.consumer_secret.as_ref(),
+        "access_token" => acc.access_token.as_ref(),
+        "access_token_secret" => acc.access_token_secret.as_ref(),
+        "client_id" => acc.client_id.as_ref(),
+        "client_secret" => acc.client_secret.as_ref(),
+        "authorize_url" => acc.authorize_url.as_ref(),
+        "redirect_uri" => acc.redirect_uri.as_ref(),
+        _ => None,
+    }
+}
+
+fn refuse_keys(acc: &RawAccount, keys: &[&str], owner: &str) -> Result<(), SpanError> {
+    for key in keys {
+        if let Some(v) = field(acc, key) {
+            return Err((
+                Some(v.span()),
+                format!(
+                    "`account.{key}` only applies to network = \"{owner}\" (this account is network = \"{}\")",
+                    acc.network
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn secret(
+    acc: &RawAccount,
+    key: &str,
+    why: &str,
+    here: Option<Range<usize>>,
+    warnings: &mut Vec<String>,
+) -> Result<SecretRef, SpanError> {
+    let Some(v) = field(acc, key) else {
+        return Err((
+            here,
+            format!("`account.{key}` is required {why} (for example \"env:VARIABLE\" or \"credential:NAME\")"),
+        ));
+    };
+    let r = SecretRef::parse(v.get_ref());
+    if r.is_literal() {
+        warnings.push(format!(
+            "account {:?}: `{key}` is written in the config file itself; prefer env:VAR, file:/path or credential:NAME (systemd LoadCredential=)",
+            acc.name.get_ref()
+        ));
+    }
+    if r.to_string().ends_with(':') {
+        return Err((
+            Some(v.span()),
+            format!("`account.{key}`: {} names no variable or file", r),
+        ));
+    }
+    Ok(r)
+}
+
+fn http_url(v: &Spanned<String>, key: &str) -> Result<url::Url, SpanError> {
+    let u = url::Url::parse(v.get_ref())
+        .map_err(|e| (Some(v.span()), format!("`account.{key}`: not a URL ({e})")))?;
+    if !matches!(u.scheme(), "http" | "https") || u.host().is_none() {
+        return Err((
+            Some(v.span()),
+            format!("`account.{key}` must be an http(s) URL"),
+        ));
+    }
+    Ok(u)
+}
+
+fn resolve_x(
+    acc: &RawAccount,
+    name: &str,
+    here: Option<Range<usize>>,
+    warnings: &mut Vec<String>,
+) -> Result<XSettings, SpanError> {
+    let mut api_base = match &acc.api_base {
+        Some(v) => http_url(v, "api_base")?,
+        None => url::Url::parse("https://api.x.com").map_err(|e| (None, e.to_string()))?,
+    };
+    if !api_base.path().ends_with('/') {
+        let p = format!("{}/", api_base.path());
+        api_base.set_path(&p);
+    }
+    let auth = acc.auth.as_ref().map(|a| a.get_ref().as_str());
+    let auth = match auth {
+        None | Some("oauth1") => {
+            let why = "for network = \"x\" with auth = \"oauth1\"";
+            refuse_keys_named(
+                acc,
+                &[
+                    "client_id",
+                    "client_secret",
+                    "authorize_url",
+                    "redirect_uri",
+                ],
+                "auth = \"oauth2\"",
+            )?;
+            XAuth::OAuth1 {
+                consumer_key: secret(acc, "consumer_key", why, here.clone(), warnings)?,
+                consumer_secret: secret(acc, "consumer_secret", why, here.clone(), warnings)?,
+                access_token: secret(acc, "access_token", why, here.clone(), warnings)?,
+                access_token_secret: secret(
+                    acc,
+                    "access_token_secret",
+                    why,
+                    here.clone(),
+                    warnings,
+                )?,
+            }
+        }
+        Some("oauth2") => {
+            refuse_keys_named(
+                acc,
+                &[
+                    "consumer_key",
+                    "consumer_secret",
+                    "access_token",
+                    "access_token_secret",
+                ],
+                "auth = \"oauth1\"",
+            )?;
+            let client_id = match &acc.client_id {
+                Some(v) if !v.get_ref().trim().is_empty() => v.get_ref().trim().to_string(),
+                Some(v) => return Err((Some(v.span()), "`account.client_id` is empty".into())),
+                None => {
+                    return Err((
+                        here,
+                        format!("`account.client_id` is required for network = \"x\" with auth = \"oauth2\" (account {name:?}; it is shown in the X developer portal under OAuth 2.0 keys)"),
+                    ))
+                }
+            };
+            let client_secret = match acc.client_secret {
+                Some(_) => Some(secret(acc, "client_secret", "", here.clone(), warnings)?),
+                None => None,
+            };
+            let authorize_url = match &acc.authorize_url {
+                Some(v) => http_url(v, "authorize_url")?,
+                None => url::Url::parse("https://x.com/i/oauth2/authorize")
+                    .map_err(|e| (None, e.to_string()))?,
+            };
+            let redirect_uri = match &acc.redirect_uri {
+                Some(v) => {
+                    let u = http_url(v, "redirect_uri")?;
+                    let local = u.scheme() == "http"
+                        && matches!(
+                            u.host_str(),
+                            Some("127.0.0.1") | Some("localhost") | Some("[::1]")
+                        );
+                    if !local || u.port().is_none() {
+                        return Err((
+                            Some(v.span()),
+                            "`account.redirect_uri` must be http://127.0.0.1:PORT/PATH (Encore listens there once during `encore auth x`)".into(),
+                        ));
+                    }
+                    u
+                }
+                None => url::Url::parse("http://127.0.0.1:8765/callback")
+                    .map_err(|e| (None, e.to_string()))?,
+            };
+            XAuth::OAuth2 {
+                client_id,
+                client_secret,
+                authorize_url,
+                redirect_uri,
+            }
+        }
+        Some(other) => {
+            let span = acc.auth.as_ref().map(|a| a.span());
+            return Err((
+                span,
+                format!("`account.auth` is {other:?}: expected \"oauth1\" or \"oauth2\""),
+            ));
+        }
+    };
+    Ok(XSettings { api_base, auth })
+}
+
+fn refuse_keys_named(acc: &RawAccount, keys: &[&str], owner: &str) -> Result<(), SpanError> {
+    for key in keys {
+        if let Some(v) = field(acc, key) {
+            return Err((
+                Some(v.span()),
+                format!("`account.{key}` only applies with {owner}"),
+            ));
+        }
+    }
+    Ok(())
+}

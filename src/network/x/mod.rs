@@ -1,0 +1,549 @@
+//! X (Twitter) API v2: `POST /2/tweets`, signed with OAuth 1.0a or an OAuth 2.0 user token.
+//!
+//! X has no idempotency key, so a retry after an ambiguous failure (timeout, dropped
+//! connection, 5xx) is where double posts come from. Before any such retry Encore looks at the
+//! account's latest posts for the article's link and only retries when it is not there.
+
+pub mod answer;
+pub mod oauth1;
+pub mod oauth2;
+
+use super::session::{SessionStore, Tokens};
+use super::{AccountInfo, BoxFuture, Network, Outgoing, PostError, Receipt};
+use crate::archive::Intent;
+use crate::config::secret::Secret;
+use crate::config::{XAuth, XSettings};
+use chrono::{DateTime, Duration, Utc};
+use serde::Deserialize;
+use std::time::Duration as StdDuration;
+use tokio::sync::Mutex;
+
+/// How often and how patiently a server-side failure is retried.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included.
+    pub attempts: u32,
+    /// Delay before the first retry; doubled each time, with up to 50% random jitter added.
+    pub base_delay: StdDuration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            attempts: 4,
+            base_delay: StdDuration::from_secs(5),
+        }
+    }
+}
+
+enum Auth {
+    OAuth1 {
+        consumer_key: Secret,
+        consumer_secret: Secret,
+        token: Secret,
+        token_secret: Secret,
+    },
+    OAuth2 {
+        client_id: String,
+        client_secret: Option<Secret>,
+        store: SessionStore,
+        tokens: Mutex<Tokens>,
+    },
+}
+
+/// One X account.
+pub struct XNetwork {
+    account: String,
+    api_base: url::Url,
+    auth: Auth,
+    http: reqwest::Client,
+    user: Mutex<Option<(String, String)>>,
+    retry: RetryPolicy,
+}
+
+/// Why an X account could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// A secret could not be read.
+    #[error("`{key}`: {source}")]
+    Secret {
+        /// The config key.
+        key: &'static str,
+        /// Why.
+        source: crate::config::secret::SecretError,
+    },
+    /// OAuth 2 without a stored login, or an unreadable one.
+    #[error(transparent)]
+    Session(#[from] super::session::SessionError),
+    /// The HTTP client could not be built.
+    #[error("HTTP client: {0}")]
+    Http(String),
+}
+
+#[derive(Deserialize)]
+struct Created {
+    data: CreatedData,
+}
+
+#[derive(Deserialize)]
+struct CreatedData {
+    id: String,
+}
+
+#[derive(Deserialize)]
+struct Me {
+    data: MeData,
+}
+
+#[derive(Deserialize)]
+struct MeData {
+    id: String,
+    username: String,
+    #[serde(default)]
+    public_metrics: Option<Metrics>,
+}
+
+#[derive(Deserialize)]
+struct Metrics {
+    tweet_count: Option<u64>,
+    post_count: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct Timeline {
+    #[serde(default)]
+    data: Vec<TimelinePost>,
+}
+
+#[derive(Deserialize)]
+struct TimelinePost {
+    id: String,
+    created_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    entities: Option<Entities>,
+}
+
+#[derive(Deserialize)]
+struct Entities {
+    #[serde(default)]
+    urls: Vec<UrlEntity>,
+}
+
+#[derive(Deserialize)]
+struct UrlEntity {
+    expanded_url: Option<String>,
+    unwound_url: Option<String>,
+}
+
+/// A failed call: either X answered (status known) or the request's fate is unknown.
+enum CallError {
+    Answered(PostError),
+    /// 5xx, timeout, dropped connection: the request may have been processed.
+    Ambiguous(String),
+    /// The request surely did not reach X (connection refused, DNS).
+    NotSent(String),
+}
+
+impl XNetwork {
+    /// Reads the account's secrets (or stored OAuth 2 login) and prepares the client.
+    pub fn new(
+        account: &str,
+        settings: &XSettings,
+        sessions: &SessionStore,
+        timeout: StdDuration,
+    ) -> Result<XNetwork, SetupError> {
+        let read = |key: &'static str, r: &crate::config::secret::SecretRef| {
+            r.resolve()
+                .map_err(|source| SetupError::Secret { key, source })
+        };
+        let auth = match &settings.auth {
+            XAuth::OAuth1 {
+                consumer_key,
+                consumer_secret,
+                access_token,
+                access_token_secret,
+            } => Auth::OAuth1 {
+                consumer_key: read("consumer_key", consumer_key)?,
+                consumer_secret: read("consumer_secret", consumer_secret)?,
+                token: read("access_token", access_token)?,
+                token_secret: read("access_token_secret", access_token_secret)?,
+            },
+            XAuth::OAuth2 {
+                client_id,
+                client_secret,
+                ..
+            } => {
+                let tokens = sessions.load(account)?.ok_or_else(|| {
+                    super::session::SessionError::Missing {
+                        account: account.to_string(),
+                        network: "x".into(),
+                    }
+                })?;
+                Auth::OAuth2 {
+                    client_id: client_id.clone(),
+                    client_secret: match client_secret {
+                        Some(s) => Some(read("client_secret", s)?),
+                        None => None,
+                    },
+                    store: sessions.clone(),
+                    tokens: Mutex::new(tokens),
+                }
+            }
+        };
+        Ok(XNetwork {
+            account: account.to_string(),
+            api_base: settings.api_base.clone(),
+            auth,
+            http: crate::http::client(timeout).map_err(|e| SetupError::Http(e.to_string()))?,
+            user: Mutex::new(None),
+            retry: RetryPolicy::default(),
+        })
+    }
+
+    /// Replaces the retry policy (tests use short delays).
+    pub fn with_retry(mut self, retry: RetryPolicy) -> XNetwork {
+        self.retry = retry;
+        self
+    }
+
+    fn endpoint(&self, path: &str) -> url::Url {
+        // api_base ends with '/' (config guarantees it) and `path` is a fixed relative path.
+        self.api_base
+            .join(path)
+            .unwrap_or_else(|_| self.api_base.clone())
+    }
+
+    /// The `Authorization` header for one request; for OAuth 2, renews the token first when
+    /// it is about to expire (or when `force_refresh`, after a 401).
+    async fn authorization(
+        &self,
+        method: &str,
+        url: &url::Url,
+        force_refresh: bool,
+    ) -> Result<String, PostError> {
+        match &self.auth {
+            Auth::OAuth1 {
+                consumer_key,
+                consumer_secret,
+                token,
+                token_secret,
+            } => {
+                let creds = oauth1::Credentials {
+                    consumer_key: consumer_key.expose(),
+                    consumer_secret: consumer_secret.expose(),
+                    token: token.expose(),
+                    token_secret: token_secret.expose(),
+                };
+                // The timestamp comes from the real clock: X rejects stale ones.
+                Ok(oauth1::authorization(
+                    method,
+                    url,
+                    &creds,
+                    &oauth1::nonce(),
+                    Utc::now().timestamp(),
+                ))
+            }
+            Auth::OAuth2 {
+                client_id,
+                client_secret,
+                store,
+                tokens,
+            } => {
+                let mut tokens = tokens.lock().await;
+                let now = Utc::now();
+                if force_refresh || oauth2::needs_refresh(&tokens, now) {
+                    let Some(refresh) = tokens.refresh_token.clone() else {
+                        return Err(PostError::StopAccount {
+                            reason: "the OAuth 2 access token expired and no refresh token was stored (was offline.access granted?): run `encore auth x` again".into(),
+                        });
+                    };
+                    let client = oauth2::Client {
+                        id: client_id,
+                        secret: client_secret.as_ref().map(Secret::expose),
+                    };
+                    let fresh = oauth2::token_request(
+                        &self.http,
+                        &self.endpoint("2/oauth2/token"),
+                        &client,
+                        &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+                        now,
+                    )
+                    .await
+                    .map_err(|e| match e {
+                        oauth2::TokenError::Refused { .. } => PostError::StopAccount {
+                            reason: format!("{e}: the login is no longer valid; run `encore auth x --account {}` again", self.account),
+                        },
+                        oauth2::TokenError::Transport(_) => PostError::RetryLater {
+                            reason: e.to_string(),
+                            until: Some(now + Duration::minutes(5)),
+                        },
+                    })?;
+                    let fresh = Tokens {
+                        // X rotates refresh tokens; keep the old one only if none came back.
+                        refresh_token: fresh.refresh_token.or(Some(refresh)),
+                        user_id: tokens.user_id.clone(),
+                        ..fresh
+                    };
+                    // On disk before use: the old refresh token is already retired.
+                    store
+                        .save(&self.account, &fresh)
+                        .map_err(|e| PostError::Fatal {
+                            reason: format!("cannot keep the renewed X tokens: {e}"),
+                        })?;
+                    tracing::debug!(account = %self.account, "X access token renewed");
+                    *tokens = fresh;
+                }
+                Ok(format!("Bearer {}", tokens.access_token))
+            }
+        }
+    }
+
+    /// Sends one request; on an OAuth 2 401, renews the token once and repeats (a 401 means
+    /// X did nothing, so repeating is safe).
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        url: url::Url,
+        body: Option<&serde_json::Value>,
+    ) -> Result<(reqwest::StatusCode, reqwest::header::HeaderMap, Vec<u8>), CallError> {
+        let mut refreshed = false;
+        loop {
+            let auth = self
+                .authorization(method.as_str(), &url, refreshed)
+                .await
+                .map_err(CallError::Answered)?;
+            let mut req = self
+                .http
+                .request(method.clone(), url.clone())
+                .header(reqwest::header::AUTHORIZATION, auth);
+            if let Some(b) = body {
+                req = req.json(b);
+            }
+            let resp = match req.send().await {
+                Ok(r) => r,
+                Err(e) if e.is_connect() => {
+                    return Err(CallError::NotSent(e.without_url().to_string()))
+                }
+                Err(e) => return Err(CallError::Ambiguous(e.without_url().to_string())),
+            };
+            let status = resp.status();
+            let headers = resp.headers().clone();
+            let bytes = resp
+                .bytes()
+                .await
+                .map_err(|e| CallError::Ambiguous(e.without_url().to_string()))?;
+            if status == reqwest::StatusCode::UNAUTHORIZED
+                && !refreshed
+                && matches!(self.auth, Auth::OAuth2 { .. })
+            {
+                refreshed = true;
+                continue;
+            }
+            return Ok((status, headers, bytes.to_vec()));
+        }
+    }
+
+    /// A GET whose only interesting outcome is a 200 body.
+    async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        url: url::Url,
+    ) -> Result<T, PostError> {
+        match self.call(reqwest::Method::GET, url, None).await {
+            Ok((status, _, body)) if status.is_success() => {
+                serde_json::from_slice(&body).map_err(|e| PostError::RetryLater {
+                    reason: format!("unexpected answer from X: {e}"),
+                    until: None,
+                })
+            }
+            Ok((status, headers, body)) => {
+                Err(
+                    answer::classify(status, &headers, &body, Utc::now()).unwrap_or(
+                        PostError::RetryLater {
+                            reason: answer::Problem::parse(&body).summary(status),
+                            until: None,
+                        },
+                    ),
+                )
+            }
+            Err(CallError::Answered(e)) => Err(e),
+            Err(CallError::Ambiguous(r)) | Err(CallError::NotSent(r)) => {
+                Err(PostError::RetryLater {
+                    reason: r,
+                    until: None,
+                })
+            }
+        }
+    }
+
+    async fn me(&self) -> Result<MeData, PostError> {
+        let mut url = self.endpoint("2/users/me");
+        url.query_pairs_mut()
+            .append_pair("user.fields", "public_metrics");
+        let me: Me = self.get_json(url).await?;
+        *self.user.lock().await = Some((me.data.id.clone(), me.data.username.clone()));
+        Ok(me.data)
+    }
+
+    async fn user_id(&self) -> Result<String, PostError> {
+        if let Some((id, _)) = self.user.lock().await.clone() {
+            return Ok(id);
+        }
+        Ok(self.me().await?.id)
+    }
+
+    /// Looks among the account's five latest posts for one linking to `url` made since
+    /// `since` (X shows links as t.co; the entities carry the expanded link).
+    pub async fn find_post(
+        &self,
+        url: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Option<Receipt>, PostError> {
+        let id = self.user_id().await?;
+        let mut endpoint = self.endpoint(&format!("2/users/{id}/tweets"));
+        endpoint
+            .query_pairs_mut()
+            .append_pair("max_results", "5")
+            .append_pair("tweet.fields", "created_at,entities");
+        let timeline: Timeline = self.get_json(endpoint).await?;
+        let wanted = crate::feed::article_key(url);
+        for post in timeline.data {
+            let recent = post
+                .created_at
+                .is_none_or(|t| t >= since - Duration::minutes(2));
+            let links = post.entities.map(|e| e.urls).unwrap_or_default();
+            let matches = links.iter().any(|l| {
+                [&l.expanded_url, &l.unwound_url]
+                    .into_iter()
+                    .flatten()
+                    .any(|u| {
+                        u == url || (wanted.is_some() && crate::feed::article_key(u) == wanted)
+                    })
+            });
+            if recent && matches {
+                return Ok(Some(Receipt {
+                    post_id: post.id,
+                    at: post.created_at.unwrap_or_else(Utc::now),
+                }));
+            }
+        }
+        Ok(None)
+    }
+
+    async fn post_text(&self, out: Outgoing<'_>) -> Result<Receipt, PostError> {
+        let body = serde_json::json!({ "text": out.message.text });
+        let started = Utc::now();
+        let mut ambiguous = false;
+        let mut last = String::new();
+        for attempt in 1..=self.retry.attempts.max(1) {
+            if attempt > 1 {
+                let factor = 2u32.saturating_pow(attempt - 2);
+                let base = self.retry.base_delay.saturating_mul(factor);
+                let jitter = base.mul_f64(rand::random::<f64>() * 0.5);
+                tracing::info!(account = %self.account, "X failed ({last}); retry {}/{} in {:.1}s", attempt - 1, self.retry.attempts - 1, (base + jitter).as_secs_f64());
+                tokio::time::sleep(base + jitter).await;
+                if ambiguous {
+                    match self.find_post(out.url, started).await {
+                        Ok(Some(r)) => {
+                            tracing::info!(account = %self.account, post_id = %r.post_id, "the earlier attempt did reach X: not retrying");
+                            return Ok(r);
+                        }
+                        Ok(None) => {}
+                        Err(e) => {
+                            return Err(PostError::Unknown {
+                                reason: format!("{last}; and the account's posts could not be checked ({e}), so no retry"),
+                            })
+                        }
+                    }
+                }
+            }
+            match self
+                .call(
+                    reqwest::Method::POST,
+                    self.endpoint("2/tweets"),
+                    Some(&body),
+                )
+                .await
+            {
+                Ok((status, _, bytes))
+                    if status == reqwest::StatusCode::CREATED || status.is_success() =>
+                {
+                    let created: Created =
+                        serde_json::from_slice(&bytes).map_err(|e| PostError::Unknown {
+                            reason: format!(
+                                "X accepted the post but its answer was not understood ({e})"
+                            ),
+                        })?;
+                    return Ok(Receipt {
+                        post_id: created.data.id,
+                        at: Utc::now(),
+                    });
+                }
+                Ok((status, headers, bytes)) => {
+                    match answer::classify(status, &headers, &bytes, Utc::now()) {
+                        // After an ambiguous failure, X calling the text a duplicate means the
+                        // earlier attempt went through.
+                        Some(PostError::Duplicate { reason }) if ambiguous => {
+                            return Err(PostError::Duplicate {
+                                reason: format!(
+                                    "{reason} (an earlier attempt that timed out did go through)"
+                                ),
+                            })
+                        }
+                        Some(e) => return Err(e),
+                        None => {
+                            ambiguous = true;
+                            last = answer::Problem::parse(&bytes).summary(status);
+                        }
+                    }
+                }
+                Err(CallError::Answered(e)) => return Err(e),
+                Err(CallError::Ambiguous(r)) => {
+                    ambiguous = true;
+                    last = r;
+                }
+                Err(CallError::NotSent(r)) => last = r,
+            }
+        }
+        if ambiguous {
+            match self.find_post(out.url, started).await {
+                Ok(Some(r)) => return Ok(r),
+                Ok(None) => {}
+                Err(e) => {
+                    return Err(PostError::Unknown {
+                        reason: format!("{last}; the account's posts could not be checked ({e})"),
+                    })
+                }
+            }
+        }
+        Err(PostError::Unavailable {
+            reason: format!(
+                "X unavailable after {} attempts: {last}",
+                self.retry.attempts
+            ),
+        })
+    }
+}
+
+impl Network for XNetwork {
+    fn post<'a>(&'a self, out: Outgoing<'a>) -> BoxFuture<'a, Result<Receipt, PostError>> {
+        Box::pin(self.post_text(out))
+    }
+
+    fn reconcile<'a>(
+        &'a self,
+        intent: &'a Intent,
+    ) -> BoxFuture<'a, Result<Option<Receipt>, PostError>> {
+        Box::pin(self.find_post(&intent.url, intent.created))
+    }
+
+    fn verify(&self) -> BoxFuture<'_, Result<AccountInfo, PostError>> {
+        Box::pin(async move {
+            let me = self.me().await?;
+            let metrics = me.public_metrics;
+            Ok(AccountInfo {
+                handle: format!("@{}", me.username),
+                post_count: metrics.and_then(|m| m.post_count.or(m.tweet_count)),
+            })
+        })
+    }
+}
