@@ -258,8 +258,8 @@ async fn failures_are_recorded_as_failures_and_the_article_stays_available() {
         .fail_next
         .lock()
         .unwrap()
-        .push(PostError::SkipArticle {
-            reason: "refused".into(),
+        .push(PostError::Unavailable {
+            reason: "503 four times, refused".into(),
         });
     let nets: Vec<Box<dyn Network>> = vec![Box::new(flaky.clone()), Box::new(Flaky::default())];
     let mut d = Daemon::start(cfg.clone(), a, nets, false, t0())
@@ -437,4 +437,38 @@ async fn dead_links_are_never_shared_and_head_falls_back_to_get() {
         .find(|a| a.url.contains("/gone/"))
         .unwrap();
     assert!(gone.dead);
+}
+
+#[tokio::test]
+async fn a_refused_article_is_held_back_and_an_unknown_outcome_counts_as_shared() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), 1.0);
+    let a = archive(&cfg).await;
+    let flaky = Flaky::default();
+    // Popped last first: day 1 refused (content), day 2 unknown (ambiguous, not retried).
+    flaky.fail_next.lock().unwrap().extend([
+        PostError::Unknown {
+            reason: "timeout, timeline unreadable".into(),
+        },
+        PostError::SkipArticle {
+            reason: "HTTP 400: too long".into(),
+        },
+    ]);
+    let nets: Vec<Box<dyn Network>> = vec![Box::new(flaky.clone()), Box::new(Flaky::default())];
+    let mut d = Daemon::start(cfg.clone(), a, nets, false, t0())
+        .await
+        .unwrap();
+    let reports = tick_through(&mut d, t0(), t0() + Duration::days(2)).await;
+    let mine: Vec<_> = reports.iter().filter(|r| r.account == "blog-log").collect();
+    assert_eq!(mine[0].outcome, Outcome::Refused);
+    assert_eq!(mine[1].outcome, Outcome::Uncertain);
+    let held = d.archive().last_shares("blog-log").unwrap();
+    for r in &mine[..2] {
+        assert!(
+            held.contains_key(r.article_key.as_ref().unwrap()),
+            "{:?} holds its article back for the cooldown",
+            r.outcome
+        );
+    }
+    assert!(flaky.accepted.lock().unwrap().is_empty());
 }

@@ -113,6 +113,13 @@ impl ActiveHours {
         self.start.num_seconds_from_midnight()
     }
 
+    /// Whether a local wall-clock time falls inside the window.
+    pub fn contains(&self, t: NaiveTime) -> bool {
+        use chrono::Timelike;
+        let s = t.num_seconds_from_midnight();
+        s >= self.start_secs() && s < self.end_secs
+    }
+
     /// Length of the window on a day without a clock change.
     pub fn nominal_len(&self) -> Duration {
         Duration::from_secs(u64::from(self.end_secs - self.start_secs()))

@@ -13,7 +13,7 @@ use crate::config::{Config, HumanDuration};
 use crate::network::{Network, Outgoing, PostError};
 use crate::schedule::{self, Decision};
 use crate::{cadence, Error};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, Utc};
 use std::collections::HashMap;
 
 /// How far back a restart looks for missed slots to report.
@@ -287,6 +287,10 @@ impl Daemon {
                     pending.push(slot);
                 }
             }
+            // The moved slot is not a regular one any more: only resume_deferred handles it.
+            if let Some(d) = self.deferred[i] {
+                pending.retain(|s| *s != d.slot);
+            }
             if let Some(report) = self.resume_deferred(i, &pending, now).await? {
                 reports.push(report);
                 continue;
@@ -357,6 +361,13 @@ impl Daemon {
         if d.until > now {
             return Ok(None);
         }
+        // A moved post still keeps to the account's hours and days: no 3 a.m. share because
+        // a limit reset at night.
+        let local = now.with_timezone(&self.config.timezone);
+        let c = &self.config.accounts[i].cadence;
+        if !c.active_hours.contains(local.time()) || !c.days.contains(&local.weekday()) {
+            return Ok(None);
+        }
         self.deferred[i] = None;
         self.paused[i] = None;
         if !self.dry_run {
@@ -409,11 +420,10 @@ impl Daemon {
                 )));
             }
         }
-        let slot = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
-        if self.settled(i, slot)? {
-            return Err(Error::NotPosted(
-                "a post was already made for this second; try again".into(),
-            ));
+        // Slots are kept per second; two post-now in one second take the next free one.
+        let mut slot = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
+        while self.settled(i, slot)? {
+            slot += Duration::seconds(1);
         }
         self.post_slot(i, slot, now).await
     }
@@ -591,10 +601,12 @@ impl Daemon {
                 if !self.dry_run {
                     tracing::info!(account = %account.name, url = %message.url, post_id = %receipt.post_id, "shared");
                 }
+                // The daemon's clock, not the network's: cooldown and budget are reckoned in
+                // one time line (the one tests and rehearsals set).
                 self.record(
                     i,
                     slot,
-                    receipt.at,
+                    now,
                     Outcome::Shared,
                     art,
                     Some(receipt.post_id),

@@ -1,0 +1,390 @@
+//! The X commands end to end, as an admin runs them, against the fake X API:
+//! `check --online`, `post-now`, `auth x`.
+
+mod support;
+
+use assert_cmd::Command;
+use chrono::{Duration, Utc};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use support::fake_x::{self, FakeX};
+
+/// A feed whose articles are 35 to 60 days old today, so that `post-now` (real clock) finds
+/// eligible ones at any date.
+fn fresh_feed(dir: &Path) -> PathBuf {
+    let now = Utc::now();
+    let mut items = String::new();
+    for (i, (title, cat)) in [
+        ("Café et stratégie ☕", "Contenu"),
+        ("東京で学んだこと", "Stratégie"),
+        ("Growth myths", "Growth"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let date = (now - Duration::days(35 + 10 * i as i64)).to_rfc2822();
+        items.push_str(&format!(
+            "<item><title>{title}</title><link>https://blog.example.org/a{i}/</link><pubDate>{date}</pubDate><category>{cat}</category></item>\n"
+        ));
+    }
+    let path = dir.join("feed.xml");
+    std::fs::write(
+        &path,
+        format!("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Blog</title><link>https://blog.example.org/</link>{items}</channel></rss>"),
+    )
+    .unwrap();
+    path
+}
+
+fn write_config(dir: &Path, base: &str, account: &str) -> PathBuf {
+    let feed = fresh_feed(dir);
+    let text = format!(
+        "timezone = \"Europe/Paris\"\nstate_dir = \"state\"\n[feed]\nurl = {:?}\n[select]\ncheck_link = false\n[[account]]\nname = \"blog-x\"\nnetwork = \"x\"\napi_base = \"{base}\"\n{account}\n",
+        feed.display().to_string()
+    );
+    let path = dir.join("config.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+const ENV_OAUTH1: &str = "consumer_key = \"env:T_CK\"\nconsumer_secret = \"env:T_CS\"\naccess_token = \"env:T_AT\"\naccess_token_secret = \"file:secret-file\"\n";
+
+fn encore(config: &Path) -> Command {
+    let mut c = Command::cargo_bin("encore").unwrap();
+    c.env_remove("RUST_LOG")
+        .env("T_CK", fake_x::CONSUMER_KEY)
+        .env("T_CS", fake_x::CONSUMER_SECRET)
+        .env("T_AT", fake_x::TOKEN)
+        .arg("--config")
+        .arg(config);
+    c
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(f).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_online_names_the_account_and_never_shows_a_secret() {
+    let fake = FakeX::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("secret-file"),
+        format!("{}\n", fake_x::TOKEN_SECRET),
+    )
+    .unwrap();
+    let config = write_config(
+        dir.path(),
+        &fake.base,
+        &ENV_OAUTH1.replace(
+            "file:secret-file",
+            &format!("file:{}", dir.path().join("secret-file").display()),
+        ),
+    );
+    let c = config.clone();
+    let out = blocking(move || encore(&c).args(["check", "--online"]).output().unwrap()).await;
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("online  blog-x: x OK as @encore_blog, 1000 posts"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("consumer_key = env:T_CK (available)"),
+        "{stdout}"
+    );
+    for secret in [fake_x::CONSUMER_SECRET, fake_x::TOKEN_SECRET, fake_x::TOKEN] {
+        assert!(!stdout.contains(secret), "{secret} leaked: {stdout}");
+    }
+
+    // A wrong secret: the check fails, names the account, exits 1, still leaks nothing.
+    std::fs::write(dir.path().join("secret-file"), "wrong-token-secret").unwrap();
+    let c = config.clone();
+    let out = blocking(move || encore(&c).args(["check", "--online"]).output().unwrap()).await;
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(
+        all.contains("blog-x: x FAILED") && all.contains("401"),
+        "{all}"
+    );
+    assert!(!all.contains("wrong-token-secret"), "{all}");
+
+    // A missing variable: `check` (offline) warns, the daemon refuses to start with 78.
+    let c = config.clone();
+    let out = blocking(move || {
+        encore(&c)
+            .env_remove("T_CS")
+            .args(["check"])
+            .output()
+            .unwrap()
+    })
+    .await;
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success());
+    assert!(
+        stdout.contains("consumer_secret = env:T_CS (NOT AVAILABLE HERE)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("warning: account \"blog-x\": `consumer_secret` cannot be read here"),
+        "{stdout}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn post_now_shares_one_article_and_records_it_like_the_daemon() {
+    let fake = FakeX::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret-file");
+    std::fs::write(&secret, fake_x::TOKEN_SECRET).unwrap();
+    let config = write_config(
+        dir.path(),
+        &fake.base,
+        &ENV_OAUTH1.replace("file:secret-file", &format!("file:{}", secret.display())),
+    );
+
+    let c = config.clone();
+    let out = blocking(move || {
+        encore(&c)
+            .args(["post-now", "--account", "blog-x", "--dry-run"])
+            .output()
+            .unwrap()
+    })
+    .await;
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.starts_with("would post on blog-x: "), "{stdout}");
+    assert!(fake.posts().is_empty(), "a dry run posts nothing");
+
+    let mut texts = Vec::new();
+    for _ in 0..3 {
+        let c = config.clone();
+        let out = blocking(move || {
+            encore(&c)
+                .args(["post-now", "--account", "blog-x"])
+                .output()
+                .unwrap()
+        })
+        .await;
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(
+            out.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.starts_with("shared on blog-x (post 18"), "{stdout}");
+        texts.push(stdout);
+    }
+    let posts = fake.posts();
+    assert_eq!(posts.len(), 3);
+    let mut links: Vec<_> = posts
+        .iter()
+        .map(|p| p.text.split_whitespace().last().unwrap().to_string())
+        .collect();
+    links.sort();
+    links.dedup();
+    assert_eq!(
+        links.len(),
+        3,
+        "cooldown: three different articles: {posts:?}"
+    );
+    assert!(posts.iter().any(|p| p.text.contains("東京")), "{posts:?}");
+
+    // All three archived articles are in cooldown now: nothing to post, exit 1, nothing sent.
+    let c = config.clone();
+    let out = blocking(move || {
+        encore(&c)
+            .args(["post-now", "--account", "blog-x"])
+            .output()
+            .unwrap()
+    })
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no eligible article"));
+    assert_eq!(fake.posts().len(), 3);
+
+    let c = config.clone();
+    let out = blocking(move || {
+        encore(&c)
+            .args(["history", "--account", "blog-x"])
+            .output()
+            .unwrap()
+    })
+    .await;
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(stdout.contains("3 posts x $0.20 = $0.60"), "{stdout}");
+    assert_eq!(stdout.matches(" shared ").count(), 3, "{stdout}");
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auth_x_runs_pkce_through_the_local_redirect_and_stores_private_tokens() {
+    let fake = FakeX::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let redirect = format!("http://127.0.0.1:{port}/callback");
+    let config = write_config(
+        dir.path(),
+        &fake.base,
+        &format!(
+            "auth = \"oauth2\"\nclient_id = \"{}\"\nredirect_uri = \"{redirect}\"\nauthorize_url = \"{}/i/oauth2/authorize\"\n",
+            fake_x::CLIENT_ID,
+            fake.base
+        ),
+    );
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("encore"))
+        .env_remove("RUST_LOG")
+        .args([
+            "--config",
+            config.to_str().unwrap(),
+            "auth",
+            "x",
+            "--account",
+            "blog-x",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (url, rest) = blocking(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        let url = lines
+            .by_ref()
+            .map(|l| l.unwrap())
+            .find(|l| l.contains("/i/oauth2/authorize?"))
+            .unwrap();
+        (url, lines)
+    })
+    .await;
+    // What the admin's browser and X's consent page do.
+    let url = url::Url::parse(url.trim()).unwrap();
+    let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+    assert_eq!(q["client_id"], fake_x::CLIENT_ID);
+    assert_eq!(
+        q["scope"],
+        "tweet.read tweet.write users.read offline.access"
+    );
+    assert_eq!(q["code_challenge_method"], "S256");
+    fake.approve("the-code", &q["code_challenge"], &q["redirect_uri"]);
+    // A forged redirect (wrong state) would be refused; the real one is accepted.
+    let resp = encore::http::client(std::time::Duration::from_secs(5))
+        .unwrap()
+        .get(format!("{redirect}?state={}&code=the-code", q["state"]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let status = blocking(move || child.wait().unwrap()).await;
+    let rest: Vec<String> = blocking(move || rest.map(|l| l.unwrap()).collect()).await;
+    assert!(status.success(), "{rest:?}");
+    assert!(
+        rest.iter().any(|l| l.contains("Logged in as @encore_blog")),
+        "{rest:?}"
+    );
+
+    let session = dir.path().join("state/sessions/blog-x.json");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&session).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let stored: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&session).unwrap()).unwrap();
+    assert!(stored["refresh_token"]
+        .as_str()
+        .unwrap()
+        .starts_with("refresh-"));
+
+    // The stored login posts.
+    let c = config.clone();
+    let out = blocking(move || {
+        encore(&c)
+            .args(["post-now", "--account", "blog-x"])
+            .output()
+            .unwrap()
+    })
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(fake.posts().len(), 1);
+    let bearer = fake
+        .state
+        .lock()
+        .unwrap()
+        .requests
+        .iter()
+        .any(|(m, p, a)| m == "POST" && p == "/2/tweets" && a == "Bearer");
+    assert!(bearer);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auth_x_refuses_a_redirect_with_the_wrong_state() {
+    let fake = FakeX::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let redirect = format!("http://127.0.0.1:{port}/callback");
+    let config = write_config(
+        dir.path(),
+        &fake.base,
+        &format!(
+            "auth = \"oauth2\"\nclient_id = \"{}\"\nredirect_uri = \"{redirect}\"\n",
+            fake_x::CLIENT_ID
+        ),
+    );
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("encore"))
+        .env_remove("RUST_LOG")
+        .args([
+            "--config",
+            config.to_str().unwrap(),
+            "auth",
+            "x",
+            "--account",
+            "blog-x",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    blocking(move || {
+        BufReader::new(stdout)
+            .lines()
+            .map(|l| l.unwrap())
+            .find(|l| l.contains("authorize?"))
+            .unwrap()
+    })
+    .await;
+    // Pasted on stdin instead of reaching the listener: same checks.
+    use std::io::Write;
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "{redirect}?state=forged&code=abc").unwrap();
+    let out = blocking(move || child.wait_with_output().unwrap()).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("state does not match"));
+    assert!(!dir.path().join("state/sessions/blog-x.json").exists());
+}
