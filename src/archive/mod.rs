@@ -101,18 +101,25 @@ impl Archive {
             reason,
         };
         std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
-        let db = sled::Config::new()
-            .path(dir.join("db"))
-            .open()
-            .map_err(|e| match &e {
-                sled::Error::Io(io)
+        // sled releases its file lock from a background thread a moment after the last handle
+        // is dropped, so a restart in the same process (or right after a stop) may find it
+        // still held: wait up to 2 s before calling the state busy.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        let db = loop {
+            match sled::Config::new().path(dir.join("db")).open() {
+                Ok(db) => break db,
+                Err(sled::Error::Io(io))
                     if io.kind() == std::io::ErrorKind::WouldBlock
                         || io.to_string().contains("lock") =>
                 {
-                    ArchiveError::Locked(dir.to_path_buf())
+                    if std::time::Instant::now() >= deadline {
+                        return Err(ArchiveError::Locked(dir.to_path_buf()));
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(25));
                 }
-                _ => open_err(e.to_string()),
-            })?;
+                Err(e) => return Err(open_err(e.to_string())),
+            }
+        };
         Ok(Archive {
             articles: db.open_tree("articles")?,
             history: db.open_tree("history")?,
