@@ -371,20 +371,27 @@ async fn auth_x_refuses_a_redirect_with_the_wrong_state() {
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
-    blocking(move || {
-        BufReader::new(stdout)
-            .lines()
-            .map(|l| l.unwrap())
-            .find(|l| l.contains("authorize?"))
-            .unwrap()
-    })
-    .await;
+    // Keep reading to the end: closing the pipe early would make its next line fail (EPIPE).
+    let (found_tx, found_rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        for l in BufReader::new(stdout).lines() {
+            let l = l.unwrap();
+            if l.contains("authorize?") {
+                let _ = found_tx.send(());
+            }
+            all.push(l);
+        }
+        all
+    });
+    blocking(move || found_rx.recv().unwrap()).await;
     // Pasted on stdin instead of reaching the listener: same checks.
     use std::io::Write;
     let mut stdin = child.stdin.take().unwrap();
     writeln!(stdin, "{redirect}?state=forged&code=abc").unwrap();
     let out = blocking(move || child.wait_with_output().unwrap()).await;
-    assert_eq!(out.status.code(), Some(1));
+    let printed = reader.join().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{printed:?}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("state does not match"));
     assert!(!dir.path().join("state/sessions/blog-x.json").exists());
 }
