@@ -1,6 +1,8 @@
 //! The daemon driven by an explicit clock: it posts exactly the preview's plan, survives
 //! restarts and crashes without double posts, and never records a failure as a share.
 
+mod support;
+
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use encore::archive::{Archive, Intent, Outcome};
 use encore::config::Config;
@@ -60,13 +62,7 @@ async fn tick_through(
     from: DateTime<Utc>,
     until: DateTime<Utc>,
 ) -> Vec<SlotReport> {
-    let mut out = Vec::new();
-    let mut now = from;
-    while now < until {
-        out.extend(d.tick(now).await.unwrap());
-        now += Duration::minutes(1);
-    }
-    out
+    support::tick_through(d, from, until, Duration::minutes(1)).await
 }
 
 fn planned(

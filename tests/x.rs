@@ -416,18 +416,13 @@ async fn daemon_for(cfg: &Config, fake: &FakeX) -> Daemon {
         .unwrap()
 }
 
+/// Ticks every 5 minutes over `[from, until)`.
 async fn tick_through(
     d: &mut Daemon,
     from: DateTime<Utc>,
     until: DateTime<Utc>,
 ) -> Vec<SlotReport> {
-    let mut out = Vec::new();
-    let mut now = from;
-    while now < until {
-        out.extend(d.tick(now).await.unwrap());
-        now += Duration::minutes(5);
-    }
-    out
+    support::tick_through(d, from, until, Duration::minutes(5)).await
 }
 
 #[tokio::test]

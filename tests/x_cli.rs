@@ -228,6 +228,20 @@ async fn post_now_shares_one_article_and_records_it_like_the_daemon() {
     assert_eq!(stdout.matches(" shared ").count(), 3, "{stdout}");
 }
 
+/// `encore auth x --account blog-x` with every stream piped.
+fn spawn_auth(config: &Path) -> std::process::Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("encore"))
+        .env_remove("RUST_LOG")
+        .arg("--config")
+        .arg(config)
+        .args(["auth", "x", "--account", "blog-x"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -251,21 +265,7 @@ async fn auth_x_runs_pkce_through_the_local_redirect_and_stores_private_tokens()
             fake.base
         ),
     );
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("encore"))
-        .env_remove("RUST_LOG")
-        .args([
-            "--config",
-            config.to_str().unwrap(),
-            "auth",
-            "x",
-            "--account",
-            "blog-x",
-        ])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_auth(&config);
     let stdout = child.stdout.take().unwrap();
     let (url, rest) = blocking(move || {
         let mut lines = BufReader::new(stdout).lines();
@@ -355,21 +355,7 @@ async fn auth_x_refuses_a_redirect_with_the_wrong_state() {
             fake_x::CLIENT_ID
         ),
     );
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("encore"))
-        .env_remove("RUST_LOG")
-        .args([
-            "--config",
-            config.to_str().unwrap(),
-            "auth",
-            "x",
-            "--account",
-            "blog-x",
-        ])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_auth(&config);
     let stdout = child.stdout.take().unwrap();
     // Keep reading to the end: closing the pipe early would make its next line fail (EPIPE).
     let (found_tx, found_rx) = std::sync::mpsc::channel();

@@ -1,2 +1,23 @@
-//! Shared test servers.
+//! Shared test helpers and servers.
+#![allow(dead_code)]
+
 pub mod fake_x;
+
+use chrono::{DateTime, Duration, Utc};
+use encore::daemon::{Daemon, SlotReport};
+
+/// Ticks the daemon every `step` over `[from, until)`, collecting what each slot came to.
+pub async fn tick_through(
+    d: &mut Daemon,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+    step: Duration,
+) -> Vec<SlotReport> {
+    let mut out = Vec::new();
+    let mut now = from;
+    while now < until {
+        out.extend(d.tick(now).await.unwrap());
+        now += step;
+    }
+    out
+}
