@@ -60,6 +60,14 @@ fn encore(config: &Path) -> Command {
     c
 }
 
+/// Runs `encore ARGS` (with the test secrets in its environment) off the async threads, so the
+/// fake server keeps answering.
+async fn run(config: &Path, args: &[&str]) -> std::process::Output {
+    let config = config.to_path_buf();
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    blocking(move || encore(&config).args(&args).output().unwrap()).await
+}
+
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     tokio::task::spawn_blocking(f).await.unwrap()
 }
@@ -81,8 +89,7 @@ async fn check_online_names_the_account_and_never_shows_a_secret() {
             &format!("file:{}", dir.path().join("secret-file").display()),
         ),
     );
-    let c = config.clone();
-    let out = blocking(move || encore(&c).args(["check", "--online"]).output().unwrap()).await;
+    let out = run(&config, &["check", "--online"]).await;
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(
         out.status.success(),
@@ -103,8 +110,7 @@ async fn check_online_names_the_account_and_never_shows_a_secret() {
 
     // A wrong secret: the check fails, names the account, exits 1, still leaks nothing.
     std::fs::write(dir.path().join("secret-file"), "wrong-token-secret").unwrap();
-    let c = config.clone();
-    let out = blocking(move || encore(&c).args(["check", "--online"]).output().unwrap()).await;
+    let out = run(&config, &["check", "--online"]).await;
     let all = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -117,7 +123,7 @@ async fn check_online_names_the_account_and_never_shows_a_secret() {
     );
     assert!(!all.contains("wrong-token-secret"), "{all}");
 
-    // A missing variable: `check` (offline) warns, the daemon refuses to start with 78.
+    // A missing variable: `check` (offline) warns and still succeeds (the unit may have it).
     let c = config.clone();
     let out = blocking(move || {
         encore(&c)
@@ -151,14 +157,7 @@ async fn post_now_shares_one_article_and_records_it_like_the_daemon() {
         &ENV_OAUTH1.replace("file:secret-file", &format!("file:{}", secret.display())),
     );
 
-    let c = config.clone();
-    let out = blocking(move || {
-        encore(&c)
-            .args(["post-now", "--account", "blog-x", "--dry-run"])
-            .output()
-            .unwrap()
-    })
-    .await;
+    let out = run(&config, &["post-now", "--account", "blog-x", "--dry-run"]).await;
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(
         out.status.success(),
@@ -170,14 +169,7 @@ async fn post_now_shares_one_article_and_records_it_like_the_daemon() {
 
     let mut texts = Vec::new();
     for _ in 0..3 {
-        let c = config.clone();
-        let out = blocking(move || {
-            encore(&c)
-                .args(["post-now", "--account", "blog-x"])
-                .output()
-                .unwrap()
-        })
-        .await;
+        let out = run(&config, &["post-now", "--account", "blog-x"]).await;
         let stdout = String::from_utf8_lossy(&out.stdout).to_string();
         assert!(
             out.status.success(),
@@ -203,26 +195,12 @@ async fn post_now_shares_one_article_and_records_it_like_the_daemon() {
     assert!(posts.iter().any(|p| p.text.contains("東京")), "{posts:?}");
 
     // All three archived articles are in cooldown now: nothing to post, exit 1, nothing sent.
-    let c = config.clone();
-    let out = blocking(move || {
-        encore(&c)
-            .args(["post-now", "--account", "blog-x"])
-            .output()
-            .unwrap()
-    })
-    .await;
+    let out = run(&config, &["post-now", "--account", "blog-x"]).await;
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no eligible article"));
     assert_eq!(fake.posts().len(), 3);
 
-    let c = config.clone();
-    let out = blocking(move || {
-        encore(&c)
-            .args(["history", "--account", "blog-x"])
-            .output()
-            .unwrap()
-    })
-    .await;
+    let out = run(&config, &["history", "--account", "blog-x"]).await;
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(stdout.contains("3 posts x $0.20 = $0.60"), "{stdout}");
     assert_eq!(stdout.matches(" shared ").count(), 3, "{stdout}");
@@ -317,14 +295,7 @@ async fn auth_x_runs_pkce_through_the_local_redirect_and_stores_private_tokens()
         .starts_with("refresh-"));
 
     // The stored login posts.
-    let c = config.clone();
-    let out = blocking(move || {
-        encore(&c)
-            .args(["post-now", "--account", "blog-x"])
-            .output()
-            .unwrap()
-    })
-    .await;
+    let out = run(&config, &["post-now", "--account", "blog-x"]).await;
     assert!(
         out.status.success(),
         "{}",
