@@ -228,14 +228,21 @@ fn free_port() -> u16 {
         .port()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn auth_x_runs_pkce_through_the_local_redirect_and_stores_private_tokens() {
-    let fake = FakeX::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let redirect = format!("http://127.0.0.1:{port}/callback");
+/// `encore auth x` started against the fake, with the authorisation address it printed.
+struct AuthRun {
+    config: PathBuf,
+    redirect: String,
+    child: std::process::Child,
+    url: url::Url,
+    /// Everything it prints; read to the end, since closing the pipe early would make its
+    /// next line fail (EPIPE).
+    printed: std::thread::JoinHandle<Vec<String>>,
+}
+
+async fn start_auth(fake: &FakeX, dir: &Path) -> AuthRun {
+    let redirect = format!("http://127.0.0.1:{}/callback", free_port());
     let config = write_config(
-        dir.path(),
+        dir,
         &fake.base,
         &format!(
             "auth = \"oauth2\"\nclient_id = \"{}\"\nredirect_uri = \"{redirect}\"\nauthorize_url = \"{}/i/oauth2/authorize\"\n",
@@ -245,18 +252,40 @@ async fn auth_x_runs_pkce_through_the_local_redirect_and_stores_private_tokens()
     );
     let mut child = spawn_auth(&config);
     let stdout = child.stdout.take().unwrap();
-    let (url, rest) = blocking(move || {
-        let mut lines = BufReader::new(stdout).lines();
-        let url = lines
-            .by_ref()
-            .map(|l| l.unwrap())
-            .find(|l| l.contains("/i/oauth2/authorize?"))
-            .unwrap();
-        (url, lines)
-    })
-    .await;
+    let (found_tx, found_rx) = std::sync::mpsc::channel();
+    let printed = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        for l in BufReader::new(stdout).lines() {
+            let l = l.unwrap();
+            if l.contains("/i/oauth2/authorize?") {
+                let _ = found_tx.send(l.trim().to_string());
+            }
+            all.push(l);
+        }
+        all
+    });
+    let url = blocking(move || found_rx.recv().unwrap()).await;
+    AuthRun {
+        config,
+        redirect,
+        child,
+        url: url::Url::parse(&url).unwrap(),
+        printed,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auth_x_runs_pkce_through_the_local_redirect_and_stores_private_tokens() {
+    let fake = FakeX::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let AuthRun {
+        config,
+        redirect,
+        mut child,
+        url,
+        printed,
+    } = start_auth(&fake, dir.path()).await;
     // What the admin's browser and X's consent page do.
-    let url = url::Url::parse(url.trim()).unwrap();
     let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
     assert_eq!(q["client_id"], fake_x::CLIENT_ID);
     assert_eq!(
@@ -274,7 +303,7 @@ async fn auth_x_runs_pkce_through_the_local_redirect_and_stores_private_tokens()
         .unwrap();
     assert_eq!(resp.status(), 200);
     let status = blocking(move || child.wait().unwrap()).await;
-    let rest: Vec<String> = blocking(move || rest.map(|l| l.unwrap()).collect()).await;
+    let rest = printed.join().unwrap();
     assert!(status.success(), "{rest:?}");
     assert!(
         rest.iter().any(|l| l.contains("Logged in as @encore_blog")),
@@ -316,38 +345,18 @@ async fn auth_x_runs_pkce_through_the_local_redirect_and_stores_private_tokens()
 async fn auth_x_refuses_a_redirect_with_the_wrong_state() {
     let fake = FakeX::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let redirect = format!("http://127.0.0.1:{port}/callback");
-    let config = write_config(
-        dir.path(),
-        &fake.base,
-        &format!(
-            "auth = \"oauth2\"\nclient_id = \"{}\"\nredirect_uri = \"{redirect}\"\n",
-            fake_x::CLIENT_ID
-        ),
-    );
-    let mut child = spawn_auth(&config);
-    let stdout = child.stdout.take().unwrap();
-    // Keep reading to the end: closing the pipe early would make its next line fail (EPIPE).
-    let (found_tx, found_rx) = std::sync::mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        let mut all = Vec::new();
-        for l in BufReader::new(stdout).lines() {
-            let l = l.unwrap();
-            if l.contains("authorize?") {
-                let _ = found_tx.send(());
-            }
-            all.push(l);
-        }
-        all
-    });
-    blocking(move || found_rx.recv().unwrap()).await;
+    let AuthRun {
+        redirect,
+        mut child,
+        printed,
+        ..
+    } = start_auth(&fake, dir.path()).await;
     // Pasted on stdin instead of reaching the listener: same checks.
     use std::io::Write;
     let mut stdin = child.stdin.take().unwrap();
     writeln!(stdin, "{redirect}?state=forged&code=abc").unwrap();
     let out = blocking(move || child.wait_with_output().unwrap()).await;
-    let printed = reader.join().unwrap();
+    let printed = printed.join().unwrap();
     assert_eq!(out.status.code(), Some(1), "{printed:?}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("state does not match"));
     assert!(!dir.path().join("state/sessions/blog-x.json").exists());

@@ -85,14 +85,18 @@ pub(super) fn resolve(
     let name = acc.name.get_ref();
     let here = Some(acc.name.span());
     let budget = resolve_budget(acc)?;
+    let not_here = format!(
+        "to network = \"x\" (this account is network = \"{}\")",
+        acc.network
+    );
     let endpoint = match acc.network {
         NetworkKind::Log => {
-            refuse_keys(acc, X_KEYS, "x")?;
+            refuse_keys(acc, X_KEYS, &not_here)?;
             Endpoint::Log
         }
         NetworkKind::X => Endpoint::X(Box::new(resolve_x(acc, name, here, warnings)?)),
         NetworkKind::Mastodon | NetworkKind::Bluesky => {
-            refuse_keys(acc, X_KEYS, "x")?;
+            refuse_keys(acc, X_KEYS, &not_here)?;
             Endpoint::Log
         }
     };
@@ -138,19 +142,18 @@ fn field<'a>(acc: &'a RawAccount, key: &str) -> Option<&'a Spanned<String>> {
     }
 }
 
-fn refuse_keys(acc: &RawAccount, keys: &[&str], owner: &str) -> Result<(), SpanError> {
-    for key in keys {
-        if let Some(v) = field(acc, key) {
-            return Err((
-                Some(v.span()),
-                format!(
-                    "`account.{key}` only applies to network = \"{owner}\" (this account is network = \"{}\")",
-                    acc.network
-                ),
-            ));
-        }
+/// Refuses any of `keys` on this account: they only apply `applies` (e.g. `to network = "x"`).
+fn refuse_keys(acc: &RawAccount, keys: &[&str], applies: &str) -> Result<(), SpanError> {
+    match keys
+        .iter()
+        .find_map(|key| field(acc, key).map(|v| (key, v)))
+    {
+        Some((key, v)) => Err((
+            Some(v.span()),
+            format!("`account.{key}` only applies {applies}"),
+        )),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 fn secret(
@@ -212,7 +215,7 @@ fn resolve_x(
     let auth = match auth {
         None | Some("oauth1") => {
             let why = "for network = \"x\" with auth = \"oauth1\"";
-            refuse_keys_named(
+            refuse_keys(
                 acc,
                 &[
                     "client_id",
@@ -220,7 +223,7 @@ fn resolve_x(
                     "authorize_url",
                     "redirect_uri",
                 ],
-                "auth = \"oauth2\"",
+                "with auth = \"oauth2\"",
             )?;
             XAuth::OAuth1 {
                 consumer_key: secret(acc, "consumer_key", why, here.clone(), warnings)?,
@@ -236,7 +239,7 @@ fn resolve_x(
             }
         }
         Some("oauth2") => {
-            refuse_keys_named(
+            refuse_keys(
                 acc,
                 &[
                     "consumer_key",
@@ -244,7 +247,7 @@ fn resolve_x(
                     "access_token",
                     "access_token_secret",
                 ],
-                "auth = \"oauth1\"",
+                "with auth = \"oauth1\"",
             )?;
             let client_id = match &acc.client_id {
                 Some(v) if !v.get_ref().trim().is_empty() => v.get_ref().trim().to_string(),
@@ -300,16 +303,4 @@ fn resolve_x(
         }
     };
     Ok(XSettings { api_base, auth })
-}
-
-fn refuse_keys_named(acc: &RawAccount, keys: &[&str], owner: &str) -> Result<(), SpanError> {
-    for key in keys {
-        if let Some(v) = field(acc, key) {
-            return Err((
-                Some(v.span()),
-                format!("`account.{key}` only applies with {owner}"),
-            ));
-        }
-    }
-    Ok(())
 }

@@ -429,6 +429,29 @@ impl XNetwork {
         Ok(None)
     }
 
+    /// After an ambiguous failure (`last`): did the post land anyway? `Ok(None)` means it
+    /// surely did not, so sending again is safe; when the account's posts cannot be read, the
+    /// outcome is unknown and nothing may be sent again.
+    async fn landed(
+        &self,
+        url: &str,
+        since: DateTime<Utc>,
+        last: &str,
+    ) -> Result<Option<Receipt>, PostError> {
+        match self.find_post(url, since).await {
+            Ok(Some(r)) => {
+                tracing::info!(account = %self.account, post_id = %r.post_id, "the earlier attempt did reach X: not sending again");
+                Ok(Some(r))
+            }
+            Ok(None) => Ok(None),
+            Err(e) => Err(PostError::Unknown {
+                reason: format!(
+                    "{last}; the account's posts could not be checked ({e}), so no retry"
+                ),
+            }),
+        }
+    }
+
     async fn post_text(&self, out: Outgoing<'_>) -> Result<Receipt, PostError> {
         let body = serde_json::json!({ "text": out.message.text });
         let started = Utc::now();
@@ -442,17 +465,8 @@ impl XNetwork {
                 tracing::info!(account = %self.account, "X failed ({last}); retry {}/{} in {:.1}s", attempt - 1, self.retry.attempts - 1, (base + jitter).as_secs_f64());
                 tokio::time::sleep(base + jitter).await;
                 if ambiguous {
-                    match self.find_post(out.url, started).await {
-                        Ok(Some(r)) => {
-                            tracing::info!(account = %self.account, post_id = %r.post_id, "the earlier attempt did reach X: not retrying");
-                            return Ok(r);
-                        }
-                        Ok(None) => {}
-                        Err(e) => {
-                            return Err(PostError::Unknown {
-                                reason: format!("{last}; and the account's posts could not be checked ({e}), so no retry"),
-                            })
-                        }
+                    if let Some(r) = self.landed(out.url, started, &last).await? {
+                        return Ok(r);
                     }
                 }
             }
@@ -505,14 +519,8 @@ impl XNetwork {
             }
         }
         if ambiguous {
-            match self.find_post(out.url, started).await {
-                Ok(Some(r)) => return Ok(r),
-                Ok(None) => {}
-                Err(e) => {
-                    return Err(PostError::Unknown {
-                        reason: format!("{last}; the account's posts could not be checked ({e})"),
-                    })
-                }
+            if let Some(r) = self.landed(out.url, started, &last).await? {
+                return Ok(r);
             }
         }
         Err(PostError::Unavailable {
