@@ -83,6 +83,8 @@ access_token_secret = "env:X_ACCESS_TOKEN_SECRET"
 [[account]]
 name = "blog-bsky"
 network = "bluesky"
+identifier = "blog.example.org"
+app_password = "env:BSKY_APP_PASSWORD"
 
 [account.cadence]
 per_day = 1
@@ -496,18 +498,21 @@ fn run_refuses_accounts_it_cannot_set_up() {
         err.contains("blog-x") && err.contains("X_CONSUMER_KEY is not set"),
         "{err}"
     );
-    // With the X secrets present, the next account is a network this build lacks.
+    // With the X secrets present, the next account's app password is missing.
     let assert = s
         .encore_cmd(&["run"])
         .env("X_CONSUMER_KEY", "k")
         .env("X_CONSUMER_SECRET", "cs")
         .env("X_ACCESS_TOKEN", "t")
         .env("X_ACCESS_TOKEN_SECRET", "ts")
+        .env_remove("BSKY_APP_PASSWORD")
         .assert()
         .code(78);
     let err = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
     assert!(
-        err.contains("blog-bsky") && err.contains("--dry-run"),
+        err.contains("blog-bsky")
+            && err.contains("app_password")
+            && err.contains("BSKY_APP_PASSWORD is not set"),
         "{err}"
     );
 }

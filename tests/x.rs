@@ -86,6 +86,8 @@ async fn post(n: &XNetwork, text: &str, url: &str) -> Result<encore::network::Re
     n.post(Outgoing {
         account: "blog-x",
         url,
+        article_key: url,
+        title: "A title",
         slot: Utc::now(),
         message: &m,
     })

@@ -49,8 +49,10 @@ pub fn check(config: &Config, out: &mut dyn Write) -> Result<(), crate::Error> {
 /// credentials they are. Any account failing makes the whole check fail.
 pub async fn check_online(config: &Config, out: &mut dyn Write) -> Result<(), crate::Error> {
     let networks = crate::network::build_all(config, false)?;
+    let mut limited = config.clone();
+    crate::network::limits::refresh(&mut limited, &networks).await;
     let mut failed = Vec::new();
-    for (a, n) in config.accounts.iter().zip(&networks) {
+    for ((a, n), fitted) in config.accounts.iter().zip(&networks).zip(&limited.accounts) {
         match n.verify().await {
             Ok(info) => {
                 let count = info
@@ -62,6 +64,15 @@ pub async fn check_online(config: &Config, out: &mut dyn Write) -> Result<(), cr
                     "online  {}: {} OK as {}{count}",
                     a.name, a.network, info.handle
                 )?;
+                if a.network == crate::network::NetworkKind::Mastodon {
+                    writeln!(
+                        out,
+                        "online  {}: the instance allows {} characters per post (Mastodon's default: {})",
+                        a.name,
+                        fitted.length.max(),
+                        a.length.max()
+                    )?;
+                }
             }
             Err(e) => {
                 writeln!(out, "online  {}: {} FAILED: {e}", a.name, a.network)?;
@@ -98,13 +109,43 @@ fn write_secret(
     writeln!(out, "           {key} = {r} ({state})")
 }
 
+use crate::compose::length::LengthRule;
+
 fn write_endpoint(
     out: &mut dyn Write,
     a: &Account,
     warnings: &mut Vec<String>,
 ) -> std::io::Result<()> {
-    if let Endpoint::X(x) = &a.endpoint {
-        match &x.auth {
+    match &a.endpoint {
+        Endpoint::Log => {}
+        Endpoint::Mastodon(m) => {
+            writeln!(
+                out,
+                "  mastodon {} as the token's owner, visibility {}{}",
+                m.instance,
+                m.visibility.as_str(),
+                m.language
+                    .as_deref()
+                    .map(|l| format!(", language {l}"))
+                    .unwrap_or_default()
+            )?;
+            write_secret(out, &a.name, "access_token", &m.access_token, warnings)?;
+        }
+        Endpoint::Bluesky(b) => {
+            writeln!(
+                out,
+                "  bluesky  {} as {}, post count from {}{}",
+                b.service,
+                b.identifier,
+                b.appview,
+                b.language
+                    .as_deref()
+                    .map(|l| format!(", language {l}"))
+                    .unwrap_or_default()
+            )?;
+            write_secret(out, &a.name, "app_password", &b.app_password, warnings)?;
+        }
+        Endpoint::X(x) => match &x.auth {
             XAuth::OAuth1 {
                 consumer_key,
                 consumer_secret,
@@ -136,7 +177,7 @@ fn write_endpoint(
                     write_secret(out, &a.name, "client_secret", r, warnings)?;
                 }
             }
-        }
+        },
     }
     let b = &a.budget;
     if b.monthly_usd.is_some() || b.cost_per_post_usd > 0.0 {
@@ -166,7 +207,7 @@ fn write_account(
         s.min_age_days, s.max_age_days, s.cooldown_days, s.exclude_categories, s.exclude_urls
     )?;
     let m = &a.message;
-    let rule = a.network.length_rule();
+    let rule = a.length;
     writeln!(
         out,
         "  message  template {:?}, text {:?}, max {} hashtags, limit {} ({})",
@@ -175,8 +216,13 @@ fn write_account(
         m.max_hashtags,
         rule.max(),
         match rule {
-            crate::compose::length::LengthRule::XWeighted { .. } => "X weighted length",
-            _ => "graphemes",
+            LengthRule::XWeighted { .. } => "X weighted length".to_string(),
+            LengthRule::Graphemes {
+                url_len: Some(n), ..
+            } => format!("graphemes, each link counts {n}"),
+            LengthRule::Graphemes { url_len: None, .. } => {
+                "graphemes, links count in full".to_string()
+            }
         }
     )?;
     for (category, tags) in &m.hashtags {

@@ -23,9 +23,11 @@ pub async fn post_now(
         )));
     }
     let networks = crate::network::build_all(config, dry_run)?;
+    let mut config = config.clone();
+    crate::network::limits::refresh(&mut config, &networks).await;
     let archive = Archive::open(&config.state_dir)?;
-    super::refresh_archive(config, &archive, now).await;
-    let mut daemon = Daemon::start(config.clone(), archive, networks, dry_run, now).await?;
+    super::refresh_archive(&config, &archive, now).await;
+    let mut daemon = Daemon::start(config, archive, networks, dry_run, now).await?;
     let report = daemon.post_now(account, now).await?;
     daemon.archive().flush()?;
     match report.outcome {

@@ -57,6 +57,10 @@ pub async fn preview(
         ));
     }
     let now = opts.now.unwrap_or_else(Utc::now);
+    // Never online: the limits a server announced last time, else the network's defaults.
+    let mut config = config.clone();
+    crate::network::limits::apply_cached(&mut config);
+    let config = &config;
     let archive = Archive::open(&config.state_dir)?;
     super::refresh_archive(config, &archive, now).await;
     archive.flush()?;

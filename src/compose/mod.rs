@@ -49,7 +49,7 @@ pub fn compose(article: &Article, account: &Account) -> Result<Message, ComposeE
     compose_with(
         article,
         &account.message,
-        account.network.length_rule(),
+        account.length,
         account.network.as_str(),
         &account.name,
     )

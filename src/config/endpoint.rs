@@ -18,6 +18,60 @@ pub enum Endpoint {
     Log,
     /// X.
     X(Box<XSettings>),
+    /// A Mastodon instance.
+    Mastodon(Box<MastodonSettings>),
+    /// Bluesky (an AT Protocol PDS).
+    Bluesky(Box<BlueskySettings>),
+}
+
+/// A Mastodon account: its instance and its token.
+#[derive(Debug, Clone)]
+pub struct MastodonSettings {
+    /// The instance's base URL (ends with '/').
+    pub instance: url::Url,
+    /// A user token with `write:statuses` (and `read:accounts` or `profile` for the count).
+    pub access_token: SecretRef,
+    /// Who sees the posts.
+    pub visibility: Visibility,
+    /// ISO 639-1 code of the posts' language, when the blog has one.
+    pub language: Option<String>,
+}
+
+/// Mastodon's audiences Encore may post to (`direct` would be a private message: never).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    /// Public timelines.
+    Public,
+    /// Followers and the profile, kept out of public timelines: quieter re-shares.
+    Unlisted,
+    /// Followers only.
+    Private,
+}
+
+impl Visibility {
+    /// The API's word for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Public => "public",
+            Visibility::Unlisted => "unlisted",
+            Visibility::Private => "private",
+        }
+    }
+}
+
+/// A Bluesky account: where it lives and how it logs in.
+#[derive(Debug, Clone)]
+pub struct BlueskySettings {
+    /// The account's PDS, or the entryway `https://bsky.social` (ends with '/').
+    pub service: url::Url,
+    /// Handle or DID.
+    pub identifier: String,
+    /// An app password (Settings > Privacy and security > App passwords), never the main one.
+    pub app_password: SecretRef,
+    /// The AppView that serves profiles (post count); public, no login needed (ends with '/').
+    pub appview: url::Url,
+    /// BCP-47 tag of the posts' language, when the blog has one.
+    pub language: Option<String>,
 }
 
 /// An X account's API and credentials.
@@ -65,18 +119,50 @@ pub struct Budget {
     pub cost_per_post_usd: f64,
 }
 
-const X_KEYS: &[&str] = &[
-    "api_base",
-    "auth",
-    "consumer_key",
-    "consumer_secret",
-    "access_token",
-    "access_token_secret",
-    "client_id",
-    "client_secret",
-    "authorize_url",
-    "redirect_uri",
+use NetworkKind::{Bluesky, Mastodon, X};
+
+/// Every per-network key, with the networks it applies to.
+const NETWORK_KEYS: &[(&str, &[NetworkKind])] = &[
+    ("api_base", &[X]),
+    ("auth", &[X]),
+    ("consumer_key", &[X]),
+    ("consumer_secret", &[X]),
+    ("access_token", &[X, Mastodon]),
+    ("access_token_secret", &[X]),
+    ("client_id", &[X]),
+    ("client_secret", &[X]),
+    ("authorize_url", &[X]),
+    ("redirect_uri", &[X]),
+    ("instance", &[Mastodon]),
+    ("visibility", &[Mastodon]),
+    ("language", &[Mastodon, Bluesky]),
+    ("service", &[Bluesky]),
+    ("identifier", &[Bluesky]),
+    ("app_password", &[Bluesky]),
+    ("appview", &[Bluesky]),
 ];
+
+/// Refuses a key meant for another network (a pasted block from another account, a typo in
+/// `network`), naming the networks it belongs to.
+fn refuse_foreign_keys(acc: &RawAccount) -> Result<(), SpanError> {
+    for (key, networks) in NETWORK_KEYS {
+        if networks.contains(&acc.network) {
+            continue;
+        }
+        if let Some(v) = field(acc, key) {
+            let owners: Vec<String> = networks.iter().map(|n| format!("\"{n}\"")).collect();
+            return Err((
+                Some(v.span()),
+                format!(
+                    "`account.{key}` only applies to network = {} (this account is network = \"{}\")",
+                    owners.join(" or "),
+                    acc.network
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
 
 pub(super) fn resolve(
     acc: &RawAccount,
@@ -85,20 +171,14 @@ pub(super) fn resolve(
     let name = acc.name.get_ref();
     let here = Some(acc.name.span());
     let budget = resolve_budget(acc)?;
-    let not_here = format!(
-        "to network = \"x\" (this account is network = \"{}\")",
-        acc.network
-    );
+    refuse_foreign_keys(acc)?;
     let endpoint = match acc.network {
-        NetworkKind::Log => {
-            refuse_keys(acc, X_KEYS, &not_here)?;
-            Endpoint::Log
-        }
+        NetworkKind::Log => Endpoint::Log,
         NetworkKind::X => Endpoint::X(Box::new(resolve_x(acc, name, here, warnings)?)),
-        NetworkKind::Mastodon | NetworkKind::Bluesky => {
-            refuse_keys(acc, X_KEYS, &not_here)?;
-            Endpoint::Log
+        NetworkKind::Mastodon => {
+            Endpoint::Mastodon(Box::new(resolve_mastodon(acc, name, here, warnings)?))
         }
+        NetworkKind::Bluesky => Endpoint::Bluesky(Box::new(resolve_bluesky(acc, here, warnings)?)),
     };
     Ok((endpoint, budget))
 }
@@ -138,6 +218,13 @@ fn field<'a>(acc: &'a RawAccount, key: &str) -> Option<&'a Spanned<String>> {
         "client_secret" => acc.client_secret.as_ref(),
         "authorize_url" => acc.authorize_url.as_ref(),
         "redirect_uri" => acc.redirect_uri.as_ref(),
+        "instance" => acc.instance.as_ref(),
+        "visibility" => acc.visibility.as_ref(),
+        "language" => acc.language.as_ref(),
+        "service" => acc.service.as_ref(),
+        "identifier" => acc.identifier.as_ref(),
+        "app_password" => acc.app_password.as_ref(),
+        "appview" => acc.appview.as_ref(),
         _ => None,
     }
 }
@@ -197,20 +284,123 @@ fn http_url(v: &Spanned<String>, key: &str) -> Result<url::Url, SpanError> {
     Ok(u)
 }
 
+/// An API base URL ending with '/', so that relative paths join under it.
+fn base_url(v: Option<&Spanned<String>>, key: &str, default: &str) -> Result<url::Url, SpanError> {
+    let mut u = match v {
+        Some(v) => http_url(v, key)?,
+        None => url::Url::parse(default).map_err(|e| (None, e.to_string()))?,
+    };
+    if !u.path().ends_with('/') {
+        let p = format!("{}/", u.path());
+        u.set_path(&p);
+    }
+    u.set_query(None);
+    u.set_fragment(None);
+    Ok(u)
+}
+
+/// A language tag as both networks take it: `fr`, `pt-BR`, `zh-Hant`.
+fn language(acc: &RawAccount) -> Result<Option<String>, SpanError> {
+    let Some(v) = &acc.language else {
+        return Ok(None);
+    };
+    let tag = v.get_ref().trim();
+    let mut parts = tag.split('-');
+    let primary_ok = parts
+        .next()
+        .is_some_and(|p| (2..=3).contains(&p.len()) && p.chars().all(|c| c.is_ascii_lowercase()));
+    let rest_ok =
+        parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
+    if !primary_ok || !rest_ok {
+        return Err((
+            Some(v.span()),
+            format!("`account.language` is {tag:?}: expected a language code such as \"fr\" or \"pt-BR\""),
+        ));
+    }
+    Ok(Some(tag.to_string()))
+}
+
+fn resolve_mastodon(
+    acc: &RawAccount,
+    name: &str,
+    here: Option<Range<usize>>,
+    warnings: &mut Vec<String>,
+) -> Result<MastodonSettings, SpanError> {
+    let Some(instance) = &acc.instance else {
+        return Err((
+            here,
+            format!("`account.instance` is required for network = \"mastodon\" (account {name:?}; for example \"https://mastodon.social\")"),
+        ));
+    };
+    let instance = base_url(Some(instance), "instance", "")?;
+    let visibility = match acc.visibility.as_ref().map(|v| (v, v.get_ref().as_str())) {
+        None | Some((_, "public")) => Visibility::Public,
+        Some((_, "unlisted")) => Visibility::Unlisted,
+        Some((_, "private")) => Visibility::Private,
+        Some((v, other)) => {
+            return Err((
+                Some(v.span()),
+                format!("`account.visibility` is {other:?}: expected \"public\", \"unlisted\" or \"private\""),
+            ))
+        }
+    };
+    Ok(MastodonSettings {
+        instance,
+        access_token: secret(
+            acc,
+            "access_token",
+            "for network = \"mastodon\" (a token with write:statuses)",
+            here,
+            warnings,
+        )?,
+        visibility,
+        language: language(acc)?,
+    })
+}
+
+fn resolve_bluesky(
+    acc: &RawAccount,
+    here: Option<Range<usize>>,
+    warnings: &mut Vec<String>,
+) -> Result<BlueskySettings, SpanError> {
+    let identifier = match &acc.identifier {
+        Some(v) if !v.get_ref().trim().is_empty() => {
+            v.get_ref().trim().trim_start_matches('@').to_string()
+        }
+        Some(v) => return Err((Some(v.span()), "`account.identifier` is empty".into())),
+        None => {
+            return Err((
+                here,
+                "`account.identifier` is required for network = \"bluesky\" (the handle, e.g. \"blog.example.org\", or the DID)".into(),
+            ))
+        }
+    };
+    Ok(BlueskySettings {
+        service: base_url(acc.service.as_ref(), "service", "https://bsky.social")?,
+        identifier,
+        app_password: secret(
+            acc,
+            "app_password",
+            "for network = \"bluesky\" (an app password, never the account's main password)",
+            here,
+            warnings,
+        )?,
+        appview: base_url(
+            acc.appview.as_ref(),
+            "appview",
+            "https://public.api.bsky.app",
+        )?,
+        language: language(acc)?,
+    })
+}
+
 fn resolve_x(
     acc: &RawAccount,
     name: &str,
     here: Option<Range<usize>>,
     warnings: &mut Vec<String>,
 ) -> Result<XSettings, SpanError> {
-    let mut api_base = match &acc.api_base {
-        Some(v) => http_url(v, "api_base")?,
-        None => url::Url::parse("https://api.x.com").map_err(|e| (None, e.to_string()))?,
-    };
-    if !api_base.path().ends_with('/') {
-        let p = format!("{}/", api_base.path());
-        api_base.set_path(&p);
-    }
+    let api_base = base_url(acc.api_base.as_ref(), "api_base", "https://api.x.com")?;
     let auth = acc.auth.as_ref().map(|a| a.get_ref().as_str());
     let auth = match auth {
         None | Some("oauth1") => {

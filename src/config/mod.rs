@@ -11,7 +11,9 @@ pub mod secret;
 pub mod value;
 
 use crate::network::NetworkKind;
-pub use endpoint::{Budget, Endpoint, XAuth, XSettings};
+pub use endpoint::{
+    BlueskySettings, Budget, Endpoint, MastodonSettings, Visibility, XAuth, XSettings,
+};
 use raw::{RawAccount, RawCadence, RawConfig, RawMessage, RawSelect};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -233,6 +235,9 @@ pub struct Account {
     pub endpoint: Endpoint,
     /// What posting costs, and the monthly ceiling.
     pub budget: Budget,
+    /// How the network measures a message. Starts at the network's defaults; a Mastodon
+    /// instance's own limits replace them once read (see [`crate::network::limits`]).
+    pub length: crate::compose::length::LengthRule,
 }
 
 /// Where the time zone came from, so `check` can say it.
@@ -401,6 +406,7 @@ fn resolve_account(
     Ok(Account {
         endpoint,
         budget,
+        length: acc.network.length_rule(),
         select: resolve_select(&raw.select, &acc.select)?,
         message: resolve_message(&raw.message, &acc.message)?,
         cadence: resolve_cadence(&raw.cadence, &acc.cadence)?,

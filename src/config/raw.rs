@@ -98,6 +98,13 @@ pub(super) struct RawAccount {
     pub client_secret: Option<Spanned<String>>,
     pub authorize_url: Option<Spanned<String>>,
     pub redirect_uri: Option<Spanned<String>>,
+    pub instance: Option<Spanned<String>>,
+    pub visibility: Option<Spanned<String>>,
+    pub language: Option<Spanned<String>>,
+    pub service: Option<Spanned<String>>,
+    pub identifier: Option<Spanned<String>>,
+    pub app_password: Option<Spanned<String>>,
+    pub appview: Option<Spanned<String>>,
     pub monthly_budget_usd: Option<Spanned<f64>>,
     pub cost_per_post_usd: Option<Spanned<f64>>,
 }

@@ -591,6 +591,8 @@ impl Daemon {
         let out = Outgoing {
             account: &account.name,
             url: &message.url,
+            article_key: &article.key,
+            title: &article.title,
             slot,
             message: &message,
         };

@@ -29,7 +29,7 @@ enum Event {
 }
 
 /// Runs the daemon until SIGTERM or SIGINT.
-pub async fn run(config: Config, opts: RunOptions) -> Result<(), Error> {
+pub async fn run(mut config: Config, opts: RunOptions) -> Result<(), Error> {
     // Handlers first: a stop request during start-up must end in a clean exit, not a kill.
     let mut shutdown = std::pin::pin!(shutdown_signal()?);
     let clock: Arc<dyn Clock> = match opts.now {
@@ -40,6 +40,7 @@ pub async fn run(config: Config, opts: RunOptions) -> Result<(), Error> {
         tracing::info!("dry run: nothing will be posted and no share history written");
     }
     let networks = crate::network::build_all(&config, opts.dry_run)?;
+    crate::network::limits::refresh(&mut config, &networks).await;
     let archive = Archive::open(&config.state_dir)?;
     let refresh = config.feed.refresh;
     let mut daemon = Daemon::start(config, archive, networks, opts.dry_run, clock.now()).await?;

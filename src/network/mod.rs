@@ -55,13 +55,18 @@ impl fmt::Display for NetworkKind {
     }
 }
 
+pub mod bluesky;
+pub mod call;
+pub mod limits;
 mod log;
+pub mod mastodon;
 pub mod session;
 pub mod x;
 
 pub use log::{DryRunNetwork, LogNetwork};
 
 use crate::archive::Intent;
+use crate::compose::length::LengthRule;
 use crate::compose::Message;
 use chrono::{DateTime, Utc};
 use std::future::Future;
@@ -137,6 +142,10 @@ pub struct Outgoing<'a> {
     pub account: &'a str,
     /// The article's link (with UTM parameters when configured).
     pub url: &'a str,
+    /// The article's archive key (networks with idempotency keys derive them from it).
+    pub article_key: &'a str,
+    /// The article's title (Bluesky's link card shows it when the page has no `og:title`).
+    pub title: &'a str,
     /// The planned slot (networks with idempotency keys derive them from it).
     pub slot: DateTime<Utc>,
     /// The message.
@@ -165,6 +174,12 @@ pub trait Network: Send + Sync {
         &'a self,
         _intent: &'a Intent,
     ) -> BoxFuture<'a, Result<Option<Receipt>, PostError>> {
+        Box::pin(async { Ok(None) })
+    }
+
+    /// The length rule the server announces (a Mastodon instance's own limit), when it has
+    /// one; `Ok(None)` keeps the network's defaults.
+    fn limits(&self) -> BoxFuture<'_, Result<Option<LengthRule>, PostError>> {
         Box::pin(async { Ok(None) })
     }
 
@@ -197,8 +212,18 @@ pub fn build(
                 .map(|n| Box::new(n) as Box<dyn Network>)
                 .map_err(|e| e.to_string())
         }
+        (Endpoint::Mastodon(settings), NetworkKind::Mastodon) => {
+            mastodon::MastodonNetwork::new(&account.name, settings, timeout)
+                .map(|n| Box::new(n) as Box<dyn Network>)
+                .map_err(|e| e.to_string())
+        }
+        (Endpoint::Bluesky(settings), NetworkKind::Bluesky) => {
+            bluesky::BlueskyNetwork::new(&account.name, settings, sessions, timeout)
+                .map(|n| Box::new(n) as Box<dyn Network>)
+                .map_err(|e| e.to_string())
+        }
         (_, other) => Err(format!(
-            "posting to {other} is not available in this version yet: use network = \"log\", or `encore run --dry-run`"
+            "account settings do not match network = \"{other}\" (a bug: the config checks this)"
         )),
     }
 }

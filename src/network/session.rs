@@ -98,30 +98,38 @@ impl SessionStore {
     /// Replaces the stored tokens of `account`; returns once they are on disk.
     pub fn save(&self, account: &str, tokens: &Tokens) -> Result<(), SessionError> {
         let path = self.path(account);
-        let io = |reason: String| SessionError::Io {
+        let bytes = serde_json::to_vec_pretty(tokens).map_err(|e| SessionError::Io {
             path: path.clone(),
-            reason,
-        };
-        create_private_dir(&self.dir).map_err(|e| io(e.to_string()))?;
-        let tmp = self.dir.join(format!(".{account}.json.tmp"));
-        let bytes = serde_json::to_vec_pretty(tokens).map_err(|e| io(e.to_string()))?;
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
-        let mut f = opts.open(&tmp).map_err(|e| io(e.to_string()))?;
-        f.write_all(&bytes).map_err(|e| io(e.to_string()))?;
-        f.sync_all().map_err(|e| io(e.to_string()))?;
-        drop(f);
-        std::fs::rename(&tmp, &path).map_err(|e| io(e.to_string()))?;
-        if let Ok(d) = std::fs::File::open(&self.dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
+            reason: e.to_string(),
+        })?;
+        write_private(&self.dir, &format!("{account}.json"), &bytes).map_err(|e| SessionError::Io {
+            path,
+            reason: e.to_string(),
+        })
     }
+}
+
+/// Writes `dir/name` whole or not at all (temporary file, fsync, rename, fsync of the
+/// directory), readable by the owner only, in a directory only the owner can enter.
+pub(crate) fn write_private(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    create_private_dir(dir)?;
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    drop(f);
+    std::fs::rename(&tmp, dir.join(name))?;
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
 }
 
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {

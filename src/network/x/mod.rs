@@ -8,6 +8,8 @@ pub mod answer;
 pub mod oauth1;
 pub mod oauth2;
 
+pub use super::call::RetryPolicy;
+use super::call::{send, Answer, CallError};
 use super::session::{SessionStore, Tokens};
 use super::{AccountInfo, BoxFuture, Network, Outgoing, PostError, Receipt};
 use crate::archive::Intent;
@@ -17,24 +19,6 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 use std::time::Duration as StdDuration;
 use tokio::sync::Mutex;
-
-/// How often and how patiently a server-side failure is retried.
-#[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
-    /// Attempts in all, the first included.
-    pub attempts: u32,
-    /// Delay before the first retry; doubled each time, with up to 50% random jitter added.
-    pub base_delay: StdDuration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            attempts: 4,
-            base_delay: StdDuration::from_secs(5),
-        }
-    }
-}
 
 enum Auth {
     OAuth1 {
@@ -133,15 +117,6 @@ struct Entities {
 struct UrlEntity {
     expanded_url: Option<String>,
     unwound_url: Option<String>,
-}
-
-/// A failed call: either X answered (status known) or the request's fate is unknown.
-enum CallError {
-    Answered(PostError),
-    /// 5xx, timeout, dropped connection: the request may have been processed.
-    Ambiguous(String),
-    /// The request surely did not reach X (connection refused, DNS).
-    NotSent(String),
 }
 
 impl XNetwork {
@@ -305,7 +280,7 @@ impl XNetwork {
         method: reqwest::Method,
         url: url::Url,
         body: Option<&serde_json::Value>,
-    ) -> Result<(reqwest::StatusCode, reqwest::header::HeaderMap, Vec<u8>), CallError> {
+    ) -> Result<Answer, CallError> {
         let mut refreshed = false;
         loop {
             let auth = self
@@ -319,27 +294,15 @@ impl XNetwork {
             if let Some(b) = body {
                 req = req.json(b);
             }
-            let resp = match req.send().await {
-                Ok(r) => r,
-                Err(e) if e.is_connect() => {
-                    return Err(CallError::NotSent(e.without_url().to_string()))
-                }
-                Err(e) => return Err(CallError::Ambiguous(e.without_url().to_string())),
-            };
-            let status = resp.status();
-            let headers = resp.headers().clone();
-            let bytes = resp
-                .bytes()
-                .await
-                .map_err(|e| CallError::Ambiguous(e.without_url().to_string()))?;
-            if status == reqwest::StatusCode::UNAUTHORIZED
+            let answer = send(req).await?;
+            if answer.status == reqwest::StatusCode::UNAUTHORIZED
                 && !refreshed
                 && matches!(self.auth, Auth::OAuth2 { .. })
             {
                 refreshed = true;
                 continue;
             }
-            return Ok((status, headers, bytes.to_vec()));
+            return Ok(answer);
         }
     }
 
@@ -349,22 +312,20 @@ impl XNetwork {
         url: url::Url,
     ) -> Result<T, PostError> {
         match self.call(reqwest::Method::GET, url, None).await {
-            Ok((status, _, body)) if status.is_success() => {
-                serde_json::from_slice(&body).map_err(|e| PostError::RetryLater {
+            Ok(a) if a.status.is_success() => {
+                serde_json::from_slice(&a.body).map_err(|e| PostError::RetryLater {
                     reason: format!("unexpected answer from X: {e}"),
                     until: None,
                 })
             }
-            Ok((status, headers, body)) => {
-                Err(
-                    answer::classify(status, &headers, &body, Utc::now()).unwrap_or(
-                        PostError::RetryLater {
-                            reason: answer::Problem::parse(&body).summary(status),
-                            until: None,
-                        },
-                    ),
-                )
-            }
+            Ok(a) => Err(
+                answer::classify(a.status, &a.headers, &a.body, Utc::now()).unwrap_or(
+                    PostError::RetryLater {
+                        reason: answer::Problem::parse(&a.body).summary(a.status),
+                        until: None,
+                    },
+                ),
+            ),
             Err(CallError::Answered(e)) => Err(e),
             Err(CallError::Ambiguous(r)) | Err(CallError::NotSent(r)) => {
                 Err(PostError::RetryLater {
@@ -457,13 +418,9 @@ impl XNetwork {
         let started = Utc::now();
         let mut ambiguous = false;
         let mut last = String::new();
-        for attempt in 1..=self.retry.attempts.max(1) {
+        for attempt in 1..=self.retry.attempts() {
             if attempt > 1 {
-                let factor = 2u32.saturating_pow(attempt - 2);
-                let base = self.retry.base_delay.saturating_mul(factor);
-                let jitter = base.mul_f64(rand::random::<f64>() * 0.5);
-                tracing::info!(account = %self.account, "X failed ({last}); retry {}/{} in {:.1}s", attempt - 1, self.retry.attempts - 1, (base + jitter).as_secs_f64());
-                tokio::time::sleep(base + jitter).await;
+                self.retry.wait(attempt, &self.account, "X", &last).await;
                 if ambiguous {
                     if let Some(r) = self.landed(out.url, started, &last).await? {
                         return Ok(r);
@@ -478,11 +435,9 @@ impl XNetwork {
                 )
                 .await
             {
-                Ok((status, _, bytes))
-                    if status == reqwest::StatusCode::CREATED || status.is_success() =>
-                {
+                Ok(a) if a.status.is_success() => {
                     let created: Created =
-                        serde_json::from_slice(&bytes).map_err(|e| PostError::Unknown {
+                        serde_json::from_slice(&a.body).map_err(|e| PostError::Unknown {
                             reason: format!(
                                 "X accepted the post but its answer was not understood ({e})"
                             ),
@@ -492,8 +447,8 @@ impl XNetwork {
                         at: Utc::now(),
                     });
                 }
-                Ok((status, headers, bytes)) => {
-                    match answer::classify(status, &headers, &bytes, Utc::now()) {
+                Ok(a) => {
+                    match answer::classify(a.status, &a.headers, &a.body, Utc::now()) {
                         // After an ambiguous failure, X calling the text a duplicate means the
                         // earlier attempt went through.
                         Some(PostError::Duplicate { reason }) if ambiguous => {
@@ -506,7 +461,7 @@ impl XNetwork {
                         Some(e) => return Err(e),
                         None => {
                             ambiguous = true;
-                            last = answer::Problem::parse(&bytes).summary(status);
+                            last = answer::Problem::parse(&a.body).summary(a.status);
                         }
                     }
                 }
