@@ -15,8 +15,6 @@ use sha1::Sha1;
 use sha2::Digest;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
 
 pub const CONSUMER_KEY: &str = "fake-consumer-key";
 pub const CONSUMER_SECRET: &str = "fake-consumer-secret";
@@ -78,27 +76,25 @@ pub struct FakeX {
 
 impl FakeX {
     pub async fn start() -> FakeX {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
         let state = Arc::new(Mutex::new(State {
             expires_in: 7200,
             tweet_count_base: 1000,
             ..State::default()
         }));
-        let fake = FakeX {
-            base: base.clone(),
-            state: state.clone(),
-        };
-        let f = fake.clone();
-        tokio::spawn(async move {
-            loop {
-                let Ok((sock, _)) = listener.accept().await else {
-                    continue;
-                };
-                let f = f.clone();
-                tokio::spawn(async move { f.serve(sock).await });
+        let slot: Arc<Mutex<Option<FakeX>>> = Arc::new(Mutex::new(None));
+        let s2 = slot.clone();
+        let base = super::http::serve(move |req| {
+            let f = s2.lock().unwrap().clone()?;
+            let (status, extra, body) = f.handle(&req.method, &req.target, &req.headers, &req.body)?;
+            let mut reply = super::http::Reply::bytes(status, "application/json", body.into_bytes());
+            for (k, v) in extra {
+                reply = reply.header(&k, &v);
             }
-        });
+            Some(reply)
+        })
+        .await;
+        let fake = FakeX { base, state };
+        *slot.lock().unwrap() = Some(fake.clone());
         fake
     }
 
@@ -128,60 +124,6 @@ impl FakeX {
             .unwrap()
             .codes
             .insert(code.into(), (challenge.into(), redirect.into()));
-    }
-
-    async fn serve(&self, mut sock: TcpStream) {
-        let mut buf = Vec::new();
-        let mut chunk = [0u8; 4096];
-        let head_end = loop {
-            if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break p + 4;
-            }
-            match sock.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        };
-        let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-        let mut lines = head.split("\r\n");
-        let first = lines.next().unwrap_or("");
-        let mut parts = first.split_whitespace();
-        let method = parts.next().unwrap_or("").to_string();
-        let target = parts.next().unwrap_or("").to_string();
-        let mut headers = HashMap::new();
-        for l in lines {
-            if let Some((k, v)) = l.split_once(':') {
-                headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
-            }
-        }
-        let len: usize = headers
-            .get("content-length")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        while buf.len() < head_end + len {
-            match sock.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        }
-        let body = buf[head_end..head_end + len].to_vec();
-        let reply = self.handle(&method, &target, &headers, &body);
-        let Some((status, extra, body)) = reply else {
-            // Drop: close without a word.
-            let _ = sock.shutdown().await;
-            return;
-        };
-        let mut resp = format!(
-            "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
-            body.len()
-        );
-        for (k, v) in extra {
-            resp.push_str(&format!("{k}: {v}\r\n"));
-        }
-        resp.push_str("\r\n");
-        resp.push_str(&body);
-        let _ = sock.write_all(resp.as_bytes()).await;
-        let _ = sock.shutdown().await;
     }
 
     fn handle(

@@ -1,7 +1,10 @@
 //! Shared test helpers and servers.
 #![allow(dead_code)]
 
+pub mod fake_bluesky;
+pub mod fake_mastodon;
 pub mod fake_x;
+pub mod http;
 
 use chrono::{DateTime, Duration, Utc};
 use encore::daemon::{Daemon, SlotReport};
