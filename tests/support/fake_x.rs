@@ -85,8 +85,10 @@ impl FakeX {
         let s2 = slot.clone();
         let base = super::http::serve(move |req| {
             let f = s2.lock().unwrap().clone()?;
-            let (status, extra, body) = f.handle(&req.method, &req.target, &req.headers, &req.body)?;
-            let mut reply = super::http::Reply::bytes(status, "application/json", body.into_bytes());
+            let (status, extra, body) =
+                f.handle(&req.method, &req.target, &req.headers, &req.body)?;
+            let mut reply =
+                super::http::Reply::bytes(status, "application/json", body.into_bytes());
             for (k, v) in extra {
                 reply = reply.header(&k, &v);
             }

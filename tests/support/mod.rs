@@ -24,3 +24,94 @@ pub async fn tick_through(
     }
     out
 }
+
+/// A copy of a fixture feed in `dir` whose links point at `blog` instead of
+/// `https://blog.example.org` (so that pages and images are served by a test server).
+pub fn feed_at(dir: &std::path::Path, fixture: &str, blog: &str) -> std::path::PathBuf {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(fixture);
+    let text = std::fs::read_to_string(src)
+        .unwrap()
+        .replace("https://blog.example.org", blog);
+    let path = dir.join(fixture);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A config over `feed` with `accounts` (TOML `[[account]]` tables), one post a day by default,
+/// link checks off, events excluded, Paris time.
+pub fn config(
+    state: &std::path::Path,
+    feed: &std::path::Path,
+    accounts: &str,
+) -> encore::config::Config {
+    let text = format!(
+        r#"
+timezone = "Europe/Paris"
+state_dir = {state:?}
+[feed]
+url = {feed:?}
+[select]
+exclude_categories = ["Actualités", "Événements"]
+check_link = false
+[cadence]
+per_day = 1
+{accounts}
+"#,
+        state = state.display().to_string(),
+        feed = feed.display().to_string(),
+    );
+    encore::config::Config::parse(std::path::Path::new("test.toml"), &text).unwrap()
+}
+
+/// A blog serving article pages with Open Graph tags and their images: a small PNG, or,
+/// when `big` is set, a JPEG over Bluesky's 1,000,000-byte thumbnail limit.
+pub struct Blog {
+    pub base: String,
+    pub big: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    pub hits: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+pub const THUMB_PNG_LEN: usize = 2_048;
+
+impl Blog {
+    pub async fn start() -> Blog {
+        use std::sync::atomic::Ordering;
+        let big = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let hits = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (b, h) = (big.clone(), hits.clone());
+        let base = http::serve(move |req| {
+            let path = req.path();
+            h.lock().unwrap().push(path.clone());
+            if path == "/img/thumb.png" {
+                let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+                png.resize(THUMB_PNG_LEN, 0);
+                return Some(http::Reply::bytes(200, "image/png", png));
+            }
+            if path == "/img/big.jpg" {
+                return Some(http::Reply::bytes(200, "image/jpeg", vec![0xff; 1_200_000]));
+            }
+            let img = if b.load(Ordering::SeqCst) {
+                "/img/big.jpg"
+            } else {
+                "/img/thumb.png"
+            };
+            let html = format!(
+                r#"<!doctype html><html lang="fr"><head><meta charset="utf-8">
+<title>ignored</title>
+<meta property="og:title" content="Page title for {path}">
+<meta property="og:description" content="Une description avec des accents &amp; un emoji 🎉">
+<meta property="og:image" content="{img}">
+</head><body><p>Article</p></body></html>"#
+            );
+            Some(http::Reply::bytes(
+                200,
+                "text/html; charset=utf-8",
+                html.into_bytes(),
+            ))
+        })
+        .await;
+        Blog { base, big, hits }
+    }
+}
