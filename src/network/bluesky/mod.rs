@@ -482,8 +482,9 @@ impl BlueskyNetwork {
 
     async fn post_record(&self, out: Outgoing<'_>) -> Result<Receipt, PostError> {
         let rkey = tid::for_slot(out.account, out.slot);
-        let record = self.record(&out).await;
+        // Logged in first: a refused login stops here, before any upload tries again.
         let did = self.did().await?;
+        let record = self.record(&out).await;
         let body = json!({"repo": did, "collection": POST, "rkey": rkey, "record": record});
         let mut ambiguous = false;
         let mut last = String::new();
