@@ -1,0 +1,368 @@
+//! One daemon, one X, one Mastodon and one Bluesky account, each against its fake API: every
+//! account posts under its own cadence, every message is valid on its network, faults on one
+//! network never touch the others, and the admin's commands (`check`, `check --online`,
+//! `post-now`, `preview`) work across all three.
+
+mod support;
+
+use assert_cmd::Command;
+use chrono::{Duration, TimeZone, Utc};
+use encore::archive::{Archive, Outcome};
+use encore::config::{Config, Endpoint};
+use encore::daemon::Daemon;
+use encore::network::bluesky::BlueskyNetwork;
+use encore::network::call::RetryPolicy;
+use encore::network::mastodon::MastodonNetwork;
+use encore::network::session::SessionStore;
+use encore::network::x::XNetwork;
+use encore::network::Network;
+use std::path::Path;
+use support::fake_bluesky::{self, FakeBluesky};
+use support::fake_mastodon::{self, FakeMastodon};
+use support::fake_x::{self, FakeX};
+use support::Blog;
+
+struct Fakes {
+    x: FakeX,
+    masto: FakeMastodon,
+    bsky: FakeBluesky,
+    blog: Blog,
+}
+
+impl Fakes {
+    async fn start() -> Fakes {
+        Fakes {
+            x: FakeX::start().await,
+            masto: FakeMastodon::start().await,
+            bsky: FakeBluesky::start().await,
+            blog: Blog::start().await,
+        }
+    }
+
+    /// The three accounts, secrets from the environment (`T_*`), with their own cadences.
+    fn accounts(&self) -> String {
+        format!(
+            r#"
+[[account]]
+name = "blog-x"
+network = "x"
+api_base = "{x}"
+consumer_key = "env:T_CK"
+consumer_secret = "env:T_CS"
+access_token = "env:T_AT"
+access_token_secret = "env:T_ATS"
+[account.cadence]
+per_day = 2
+min_spacing = "3h"
+
+[[account]]
+name = "blog-masto"
+network = "mastodon"
+instance = "{m}"
+access_token = "env:T_MASTO"
+language = "fr"
+[account.cadence]
+per_day = 1
+
+[[account]]
+name = "blog-bsky"
+network = "bluesky"
+service = "{b}"
+appview = "{b}"
+identifier = "{handle}"
+app_password = "env:T_BSKY"
+[account.cadence]
+per_day = 0.5
+"#,
+            x = self.x.base,
+            m = self.masto.base,
+            b = self.bsky.base,
+            handle = fake_bluesky::HANDLE,
+        )
+    }
+}
+
+fn set_env() {
+    // The library reads secrets from the environment too; these are the fakes' values.
+    for (k, v) in secrets() {
+        std::env::set_var(k, v);
+    }
+}
+
+fn secrets() -> [(&'static str, &'static str); 6] {
+    [
+        ("T_CK", fake_x::CONSUMER_KEY),
+        ("T_CS", fake_x::CONSUMER_SECRET),
+        ("T_AT", fake_x::TOKEN),
+        ("T_ATS", fake_x::TOKEN_SECRET),
+        ("T_MASTO", fake_mastodon::TOKEN),
+        ("T_BSKY", fake_bluesky::APP_PASSWORD),
+    ]
+}
+
+fn fast() -> RetryPolicy {
+    RetryPolicy {
+        attempts: 3,
+        base_delay: std::time::Duration::from_millis(10),
+    }
+}
+
+fn networks(c: &Config) -> Vec<Box<dyn Network>> {
+    let timeout = std::time::Duration::from_secs(2);
+    let sessions = SessionStore::new(&c.state_dir);
+    c.accounts
+        .iter()
+        .map(|a| -> Box<dyn Network> {
+            match &a.endpoint {
+                Endpoint::X(s) => Box::new(
+                    XNetwork::new(&a.name, s, &sessions, timeout)
+                        .unwrap()
+                        .with_retry(fast()),
+                ),
+                Endpoint::Mastodon(s) => Box::new(
+                    MastodonNetwork::new(&a.name, s, timeout)
+                        .unwrap()
+                        .with_retry(fast()),
+                ),
+                Endpoint::Bluesky(s) => Box::new(
+                    BlueskyNetwork::new(&a.name, s, &sessions, timeout)
+                        .unwrap()
+                        .with_retry(fast()),
+                ),
+                Endpoint::Log => panic!("no log account here"),
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn one_daemon_posts_to_each_network_under_its_own_cadence_through_faults() {
+    set_env();
+    let f = Fakes::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let t0 = Utc.with_ymd_and_hms(2026, 6, 1, 5, 0, 0).unwrap();
+    let feed = feed(dir.path(), &f.blog.base, t0);
+    let mut cfg = support::config(dir.path(), &feed, &f.accounts());
+    let nets = networks(&cfg);
+    encore::network::limits::refresh(&mut cfg, &nets).await;
+    let archive = Archive::open(&cfg.state_dir).unwrap();
+    encore::commands::refresh_archive(&cfg, &archive, t0).await;
+    let mut d = Daemon::start(cfg.clone(), archive, nets, false, t0)
+        .await
+        .unwrap();
+
+    // Faults on every network along the week.
+    f.x.push_fault(fake_x::Fault::PostThenDrop);
+    f.masto.push_fault(fake_mastodon::Fault::CreateThenDrop);
+    f.bsky.push_fault(fake_bluesky::Fault::CreateThenDrop);
+    let mut reports =
+        support::tick_through(&mut d, t0, t0 + Duration::days(3), Duration::minutes(10)).await;
+    f.x.push_fault(fake_x::Fault::Status(503));
+    f.masto.push_fault(fake_mastodon::Fault::Status(502));
+    f.bsky.push_fault(fake_bluesky::Fault::Status(502));
+    f.bsky.expire_access_tokens();
+    reports.extend(
+        support::tick_through(
+            &mut d,
+            t0 + Duration::days(3),
+            t0 + Duration::days(7),
+            Duration::minutes(10),
+        )
+        .await,
+    );
+
+    let shared = |name: &str| {
+        reports
+            .iter()
+            .filter(|r| r.account == name && r.outcome == Outcome::Shared)
+            .count()
+    };
+    // Each account's own rate: 2 a day, 1 a day, one every other day.
+    assert_eq!(shared("blog-x"), 14, "{reports:#?}");
+    assert_eq!(shared("blog-masto"), 7, "{reports:#?}");
+    assert!((3..=4).contains(&shared("blog-bsky")), "{reports:#?}");
+    // Exactly what was recorded reached each network: no double, no loss.
+    assert_eq!(f.x.posts().len(), 14);
+    assert_eq!(f.masto.statuses().len(), 7);
+    assert_eq!(f.bsky.posts().len(), shared("blog-bsky"));
+    assert_eq!(f.bsky.logins(), 1, "one Bluesky login all week");
+    for p in f.x.posts() {
+        assert!(encore::compose::length::x_weighted_length(&p.text) <= 280);
+    }
+    for s in f.masto.statuses() {
+        assert!(fake_mastodon::mastodon_length(&s.text, 23) <= 500);
+    }
+    // Never the same article twice on one account (90-day cooldown), events never.
+    for name in ["blog-x", "blog-masto", "blog-bsky"] {
+        let history = d.archive().history(name).unwrap();
+        let mut keys: Vec<_> = history
+            .iter()
+            .filter(|r| r.outcome == Outcome::Shared)
+            .filter_map(|r| r.article_key.clone())
+            .collect();
+        let n = keys.len();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), n, "{name}: {history:#?}");
+        assert!(keys.iter().all(|k| !k.contains("atelier")), "{keys:?}");
+    }
+    assert!(d.archive().pending_intents().unwrap().is_empty());
+}
+
+/// Twenty articles 31 to 88 days old at `now`, titles and categories in several scripts
+/// with emoji, one event (excluded), links on the test blog.
+fn feed(dir: &Path, blog: &str, now: chrono::DateTime<Utc>) -> std::path::PathBuf {
+    let titles = [
+        ("Café et stratégie ☕ n°{i}", "Café"),
+        ("東京で学んだこと 第{i}回", "日本語"),
+        ("Émojis 🎉👩‍💻 partout, épisode {i}", "Typographie"),
+        ("Ελληνικά και Русский {i}", "Langues"),
+        ("Atelier n°{i} : inscriptions ouvertes", "Événements"),
+    ];
+    let mut items = String::new();
+    for i in 0..20 {
+        let (title, cat) = titles[i % titles.len()];
+        let date = (now - Duration::days(31 + 3 * i as i64)).to_rfc2822();
+        let slug = if cat == "Événements" {
+            "atelier"
+        } else {
+            "article"
+        };
+        items.push_str(&format!(
+            "<item><title>{}</title><link>{blog}/{slug}-{i}/</link><pubDate>{date}</pubDate><category>{cat}</category><category>Réseaux sociaux</category></item>\n",
+            title.replace("{i}", &i.to_string())
+        ));
+    }
+    let path = dir.join("feed.xml");
+    std::fs::write(
+        &path,
+        format!("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Blog</title><link>{blog}/</link>{items}</channel></rss>"),
+    )
+    .unwrap();
+    path
+}
+
+fn write_config(dir: &Path, f: &Fakes) -> std::path::PathBuf {
+    let feed = feed(dir, &f.blog.base, Utc::now());
+    let text = format!(
+        "timezone = \"Europe/Paris\"\nstate_dir = \"state\"\n[feed]\nurl = {:?}\n[select]\ncheck_link = false\nexclude_categories = [\"Événements\"]\n{}",
+        feed.display().to_string(),
+        f.accounts()
+    );
+    let path = dir.join("config.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+async fn encore(config: &Path, args: &[&str]) -> std::process::Output {
+    let config = config.to_path_buf();
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let mut c = Command::cargo_bin("encore").unwrap();
+        c.env_remove("RUST_LOG");
+        for (k, v) in secrets() {
+            c.env(k, v);
+        }
+        c.arg("--config").arg(&config).args(&args).output().unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+fn text(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_commands_work_across_the_three_networks() {
+    let f = Fakes::start().await;
+    f.masto.set_limits(1000, 23);
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &f);
+
+    let out = encore(&config, &["check"]).await;
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert!(
+        all.contains("access_token = env:T_MASTO (available)"),
+        "{all}"
+    );
+    assert!(
+        all.contains("app_password = env:T_BSKY (available)"),
+        "{all}"
+    );
+    assert!(
+        all.contains(&format!(
+            "bluesky  {}/ as {}",
+            f.bsky.base,
+            fake_bluesky::HANDLE
+        )),
+        "{all}"
+    );
+
+    let out = encore(&config, &["check", "--online"]).await;
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert!(
+        all.contains("online  blog-x: x OK as @encore_blog"),
+        "{all}"
+    );
+    assert!(
+        all.contains("online  blog-masto: mastodon OK as @blog@127.0.0.1, 4000 posts"),
+        "{all}"
+    );
+    assert!(
+        all.contains("the instance allows 1000 characters per post"),
+        "{all}"
+    );
+    assert!(
+        all.contains(&format!(
+            "online  blog-bsky: bluesky OK as @{}, 250 posts",
+            fake_bluesky::HANDLE
+        )),
+        "{all}"
+    );
+    for (_, secret) in secrets() {
+        assert!(!all.contains(secret), "secret leaked: {all}");
+    }
+
+    // preview never goes online but uses the limit check --online read.
+    let out = encore(&config, &["preview", "--days", "2", "--format", "json"]).await;
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    let limits: Vec<(String, u64)> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .map(|v| {
+            (
+                v["account"].as_str().unwrap().to_string(),
+                v["limit"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(limits.contains(&("blog-masto".into(), 1000)), "{limits:?}");
+    assert!(limits.contains(&("blog-bsky".into(), 300)), "{limits:?}");
+
+    for account in ["blog-x", "blog-masto", "blog-bsky"] {
+        let out = encore(&config, &["post-now", "--account", account]).await;
+        let all = text(&out);
+        assert!(out.status.success(), "{all}");
+        assert!(
+            all.starts_with(&format!("shared on {account} (post ")),
+            "{all}"
+        );
+    }
+    assert_eq!(f.x.posts().len(), 1);
+    assert_eq!(f.masto.statuses().len(), 1);
+    assert_eq!(f.bsky.posts().len(), 1);
+    let record = &f.bsky.posts()[0].1;
+    assert!(
+        record["facets"].as_array().is_some_and(|a| a.len() >= 2),
+        "{record}"
+    );
+    assert!(record["embed"]["external"]["thumb"].is_object(), "{record}");
+}
