@@ -31,8 +31,10 @@ enum Command {
     /// A bad config prints FILE:LINE:COL: and what is wrong with which key, and exits 78.
     /// Secrets are shown as references (env:, file:, credential:), never as values.
     Check {
-        /// Also sign in to every account with one cheap call (X: GET /2/users/me) and print
-        /// the handle and post count. Exits 1 if any account fails.
+        /// Also sign in to every account with one cheap call and print the handle and post
+        /// count (X: GET /2/users/me; Mastodon: verify_credentials, plus the instance's
+        /// length limit, kept for `preview`; Bluesky: the stored session or one login, then
+        /// the profile). Exits 1 if any account fails.
         #[arg(long)]
         online: bool,
     },
@@ -87,7 +89,10 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
-    /// Log an account in where the network needs an interactive login.
+    /// Log an account in where the network needs an interactive login (X with OAuth 2.0).
+    ///
+    /// Mastodon uses the access token from the config; Bluesky logs in by itself with the
+    /// app password and keeps the session.
     Auth {
         #[command(subcommand)]
         network: AuthNetwork,

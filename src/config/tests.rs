@@ -248,3 +248,58 @@ fn x_credentials_are_references_checked_key_by_key() {
     let (_, _, msg) = error_of(&format!("{X_BASE}monthly_budget_usd = -1\n"));
     assert!(msg.contains("monthly_budget_usd"), "{msg}");
 }
+
+const ACCOUNT_HEAD: &str = "[feed]\nurl = \"f.xml\"\n[[account]]\nname = \"a\"\n";
+
+#[test]
+fn mastodon_and_bluesky_keys_are_read_checked_and_kept_apart() {
+    let c = parse(&format!(
+        "{ACCOUNT_HEAD}network = \"mastodon\"\ninstance = \"https://masto.example/\"\naccess_token = \"env:T\"\nvisibility = \"unlisted\"\nlanguage = \"fr\"\n"
+    ))
+    .unwrap();
+    let Endpoint::Mastodon(m) = &c.accounts[0].endpoint else {
+        panic!("{:?}", c.accounts[0].endpoint)
+    };
+    assert_eq!(m.instance.as_str(), "https://masto.example/");
+    assert_eq!(m.visibility, Visibility::Unlisted);
+    assert_eq!(m.language.as_deref(), Some("fr"));
+    assert_eq!(
+        c.accounts[0].length,
+        crate::compose::length::LengthRule::Graphemes {
+            max: 500,
+            url_len: Some(23)
+        }
+    );
+    assert!((c.accounts[0].budget.cost_per_post_usd).abs() < 1e-9);
+
+    let c = parse(&format!(
+        "{ACCOUNT_HEAD}network = \"bluesky\"\nidentifier = \"@blog.example.org\"\napp_password = \"credential:bsky\"\nlanguage = \"pt-BR\"\n"
+    ))
+    .unwrap();
+    let Endpoint::Bluesky(b) = &c.accounts[0].endpoint else {
+        panic!()
+    };
+    assert_eq!(b.identifier, "blog.example.org", "a leading @ is dropped");
+    assert_eq!(b.service.as_str(), "https://bsky.social/");
+    assert_eq!(b.appview.as_str(), "https://public.api.bsky.app/");
+    assert_eq!(b.language.as_deref(), Some("pt-BR"));
+
+    // Each mistake names its line and key.
+    let cases: &[(&str, usize, &str)] = &[
+        ("network = \"mastodon\"\naccess_token = \"env:T\"\n", 4, "`account.instance` is required"),
+        ("network = \"mastodon\"\ninstance = \"masto.example\"\naccess_token = \"env:T\"\n", 6, "`account.instance`: not a URL"),
+        ("network = \"mastodon\"\ninstance = \"https://m.example\"\n", 4, "`account.access_token` is required"),
+        ("network = \"mastodon\"\ninstance = \"https://m.example\"\naccess_token = \"env:T\"\nvisibility = \"direct\"\n", 8, "`account.visibility` is \"direct\""),
+        ("network = \"mastodon\"\ninstance = \"https://m.example\"\naccess_token = \"env:T\"\nlanguage = \"French\"\n", 8, "`account.language`"),
+        ("network = \"bluesky\"\napp_password = \"env:P\"\n", 4, "`account.identifier` is required"),
+        ("network = \"bluesky\"\nidentifier = \"b.example\"\n", 4, "`account.app_password` is required"),
+        ("network = \"bluesky\"\nidentifier = \"b.example\"\napp_password = \"env:P\"\ninstance = \"https://m.example\"\n", 8, "`account.instance` only applies to network = \"mastodon\" (this account is network = \"bluesky\")"),
+        ("network = \"x\"\nconsumer_key = \"env:A\"\nconsumer_secret = \"env:B\"\naccess_token = \"env:C\"\naccess_token_secret = \"env:D\"\nvisibility = \"public\"\n", 10, "`account.visibility` only applies to network = \"mastodon\""),
+        ("network = \"log\"\nlanguage = \"fr\"\n", 6, "`account.language` only applies to network = \"mastodon\" or \"bluesky\""),
+    ];
+    for (body, line, want) in cases {
+        let (l, _, msg) = error_of(&format!("{ACCOUNT_HEAD}{body}"));
+        assert!(msg.contains(want), "{body}: {msg}");
+        assert_eq!(l, *line, "{body}: {msg}");
+    }
+}
