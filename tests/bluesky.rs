@@ -38,7 +38,7 @@ language = "fr"
 
 fn cfg(dir: &Path, fake: &FakeBluesky, blog: &Blog, password: &str) -> Config {
     let feed = support::feed_at(dir, "intl.xml", &blog.base);
-    support::config(dir, &feed, &account(fake, password))
+    support::config(dir, &feed, 1.0, &account(fake, password))
 }
 
 fn settings(c: &Config) -> BlueskySettings {
@@ -314,6 +314,19 @@ async fn refusals_map_to_their_meaning() {
     let e = post_text(&n, &long, &url, 3).await.unwrap_err();
     assert!(
         matches!(&e, PostError::SkipArticle { reason } if reason.contains("300 graphemes")),
+        "{e:?}"
+    );
+    assert!(s.fake.posts().is_empty());
+
+    // The PDS fails every attempt and nothing is at the key: the slot is given up.
+    for _ in 0..3 {
+        s.fake.push_fault(Fault::Status(503));
+    }
+    let e = post_text(&n, &format!("z {url}"), &url, 4)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, PostError::Unavailable { reason } if reason.contains("after 3 attempts")),
         "{e:?}"
     );
     assert!(s.fake.posts().is_empty());

@@ -13,17 +13,11 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 fn config(state: &Path, per_day: f64) -> Config {
-    let text = format!(
+    support::config(
+        state,
+        &support::fixture("span.xml"),
+        per_day,
         r#"
-timezone = "Europe/Paris"
-state_dir = {state:?}
-[feed]
-url = {feed:?}
-[select]
-exclude_categories = ["Actualités", "Événements"]
-check_link = false   # the fixture's links point nowhere
-[cadence]
-per_day = {per_day}
 [[account]]
 name = "blog-log"
 network = "log"
@@ -33,10 +27,7 @@ network = "log"
 [account.cadence]
 per_day = 0.5
 "#,
-        state = state.display().to_string(),
-        feed = format!("{}/tests/fixtures/span.xml", env!("CARGO_MANIFEST_DIR")),
-    );
-    Config::parse(Path::new("test.toml"), &text).unwrap()
+    )
 }
 
 fn t0() -> DateTime<Utc> {

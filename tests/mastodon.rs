@@ -32,8 +32,8 @@ language = "fr"
 }
 
 fn cfg(dir: &Path, fake: &FakeMastodon, extra: &str) -> Config {
-    let feed = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/intl.xml");
-    support::config(dir, &feed, &account(&fake.base, extra))
+    let feed = support::fixture("intl.xml");
+    support::config(dir, &feed, 1.0, &account(&fake.base, extra))
 }
 
 fn settings(c: &Config) -> MastodonSettings {
@@ -174,6 +174,18 @@ async fn refusals_map_to_their_meaning() {
         other => panic!("{other:?}"),
     }
     assert!(fake.statuses().is_empty(), "nothing was posted");
+    fake.state.lock().unwrap().rate_limit = None;
+
+    // The instance fails every attempt, and the account shows no such status: slot given up.
+    for _ in 0..3 {
+        fake.push_fault(Fault::Status(503));
+    }
+    let e = post(&n, &format!("Encore {URL}")).await.unwrap_err();
+    assert!(
+        matches!(&e, PostError::Unavailable { reason } if reason.contains("after 3 attempts")),
+        "{e:?}"
+    );
+    assert!(fake.statuses().is_empty());
 }
 
 #[tokio::test]

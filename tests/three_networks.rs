@@ -142,7 +142,7 @@ async fn one_daemon_posts_to_each_network_under_its_own_cadence_through_faults()
     let dir = tempfile::tempdir().unwrap();
     let t0 = Utc.with_ymd_and_hms(2026, 6, 1, 5, 0, 0).unwrap();
     let feed = feed(dir.path(), &f.blog.base, t0);
-    let mut cfg = support::config(dir.path(), &feed, &f.accounts());
+    let mut cfg = support::config(dir.path(), &feed, 1.0, &f.accounts());
     let nets = networks(&cfg);
     encore::network::limits::refresh(&mut cfg, &nets).await;
     let archive = Archive::open(&cfg.state_dir).unwrap();

@@ -22,27 +22,12 @@ access_token_secret = "fake-token-secret"
 "#;
 
 fn config(state: &Path, base: &str, account_extra: &str, per_day: f64) -> Config {
-    let text = format!(
-        r#"
-timezone = "Europe/Paris"
-state_dir = {state:?}
-[feed]
-url = {feed:?}
-[select]
-exclude_categories = ["Actualités", "Événements"]
-check_link = false
-[cadence]
-per_day = {per_day}
-[[account]]
-name = "blog-x"
-network = "x"
-api_base = "{base}"
-{account_extra}
-"#,
-        state = state.display().to_string(),
-        feed = format!("{}/tests/fixtures/span.xml", env!("CARGO_MANIFEST_DIR")),
-    );
-    Config::parse(Path::new("test.toml"), &text).unwrap()
+    support::config(
+        state,
+        &support::fixture("span.xml"),
+        per_day,
+        &format!("[[account]]\nname = \"blog-x\"\nnetwork = \"x\"\napi_base = \"{base}\"\n{account_extra}"),
+    )
 }
 
 fn settings(c: &Config) -> XSettings {

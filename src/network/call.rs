@@ -97,3 +97,69 @@ pub(crate) fn header<'a>(headers: &'a reqwest::header::HeaderMap, name: &str) ->
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
 }
+
+/// A read-only call's body as `T`. A refusal becomes what `classify` makes of it (or
+/// "retry later" when it makes nothing of it, i.e. a server failure), and a call that got no
+/// answer becomes "retry later": reads are never ambiguous, they change nothing.
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(
+    result: Result<Answer, CallError>,
+    network: &str,
+    classify: impl Fn(&Answer) -> Option<PostError>,
+    describe: impl Fn(&Answer) -> String,
+) -> Result<T, PostError> {
+    match result {
+        Ok(a) if a.status.is_success() => {
+            serde_json::from_slice(&a.body).map_err(|e| PostError::RetryLater {
+                reason: format!("unexpected answer from {network}: {e}"),
+                until: None,
+            })
+        }
+        Ok(a) => Err(classify(&a).unwrap_or_else(|| PostError::RetryLater {
+            reason: describe(&a),
+            until: None,
+        })),
+        Err(CallError::Answered(e)) => Err(e),
+        Err(CallError::Ambiguous(r)) | Err(CallError::NotSent(r)) => Err(PostError::RetryLater {
+            reason: r,
+            until: None,
+        }),
+    }
+}
+
+/// An answer built by hand, for the networks' unit tests.
+#[cfg(test)]
+pub(crate) fn test_answer(status: u16, headers: &[(&str, &str)], body: &str) -> Answer {
+    let mut h = reqwest::header::HeaderMap::new();
+    for (k, v) in headers {
+        h.insert(
+            reqwest::header::HeaderName::from_bytes(k.as_bytes()).expect("test header name"),
+            v.parse().expect("test header value"),
+        );
+    }
+    Answer {
+        status: reqwest::StatusCode::from_u16(status).expect("test status"),
+        headers: h,
+        body: body.as_bytes().to_vec(),
+    }
+}
+
+/// How a post ends when every attempt failed. `looked` is what a look at the account found,
+/// taken when some failure was ambiguous (`None` when each surely happened before the request
+/// arrived): the post found there is a success; an account that cannot be read leaves the
+/// outcome unknown; otherwise the slot is given up.
+pub(crate) fn gave_up(
+    network: &str,
+    attempts: u32,
+    last: &str,
+    looked: Option<Result<Option<super::Receipt>, PostError>>,
+) -> Result<super::Receipt, PostError> {
+    match looked {
+        Some(Ok(Some(r))) => Ok(r),
+        Some(Err(e)) => Err(PostError::Unknown {
+            reason: format!("{last}; whether the post went out could not be checked ({e})"),
+        }),
+        Some(Ok(None)) | None => Err(PostError::Unavailable {
+            reason: format!("{network} unavailable after {attempts} attempts: {last}"),
+        }),
+    }
+}

@@ -4,7 +4,7 @@
 //! already made, so every retry of one slot sends the same key (derived from account, article
 //! and slot) and a timeout can never turn into a second status.
 
-use super::call::{header, send, Answer, CallError, RetryPolicy};
+use super::call::{gave_up, header, read_json, send, Answer, CallError, RetryPolicy};
 use super::{AccountInfo, BoxFuture, Network, Outgoing, PostError, Receipt};
 use crate::archive::Intent;
 use crate::compose::length::LengthRule;
@@ -197,25 +197,12 @@ impl MastodonNetwork {
         &self,
         url: url::Url,
     ) -> Result<T, PostError> {
-        match send(self.request(reqwest::Method::GET, url)).await {
-            Ok(a) if a.status.is_success() => {
-                serde_json::from_slice(&a.body).map_err(|e| PostError::RetryLater {
-                    reason: format!("unexpected answer from Mastodon: {e}"),
-                    until: None,
-                })
-            }
-            Ok(a) => Err(classify(&a, Utc::now()).unwrap_or(PostError::RetryLater {
-                reason: error_text(&a),
-                until: None,
-            })),
-            Err(CallError::Answered(e)) => Err(e),
-            Err(CallError::Ambiguous(r)) | Err(CallError::NotSent(r)) => {
-                Err(PostError::RetryLater {
-                    reason: r,
-                    until: None,
-                })
-            }
-        }
+        read_json(
+            send(self.request(reqwest::Method::GET, url)).await,
+            "Mastodon",
+            |a| classify(a, Utc::now()),
+            error_text,
+        )
     }
 
     async fn me(&self) -> Result<CredentialAccount, PostError> {
@@ -314,31 +301,17 @@ impl MastodonNetwork {
                 Err(CallError::NotSent(r)) => last = r,
             }
         }
-        if ambiguous {
-            // The key protects against doubles only for an hour; whether an attempt landed
-            // is settled now, while the answer is still fresh.
-            return match self
-                .find_post(out.url, Utc::now() - Duration::hours(1))
-                .await
-            {
-                Ok(Some(r)) => Ok(r),
-                Ok(None) => Err(PostError::Unavailable {
-                    reason: format!(
-                        "Mastodon unavailable after {} attempts: {last}",
-                        self.retry.attempts()
-                    ),
-                }),
-                Err(e) => Err(PostError::Unknown {
-                    reason: format!("{last}; the account's statuses could not be checked ({e})"),
-                }),
-            };
-        }
-        Err(PostError::Unavailable {
-            reason: format!(
-                "Mastodon unreachable after {} attempts: {last}",
-                self.retry.attempts()
-            ),
-        })
+        // The key protects against doubles only for an hour: whether an attempt landed is
+        // settled now, while the answer is still fresh.
+        let looked = if ambiguous {
+            Some(
+                self.find_post(out.url, Utc::now() - Duration::hours(1))
+                    .await,
+            )
+        } else {
+            None
+        };
+        gave_up("Mastodon", self.retry.attempts(), &last, looked)
     }
 
     async fn instance_limits(&self) -> Result<Option<LengthRule>, PostError> {
@@ -392,20 +365,7 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
 
-    fn answer(status: u16, headers: &[(&str, &str)], body: &str) -> Answer {
-        let mut h = reqwest::header::HeaderMap::new();
-        for (k, v) in headers {
-            h.insert(
-                reqwest::header::HeaderName::from_bytes(k.as_bytes()).unwrap(),
-                v.parse().unwrap(),
-            );
-        }
-        Answer {
-            status: reqwest::StatusCode::from_u16(status).unwrap(),
-            headers: h,
-            body: body.as_bytes().to_vec(),
-        }
-    }
+    use crate::network::call::test_answer as answer;
 
     #[test]
     fn idempotency_keys_are_stable_and_distinct() {

@@ -25,13 +25,17 @@ pub async fn tick_through(
     out
 }
 
+/// A fixture's path.
+pub fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
 /// A copy of a fixture feed in `dir` whose links point at `blog` instead of
 /// `https://blog.example.org` (so that pages and images are served by a test server).
 pub fn feed_at(dir: &std::path::Path, fixture: &str, blog: &str) -> std::path::PathBuf {
-    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(fixture);
-    let text = std::fs::read_to_string(src)
+    let text = std::fs::read_to_string(self::fixture(fixture))
         .unwrap()
         .replace("https://blog.example.org", blog);
     let path = dir.join(fixture);
@@ -39,11 +43,12 @@ pub fn feed_at(dir: &std::path::Path, fixture: &str, blog: &str) -> std::path::P
     path
 }
 
-/// A config over `feed` with `accounts` (TOML `[[account]]` tables), one post a day by default,
-/// link checks off, events excluded, Paris time.
+/// A config over `feed` with `accounts` (TOML `[[account]]` tables), `per_day` posts a day by
+/// default, link checks off, news and events excluded, Paris time.
 pub fn config(
     state: &std::path::Path,
     feed: &std::path::Path,
+    per_day: f64,
     accounts: &str,
 ) -> encore::config::Config {
     let text = format!(
@@ -56,7 +61,7 @@ url = {feed:?}
 exclude_categories = ["Actualités", "Événements"]
 check_link = false
 [cadence]
-per_day = 1
+per_day = {per_day}
 {accounts}
 "#,
         state = state.display().to_string(),

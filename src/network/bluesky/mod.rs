@@ -11,7 +11,7 @@ pub mod card;
 pub mod facets;
 pub mod tid;
 
-use super::call::{header, send, Answer, CallError, RetryPolicy};
+use super::call::{gave_up, header, read_json, send, Answer, CallError, RetryPolicy};
 use super::session::{SessionStore, Tokens};
 use super::{AccountInfo, BoxFuture, Network, Outgoing, PostError, Receipt};
 use crate::archive::Intent;
@@ -546,26 +546,12 @@ impl BlueskyNetwork {
                 Err(CallError::NotSent(r)) => last = r,
             }
         }
-        if ambiguous {
-            return match self.get_post(&rkey).await {
-                Ok(Some(r)) => Ok(r),
-                Ok(None) => Err(PostError::Unavailable {
-                    reason: format!(
-                        "Bluesky unavailable after {} attempts: {last}",
-                        self.retry.attempts()
-                    ),
-                }),
-                Err(e) => Err(PostError::Unknown {
-                    reason: format!("{last}; whether the post exists could not be checked ({e})"),
-                }),
-            };
-        }
-        Err(PostError::Unavailable {
-            reason: format!(
-                "Bluesky unreachable after {} attempts: {last}",
-                self.retry.attempts()
-            ),
-        })
+        let looked = if ambiguous {
+            Some(self.get_post(&rkey).await)
+        } else {
+            None
+        };
+        gave_up("Bluesky", self.retry.attempts(), &last, looked)
     }
 
     /// `postsCount` from the AppView's public profile.
@@ -600,27 +586,7 @@ impl BlueskyNetwork {
                     Body::Empty,
                 )
                 .await;
-            let page: Records = match a {
-                Ok(a) if a.status.is_success() => {
-                    serde_json::from_slice(&a.body).map_err(|e| PostError::RetryLater {
-                        reason: format!("unexpected listRecords answer: {e}"),
-                        until: None,
-                    })?
-                }
-                Ok(a) => {
-                    return Err(classify(&a, Utc::now()).unwrap_or(PostError::RetryLater {
-                        reason: error_text(&a),
-                        until: None,
-                    }))
-                }
-                Err(CallError::Answered(e)) => return Err(e),
-                Err(CallError::Ambiguous(r)) | Err(CallError::NotSent(r)) => {
-                    return Err(PostError::RetryLater {
-                        reason: r,
-                        until: None,
-                    })
-                }
-            };
+            let page: Records = read_json(a, "Bluesky", |a| classify(a, Utc::now()), error_text)?;
             count += page.records.len() as u64;
             match page.cursor {
                 Some(c) if !page.records.is_empty() => cursor = Some(c),
@@ -639,27 +605,7 @@ impl BlueskyNetwork {
                 Body::Empty,
             )
             .await;
-        let me: SessionInfo = match a {
-            Ok(a) if a.status.is_success() => {
-                serde_json::from_slice(&a.body).map_err(|e| PostError::RetryLater {
-                    reason: format!("unexpected getSession answer: {e}"),
-                    until: None,
-                })?
-            }
-            Ok(a) => {
-                return Err(classify(&a, Utc::now()).unwrap_or(PostError::RetryLater {
-                    reason: error_text(&a),
-                    until: None,
-                }))
-            }
-            Err(CallError::Answered(e)) => return Err(e),
-            Err(CallError::Ambiguous(r)) | Err(CallError::NotSent(r)) => {
-                return Err(PostError::RetryLater {
-                    reason: r,
-                    until: None,
-                })
-            }
-        };
+        let me: SessionInfo = read_json(a, "Bluesky", |a| classify(a, Utc::now()), error_text)?;
         let post_count = match self.profile(&me.did).await {
             Ok(p) if p.posts_count.is_some() => p.posts_count,
             other => {
@@ -700,20 +646,7 @@ impl Network for BlueskyNetwork {
 mod tests {
     use super::*;
 
-    fn answer(status: u16, headers: &[(&str, &str)], body: &str) -> Answer {
-        let mut h = reqwest::header::HeaderMap::new();
-        for (k, v) in headers {
-            h.insert(
-                reqwest::header::HeaderName::from_bytes(k.as_bytes()).unwrap(),
-                v.parse().unwrap(),
-            );
-        }
-        Answer {
-            status: reqwest::StatusCode::from_u16(status).unwrap(),
-            headers: h,
-            body: body.as_bytes().to_vec(),
-        }
-    }
+    use crate::network::call::test_answer as answer;
 
     #[test]
     fn answers_map_to_what_the_daemon_must_do() {

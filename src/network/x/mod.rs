@@ -9,7 +9,7 @@ pub mod oauth1;
 pub mod oauth2;
 
 pub use super::call::RetryPolicy;
-use super::call::{send, Answer, CallError};
+use super::call::{read_json, send, Answer, CallError};
 use super::session::{SessionStore, Tokens};
 use super::{AccountInfo, BoxFuture, Network, Outgoing, PostError, Receipt};
 use crate::archive::Intent;
@@ -311,29 +311,12 @@ impl XNetwork {
         &self,
         url: url::Url,
     ) -> Result<T, PostError> {
-        match self.call(reqwest::Method::GET, url, None).await {
-            Ok(a) if a.status.is_success() => {
-                serde_json::from_slice(&a.body).map_err(|e| PostError::RetryLater {
-                    reason: format!("unexpected answer from X: {e}"),
-                    until: None,
-                })
-            }
-            Ok(a) => Err(
-                answer::classify(a.status, &a.headers, &a.body, Utc::now()).unwrap_or(
-                    PostError::RetryLater {
-                        reason: answer::Problem::parse(&a.body).summary(a.status),
-                        until: None,
-                    },
-                ),
-            ),
-            Err(CallError::Answered(e)) => Err(e),
-            Err(CallError::Ambiguous(r)) | Err(CallError::NotSent(r)) => {
-                Err(PostError::RetryLater {
-                    reason: r,
-                    until: None,
-                })
-            }
-        }
+        read_json(
+            self.call(reqwest::Method::GET, url, None).await,
+            "X",
+            |a| answer::classify(a.status, &a.headers, &a.body, Utc::now()),
+            |a| answer::Problem::parse(&a.body).summary(a.status),
+        )
     }
 
     async fn me(&self) -> Result<MeData, PostError> {
