@@ -1,16 +1,21 @@
 //! When an account posts: the day's slots in local time.
 //!
-//! Slots are a pure function of (seed, account, local date, settings), so the daemon, a restart
-//! and `preview` all see the same plan without storing it. Fractional rates carry over from day to
-//! day through the active-day ordinal: with `per_day = 0.5`, every other active day has a slot,
-//! whatever day the daemon was started.
+//! In fixed mode slots are a pure function of (seed, account, local date, settings), so the
+//! daemon, a restart and `preview` all see the same plan without storing it. Fractional rates
+//! carry over from day to day through the active-day ordinal: with `per_day = 0.5`, every other
+//! active day has a slot, whatever day the daemon was started.
+//!
+//! In auto mode the rate follows the account's measured volume and changes from day to day, so
+//! each day's count is decided once, before the day, and kept ([`DayPlan`]); the fractional
+//! credit carries from one day's plan to the next. Where the slots fall within a day is the same
+//! pure function in both modes.
 
-use crate::config::CadenceSettings;
+use crate::config::{AutoSettings, CadenceSettings};
 use crate::seed;
 use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
-/// The slots of `account` on local `date`, in order.
+/// The slots of `account` on local `date`, in order (fixed mode).
 pub fn slots_for_day(
     c: &CadenceSettings,
     tz: Tz,
@@ -18,7 +23,26 @@ pub fn slots_for_day(
     date: NaiveDate,
     seed: u64,
 ) -> Vec<DateTime<Utc>> {
-    let n = count_for_day(c, account, date, seed);
+    spread(
+        c,
+        tz,
+        account,
+        date,
+        seed,
+        count_for_day(c, account, date, seed),
+    )
+}
+
+/// `n` slots on local `date`, spread over the active hours with jitter, at least `min_spacing`
+/// apart (fewer when a clock change leaves no room).
+pub fn spread(
+    c: &CadenceSettings,
+    tz: Tz,
+    account: &str,
+    date: NaiveDate,
+    seed: u64,
+    n: u32,
+) -> Vec<DateTime<Utc>> {
     if n == 0 {
         return Vec::new();
     }
@@ -94,7 +118,7 @@ pub fn local_to_utc(tz: Tz, date: NaiveDate, secs: u32) -> DateTime<Utc> {
     Utc.from_utc_datetime(&naive)
 }
 
-/// Every slot of the account in `[from, until)`.
+/// Every slot of the account in `[from, until)` (fixed mode).
 pub fn slots_between(
     c: &CadenceSettings,
     tz: Tz,
@@ -103,18 +127,133 @@ pub fn slots_between(
     until: DateTime<Utc>,
     seed: u64,
 ) -> Vec<DateTime<Utc>> {
+    slots_between_with(c, tz, account, from, until, seed, &|d| {
+        count_for_day(c, account, d, seed)
+    })
+}
+
+/// Every slot in `[from, until)` with the day counts `count` gives.
+pub fn slots_between_with(
+    c: &CadenceSettings,
+    tz: Tz,
+    account: &str,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+    seed: u64,
+    count: &dyn Fn(NaiveDate) -> u32,
+) -> Vec<DateTime<Utc>> {
     let mut out = Vec::new();
     let mut date = from.with_timezone(&tz).date_naive() - Duration::days(1);
     let last = until.with_timezone(&tz).date_naive();
     while date <= last {
         out.extend(
-            slots_for_day(c, tz, account, date, seed)
+            spread(c, tz, account, date, seed, count(date))
                 .into_iter()
                 .filter(|t| *t >= from && *t < until),
         );
         date += Duration::days(1);
     }
     out
+}
+
+/// Auto mode's rate per active day for an organic `volume` per day:
+/// clamp(share_of_volume × volume, min_per_week / active days a week, max_per_day).
+pub fn auto_rate(volume: f64, a: &AutoSettings, active_days: usize) -> f64 {
+    let floor = a.min_per_week / active_days.max(1) as f64;
+    (a.share_of_volume * volume.max(0.0))
+        .max(floor)
+        .min(a.max_per_day)
+}
+
+/// One day of an auto-mode account, decided before the day and kept in the state, so that a
+/// restart mid-day keeps the day's slots and the log can say why there are this many.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DayPlan {
+    /// The local date.
+    pub date: NaiveDate,
+    /// Organic posts per day the rate was derived from.
+    pub volume: f64,
+    /// How the volume was known (measured over which window, or assumed and why).
+    pub basis: String,
+    /// Posts per active day.
+    pub rate: f64,
+    /// Posts on this date.
+    pub count: u32,
+    /// Fractional credit carried to the next day.
+    pub credit_after: f64,
+}
+
+/// The day's count and the credit it leaves: the whole part of credit + rate on active days;
+/// an inactive day posts nothing and keeps the credit.
+pub fn plan_day(c: &CadenceSettings, date: NaiveDate, rate: f64, credit_before: f64) -> (u32, f64) {
+    if !c.days.contains(&date.weekday()) {
+        return (0, credit_before);
+    }
+    let total = credit_before + rate;
+    let count = total.floor().max(0.0);
+    (count as u32, total - count)
+}
+
+/// The credit an auto-mode account starts with: a per-account phase, so that accounts (and
+/// installations) with a low rate do not all post on the same day.
+pub fn initial_credit(account: &str, seed: u64) -> f64 {
+    seed::unit(seed, &[account.as_bytes(), b"phase"])
+}
+
+/// An auto-mode account's kept day plans, and how the days after them would go at a given
+/// rate (for `next_slot` and `preview`).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Plans {
+    /// The kept days, by date.
+    pub days: std::collections::BTreeMap<NaiveDate, DayPlan>,
+}
+
+impl Plans {
+    /// Days of plans kept: enough for the daemon's look-back after a pause.
+    pub const KEEP_DAYS: i64 = 8;
+
+    /// Adds a day's plan and forgets those older than [`Plans::KEEP_DAYS`].
+    pub fn insert(&mut self, plan: DayPlan) {
+        let oldest = plan.date - Duration::days(Self::KEEP_DAYS);
+        self.days.insert(plan.date, plan);
+        self.days.retain(|d, _| *d >= oldest);
+    }
+
+    /// The latest plan.
+    pub fn last(&self) -> Option<&DayPlan> {
+        self.days.values().next_back()
+    }
+
+    /// Posts on `date`: the kept plan; after the last kept plan (or from `today` when none is
+    /// kept), projected at `rate`; before it, none (a day the daemon did not plan).
+    pub fn count(
+        &self,
+        c: &CadenceSettings,
+        account: &str,
+        seed: u64,
+        date: NaiveDate,
+        today: NaiveDate,
+        rate: f64,
+    ) -> u32 {
+        if let Some(p) = self.days.get(&date) {
+            return p.count;
+        }
+        let (mut day, mut credit) = match self.last() {
+            Some(l) => (l.date + Duration::days(1), l.credit_after),
+            None => (today, initial_credit(account, seed)),
+        };
+        if date < day {
+            return 0;
+        }
+        loop {
+            let (n, after) = plan_day(c, day, rate, credit);
+            if day == date {
+                return n;
+            }
+            credit = after;
+            day += Duration::days(1);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -139,6 +278,7 @@ mod tests {
             ],
             min_spacing: std::time::Duration::from_secs(spacing_h * 3600),
             grace: std::time::Duration::from_secs(900),
+            pause_after_new_post: None,
         }
     }
 
@@ -251,5 +391,78 @@ mod tests {
         );
         assert_eq!(&all[all.len() - later.len()..], &later[..]);
         assert_eq!(all.len(), 15);
+    }
+
+    fn auto(share: f64, max: f64, min_week: f64) -> AutoSettings {
+        AutoSettings {
+            share_of_volume: share,
+            max_per_day: max,
+            min_per_week: min_week,
+            volume_window_days: 7,
+            assumed_daily_volume: 1.0,
+        }
+    }
+
+    #[test]
+    fn auto_rate_follows_the_documented_table() {
+        let default = auto(0.4, 3.0, 1.0);
+        for (volume, want) in [
+            (0.0, 1.0 / 7.0),
+            (0.5, 0.2),
+            (1.0, 0.4),
+            (3.0, 1.2),
+            (5.0, 2.0),
+            (7.5, 3.0),
+            (20.0, 3.0),
+        ] {
+            let r = auto_rate(volume, &default, 7);
+            assert!((r - want).abs() < 1e-9, "volume {volume}: {r} != {want}");
+        }
+        let custom = auto(0.25, 2.0, 2.0);
+        for (volume, want) in [(0.0, 2.0 / 7.0), (1.0, 2.0 / 7.0), (5.0, 1.25), (20.0, 2.0)] {
+            let r = auto_rate(volume, &custom, 7);
+            assert!((r - want).abs() < 1e-9, "volume {volume}: {r} != {want}");
+        }
+        // Weekdays only: one a week over five active days.
+        assert!((auto_rate(0.0, &default, 5) - 0.2).abs() < 1e-9);
+    }
+
+    #[test]
+    fn day_plans_carry_credit_and_project_ahead() {
+        let c = settings(1.0, "09:00-20:00", 2);
+        let d0 = date(2026, 6, 1);
+        let mut plans = Plans::default();
+        let mut credit = 0.9;
+        let mut total = 0;
+        for i in 0..10 {
+            let day = d0 + Duration::days(i);
+            let (count, after) = plan_day(&c, day, 0.4, credit);
+            plans.insert(DayPlan {
+                date: day,
+                volume: 1.0,
+                basis: "test".into(),
+                rate: 0.4,
+                count,
+                credit_after: after,
+            });
+            credit = after;
+            total += count;
+        }
+        assert_eq!(total, 4, "0.9 + 10 × 0.4 = 4.9");
+        assert_eq!(plans.days.len() as i64, Plans::KEEP_DAYS + 1);
+        // Kept days answer from the plan; later days are projected from the last credit.
+        let last = d0 + Duration::days(9);
+        assert_eq!(
+            plans.count(&c, "a", 1, last, last, 0.4),
+            plans.days[&last].count
+        );
+        let ahead: u32 = (1..=5)
+            .map(|i| plans.count(&c, "a", 1, last + Duration::days(i), last, 3.0))
+            .sum();
+        assert_eq!(ahead, 15);
+        assert_eq!(
+            plans.count(&c, "a", 1, d0 - Duration::days(30), last, 3.0),
+            0
+        );
     }
 }

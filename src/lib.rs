@@ -22,6 +22,7 @@ pub mod schedule;
 pub mod seed;
 pub mod select;
 pub mod text;
+pub mod volume;
 
 /// What can stop a command. Each variant maps to an exit status (see [`Error::exit_code`]).
 #[derive(Debug, thiserror::Error)]

@@ -56,6 +56,10 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
+        /// Auto mode: plan as if each auto account posted this many times a day by itself
+        /// (instead of the volume measured by the daemon), to see what the rule gives.
+        #[arg(long, value_parser = parse_volume)]
+        volume: Option<f64>,
     },
     /// Run the daemon: post what is due, refresh the feed, until SIGTERM/SIGINT.
     ///
@@ -137,6 +141,15 @@ enum OutputFormat {
     Json,
 }
 
+fn parse_volume(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.0..=1000.0).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "{s:?} is not a number of posts per day between 0 and 1000"
+        )),
+    }
+}
+
 fn parse_time(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
     chrono::DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&chrono::Utc))
@@ -188,6 +201,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             current_thread()?.block_on(commands::auth_x(&config, &account, &mut out))?;
         }
         Command::Preview {
+            volume,
             days,
             now,
             seed,
@@ -198,6 +212,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 now,
                 seed,
                 format: format.into(),
+                volume,
             };
             current_thread()?.block_on(commands::preview(&config, &opts, &mut out))?;
         }

@@ -6,7 +6,7 @@
 
 use crate::archive::Article;
 use crate::compose::{self, Message};
-use crate::config::{Account, Config};
+use crate::config::{Account, CadenceMode, Config};
 use crate::select::{self, Census, Rules};
 use crate::{cadence, seed};
 use chrono::{DateTime, Utc};
@@ -21,16 +21,61 @@ pub struct Slot {
     pub account: usize,
 }
 
-/// Every account's slots in `[from, until)`, in time order (ties in config order).
-pub fn slots(config: &Config, from: DateTime<Utc>, until: DateTime<Utc>, seed: u64) -> Vec<Slot> {
+/// How an auto-mode account's days go in a plan: the days already decided, and the rate for
+/// the days after them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AutoPlan {
+    /// Days already decided (kept by the daemon).
+    pub plans: cadence::Plans,
+    /// Posts per active day from the first undecided day on.
+    pub rate: f64,
+    /// The local date projections start from when no day is decided.
+    pub today: chrono::NaiveDate,
+}
+
+/// Every account's slots in `[from, until)`, in time order (ties in config order). `auto[i]`
+/// drives account `i` when it is in auto mode.
+pub fn slots(
+    config: &Config,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+    seed: u64,
+    auto: &[Option<AutoPlan>],
+) -> Vec<Slot> {
     let mut out: Vec<Slot> = config
         .accounts
         .iter()
         .enumerate()
         .flat_map(|(i, a)| {
-            cadence::slots_between(&a.cadence, config.timezone, &a.name, from, until, seed)
-                .into_iter()
-                .map(move |at| Slot { at, account: i })
+            let tz = config.timezone;
+            let c = &a.cadence;
+            let times = match (c.mode, auto.get(i).and_then(Option::as_ref)) {
+                (CadenceMode::Auto(settings), plan) => {
+                    let fallback;
+                    let plan = match plan {
+                        Some(p) => p,
+                        None => {
+                            fallback = AutoPlan {
+                                plans: cadence::Plans::default(),
+                                rate: cadence::auto_rate(
+                                    settings.assumed_daily_volume,
+                                    &settings,
+                                    c.days.len(),
+                                ),
+                                today: from.with_timezone(&tz).date_naive(),
+                            };
+                            &fallback
+                        }
+                    };
+                    cadence::slots_between_with(c, tz, &a.name, from, until, seed, &|d| {
+                        plan.plans.count(c, &a.name, seed, d, plan.today, plan.rate)
+                    })
+                }
+                (CadenceMode::Fixed, _) => {
+                    cadence::slots_between(c, tz, &a.name, from, until, seed)
+                }
+            };
+            times.into_iter().map(move |at| Slot { at, account: i })
         })
         .collect();
     out.sort_by_key(|s| (s.at, s.account));
@@ -106,9 +151,10 @@ pub fn simulate(
     from: DateTime<Utc>,
     until: DateTime<Utc>,
     seed: u64,
+    auto: &[Option<AutoPlan>],
 ) -> Vec<Planned> {
     last_shares.resize_with(config.accounts.len(), HashMap::new);
-    slots(config, from, until, seed)
+    slots(config, from, until, seed, auto)
         .into_iter()
         .map(|slot| {
             let account = &config.accounts[slot.account];

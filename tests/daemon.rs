@@ -63,7 +63,7 @@ fn planned(
     from: DateTime<Utc>,
     until: DateTime<Utc>,
 ) -> Vec<(String, DateTime<Utc>, String)> {
-    schedule::simulate(config, articles, vec![], from, until, seed)
+    schedule::simulate(config, articles, vec![], from, until, seed, &[])
         .into_iter()
         .filter_map(|p| match p.decision {
             Decision::Post { article, .. } => Some((

@@ -1,6 +1,8 @@
 use crate::archive::Archive;
-use crate::config::Config;
+use crate::cadence;
+use crate::config::{CadenceMode, Config};
 use crate::schedule::{self, Decision, Planned};
+use crate::volume::{Basis, Volume};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use std::io::Write;
@@ -26,6 +28,8 @@ pub struct PreviewOptions {
     pub seed: Option<u64>,
     /// Output format.
     pub format: Format,
+    /// Auto mode: try this organic volume (posts per day) instead of the measured one.
+    pub volume: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -75,7 +79,53 @@ pub async fn preview(
         .map(|a| archive.last_shares(&a.name))
         .collect::<Result<Vec<_>, _>>()?;
     let until = now + Duration::days(i64::from(opts.days));
-    let plan = schedule::simulate(config, &articles, history, now, until, seed);
+    let mut rates = Vec::new();
+    let mut auto = Vec::new();
+    for a in &config.accounts {
+        let CadenceMode::Auto(settings) = a.cadence.mode else {
+            auto.push(None);
+            continue;
+        };
+        let (kept, samples) = crate::daemon::kept_state(&archive, &a.name)?;
+        let (kept, volume) = match opts.volume {
+            // A tried value replaces what the daemon decided, from today on.
+            Some(v) => (
+                Default::default(),
+                Volume {
+                    per_day: v,
+                    basis: Basis::Assumed {
+                        why: "--volume".into(),
+                    },
+                },
+            ),
+            None => {
+                let v =
+                    crate::daemon::measured_volume(&archive, a, &samples, now)?.unwrap_or(Volume {
+                        per_day: settings.assumed_daily_volume,
+                        basis: Basis::Assumed {
+                            why: "not measured".into(),
+                        },
+                    });
+                (kept, v)
+            }
+        };
+        let rate = cadence::auto_rate(volume.per_day, &settings, a.cadence.days.len());
+        let why = format!(
+            "{}: auto, {rate:.2} posts per active day = {:.0}% of organic volume {volume}, kept within {:.2}-{}",
+            a.name,
+            settings.share_of_volume * 100.0,
+            settings.min_per_week / a.cadence.days.len().max(1) as f64,
+            settings.max_per_day
+        );
+        tracing::info!("{why}");
+        rates.push(why);
+        auto.push(Some(schedule::AutoPlan {
+            plans: kept,
+            rate,
+            today: now.with_timezone(&config.timezone).date_naive(),
+        }));
+    }
+    let plan = schedule::simulate(config, &articles, history, now, until, seed, &auto);
     for p in &plan {
         if let Decision::Skip { reason, .. } = &p.decision {
             tracing::info!(
@@ -87,7 +137,12 @@ pub async fn preview(
     }
     match opts.format {
         Format::Json => write_json(config, &plan, out)?,
-        Format::Text => write_text(config, &plan, now, until, articles.len(), seed, out)?,
+        Format::Text => {
+            for r in &rates {
+                writeln!(out, "{r}")?;
+            }
+            write_text(config, &plan, now, until, articles.len(), seed, out)?
+        }
     }
     Ok(())
 }

@@ -194,11 +194,30 @@ pub struct MessageSettings {
     pub utm: Option<Utm>,
 }
 
-/// How the slots are placed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How the rate is decided.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum CadenceMode {
-    /// A fixed number of posts per day.
+    /// A fixed number of posts per active day (`per_day`).
     Fixed,
+    /// A share of the account's own daily volume, re-measured every day, so that re-shares
+    /// pass unnoticed in a lively timeline and never dominate a quiet one.
+    Auto(AutoSettings),
+}
+
+/// The rule of `mode = "auto"`: rate = clamp(share_of_volume × organic volume,
+/// min_per_week / active days per week, max_per_day).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AutoSettings {
+    /// Share of the account's organic posts per day that old articles may add.
+    pub share_of_volume: f64,
+    /// Never more than this many a day, however lively the account.
+    pub max_per_day: f64,
+    /// Never fewer than this many a week, however quiet.
+    pub min_per_week: f64,
+    /// Days of post-count samples the volume is measured over.
+    pub volume_window_days: u32,
+    /// The volume used until samples exist (or after 3 days without any).
+    pub assumed_daily_volume: f64,
 }
 
 /// When an account posts.
@@ -206,7 +225,8 @@ pub enum CadenceMode {
 pub struct CadenceSettings {
     /// How the rate is decided.
     pub mode: CadenceMode,
-    /// Posts per active day; fractions carry over (0.5 = one every other active day).
+    /// Posts per active day; fractions carry over (0.5 = one every other active day). In auto
+    /// mode, the most a day can have (`max_per_day`), which the spacing check uses.
     pub per_day: f64,
     /// Local window in which posts go out.
     pub active_hours: ActiveHours,
@@ -216,6 +236,8 @@ pub struct CadenceSettings {
     pub min_spacing: Duration,
     /// How late a missed slot may still be posted.
     pub grace: Duration,
+    /// After the blog publishes a new article, old ones step aside this long.
+    pub pause_after_new_post: Option<Duration>,
 }
 
 /// One social account Encore posts to.
@@ -525,28 +547,125 @@ fn parse_hashtag_list(s: &str) -> Result<Vec<String>, String> {
 }
 
 fn resolve_cadence(global: &RawCadence, over: &RawCadence) -> Result<CadenceSettings, SpanError> {
-    let mode = match pick(&over.mode, &global.mode) {
-        None => CadenceMode::Fixed,
-        Some(m) if m.get_ref() == "fixed" => CadenceMode::Fixed,
-        Some(m) if m.get_ref() == "auto" => {
-            return Err((
-                Some(m.span()),
-                "`cadence.mode = \"auto\"` is not available in this version yet: use \"fixed\""
-                    .into(),
-            ))
-        }
+    let per_day_s = pick(&over.per_day, &global.per_day);
+    let mode_s = pick(&over.mode, &global.mode);
+    // `per_day` alone means a fixed rate (configs written before auto mode existed).
+    let auto = match mode_s {
+        None => per_day_s.is_none(),
+        Some(m) if m.get_ref() == "fixed" => false,
+        Some(m) if m.get_ref() == "auto" => true,
         Some(m) => {
             return Err((
                 Some(m.span()),
                 format!(
-                    "invalid `cadence.mode` {:?}: expected \"fixed\"",
+                    "invalid `cadence.mode` {:?}: expected \"auto\" or \"fixed\"",
                     m.get_ref()
                 ),
             ))
         }
     };
-    let per_day_s = pick(&over.per_day, &global.per_day);
-    let per_day = per_day_s.map(|s| *s.get_ref()).unwrap_or(1.0);
+    let auto_keys = [
+        (
+            "share_of_volume",
+            pick(&over.share_of_volume, &global.share_of_volume).map(|s| s.span()),
+        ),
+        (
+            "max_per_day",
+            pick(&over.max_per_day, &global.max_per_day).map(|s| s.span()),
+        ),
+        (
+            "min_per_week",
+            pick(&over.min_per_week, &global.min_per_week).map(|s| s.span()),
+        ),
+        (
+            "volume_window_days",
+            pick(&over.volume_window_days, &global.volume_window_days).map(|s| s.span()),
+        ),
+        (
+            "assumed_daily_volume",
+            pick(&over.assumed_daily_volume, &global.assumed_daily_volume).map(|s| s.span()),
+        ),
+    ];
+    if auto {
+        if let Some(p) = per_day_s {
+            return Err((
+                Some(p.span()),
+                "`cadence.per_day` only applies with mode = \"fixed\"; with mode = \"auto\" the rate follows the account's volume (see max_per_day, min_per_week)".into(),
+            ));
+        }
+    } else if let Some((key, span)) = auto_keys.iter().find(|(_, s)| s.is_some()) {
+        return Err((
+            span.clone(),
+            format!("`cadence.{key}` only applies with mode = \"auto\""),
+        ));
+    }
+    let number = |s: Option<&Spanned<f64>>,
+                  key: &str,
+                  default: f64,
+                  ok: &dyn Fn(f64) -> bool,
+                  want: &str|
+     -> Result<f64, SpanError> {
+        let v = s.map(|s| *s.get_ref()).unwrap_or(default);
+        if v.is_finite() && ok(v) {
+            Ok(v)
+        } else {
+            Err((
+                s.map(|s| s.span()),
+                format!("invalid `cadence.{key}` {v}: expected {want}"),
+            ))
+        }
+    };
+    let mode = if auto {
+        let window_s = pick(&over.volume_window_days, &global.volume_window_days);
+        let volume_window_days = window_s.map(|s| *s.get_ref()).unwrap_or(7);
+        if !(1..=60).contains(&volume_window_days) {
+            return Err((
+                window_s.map(|s| s.span()),
+                format!(
+                    "invalid `cadence.volume_window_days` {volume_window_days}: expected 1 to 60"
+                ),
+            ));
+        }
+        let max_per_day = number(
+            pick(&over.max_per_day, &global.max_per_day),
+            "max_per_day",
+            3.0,
+            &|v| v > 0.0 && v <= 24.0,
+            "more than 0 and at most 24",
+        )?;
+        let min_per_week = number(
+            pick(&over.min_per_week, &global.min_per_week),
+            "min_per_week",
+            1.0,
+            &|v| (0.0..=7.0 * max_per_day).contains(&v),
+            "0 to 7 × max_per_day",
+        )?;
+        CadenceMode::Auto(AutoSettings {
+            share_of_volume: number(
+                pick(&over.share_of_volume, &global.share_of_volume),
+                "share_of_volume",
+                0.4,
+                &|v| v > 0.0 && v <= 10.0,
+                "more than 0 and at most 10",
+            )?,
+            max_per_day,
+            min_per_week,
+            volume_window_days,
+            assumed_daily_volume: number(
+                pick(&over.assumed_daily_volume, &global.assumed_daily_volume),
+                "assumed_daily_volume",
+                1.0,
+                &|v| (0.0..=1000.0).contains(&v),
+                "0 to 1000",
+            )?,
+        })
+    } else {
+        CadenceMode::Fixed
+    };
+    let per_day = match mode {
+        CadenceMode::Auto(a) => a.max_per_day,
+        CadenceMode::Fixed => per_day_s.map(|s| *s.get_ref()).unwrap_or(1.0),
+    };
     if !(per_day > 0.0 && per_day <= 24.0) {
         return Err((
             per_day_s.map(|s| s.span()),
@@ -596,6 +715,9 @@ fn resolve_cadence(global: &RawCadence, over: &RawCadence) -> Result<CadenceSett
         grace: pick(&over.grace, &global.grace)
             .map(|g| g.0)
             .unwrap_or(Duration::from_secs(15 * 60)),
+        pause_after_new_post: pick(&over.pause_after_new_post, &global.pause_after_new_post)
+            .map(|g| g.0)
+            .filter(|d| !d.is_zero()),
     })
 }
 

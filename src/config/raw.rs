@@ -74,6 +74,12 @@ pub(super) struct RawCadence {
     pub days: Option<Spanned<Vec<Day>>>,
     pub min_spacing: Option<Spanned<HumanDuration>>,
     pub grace: Option<HumanDuration>,
+    pub share_of_volume: Option<Spanned<f64>>,
+    pub max_per_day: Option<Spanned<f64>>,
+    pub min_per_week: Option<Spanned<f64>>,
+    pub volume_window_days: Option<Spanned<u32>>,
+    pub assumed_daily_volume: Option<Spanned<f64>>,
+    pub pause_after_new_post: Option<HumanDuration>,
 }
 
 #[derive(Debug, Deserialize)]

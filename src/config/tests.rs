@@ -46,7 +46,7 @@ fn minimal_config_gets_documented_defaults() {
     assert_eq!(a.select.cooldown_days, 90);
     assert_eq!(a.message.max_hashtags, 3);
     assert_eq!(a.message.template.source, "{hashtags} {title} {text} {url}");
-    assert_eq!(a.cadence.per_day, 1.0);
+    assert_eq!(a.cadence.per_day, 3.0, "auto mode: at most max_per_day");
     assert_eq!(a.cadence.active_hours.to_string(), "09:00-20:00");
     assert_eq!(a.cadence.days.len(), 7);
     assert_eq!(a.cadence.min_spacing, Duration::from_secs(7200));
@@ -166,9 +166,50 @@ fn missing_pieces_are_errors() {
 }
 
 #[test]
-fn auto_mode_is_refused_with_a_clear_word() {
-    let (_, _, msg) = error_of(&format!("{MINIMAL}[cadence]\nmode = \"auto\"\n"));
-    assert!(msg.contains("not available"), "{msg}");
+fn auto_mode_is_the_default_and_per_day_alone_means_fixed() {
+    let c = parse(MINIMAL).unwrap();
+    assert_eq!(
+        c.accounts[0].cadence.mode,
+        CadenceMode::Auto(AutoSettings {
+            share_of_volume: 0.4,
+            max_per_day: 3.0,
+            min_per_week: 1.0,
+            volume_window_days: 7,
+            assumed_daily_volume: 1.0,
+        })
+    );
+    let c = parse(&format!("{MINIMAL}[cadence]\nper_day = 2\n")).unwrap();
+    assert_eq!(c.accounts[0].cadence.mode, CadenceMode::Fixed);
+    let c = parse(&format!(
+        "{MINIMAL}[cadence]\nmode = \"auto\"\nshare_of_volume = 0.5\nmax_per_day = 2\npause_after_new_post = \"4h\"\n"
+    ))
+    .unwrap();
+    let cad = &c.accounts[0].cadence;
+    assert!(
+        matches!(cad.mode, CadenceMode::Auto(a) if a.share_of_volume == 0.5 && a.max_per_day == 2.0)
+    );
+    assert_eq!(
+        cad.pause_after_new_post,
+        Some(Duration::from_secs(4 * 3600))
+    );
+    for (extra, want) in [
+        (
+            "mode = \"auto\"\nper_day = 2\n",
+            "`cadence.per_day` only applies with mode = \"fixed\"",
+        ),
+        (
+            "per_day = 2\nshare_of_volume = 0.3\n",
+            "`cadence.share_of_volume` only applies with mode = \"auto\"",
+        ),
+        ("max_per_day = 0\n", "invalid `cadence.max_per_day`"),
+        ("volume_window_days = 90\n", "expected 1 to 60"),
+        ("mode = \"sometimes\"\n", "expected \"auto\" or \"fixed\""),
+        ("max_per_day = 20\nmin_spacing = \"2h\"\n", "do not fit"),
+    ] {
+        let (line, _, msg) = error_of(&format!("{MINIMAL}[cadence]\n{extra}"));
+        assert!(msg.contains(want), "{extra}: {msg}");
+        assert!(line >= 16, "{extra}: line {line}");
+    }
 }
 
 #[test]

@@ -4,8 +4,10 @@
 //! can be simulated in a test. [`run`] wires it to the wall clock, the cron scheduler (feed
 //! refresh, housekeeping) and the signals.
 
+mod plan;
 mod run;
 
+pub use plan::{kept_state, measured_volume};
 pub use run::{run, RunOptions};
 
 use crate::archive::{Archive, ArchiveError, Intent, Outcome, ShareRecord};
@@ -64,6 +66,10 @@ pub struct Daemon {
     /// A slot a rate limit moved: posted once the pause is over (kept in the state).
     deferred: Vec<Option<Deferred>>,
     last_tick: Option<DateTime<Utc>>,
+    /// Auto mode: the kept day plans, post-count samples, and when a read was last tried.
+    plans: Vec<cadence::Plans>,
+    samples: Vec<Vec<crate::volume::Sample>>,
+    sample_tried: Vec<Option<DateTime<Utc>>>,
 }
 
 impl Daemon {
@@ -93,6 +99,9 @@ impl Daemon {
             paused: vec![None; n],
             deferred: vec![None; n],
             last_tick,
+            plans: vec![cadence::Plans::default(); n],
+            samples: vec![Vec::new(); n],
+            sample_tried: vec![None; n],
         };
         for i in 0..n {
             let key = deferred_key(&daemon.config.accounts[i].name);
@@ -104,17 +113,30 @@ impl Daemon {
                 daemon.paused[i] = Some(Some(d.until));
                 daemon.deferred[i] = Some(d);
             }
+            let name = daemon.config.accounts[i].name.clone();
+            daemon.plans[i] = daemon.get_meta(&plan::plans_key(&name))?;
+            daemon.samples[i] = daemon.get_meta(&plan::samples_key(&name))?;
         }
         if !dry_run {
             daemon.reconcile(now).await?;
         }
+        daemon.sample_volumes(now).await?;
+        daemon.ensure_plans(now)?;
         for (i, a) in daemon.config.accounts.iter().enumerate() {
             let next = daemon.next_slot(i, now);
+            let rate = match a.cadence.mode {
+                crate::config::CadenceMode::Fixed => {
+                    format!("fixed, {} per day", a.cadence.per_day)
+                }
+                crate::config::CadenceMode::Auto(_) => match daemon.plans[i].last() {
+                    Some(p) => format!("auto, {:.2} per day from volume {}", p.rate, p.basis),
+                    None => "auto".to_string(),
+                },
+            };
             tracing::info!(
                 account = %a.name,
                 network = %a.network,
-                "cadence fixed, {} per day, {} on {} days, at least {} apart; next slot {}",
-                a.cadence.per_day,
+                "cadence {rate}, {} on {} days, at least {} apart; next slot {}",
                 a.cadence.active_hours,
                 a.cadence.days.len(),
                 HumanDuration(a.cadence.min_spacing),
@@ -136,17 +158,9 @@ impl Daemon {
 
     /// The next unsettled slot of account `i` after `now`.
     pub fn next_slot(&self, i: usize, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let a = &self.config.accounts[i];
-        cadence::slots_between(
-            &a.cadence,
-            self.config.timezone,
-            &a.name,
-            now,
-            now + Duration::days(30),
-            self.seed,
-        )
-        .into_iter()
-        .next()
+        self.account_slots(i, now, now + Duration::days(30), now)
+            .into_iter()
+            .next()
     }
 
     /// Settles every intent a crash left behind: the network looks for the post; if it cannot
@@ -263,6 +277,8 @@ impl Daemon {
     /// line saying so; of several slots within grace, only the latest is posted (never a burst).
     pub async fn tick(&mut self, now: DateTime<Utc>) -> Result<Vec<SlotReport>, Error> {
         let mut reports = Vec::new();
+        self.sample_volumes(now).await?;
+        self.ensure_plans(now)?;
         for i in 0..self.config.accounts.len() {
             let account = self.config.accounts[i].clone();
             let grace = Duration::from_std(account.cadence.grace).unwrap_or(Duration::minutes(15));
@@ -270,17 +286,11 @@ impl Daemon {
                 Some(t) => (t - grace).max(now - Duration::days(MAX_LOOKBACK_DAYS)),
                 None => now - grace,
             };
-            let due: Vec<DateTime<Utc>> = cadence::slots_between(
-                &account.cadence,
-                self.config.timezone,
-                &account.name,
-                from,
-                now + Duration::seconds(1),
-                self.seed,
-            )
-            .into_iter()
-            .filter(|s| *s <= now)
-            .collect();
+            let due: Vec<DateTime<Utc>> = self
+                .account_slots(i, from, now + Duration::seconds(1), now)
+                .into_iter()
+                .filter(|s| *s <= now)
+                .collect();
             let mut pending = Vec::new();
             for slot in due {
                 if !self.settled(i, slot)? {

@@ -1,0 +1,213 @@
+//! Auto mode in the daemon: reading the accounts' post counts, deciding each day's count
+//! before the day, and the slots both modes give.
+
+use super::Daemon;
+use crate::archive::{ArchiveError, Outcome};
+use crate::cadence::{self, DayPlan, Plans};
+use crate::config::CadenceMode;
+use crate::volume::{self, Sample, Volume};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+
+pub(super) fn plans_key(account: &str) -> String {
+    format!("plans:{account}")
+}
+
+pub(super) fn samples_key(account: &str) -> String {
+    format!("samples:{account}")
+}
+
+/// How soon a failed post-count read is tried again.
+const RETRY_READ: Duration = Duration::hours(1);
+
+impl Daemon {
+    /// Puts `value` in the state under `key` as JSON (nothing in a dry run).
+    pub(super) fn put_meta<T: serde::Serialize>(
+        &self,
+        key: &str,
+        value: &T,
+    ) -> Result<(), ArchiveError> {
+        if self.dry_run {
+            return Ok(());
+        }
+        let v = serde_json::to_string(value).map_err(|e| ArchiveError::Corrupt {
+            what: key.to_string(),
+            reason: e.to_string(),
+        })?;
+        self.archive.set_meta(key, &v)
+    }
+
+    /// A JSON value kept in the state, or its default when absent or unreadable (a plan or a
+    /// sample list can always be rebuilt).
+    pub(super) fn get_meta<T: serde::de::DeserializeOwned + Default>(
+        &self,
+        key: &str,
+    ) -> Result<T, ArchiveError> {
+        Ok(self
+            .archive
+            .meta(key)?
+            .and_then(|v| serde_json::from_str(&v).ok())
+            .unwrap_or_default())
+    }
+
+    /// Reads the post count of every auto-mode account whose last reading is 6 hours old.
+    pub(super) async fn sample_volumes(&mut self, now: DateTime<Utc>) -> Result<(), ArchiveError> {
+        for i in 0..self.config.accounts.len() {
+            if !matches!(self.config.accounts[i].cadence.mode, CadenceMode::Auto(_)) {
+                continue;
+            }
+            let last = self.samples[i].last().map(|s| s.at);
+            let due = last.is_none_or(|t| now - t >= volume::EVERY)
+                && self.sample_tried[i].is_none_or(|t| now - t >= RETRY_READ);
+            if !due {
+                continue;
+            }
+            self.sample_tried[i] = Some(now);
+            let name = self.config.accounts[i].name.clone();
+            match self.networks[i].verify().await {
+                Ok(info) => match info.post_count {
+                    Some(count) => {
+                        volume::record(&mut self.samples[i], Sample { at: now, count });
+                        self.put_meta(&samples_key(&name), &self.samples[i])?;
+                        tracing::debug!(account = %name, "post count {count}");
+                    }
+                    None => tracing::debug!(account = %name, "the network gives no post count"),
+                },
+                Err(e) => {
+                    tracing::warn!(account = %name, "post count not read ({e}): the last volume stands for up to 3 days")
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The organic volume of account `i` at `now`.
+    pub fn volume(&self, i: usize, now: DateTime<Utc>) -> Result<Option<Volume>, ArchiveError> {
+        measured_volume(
+            &self.archive,
+            &self.config.accounts[i],
+            &self.samples[i],
+            now,
+        )
+    }
+
+    /// Decides today's count for every auto-mode account that has no plan for today yet, and
+    /// keeps it, so that a restart keeps the day's slots.
+    pub(super) fn ensure_plans(&mut self, now: DateTime<Utc>) -> Result<(), ArchiveError> {
+        let today = now.with_timezone(&self.config.timezone).date_naive();
+        for i in 0..self.config.accounts.len() {
+            let a = self.config.accounts[i].clone();
+            let CadenceMode::Auto(auto) = a.cadence.mode else {
+                continue;
+            };
+            if self.plans[i].days.contains_key(&today) {
+                continue;
+            }
+            let Some(vol) = self.volume(i, now)? else {
+                continue;
+            };
+            let rate = cadence::auto_rate(vol.per_day, &auto, a.cadence.days.len());
+            let credit = self.plans[i]
+                .last()
+                .map(|l| l.credit_after)
+                .unwrap_or_else(|| cadence::initial_credit(&a.name, self.seed));
+            let (count, credit_after) = cadence::plan_day(&a.cadence, today, rate, credit);
+            if let Basis::Measured { clamped: true, .. } = vol.basis {
+                tracing::info!(account = %a.name, "the post count shrank (deletions): organic volume counted as 0");
+            }
+            tracing::info!(
+                account = %a.name,
+                "{today}: {count} post(s) planned; rate {rate:.2}/day = {:.0}% of volume {vol}, within {:.2}-{}",
+                auto.share_of_volume * 100.0,
+                auto.min_per_week / a.cadence.days.len().max(1) as f64,
+                auto.max_per_day
+            );
+            self.plans[i].insert(DayPlan {
+                date: today,
+                volume: vol.per_day,
+                basis: vol.to_string(),
+                rate,
+                count,
+                credit_after,
+            });
+            self.put_meta(&plans_key(&a.name), &self.plans[i])?;
+        }
+        Ok(())
+    }
+
+    /// Account `i`'s slots in `[from, until)`: fixed mode's pure plan, or auto mode's kept day
+    /// plans and, past them, a projection at the current rate.
+    pub fn account_slots(
+        &self,
+        i: usize,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Vec<DateTime<Utc>> {
+        let a = &self.config.accounts[i];
+        let tz = self.config.timezone;
+        match a.cadence.mode {
+            CadenceMode::Fixed => {
+                cadence::slots_between(&a.cadence, tz, &a.name, from, until, self.seed)
+            }
+            CadenceMode::Auto(auto) => {
+                let today: NaiveDate = now.with_timezone(&tz).date_naive();
+                let plans: &Plans = &self.plans[i];
+                let rate = plans.last().map(|p| p.rate).unwrap_or_else(|| {
+                    cadence::auto_rate(auto.assumed_daily_volume, &auto, a.cadence.days.len())
+                });
+                cadence::slots_between_with(&a.cadence, tz, &a.name, from, until, self.seed, &|d| {
+                    plans.count(&a.cadence, &a.name, self.seed, d, today, rate)
+                })
+            }
+        }
+    }
+
+    /// Account `i`'s kept day plans (auto mode).
+    pub fn plans(&self, i: usize) -> &Plans {
+        &self.plans[i]
+    }
+}
+
+use crate::volume::Basis;
+
+/// An auto-mode account's organic volume at `now`, from its post-count `samples` and the
+/// posts Encore made on it (shared or uncertain) in the state; `None` in fixed mode.
+pub fn measured_volume(
+    archive: &crate::archive::Archive,
+    account: &crate::config::Account,
+    samples: &[Sample],
+    now: DateTime<Utc>,
+) -> Result<Option<Volume>, ArchiveError> {
+    let CadenceMode::Auto(auto) = account.cadence.mode else {
+        return Ok(None);
+    };
+    let own: Vec<DateTime<Utc>> = archive
+        .history(&account.name)?
+        .into_iter()
+        .filter(|r| matches!(r.outcome, Outcome::Shared | Outcome::Uncertain))
+        .map(|r| r.at)
+        .collect();
+    Ok(Some(volume::estimate(
+        samples,
+        |from, to| own.iter().filter(|t| **t > from && **t <= to).count() as u64,
+        now,
+        auto.volume_window_days,
+        auto.assumed_daily_volume,
+    )))
+}
+
+/// What `preview` and `status` know of an auto-mode account without a daemon: the kept plans
+/// and samples from the state.
+pub fn kept_state(
+    archive: &crate::archive::Archive,
+    account: &str,
+) -> Result<(Plans, Vec<Sample>), ArchiveError> {
+    let read = |key: String| -> Result<Option<String>, ArchiveError> { archive.meta(&key) };
+    let plans = read(plans_key(account))?
+        .and_then(|v| serde_json::from_str(&v).ok())
+        .unwrap_or_default();
+    let samples = read(samples_key(account))?
+        .and_then(|v| serde_json::from_str(&v).ok())
+        .unwrap_or_default();
+    Ok((plans, samples))
+}
