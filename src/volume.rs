@@ -87,7 +87,8 @@ pub fn record(samples: &mut Vec<Sample>, s: Sample) {
 }
 
 /// The organic volume at `now` over the last `window_days` of `samples`; `own(from, to)` is
-/// how many posts Encore made on the account in `(from, to]`.
+/// how many posts Encore made on the account in `[from, to)` (a sample is read before the
+/// posts of its moment).
 pub fn estimate(
     samples: &[Sample],
     own: impl Fn(DateTime<Utc>, DateTime<Utc>) -> u64,

@@ -189,7 +189,7 @@ pub fn measured_volume(
         .collect();
     Ok(Some(volume::estimate(
         samples,
-        |from, to| own.iter().filter(|t| **t > from && **t <= to).count() as u64,
+        |from, to| own.iter().filter(|t| **t >= from && **t < to).count() as u64,
         now,
         auto.volume_window_days,
         auto.assumed_daily_volume,
