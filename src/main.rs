@@ -102,6 +102,8 @@ enum Command {
         network: AuthNetwork,
     },
     /// List shares, failures and skipped slots, newest first, with this month's spend.
+    ///
+    /// Works while the daemon runs (from its copy of the state).
     History {
         /// Only this account.
         #[arg(long)]
@@ -109,6 +111,19 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
+    },
+    /// Each account at a glance: mode, the volume behind the rate, today's slots, the next
+    /// one, the last share, the month's spend, pauses, archive and feed.
+    ///
+    /// Works while the daemon runs (it then reads the copy of the state the daemon keeps in
+    /// STATE_DIR/snapshot). Also works after the daemon stopped.
+    Status {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+        /// Pretend it is this moment (RFC 3339).
+        #[arg(long, value_parser = parse_time)]
+        now: Option<chrono::DateTime<chrono::Utc>>,
     },
 }
 
@@ -242,6 +257,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::History { account, format } => {
             commands::history(&config, account.as_deref(), format.into(), &mut out)?;
+        }
+        Command::Status { format, now } => {
+            let now = now.unwrap_or_else(chrono::Utc::now);
+            commands::status(&config, now, format.into(), &mut out)?;
         }
     }
     Ok(())

@@ -5,6 +5,7 @@
 //! with any sled dump tool, and the archive of even a large blog is a few megabytes.
 
 mod history;
+pub mod snapshot;
 
 pub use history::{Intent, Outcome, ShareRecord};
 
@@ -120,6 +121,10 @@ impl Archive {
                 Err(e) => return Err(open_err(e.to_string())),
             }
         };
+        Archive::from_db(db)
+    }
+
+    fn from_db(db: sled::Db) -> Result<Archive, ArchiveError> {
         Ok(Archive {
             articles: db.open_tree("articles")?,
             history: db.open_tree("history")?,

@@ -96,3 +96,35 @@ fn last_shares_ignores_failures() {
     assert!(last.contains_key("k3"));
     assert!(a.last_shares("other").unwrap().is_empty());
 }
+
+#[test]
+fn beside_a_running_daemon_commands_read_its_copy_of_the_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(dir.path()).unwrap();
+    a.set_meta("k", "v1").unwrap();
+    let seed = a.seed().unwrap();
+    // No copy yet: the busy state is an error that says so.
+    assert!(matches!(
+        Archive::open_or_snapshot(dir.path()),
+        Err(ArchiveError::Locked(_))
+    ));
+    a.export(dir.path()).unwrap();
+    a.set_meta("k", "v2").unwrap();
+    let (copy, at) = Archive::open_or_snapshot(dir.path()).unwrap();
+    assert!(at.is_some());
+    assert_eq!(
+        copy.meta("k").unwrap().as_deref(),
+        Some("v1"),
+        "as of the export"
+    );
+    assert_eq!(copy.seed().unwrap(), seed);
+    // Writes to the copy never reach the real state.
+    copy.set_meta("k", "from-copy").unwrap();
+    assert_eq!(a.meta("k").unwrap().as_deref(), Some("v2"));
+    drop(a);
+    let (real, at) = Archive::open_or_snapshot(dir.path()).unwrap();
+    assert!(at.is_none(), "the daemon is gone: the real state");
+    assert_eq!(real.meta("k").unwrap().as_deref(), Some("v2"));
+    std::fs::write(dir.path().join("snapshot"), b"garbage").unwrap();
+    assert!(Archive::open_snapshot(dir.path()).is_err());
+}

@@ -5,12 +5,14 @@ mod check;
 mod history;
 mod post_now;
 mod preview;
+mod status;
 
 pub use auth::auth_x;
 pub use check::{check, check_online};
 pub use history::history;
 pub use post_now::post_now;
-pub use preview::{preview, Format, PreviewOptions};
+pub use preview::{auto_plans, preview, Format, PreviewOptions};
+pub use status::{collect as collect_status, status, Status};
 
 use crate::archive::{Archive, MergeStats};
 use crate::config::{Config, FeedSource};

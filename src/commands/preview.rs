@@ -65,7 +65,9 @@ pub async fn preview(
     let mut config = config.clone();
     crate::network::limits::apply_cached(&mut config);
     let config = &config;
-    let archive = Archive::open(&config.state_dir)?;
+    // Beside a running daemon: its copy of the state, in memory (the feed read goes there and
+    // is dropped with it).
+    let (archive, _) = Archive::open_or_snapshot(&config.state_dir)?;
     super::refresh_archive(config, &archive, now).await;
     archive.flush()?;
     let seed = match opts.seed {
@@ -79,51 +81,9 @@ pub async fn preview(
         .map(|a| archive.last_shares(&a.name))
         .collect::<Result<Vec<_>, _>>()?;
     let until = now + Duration::days(i64::from(opts.days));
-    let mut rates = Vec::new();
-    let mut auto = Vec::new();
-    for a in &config.accounts {
-        let CadenceMode::Auto(settings) = a.cadence.mode else {
-            auto.push(None);
-            continue;
-        };
-        let (kept, samples) = crate::daemon::kept_state(&archive, &a.name)?;
-        let (kept, volume) = match opts.volume {
-            // A tried value replaces what the daemon decided, from today on.
-            Some(v) => (
-                Default::default(),
-                Volume {
-                    per_day: v,
-                    basis: Basis::Assumed {
-                        why: "--volume".into(),
-                    },
-                },
-            ),
-            None => {
-                let v =
-                    crate::daemon::measured_volume(&archive, a, &samples, now)?.unwrap_or(Volume {
-                        per_day: settings.assumed_daily_volume,
-                        basis: Basis::Assumed {
-                            why: "not measured".into(),
-                        },
-                    });
-                (kept, v)
-            }
-        };
-        let rate = cadence::auto_rate(volume.per_day, &settings, a.cadence.days.len());
-        let why = format!(
-            "{}: auto, {rate:.2} posts per active day = {:.0}% of organic volume {volume}, kept within {:.2}-{}",
-            a.name,
-            settings.share_of_volume * 100.0,
-            settings.min_per_week / a.cadence.days.len().max(1) as f64,
-            settings.max_per_day
-        );
-        tracing::info!("{why}");
-        rates.push(why);
-        auto.push(Some(schedule::AutoPlan {
-            plans: kept,
-            rate,
-            today: now.with_timezone(&config.timezone).date_naive(),
-        }));
+    let (auto, rates) = auto_plans(config, &archive, now, opts.volume)?;
+    for r in &rates {
+        tracing::info!("{r}");
     }
     let plan = schedule::simulate(config, &articles, history, now, until, seed, &auto);
     for p in &plan {
@@ -145,6 +105,62 @@ pub async fn preview(
         }
     }
     Ok(())
+}
+
+/// How each auto-mode account's days go from `now` (the days the daemon decided, then the rate
+/// of its measured volume, or of `volume` when given), with one line per account saying why.
+pub fn auto_plans(
+    config: &Config,
+    archive: &Archive,
+    now: DateTime<Utc>,
+    volume: Option<f64>,
+) -> Result<(Vec<Option<schedule::AutoPlan>>, Vec<String>), crate::Error> {
+    let mut rates = Vec::new();
+    let mut auto = Vec::new();
+    for a in &config.accounts {
+        let CadenceMode::Auto(settings) = a.cadence.mode else {
+            auto.push(None);
+            continue;
+        };
+        let (kept, samples) = crate::daemon::kept_state(archive, &a.name)?;
+        let (kept, volume) = match volume {
+            // A tried value replaces what the daemon decided, from today on.
+            Some(v) => (
+                Default::default(),
+                Volume {
+                    per_day: v,
+                    basis: Basis::Assumed {
+                        why: "--volume".into(),
+                    },
+                },
+            ),
+            None => {
+                let v =
+                    crate::daemon::measured_volume(archive, a, &samples, now)?.unwrap_or(Volume {
+                        per_day: settings.assumed_daily_volume,
+                        basis: Basis::Assumed {
+                            why: "not measured".into(),
+                        },
+                    });
+                (kept, v)
+            }
+        };
+        let rate = cadence::auto_rate(volume.per_day, &settings, a.cadence.days.len());
+        let why = format!(
+            "{}: auto, {rate:.2} posts per active day = {:.0}% of organic volume {volume}, kept within {:.2}-{}",
+            a.name,
+            settings.share_of_volume * 100.0,
+            settings.min_per_week / a.cadence.days.len().max(1) as f64,
+            settings.max_per_day
+        );
+        rates.push(why);
+        auto.push(Some(schedule::AutoPlan {
+            plans: kept,
+            rate,
+            today: now.with_timezone(&config.timezone).date_naive(),
+        }));
+    }
+    Ok((auto, rates))
 }
 
 fn write_json(config: &Config, plan: &[Planned], out: &mut dyn Write) -> std::io::Result<()> {

@@ -7,7 +7,7 @@
 mod plan;
 mod run;
 
-pub use plan::{kept_state, measured_volume};
+pub use plan::{kept_state, measured_volume, Pause, Runtime, RUNTIME_KEY};
 pub use run::{run, RunOptions};
 
 use crate::archive::{Archive, ArchiveError, Intent, Outcome, ShareRecord};
@@ -17,6 +17,18 @@ use crate::schedule::{self, Decision};
 use crate::{cadence, Error};
 use chrono::{DateTime, Datelike, Duration, Utc};
 use std::collections::HashMap;
+
+/// Where the last feed read's outcome is kept.
+pub const FEED_STATUS_KEY: &str = "feed_status";
+
+/// The last feed read, for `encore status`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FeedStatus {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// What came of it.
+    pub result: String,
+}
 
 /// How far back a restart looks for missed slots to report.
 const MAX_LOOKBACK_DAYS: i64 = 7;
@@ -256,7 +268,18 @@ impl Daemon {
 
     /// Reads the feed into the archive (a failure is logged; the archive keeps serving).
     pub async fn refresh_feed(&mut self, now: DateTime<Utc>) {
-        crate::commands::refresh_archive(&self.config, &self.archive, now).await;
+        let stats = crate::commands::refresh_archive(&self.config, &self.archive, now).await;
+        let status = FeedStatus {
+            at: now,
+            result: match stats {
+                Some(s) => format!("ok: {} new, {} known", s.new, s.known),
+                None => "failed (see the log); the archive keeps serving".into(),
+            },
+        };
+        if let Err(e) = self.put_meta(FEED_STATUS_KEY, &status) {
+            tracing::warn!("feed status not kept: {e}");
+        }
+        self.publish(now);
         if let Err(e) = self.flush().await {
             tracing::warn!("state flush after feed read failed: {e}");
         }
@@ -350,9 +373,16 @@ impl Daemon {
             }
             reports.push(self.post_slot(i, latest, now).await?);
         }
+        let new_day = self.last_tick.is_none_or(|t| {
+            t.with_timezone(&self.config.timezone).date_naive()
+                != now.with_timezone(&self.config.timezone).date_naive()
+        });
         self.last_tick = Some(now);
         if !self.dry_run {
             self.archive.set_meta("last_tick", &now.to_rfc3339())?;
+        }
+        if !reports.is_empty() || new_day {
+            self.publish(now);
         }
         Ok(reports)
     }

@@ -16,6 +16,30 @@ pub(super) fn samples_key(account: &str) -> String {
     format!("samples:{account}")
 }
 
+/// Where the running daemon leaves what only it knows.
+pub const RUNTIME_KEY: &str = "runtime";
+
+/// What the running daemon knows beyond the state: `encore status` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Runtime {
+    /// When the daemon last wrote it.
+    pub written_at: DateTime<Utc>,
+    /// The daemon's process id.
+    pub pid: u32,
+    /// Paused or stopped accounts, by name.
+    pub pauses: std::collections::BTreeMap<String, Pause>,
+}
+
+/// Why an account is not posting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Pause {
+    /// Until this time (rate limit, monthly budget).
+    Until(DateTime<Utc>),
+    /// Until the daemon is restarted (refused credentials, no credit).
+    Stopped,
+}
+
 /// How soon a failed post-count read is tried again.
 const RETRY_READ: Duration = Duration::hours(1);
 
@@ -159,6 +183,41 @@ impl Daemon {
                     plans.count(&a.cadence, &a.name, self.seed, d, today, rate)
                 })
             }
+        }
+    }
+
+    /// Writes what only the running daemon knows (pauses, its pid) into the state, then the
+    /// state's copy that `status`, `history` and `preview` read while the daemon holds it.
+    /// A failure is logged: the copy is a convenience, never worth stopping for.
+    pub fn publish(&self, now: DateTime<Utc>) {
+        if self.dry_run {
+            return;
+        }
+        let pauses: std::collections::BTreeMap<String, Pause> = self
+            .config
+            .accounts
+            .iter()
+            .zip(&self.paused)
+            .filter_map(|(a, p)| {
+                let pause = match p {
+                    None => return None,
+                    Some(None) => Pause::Stopped,
+                    Some(Some(t)) if *t > now => Pause::Until(*t),
+                    Some(Some(_)) => return None,
+                };
+                Some((a.name.clone(), pause))
+            })
+            .collect();
+        let runtime = Runtime {
+            written_at: now,
+            pid: std::process::id(),
+            pauses,
+        };
+        let result = self
+            .put_meta(RUNTIME_KEY, &runtime)
+            .and_then(|()| self.archive.export(&self.config.state_dir));
+        if let Err(e) = result {
+            tracing::warn!("state copy for status/history/preview not written: {e}");
         }
     }
 

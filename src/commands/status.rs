@@ -1,0 +1,271 @@
+//! `encore status`: each account at a glance, from the state (or the running daemon's copy of
+//! it): mode and the volume behind the rate, today's slots, the next one, the last share, the
+//! month's spend, pauses, and how the archive and the feed are doing.
+
+use super::preview::auto_plans;
+use super::Format;
+use crate::archive::{Archive, Outcome};
+use crate::config::{CadenceMode, Config};
+use crate::daemon::{FeedStatus, Pause, Runtime, FEED_STATUS_KEY, RUNTIME_KEY};
+use crate::schedule;
+use crate::select::{self, Rules};
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use std::io::Write;
+
+/// One account's state.
+#[derive(Debug, Serialize)]
+pub struct AccountStatus {
+    name: String,
+    network: String,
+    mode: String,
+    /// Auto mode: why the rate is what it is.
+    rate: String,
+    today: Vec<SlotStatus>,
+    next_slot: Option<DateTime<Utc>>,
+    last_share: Option<LastShare>,
+    spend: Option<String>,
+    pause: Option<String>,
+    eligible: usize,
+}
+
+/// A slot of today.
+#[derive(Debug, Serialize)]
+pub struct SlotStatus {
+    at: DateTime<Utc>,
+    /// done, skipped, failed…, or pending.
+    state: String,
+}
+
+/// The latest record that chose an article.
+#[derive(Debug, Serialize)]
+pub struct LastShare {
+    at: DateTime<Utc>,
+    url: String,
+    outcome: String,
+}
+
+/// The whole picture.
+#[derive(Debug, Serialize)]
+pub struct Status {
+    /// Where the numbers come from.
+    source: String,
+    daemon: Option<Runtime>,
+    archived: usize,
+    feed: Option<FeedStatus>,
+    accounts: Vec<AccountStatus>,
+}
+
+fn meta<T: serde::de::DeserializeOwned>(archive: &Archive, key: &str) -> Option<T> {
+    archive
+        .meta(key)
+        .ok()
+        .flatten()
+        .and_then(|v| serde_json::from_str(&v).ok())
+}
+
+/// Gathers the status at `now`.
+pub fn collect(
+    config: &Config,
+    archive: &Archive,
+    now: DateTime<Utc>,
+    source: String,
+) -> Result<Status, crate::Error> {
+    let tz = config.timezone;
+    let seed = archive.seed()?;
+    let (auto, rates) = auto_plans(config, archive, now, None)?;
+    let today = now.with_timezone(&tz).date_naive();
+    let day_start = crate::cadence::local_to_utc(tz, today, 0);
+    let day_end = crate::cadence::local_to_utc(tz, today + Duration::days(1), 0);
+    let slots = schedule::slots(config, day_start, now + Duration::days(30), seed, &auto);
+    let runtime: Option<Runtime> = meta(archive, RUNTIME_KEY);
+    let articles = archive.articles()?;
+    let mut accounts = Vec::new();
+    let mut rate_lines = rates.into_iter();
+    for (i, a) in config.accounts.iter().enumerate() {
+        let history = archive.history(&a.name)?;
+        let outcome_of = |slot: DateTime<Utc>| {
+            history
+                .iter()
+                .filter(|r| r.slot == slot)
+                .max_by_key(|r| r.at)
+                .map(|r| r.outcome)
+        };
+        let mine: Vec<DateTime<Utc>> = slots
+            .iter()
+            .filter(|s| s.account == i)
+            .map(|s| s.at)
+            .collect();
+        let today_slots = mine
+            .iter()
+            .filter(|t| **t < day_end)
+            .map(|t| SlotStatus {
+                at: *t,
+                state: match outcome_of(*t) {
+                    Some(Outcome::Shared) => "done".into(),
+                    Some(o) => format!("{o:?}").to_lowercase(),
+                    None if *t <= now => "missed or due".into(),
+                    None => "pending".into(),
+                },
+            })
+            .collect();
+        let last_share = history
+            .iter()
+            .filter(|r| r.url.is_some())
+            .max_by_key(|r| r.at)
+            .map(|r| LastShare {
+                at: r.at,
+                url: r.url.clone().unwrap_or_default(),
+                outcome: format!("{:?}", r.outcome).to_lowercase(),
+            });
+        let spend = if a.budget.cost_per_post_usd > 0.0 || a.budget.monthly_usd.is_some() {
+            let n = crate::budget::billed_posts(archive, &a.name, tz, now)?;
+            let spent = n as f64 * a.budget.cost_per_post_usd;
+            Some(match a.budget.monthly_usd {
+                Some(b) => format!("{n} posts, ${spent:.2} of ${b:.2} this month"),
+                None => format!("{n} posts, ${spent:.2} this month"),
+            })
+        } else {
+            None
+        };
+        let pause = runtime
+            .as_ref()
+            .and_then(|r| r.pauses.get(&a.name))
+            .map(|p| match p {
+                Pause::Until(t) => format!("paused until {}", t.with_timezone(&tz).to_rfc3339()),
+                Pause::Stopped => {
+                    "stopped after an error (see the daemon's log); restart it once fixed".into()
+                }
+            });
+        let last_shares = archive.last_shares(&a.name)?;
+        let rules = Rules::new(&a.select);
+        let (_, census) = select::rank(
+            &articles,
+            now,
+            &rules,
+            &last_shares,
+            &mut crate::seed::rng_for(seed, &[b"status"]),
+        );
+        let (mode, rate) = match a.cadence.mode {
+            CadenceMode::Fixed => (
+                "fixed".to_string(),
+                format!("{} per active day", a.cadence.per_day),
+            ),
+            CadenceMode::Auto(_) => ("auto".to_string(), rate_lines.next().unwrap_or_default()),
+        };
+        accounts.push(AccountStatus {
+            name: a.name.clone(),
+            network: a.network.to_string(),
+            mode,
+            rate,
+            today: today_slots,
+            next_slot: mine
+                .iter()
+                .copied()
+                .find(|t| *t > now && outcome_of(*t).is_none()),
+            last_share,
+            spend,
+            pause,
+            eligible: census.eligible,
+        });
+    }
+    Ok(Status {
+        source,
+        daemon: runtime,
+        archived: articles.len(),
+        feed: meta(archive, FEED_STATUS_KEY),
+        accounts,
+    })
+}
+
+/// `encore status`: works whether or not the daemon runs (it then reads the daemon's copy of
+/// the state).
+pub fn status(
+    config: &Config,
+    now: DateTime<Utc>,
+    format: Format,
+    out: &mut dyn Write,
+) -> Result<(), crate::Error> {
+    let (archive, copy) = Archive::open_or_snapshot(&config.state_dir)?;
+    let source = match copy {
+        Some(at) => format!(
+            "the running daemon's copy of the state, written {}",
+            at.with_timezone(&config.timezone).to_rfc3339()
+        ),
+        None => "the state (no daemon holds it)".to_string(),
+    };
+    let s = collect(config, &archive, now, source)?;
+    match format {
+        Format::Json => {
+            serde_json::to_writer(&mut *out, &s).map_err(std::io::Error::other)?;
+            writeln!(out)?;
+        }
+        Format::Text => write_text(config, &s, copy.is_some(), out)?,
+    }
+    Ok(())
+}
+
+fn write_text(
+    config: &Config,
+    s: &Status,
+    running: bool,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let tz = config.timezone;
+    let local = |t: &DateTime<Utc>| t.with_timezone(&tz).format("%a %Y-%m-%d %H:%M").to_string();
+    writeln!(out, "from {}", s.source)?;
+    match (&s.daemon, running) {
+        (Some(r), true) => writeln!(
+            out,
+            "daemon   running (pid {}), last wrote {}",
+            r.pid,
+            local(&r.written_at)
+        )?,
+        (Some(r), false) => writeln!(
+            out,
+            "daemon   not running (last seen {})",
+            local(&r.written_at)
+        )?,
+        (None, _) => writeln!(out, "daemon   never ran on this state")?,
+    }
+    writeln!(out, "archive  {} articles", s.archived)?;
+    match &s.feed {
+        Some(f) => writeln!(out, "feed     last read {}: {}", local(&f.at), f.result)?,
+        None => writeln!(out, "feed     not read by the daemon yet")?,
+    }
+    for a in &s.accounts {
+        writeln!(out, "\n{} ({}), {} mode", a.name, a.network, a.mode)?;
+        writeln!(out, "  rate      {}", a.rate)?;
+        let done = a.today.iter().filter(|t| t.state == "done").count();
+        let pending = a.today.iter().filter(|t| t.state == "pending").count();
+        writeln!(
+            out,
+            "  today     {} slots: {done} done, {pending} pending, {} other",
+            a.today.len(),
+            a.today.len() - done - pending
+        )?;
+        for t in &a.today {
+            writeln!(out, "            {} {}", local(&t.at), t.state)?;
+        }
+        writeln!(
+            out,
+            "  next      {}",
+            a.next_slot
+                .as_ref()
+                .map(local)
+                .unwrap_or_else(|| "none within 30 days".into())
+        )?;
+        match &a.last_share {
+            Some(l) => writeln!(out, "  last      {} {} {}", local(&l.at), l.outcome, l.url)?,
+            None => writeln!(out, "  last      nothing shared yet")?,
+        }
+        if let Some(sp) = &a.spend {
+            writeln!(out, "  spend     {sp}")?;
+        }
+        if let Some(p) = &a.pause {
+            writeln!(out, "  pause     {p}")?;
+        }
+        writeln!(out, "  eligible  {} articles now", a.eligible)?;
+    }
+    Ok(())
+}
