@@ -601,3 +601,89 @@ fn history_lists_records_newest_first() {
         "{text}"
     );
 }
+
+#[test]
+fn status_history_and_preview_work_while_the_daemon_runs() {
+    let s = Setup::new(
+        "span.xml",
+        "[select]\ncheck_link = false\n[[account]]\nname = \"auto-log\"\nnetwork = \"log\"\n[[account]]\nname = \"fixed-log\"\nnetwork = \"log\"\n[account.cadence]\nper_day = 2\n",
+    );
+    // The daemon holds the state from here on.
+    let bin = assert_cmd::cargo::cargo_bin("encore");
+    let mut daemon = std::process::Command::new(bin)
+        .env_remove("RUST_LOG")
+        .arg("--config")
+        .arg(s.config())
+        .args(["run"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let snapshot = s.dir.path().join("state/snapshot");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !snapshot.is_file() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(snapshot.is_file(), "the daemon wrote its copy of the state");
+
+    let out = s
+        .encore(&["status", "--now", NOW])
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.contains("from the running daemon's copy of the state"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("daemon   running (pid {})", daemon.id())),
+        "{text}"
+    );
+    assert!(text.contains("auto-log (log), auto mode"), "{text}");
+    assert!(
+        text.contains("assumed"),
+        "no post count on the log network: {text}"
+    );
+    assert!(text.contains("fixed-log (log), fixed mode"), "{text}");
+    assert!(text.contains("feed     last read"), "{text}");
+    let out = s
+        .encore(&["status", "--now", NOW, "--format", "json"])
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["accounts"].as_array().unwrap().len(), 2);
+    assert!(v["archived"].as_u64().unwrap() > 10, "{v}");
+
+    s.encore(&["history"]).success();
+    let auto_posts = |volume: &str| {
+        s.preview_json(&["--now", NOW, "--seed", "3", "--volume", volume])
+            .iter()
+            .filter(|p| p["account"] == "auto-log")
+            .count()
+    };
+    let (quiet, lively) = (auto_posts("0"), auto_posts("10"));
+    assert!(quiet <= 1, "0/day: one a week at most, got {quiet}");
+    assert!(
+        lively >= 7,
+        "10/day: 3 a day (as far as articles last), got {lively}"
+    );
+
+    let _ = std::process::Command::new("kill")
+        .arg(daemon.id().to_string())
+        .status();
+    let done = daemon.wait().unwrap();
+    assert!(done.success(), "SIGTERM ends the daemon cleanly: {done:?}");
+    // Stopped: status reads the real state and says the daemon is gone.
+    let out = s
+        .encore(&["status", "--now", NOW])
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("daemon   not running"), "{text}");
+}

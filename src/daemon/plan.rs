@@ -189,10 +189,8 @@ impl Daemon {
     /// Writes what only the running daemon knows (pauses, its pid) into the state, then the
     /// state's copy that `status`, `history` and `preview` read while the daemon holds it.
     /// A failure is logged: the copy is a convenience, never worth stopping for.
+    /// A dry run writes only the copy (so that the commands work beside a rehearsal too).
     pub fn publish(&self, now: DateTime<Utc>) {
-        if self.dry_run {
-            return;
-        }
         let pauses: std::collections::BTreeMap<String, Pause> = self
             .config
             .accounts
