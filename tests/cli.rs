@@ -406,7 +406,11 @@ fn reference_config_is_valid() {
     );
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("account \"blog-masto\" (mastodon)"), "{text}");
-    assert!(text.contains("fixed, 0.5 per day"), "{text}");
+    assert!(
+        text.contains("cadence  auto, 40% of the account's own volume"),
+        "auto is the reference's mode: {text}"
+    );
+    assert!(text.contains("fixed, 1 per day"), "{text}");
 }
 
 /// Sends SIGTERM to a running `encore run` once it has logged `ready_line`; returns its stderr,

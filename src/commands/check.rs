@@ -246,14 +246,30 @@ fn write_account(
         .iter()
         .map(|d| d.to_string().to_lowercase())
         .collect();
+    let rate = match c.mode {
+        crate::config::CadenceMode::Fixed => format!("fixed, {} per day", c.per_day),
+        crate::config::CadenceMode::Auto(a) => format!(
+            "auto, {:.0}% of the account's own volume (measured over {} days; {}/day assumed until then), between {} a week and {} a day",
+            a.share_of_volume * 100.0,
+            a.volume_window_days,
+            a.assumed_daily_volume,
+            a.min_per_week,
+            a.max_per_day
+        ),
+    };
     writeln!(
         out,
-        "  cadence  fixed, {} per day, {} on {}, at least {} apart, late slots posted up to {}",
-        c.per_day,
+        "  cadence  {rate}, {} on {}, at least {} apart, late slots posted up to {}{}",
         c.active_hours,
         days.join(","),
         HumanDuration(c.min_spacing),
-        HumanDuration(c.grace)
+        HumanDuration(c.grace),
+        c.pause_after_new_post
+            .map(|p| format!(
+                ", old articles step aside {} after a new one",
+                HumanDuration(p)
+            ))
+            .unwrap_or_default()
     )?;
     Ok(())
 }

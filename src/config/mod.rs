@@ -546,14 +546,14 @@ fn parse_hashtag_list(s: &str) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
-fn resolve_cadence(global: &RawCadence, over: &RawCadence) -> Result<CadenceSettings, SpanError> {
-    let per_day_s = pick(&over.per_day, &global.per_day);
-    let mode_s = pick(&over.mode, &global.mode);
-    // `per_day` alone means a fixed rate (configs written before auto mode existed).
-    let auto = match mode_s {
-        None => per_day_s.is_none(),
-        Some(m) if m.get_ref() == "fixed" => false,
-        Some(m) if m.get_ref() == "auto" => true,
+/// What one `[cadence]` table says of the mode (`Some(true)`: auto), refusing a table that
+/// contradicts itself (`per_day` with auto, auto-only keys with fixed).
+fn table_mode(t: &RawCadence) -> Result<Option<bool>, SpanError> {
+    let auto = match &t.mode {
+        None if t.per_day.is_some() => Some(false),
+        None => None,
+        Some(m) if m.get_ref() == "fixed" => Some(false),
+        Some(m) if m.get_ref() == "auto" => Some(true),
         Some(m) => {
             return Err((
                 Some(m.span()),
@@ -564,41 +564,56 @@ fn resolve_cadence(global: &RawCadence, over: &RawCadence) -> Result<CadenceSett
             ))
         }
     };
-    let auto_keys = [
-        (
-            "share_of_volume",
-            pick(&over.share_of_volume, &global.share_of_volume).map(|s| s.span()),
-        ),
-        (
-            "max_per_day",
-            pick(&over.max_per_day, &global.max_per_day).map(|s| s.span()),
-        ),
-        (
-            "min_per_week",
-            pick(&over.min_per_week, &global.min_per_week).map(|s| s.span()),
-        ),
-        (
-            "volume_window_days",
-            pick(&over.volume_window_days, &global.volume_window_days).map(|s| s.span()),
-        ),
-        (
-            "assumed_daily_volume",
-            pick(&over.assumed_daily_volume, &global.assumed_daily_volume).map(|s| s.span()),
-        ),
-    ];
-    if auto {
-        if let Some(p) = per_day_s {
-            return Err((
-                Some(p.span()),
-                "`cadence.per_day` only applies with mode = \"fixed\"; with mode = \"auto\" the rate follows the account's volume (see max_per_day, min_per_week)".into(),
-            ));
+    match auto {
+        Some(true) => {
+            if let Some(p) = &t.per_day {
+                return Err((
+                    Some(p.span()),
+                    "`cadence.per_day` only applies with mode = \"fixed\"; with mode = \"auto\" the rate follows the account's volume (see max_per_day, min_per_week)".into(),
+                ));
+            }
         }
-    } else if let Some((key, span)) = auto_keys.iter().find(|(_, s)| s.is_some()) {
-        return Err((
-            span.clone(),
-            format!("`cadence.{key}` only applies with mode = \"auto\""),
-        ));
+        Some(false) => {
+            let auto_only = [
+                (
+                    "share_of_volume",
+                    t.share_of_volume.as_ref().map(|s| s.span()),
+                ),
+                ("max_per_day", t.max_per_day.as_ref().map(|s| s.span())),
+                ("min_per_week", t.min_per_week.as_ref().map(|s| s.span())),
+                (
+                    "volume_window_days",
+                    t.volume_window_days.as_ref().map(|s| s.span()),
+                ),
+                (
+                    "assumed_daily_volume",
+                    t.assumed_daily_volume.as_ref().map(|s| s.span()),
+                ),
+            ];
+            if let Some((key, span)) = auto_only.into_iter().find(|(_, s)| s.is_some()) {
+                return Err((
+                    span,
+                    format!("`cadence.{key}` only applies with mode = \"auto\""),
+                ));
+            }
+        }
+        None => {}
     }
+    Ok(auto)
+}
+
+fn resolve_cadence(global: &RawCadence, over: &RawCadence) -> Result<CadenceSettings, SpanError> {
+    // The account's own table decides before the global one; in each, `per_day` without a
+    // `mode` means fixed (configs written before auto mode existed); else auto.
+    let auto = match table_mode(over)? {
+        Some(m) => m,
+        None => table_mode(global)?.unwrap_or(true),
+    };
+    let per_day_s = if auto {
+        None
+    } else {
+        pick(&over.per_day, &global.per_day)
+    };
     let number = |s: Option<&Spanned<f64>>,
                   key: &str,
                   default: f64,
