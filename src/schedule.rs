@@ -109,6 +109,31 @@ pub fn decide(
     at: DateTime<Utc>,
     seed: u64,
 ) -> Decision {
+    // A new article gets the stage: old ones step aside for a while after it is published.
+    if let Some(pause) = account
+        .cadence
+        .pause_after_new_post
+        .and_then(|p| chrono::Duration::from_std(p).ok())
+    {
+        let newest = articles
+            .iter()
+            .filter(|a| !a.dead && a.published <= at)
+            .max_by_key(|a| a.published);
+        if let Some(n) = newest.filter(|n| at - n.published < pause) {
+            return Decision::Skip {
+                census: select::Census {
+                    total: articles.len(),
+                    ..Default::default()
+                },
+                reason: format!(
+                    "a new article ({}) was published {} ago: old articles step aside for {}",
+                    n.url,
+                    crate::config::HumanDuration((at - n.published).to_std().unwrap_or_default()),
+                    crate::config::HumanDuration(pause.to_std().unwrap_or_default())
+                ),
+            };
+        }
+    }
     let rules = Rules::new(&account.select);
     let when = at.timestamp().to_le_bytes();
     let mut rng = seed::rng_for(seed, &[account.name.as_bytes(), b"pick", &when]);

@@ -459,3 +459,45 @@ async fn a_refused_article_is_held_back_and_an_unknown_outcome_counts_as_shared(
     }
     assert!(flaky.accepted.lock().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn old_articles_step_aside_after_a_new_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = support::config(
+        dir.path(),
+        &support::fixture("span.xml"),
+        3.0,
+        "[[account]]\nname = \"calm\"\nnetwork = \"log\"\n[account.cadence]\nactive_hours = \"00:00-24:00\"\nmin_spacing = \"1h\"\npause_after_new_post = \"12h\"\n",
+    );
+    let a = archive(&cfg).await;
+    let articles = a.articles().unwrap();
+    // The feed's newest article: Mon, 01 Jun 2026 02:29 UTC.
+    let newest = Utc.with_ymd_and_hms(2026, 6, 1, 2, 29, 0).unwrap();
+    let from = Utc.with_ymd_and_hms(2026, 5, 31, 22, 0, 0).unwrap();
+    let plan = schedule::simulate(
+        &cfg,
+        &articles,
+        vec![],
+        from,
+        from + Duration::days(2),
+        1,
+        &[],
+    );
+    let mut stepped_aside = 0;
+    for p in &plan {
+        let quiet = p.slot.at >= newest && p.slot.at < newest + Duration::hours(12);
+        match &p.decision {
+            Decision::Skip { reason, .. } => {
+                assert!(quiet, "only the quiet period skips: {} {reason}", p.slot.at);
+                assert!(
+                    reason.contains("old articles step aside for 12h"),
+                    "{reason}"
+                );
+                stepped_aside += 1;
+            }
+            Decision::Post { .. } => assert!(!quiet, "posted in the quiet period at {}", p.slot.at),
+        }
+    }
+    assert!(stepped_aside >= 1, "{plan:#?}");
+    assert!(plan.len() - stepped_aside >= 3);
+}
