@@ -126,8 +126,7 @@ impl Daemon {
                 daemon.deferred[i] = Some(d);
             }
             let name = daemon.config.accounts[i].name.clone();
-            daemon.plans[i] = daemon.get_meta(&plan::plans_key(&name))?;
-            daemon.samples[i] = daemon.get_meta(&plan::samples_key(&name))?;
+            (daemon.plans[i], daemon.samples[i]) = plan::kept_state(&daemon.archive, &name)?;
         }
         if !dry_run {
             daemon.reconcile(now).await?;

@@ -60,19 +60,6 @@ impl Daemon {
         self.archive.set_meta(key, &v)
     }
 
-    /// A JSON value kept in the state, or its default when absent or unreadable (a plan or a
-    /// sample list can always be rebuilt).
-    pub(super) fn get_meta<T: serde::de::DeserializeOwned + Default>(
-        &self,
-        key: &str,
-    ) -> Result<T, ArchiveError> {
-        Ok(self
-            .archive
-            .meta(key)?
-            .and_then(|v| serde_json::from_str(&v).ok())
-            .unwrap_or_default())
-    }
-
     /// Reads the post count of every auto-mode account whose last reading is 6 hours old.
     pub(super) async fn sample_volumes(&mut self, now: DateTime<Utc>) -> Result<(), ArchiveError> {
         for i in 0..self.config.accounts.len() {
