@@ -98,29 +98,73 @@ pub(crate) fn header<'a>(headers: &'a reqwest::header::HeaderMap, name: &str) ->
         .map(str::trim)
 }
 
-/// A read-only call's body as `T`. A refusal becomes what `classify` makes of it (or
-/// "retry later" when it makes nothing of it, i.e. a server failure), and a call that got no
-/// answer becomes "retry later": reads are never ambiguous, they change nothing.
+/// What one attempt at a call came to, sorted by what the caller does next.
+pub(crate) enum Attempt {
+    /// 2xx: the answer to read.
+    Accepted(Answer),
+    /// The network answered with a refusal that settles it (as `classify` reads it); a
+    /// caller may still read it in context (a duplicate after a lost answer, a taken key).
+    Refused(PostError),
+    /// The call never started (a token could not be renewed): returned as it is.
+    Blocked(PostError),
+    /// Worth another attempt: a server failure or no answer. `ambiguous` when the request may
+    /// have been processed (5xx, timeout, dropped connection), not when it surely did not
+    /// arrive (connection refused).
+    Failed {
+        /// Whether the request may have been processed.
+        ambiguous: bool,
+        /// What happened, for the log and the final error.
+        why: String,
+    },
+}
+
+/// Sorts a call's result; `classify` reads a non-2xx answer (`None`: a server failure) and
+/// `describe` says what a server failure was.
+pub(crate) fn judge(
+    result: Result<Answer, CallError>,
+    classify: impl Fn(&Answer) -> Option<PostError>,
+    describe: impl Fn(&Answer) -> String,
+) -> Attempt {
+    match result {
+        Ok(a) if a.status.is_success() => Attempt::Accepted(a),
+        Ok(a) => match classify(&a) {
+            Some(e) => Attempt::Refused(e),
+            None => Attempt::Failed {
+                ambiguous: true,
+                why: describe(&a),
+            },
+        },
+        Err(CallError::Answered(e)) => Attempt::Blocked(e),
+        Err(CallError::Ambiguous(why)) => Attempt::Failed {
+            ambiguous: true,
+            why,
+        },
+        Err(CallError::NotSent(why)) => Attempt::Failed {
+            ambiguous: false,
+            why,
+        },
+    }
+}
+
+/// A read-only call's body as `T`. A refusal becomes what `classify` makes of it, and a
+/// server failure or a call that got no answer becomes "retry later": reads are never
+/// ambiguous, they change nothing.
 pub(crate) fn read_json<T: serde::de::DeserializeOwned>(
     result: Result<Answer, CallError>,
     network: &str,
     classify: impl Fn(&Answer) -> Option<PostError>,
     describe: impl Fn(&Answer) -> String,
 ) -> Result<T, PostError> {
-    match result {
-        Ok(a) if a.status.is_success() => {
+    match judge(result, classify, describe) {
+        Attempt::Accepted(a) => {
             serde_json::from_slice(&a.body).map_err(|e| PostError::RetryLater {
                 reason: format!("unexpected answer from {network}: {e}"),
                 until: None,
             })
         }
-        Ok(a) => Err(classify(&a).unwrap_or_else(|| PostError::RetryLater {
-            reason: describe(&a),
-            until: None,
-        })),
-        Err(CallError::Answered(e)) => Err(e),
-        Err(CallError::Ambiguous(r)) | Err(CallError::NotSent(r)) => Err(PostError::RetryLater {
-            reason: r,
+        Attempt::Refused(e) | Attempt::Blocked(e) => Err(e),
+        Attempt::Failed { why, .. } => Err(PostError::RetryLater {
+            reason: why,
             until: None,
         }),
     }

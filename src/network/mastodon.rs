@@ -4,7 +4,7 @@
 //! already made, so every retry of one slot sends the same key (derived from account, article
 //! and slot) and a timeout can never turn into a second status.
 
-use super::call::{gave_up, header, read_json, send, Answer, CallError, RetryPolicy};
+use super::call::{gave_up, header, judge, read_json, send, Answer, Attempt, RetryPolicy};
 use super::{AccountInfo, BoxFuture, Network, Outgoing, PostError, Receipt};
 use crate::archive::Intent;
 use crate::compose::length::LengthRule;
@@ -273,8 +273,8 @@ impl MastodonNetwork {
                 .request(reqwest::Method::POST, self.endpoint("api/v1/statuses"))
                 .header("Idempotency-Key", &key)
                 .json(&body);
-            match send(req).await {
-                Ok(a) if a.status.is_success() => {
+            match judge(send(req).await, |a| classify(a, Utc::now()), error_text) {
+                Attempt::Accepted(a) => {
                     let s: Status =
                         serde_json::from_slice(&a.body).map_err(|e| PostError::Unknown {
                             reason: format!(
@@ -286,19 +286,14 @@ impl MastodonNetwork {
                         at: s.created_at.unwrap_or_else(Utc::now),
                     });
                 }
-                Ok(a) => match classify(&a, Utc::now()) {
-                    Some(e) => return Err(e),
-                    None => {
-                        ambiguous = true;
-                        last = error_text(&a);
-                    }
-                },
-                Err(CallError::Answered(e)) => return Err(e),
-                Err(CallError::Ambiguous(r)) => {
-                    ambiguous = true;
-                    last = r;
+                Attempt::Refused(e) | Attempt::Blocked(e) => return Err(e),
+                Attempt::Failed {
+                    ambiguous: maybe,
+                    why,
+                } => {
+                    ambiguous |= maybe;
+                    last = why;
                 }
-                Err(CallError::NotSent(r)) => last = r,
             }
         }
         // The key protects against doubles only for an hour: whether an attempt landed is

@@ -11,7 +11,9 @@ pub mod card;
 pub mod facets;
 pub mod tid;
 
-use super::call::{gave_up, header, read_json, send, Answer, CallError, RetryPolicy};
+use super::call::{
+    gave_up, header, judge, read_json, send, Answer, Attempt, CallError, RetryPolicy,
+};
 use super::session::{SessionStore, Tokens};
 use super::{AccountInfo, BoxFuture, Network, Outgoing, PostError, Receipt};
 use crate::archive::Intent;
@@ -501,16 +503,16 @@ impl BlueskyNetwork {
                     }
                 }
             }
-            match self
+            let result = self
                 .call(
                     reqwest::Method::POST,
                     "com.atproto.repo.createRecord",
                     &[],
                     Body::Json(&body),
                 )
-                .await
-            {
-                Ok(a) if a.status.is_success() => {
+                .await;
+            match judge(result, |a| classify(a, Utc::now()), error_text) {
+                Attempt::Accepted(a) => {
                     let c: Created =
                         serde_json::from_slice(&a.body).map_err(|e| PostError::Unknown {
                             reason: format!(
@@ -522,28 +524,23 @@ impl BlueskyNetwork {
                         at: Utc::now(),
                     });
                 }
-                Ok(a) => match classify(&a, Utc::now()) {
-                    Some(PostError::SkipArticle { reason }) => {
-                        // "Already exists at this key" is how a repeat of a post that went
-                        // through shows up: that is a success.
-                        if let Ok(Some(r)) = self.get_post(&rkey).await {
-                            tracing::info!(account = %self.account, "the post is already at its key: an earlier attempt went through");
-                            return Ok(r);
-                        }
-                        return Err(PostError::SkipArticle { reason });
+                Attempt::Refused(PostError::SkipArticle { reason }) => {
+                    // "Already exists at this key" is how a repeat of a post that went
+                    // through shows up: that is a success.
+                    if let Ok(Some(r)) = self.get_post(&rkey).await {
+                        tracing::info!(account = %self.account, "the post is already at its key: an earlier attempt went through");
+                        return Ok(r);
                     }
-                    Some(e) => return Err(e),
-                    None => {
-                        ambiguous = true;
-                        last = error_text(&a);
-                    }
-                },
-                Err(CallError::Answered(e)) => return Err(e),
-                Err(CallError::Ambiguous(r)) => {
-                    ambiguous = true;
-                    last = r;
+                    return Err(PostError::SkipArticle { reason });
                 }
-                Err(CallError::NotSent(r)) => last = r,
+                Attempt::Refused(e) | Attempt::Blocked(e) => return Err(e),
+                Attempt::Failed {
+                    ambiguous: maybe,
+                    why,
+                } => {
+                    ambiguous |= maybe;
+                    last = why;
+                }
             }
         }
         let looked = if ambiguous {

@@ -9,7 +9,7 @@ pub mod oauth1;
 pub mod oauth2;
 
 pub use super::call::RetryPolicy;
-use super::call::{read_json, send, Answer, CallError};
+use super::call::{judge, read_json, send, Answer, Attempt, CallError};
 use super::session::{SessionStore, Tokens};
 use super::{AccountInfo, BoxFuture, Network, Outgoing, PostError, Receipt};
 use crate::archive::Intent;
@@ -410,15 +410,17 @@ impl XNetwork {
                     }
                 }
             }
-            match self
+            let result = self
                 .call(
                     reqwest::Method::POST,
                     self.endpoint("2/tweets"),
                     Some(&body),
                 )
-                .await
-            {
-                Ok(a) if a.status.is_success() => {
+                .await;
+            let classify = |a: &Answer| answer::classify(a.status, &a.headers, &a.body, Utc::now());
+            let describe = |a: &Answer| answer::Problem::parse(&a.body).summary(a.status);
+            match judge(result, classify, describe) {
+                Attempt::Accepted(a) => {
                     let created: Created =
                         serde_json::from_slice(&a.body).map_err(|e| PostError::Unknown {
                             reason: format!(
@@ -430,30 +432,23 @@ impl XNetwork {
                         at: Utc::now(),
                     });
                 }
-                Ok(a) => {
-                    match answer::classify(a.status, &a.headers, &a.body, Utc::now()) {
-                        // After an ambiguous failure, X calling the text a duplicate means the
-                        // earlier attempt went through.
-                        Some(PostError::Duplicate { reason }) if ambiguous => {
-                            return Err(PostError::Duplicate {
-                                reason: format!(
-                                    "{reason} (an earlier attempt that timed out did go through)"
-                                ),
-                            })
-                        }
-                        Some(e) => return Err(e),
-                        None => {
-                            ambiguous = true;
-                            last = answer::Problem::parse(&a.body).summary(a.status);
-                        }
-                    }
+                // After an ambiguous failure, X calling the text a duplicate means the earlier
+                // attempt went through.
+                Attempt::Refused(PostError::Duplicate { reason }) if ambiguous => {
+                    return Err(PostError::Duplicate {
+                        reason: format!(
+                            "{reason} (an earlier attempt that timed out did go through)"
+                        ),
+                    })
                 }
-                Err(CallError::Answered(e)) => return Err(e),
-                Err(CallError::Ambiguous(r)) => {
-                    ambiguous = true;
-                    last = r;
+                Attempt::Refused(e) | Attempt::Blocked(e) => return Err(e),
+                Attempt::Failed {
+                    ambiguous: maybe,
+                    why,
+                } => {
+                    ambiguous |= maybe;
+                    last = why;
                 }
-                Err(CallError::NotSent(r)) => last = r,
             }
         }
         if ambiguous {
