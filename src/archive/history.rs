@@ -27,6 +27,21 @@ pub enum Outcome {
     Deferred,
 }
 
+impl std::fmt::Display for Outcome {
+    /// The word `history` and `status` print, the same as in JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Outcome::Shared => "shared",
+            Outcome::Failed => "failed",
+            Outcome::Skipped => "skipped",
+            Outcome::Duplicate => "duplicate",
+            Outcome::Uncertain => "uncertain",
+            Outcome::Refused => "refused",
+            Outcome::Deferred => "deferred",
+        })
+    }
+}
+
 impl Outcome {
     /// Whether the article counts as shared for its cooldown. A failure does not: a post that
     /// never appeared must not be held back for 90 days.

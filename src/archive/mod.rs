@@ -244,6 +244,29 @@ impl Archive {
         Ok(())
     }
 
+    /// A small value kept as JSON. One that no longer parses (written by another version)
+    /// reads as absent: every such value (plans, samples, validators, deferrals) can be
+    /// rebuilt or done without.
+    pub fn meta_json<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> Result<Option<T>, ArchiveError> {
+        Ok(self.meta(key)?.and_then(|v| serde_json::from_str(&v).ok()))
+    }
+
+    /// Stores a small value as JSON (not flushed).
+    pub fn set_meta_json<T: serde::Serialize>(
+        &self,
+        key: &str,
+        value: &T,
+    ) -> Result<(), ArchiveError> {
+        let v = serde_json::to_string(value).map_err(|e| ArchiveError::Corrupt {
+            what: key.to_string(),
+            reason: e.to_string(),
+        })?;
+        self.set_meta(key, &v)
+    }
+
     /// Forgets a small value (not flushed).
     pub fn remove_meta(&self, key: &str) -> Result<(), ArchiveError> {
         self.meta.remove(key)?;

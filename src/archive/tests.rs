@@ -128,3 +128,18 @@ fn beside_a_running_daemon_commands_read_its_copy_of_the_state() {
     std::fs::write(dir.path().join("snapshot"), b"garbage").unwrap();
     assert!(Archive::open_snapshot(dir.path()).is_err());
 }
+
+#[test]
+fn outcomes_print_as_their_json_names() {
+    for o in [
+        Outcome::Shared,
+        Outcome::Failed,
+        Outcome::Skipped,
+        Outcome::Duplicate,
+        Outcome::Uncertain,
+        Outcome::Refused,
+        Outcome::Deferred,
+    ] {
+        assert_eq!(serde_json::to_string(&o).unwrap(), format!("\"{o}\""));
+    }
+}

@@ -71,7 +71,7 @@ pub fn history(
                     "{}  {:<16}  {:<9}  {}  {}",
                     r.at.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z"),
                     r.account,
-                    format!("{:?}", r.outcome).to_lowercase(),
+                    r.outcome.to_string(),
                     r.url.as_deref().unwrap_or("-"),
                     r.post_id
                         .as_deref()

@@ -97,11 +97,7 @@ pub async fn refresh_archive(
         FeedSource::Url(u) => Some(u.to_string()),
         FeedSource::File(_) => None,
     };
-    let known: Option<crate::feed::Validators> = archive
-        .meta(VALIDATORS_KEY)
-        .ok()
-        .flatten()
-        .and_then(|s| serde_json::from_str(&s).ok());
+    let known: Option<crate::feed::Validators> = archive.meta_json(VALIDATORS_KEY).ok().flatten();
     let result = async {
         match crate::feed::fetch_conditional(&config.feed, known.as_ref()).await? {
             crate::feed::Fetched::NotModified => Ok(None),
@@ -120,13 +116,7 @@ pub async fn refresh_archive(
             Ok(stats) => {
                 // Stored only once the content is safely archived: a failed merge re-reads.
                 let stored = match &validators {
-                    Some(v) => serde_json::to_string(v)
-                        .map_err(|e| e.to_string())
-                        .and_then(|s| {
-                            archive
-                                .set_meta(VALIDATORS_KEY, &s)
-                                .map_err(|e| e.to_string())
-                        }),
+                    Some(v) => archive.set_meta_json(VALIDATORS_KEY, v),
                     None => Ok(()),
                 };
                 if let Err(e) = stored {

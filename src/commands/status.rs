@@ -56,14 +56,6 @@ pub struct Status {
     accounts: Vec<AccountStatus>,
 }
 
-fn meta<T: serde::de::DeserializeOwned>(archive: &Archive, key: &str) -> Option<T> {
-    archive
-        .meta(key)
-        .ok()
-        .flatten()
-        .and_then(|v| serde_json::from_str(&v).ok())
-}
-
 /// Gathers the status at `now`.
 pub fn collect(
     config: &Config,
@@ -78,7 +70,7 @@ pub fn collect(
     let day_start = crate::cadence::local_to_utc(tz, today, 0);
     let day_end = crate::cadence::local_to_utc(tz, today + Duration::days(1), 0);
     let slots = schedule::slots(config, day_start, now + Duration::days(30), seed, &auto);
-    let runtime: Option<Runtime> = meta(archive, RUNTIME_KEY);
+    let runtime: Option<Runtime> = archive.meta_json(RUNTIME_KEY)?;
     let articles = archive.articles()?;
     let mut accounts = Vec::new();
     let mut rate_lines = rates.into_iter();
@@ -103,7 +95,7 @@ pub fn collect(
                 at: *t,
                 state: match outcome_of(*t) {
                     Some(Outcome::Shared) => "done".into(),
-                    Some(o) => format!("{o:?}").to_lowercase(),
+                    Some(o) => o.to_string(),
                     None if *t <= now => "missed or due".into(),
                     None => "pending".into(),
                 },
@@ -116,7 +108,7 @@ pub fn collect(
             .map(|r| LastShare {
                 at: r.at,
                 url: r.url.clone().unwrap_or_default(),
-                outcome: format!("{:?}", r.outcome).to_lowercase(),
+                outcome: r.outcome.to_string(),
             });
         let spend = if a.budget.cost_per_post_usd > 0.0 || a.budget.monthly_usd.is_some() {
             let n = crate::budget::billed_posts(archive, &a.name, tz, now)?;
@@ -173,7 +165,7 @@ pub fn collect(
         source,
         daemon: runtime,
         archived: articles.len(),
-        feed: meta(archive, FEED_STATUS_KEY),
+        feed: archive.meta_json(FEED_STATUS_KEY)?,
         accounts,
     })
 }

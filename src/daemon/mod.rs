@@ -117,11 +117,7 @@ impl Daemon {
         };
         for i in 0..n {
             let key = deferred_key(&daemon.config.accounts[i].name);
-            if let Some(d) = daemon
-                .archive
-                .meta(&key)?
-                .and_then(|v| serde_json::from_str::<Deferred>(&v).ok())
-            {
+            if let Some(d) = daemon.archive.meta_json::<Deferred>(&key)? {
                 daemon.paused[i] = Some(Some(d.until));
                 daemon.deferred[i] = Some(d);
             }
@@ -660,12 +656,8 @@ impl Daemon {
                 self.paused[i] = Some(Some(until));
                 let d = Deferred { slot, until };
                 self.deferred[i] = Some(d);
+                self.put_meta(&deferred_key(&account.name), &d)?;
                 if !self.dry_run {
-                    let v = serde_json::to_string(&d).map_err(|e| ArchiveError::Corrupt {
-                        what: "deferred slot".into(),
-                        reason: e.to_string(),
-                    })?;
-                    self.archive.set_meta(&deferred_key(&account.name), &v)?;
                     // Flushes the deferral with it.
                     self.archive.withdraw(&intent)?;
                 }

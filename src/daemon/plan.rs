@@ -53,11 +53,7 @@ impl Daemon {
         if self.dry_run {
             return Ok(());
         }
-        let v = serde_json::to_string(value).map_err(|e| ArchiveError::Corrupt {
-            what: key.to_string(),
-            reason: e.to_string(),
-        })?;
-        self.archive.set_meta(key, &v)
+        self.archive.set_meta_json(key, value)
     }
 
     /// Reads the post count of every auto-mode account whose last reading is 6 hours old.
@@ -246,12 +242,9 @@ pub fn kept_state(
     archive: &crate::archive::Archive,
     account: &str,
 ) -> Result<(Plans, Vec<Sample>), ArchiveError> {
-    let read = |key: String| -> Result<Option<String>, ArchiveError> { archive.meta(&key) };
-    let plans = read(plans_key(account))?
-        .and_then(|v| serde_json::from_str(&v).ok())
-        .unwrap_or_default();
-    let samples = read(samples_key(account))?
-        .and_then(|v| serde_json::from_str(&v).ok())
+    let plans = archive.meta_json(&plans_key(account))?.unwrap_or_default();
+    let samples = archive
+        .meta_json(&samples_key(account))?
         .unwrap_or_default();
     Ok((plans, samples))
 }
