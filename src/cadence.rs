@@ -156,6 +156,25 @@ pub fn slots_between_with(
     out
 }
 
+/// Auto mode's slots in `[from, until)`: the kept day plans, then, past them (or from `today`
+/// when none is kept), a projection at `rate`.
+#[allow(clippy::too_many_arguments)]
+pub fn auto_slots_between(
+    c: &CadenceSettings,
+    tz: Tz,
+    account: &str,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+    seed: u64,
+    plans: &Plans,
+    rate: f64,
+    today: NaiveDate,
+) -> Vec<DateTime<Utc>> {
+    slots_between_with(c, tz, account, from, until, seed, &|d| {
+        plans.count(c, account, seed, d, today, rate)
+    })
+}
+
 /// Auto mode's rate per active day for an organic `volume` per day:
 /// clamp(share_of_volume × volume, min_per_week / active days a week, max_per_day).
 pub fn auto_rate(volume: f64, a: &AutoSettings, active_days: usize) -> f64 {

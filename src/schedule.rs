@@ -50,27 +50,21 @@ pub fn slots(
             let tz = config.timezone;
             let c = &a.cadence;
             let times = match (c.mode, auto.get(i).and_then(Option::as_ref)) {
-                (CadenceMode::Auto(settings), plan) => {
-                    let fallback;
-                    let plan = match plan {
-                        Some(p) => p,
-                        None => {
-                            fallback = AutoPlan {
-                                plans: cadence::Plans::default(),
-                                rate: cadence::auto_rate(
-                                    settings.assumed_daily_volume,
-                                    &settings,
-                                    c.days.len(),
-                                ),
-                                today: from.with_timezone(&tz).date_naive(),
-                            };
-                            &fallback
-                        }
-                    };
-                    cadence::slots_between_with(c, tz, &a.name, from, until, seed, &|d| {
-                        plan.plans.count(c, &a.name, seed, d, plan.today, plan.rate)
-                    })
-                }
+                (CadenceMode::Auto(_), Some(p)) => cadence::auto_slots_between(
+                    c, tz, &a.name, from, until, seed, &p.plans, p.rate, p.today,
+                ),
+                // Nothing known of the account yet: its assumed volume, from `from` on.
+                (CadenceMode::Auto(settings), None) => cadence::auto_slots_between(
+                    c,
+                    tz,
+                    &a.name,
+                    from,
+                    until,
+                    seed,
+                    &cadence::Plans::default(),
+                    cadence::auto_rate(settings.assumed_daily_volume, &settings, c.days.len()),
+                    from.with_timezone(&tz).date_naive(),
+                ),
                 (CadenceMode::Fixed, _) => {
                     cadence::slots_between(c, tz, &a.name, from, until, seed)
                 }

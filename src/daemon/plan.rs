@@ -5,8 +5,8 @@ use super::Daemon;
 use crate::archive::{ArchiveError, Outcome};
 use crate::cadence::{self, DayPlan, Plans};
 use crate::config::CadenceMode;
-use crate::volume::{self, Sample, Volume};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use crate::volume::{self, Basis, Sample, Volume};
+use chrono::{DateTime, Duration, Utc};
 
 pub(super) fn plans_key(account: &str) -> String {
     format!("plans:{account}")
@@ -157,14 +157,22 @@ impl Daemon {
                 cadence::slots_between(&a.cadence, tz, &a.name, from, until, self.seed)
             }
             CadenceMode::Auto(auto) => {
-                let today: NaiveDate = now.with_timezone(&tz).date_naive();
-                let plans: &Plans = &self.plans[i];
+                let plans = &self.plans[i];
+                // Past the kept days, the latest day's rate (or the assumed volume's).
                 let rate = plans.last().map(|p| p.rate).unwrap_or_else(|| {
                     cadence::auto_rate(auto.assumed_daily_volume, &auto, a.cadence.days.len())
                 });
-                cadence::slots_between_with(&a.cadence, tz, &a.name, from, until, self.seed, &|d| {
-                    plans.count(&a.cadence, &a.name, self.seed, d, today, rate)
-                })
+                cadence::auto_slots_between(
+                    &a.cadence,
+                    tz,
+                    &a.name,
+                    from,
+                    until,
+                    self.seed,
+                    plans,
+                    rate,
+                    now.with_timezone(&tz).date_naive(),
+                )
             }
         }
     }
@@ -207,8 +215,6 @@ impl Daemon {
         &self.plans[i]
     }
 }
-
-use crate::volume::Basis;
 
 /// An auto-mode account's organic volume at `now`, from its post-count `samples` and the
 /// posts Encore made on it (shared or uncertain) in the state; `None` in fixed mode.
