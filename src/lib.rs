@@ -18,6 +18,7 @@ pub mod feed;
 pub mod http;
 pub mod logging;
 pub mod network;
+pub mod private_file;
 pub mod schedule;
 pub mod seed;
 pub mod select;

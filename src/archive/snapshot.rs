@@ -8,7 +8,7 @@
 
 use super::{Archive, ArchiveError};
 use chrono::{DateTime, Utc};
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"ENCSNAP1";
@@ -16,8 +16,10 @@ const TREES: [&str; 5] = ["articles", "history", "intents", "slots", "meta"];
 
 /// Where the daemon's copy lives.
 pub fn path(dir: &Path) -> PathBuf {
-    dir.join("snapshot")
+    dir.join(FILE)
 }
+
+const FILE: &str = "snapshot";
 
 fn io(path: &Path, e: std::io::Error) -> ArchiveError {
     ArchiveError::Storage(format!("snapshot {}: {e}", path.display()))
@@ -26,8 +28,6 @@ fn io(path: &Path, e: std::io::Error) -> ArchiveError {
 impl Archive {
     /// Writes the whole state to `STATE_DIR/snapshot`, whole or not at all.
     pub fn export(&self, dir: &Path) -> Result<(), ArchiveError> {
-        let target = path(dir);
-        let tmp = dir.join(".snapshot.tmp");
         let mut buf = Vec::with_capacity(64 * 1024);
         buf.extend_from_slice(MAGIC);
         for (id, name) in TREES.iter().enumerate() {
@@ -41,18 +41,7 @@ impl Archive {
                 }
             }
         }
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
-        let mut f = opts.open(&tmp).map_err(|e| io(&tmp, e))?;
-        f.write_all(&buf).map_err(|e| io(&tmp, e))?;
-        f.sync_all().map_err(|e| io(&tmp, e))?;
-        drop(f);
-        std::fs::rename(&tmp, &target).map_err(|e| io(&target, e))
+        crate::private_file::write(dir, FILE, &buf).map_err(|e| io(&path(dir), e))
     }
 
     /// An in-memory state loaded from the daemon's copy in `dir`, and when it was written.

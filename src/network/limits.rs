@@ -39,7 +39,7 @@ fn save(state_dir: &Path, account: &str, rule: LengthRule) -> std::io::Result<()
         characters_reserved_per_url: url_len,
     };
     let bytes = serde_json::to_vec_pretty(&stored).map_err(std::io::Error::other)?;
-    super::session::write_private(&dir(state_dir), &format!("{account}.json"), &bytes)
+    crate::private_file::write(&dir(state_dir), &format!("{account}.json"), &bytes)
 }
 
 /// Applies what is cached to every account (offline commands).

@@ -7,7 +7,6 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// An access token and what renews it.
@@ -102,45 +101,13 @@ impl SessionStore {
             path: path.clone(),
             reason: e.to_string(),
         })?;
-        write_private(&self.dir, &format!("{account}.json"), &bytes).map_err(|e| SessionError::Io {
-            path,
-            reason: e.to_string(),
+        crate::private_file::write(&self.dir, &format!("{account}.json"), &bytes).map_err(|e| {
+            SessionError::Io {
+                path,
+                reason: e.to_string(),
+            }
         })
     }
-}
-
-/// Writes `dir/name` whole or not at all (temporary file, fsync, rename, fsync of the
-/// directory), readable by the owner only, in a directory only the owner can enter.
-pub(crate) fn write_private(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
-    create_private_dir(dir)?;
-    let tmp = dir.join(format!(".{name}.tmp"));
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    drop(f);
-    std::fs::rename(&tmp, dir.join(name))?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut b = std::fs::DirBuilder::new();
-    b.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        b.mode(0o700);
-    }
-    b.create(dir)
 }
 
 #[cfg(test)]
