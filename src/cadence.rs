@@ -184,6 +184,21 @@ pub fn auto_rate(volume: f64, a: &AutoSettings, active_days: usize) -> f64 {
         .min(a.max_per_day)
 }
 
+/// Why auto mode gives `rate` for `volume`: one phrase for the log, `preview` and `status`.
+pub fn explain_rate(
+    rate: f64,
+    volume: &crate::volume::Volume,
+    a: &AutoSettings,
+    active_days: usize,
+) -> String {
+    format!(
+        "{rate:.2} posts per active day = {:.0}% of organic volume {volume}, kept within {:.2}-{}",
+        a.share_of_volume * 100.0,
+        a.min_per_week / active_days.max(1) as f64,
+        a.max_per_day
+    )
+}
+
 /// One day of an auto-mode account, decided before the day and kept in the state, so that a
 /// restart mid-day keeps the day's slots and the log can say why there are this many.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

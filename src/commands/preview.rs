@@ -147,11 +147,9 @@ pub fn auto_plans(
         };
         let rate = cadence::auto_rate(volume.per_day, &settings, a.cadence.days.len());
         let why = format!(
-            "{}: auto, {rate:.2} posts per active day = {:.0}% of organic volume {volume}, kept within {:.2}-{}",
+            "{}: auto, {}",
             a.name,
-            settings.share_of_volume * 100.0,
-            settings.min_per_week / a.cadence.days.len().max(1) as f64,
-            settings.max_per_day
+            cadence::explain_rate(rate, &volume, &settings, a.cadence.days.len())
         );
         rates.push(why);
         auto.push(Some(schedule::AutoPlan {

@@ -123,10 +123,8 @@ impl Daemon {
             }
             tracing::info!(
                 account = %a.name,
-                "{today}: {count} post(s) planned; rate {rate:.2}/day = {:.0}% of volume {vol}, within {:.2}-{}",
-                auto.share_of_volume * 100.0,
-                auto.min_per_week / a.cadence.days.len().max(1) as f64,
-                auto.max_per_day
+                "{today}: {count} post(s) planned; {}",
+                cadence::explain_rate(rate, &vol, &auto, a.cadence.days.len())
             );
             self.plans[i].insert(DayPlan {
                 date: today,
