@@ -59,6 +59,19 @@ impl Outcome {
     }
 }
 
+/// For each article key, when `records` last shared it (shared, duplicate, uncertain or
+/// refused: what the cooldown holds back).
+pub fn last_shares_in(records: &[ShareRecord]) -> HashMap<String, DateTime<Utc>> {
+    let mut out: HashMap<String, DateTime<Utc>> = HashMap::new();
+    for rec in records {
+        if let (true, Some(key)) = (rec.outcome.counts_as_shared(), &rec.article_key) {
+            let e = out.entry(key.clone()).or_insert(rec.at);
+            *e = (*e).max(rec.at);
+        }
+    }
+    out
+}
+
 /// One line of history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShareRecord {
@@ -97,14 +110,7 @@ impl Archive {
         &self,
         account: &str,
     ) -> Result<HashMap<String, DateTime<Utc>>, ArchiveError> {
-        let mut out: HashMap<String, DateTime<Utc>> = HashMap::new();
-        for rec in self.history(account)? {
-            if let (true, Some(key)) = (rec.outcome.counts_as_shared(), rec.article_key) {
-                let e = out.entry(key).or_insert(rec.at);
-                *e = (*e).max(rec.at);
-            }
-        }
-        Ok(out)
+        Ok(last_shares_in(&self.history(account)?))
     }
 }
 

@@ -7,7 +7,7 @@
 mod history;
 pub mod snapshot;
 
-pub use history::{Intent, Outcome, ShareRecord};
+pub use history::{last_shares_in, Intent, Outcome, ShareRecord};
 
 use crate::feed::Item;
 use chrono::{DateTime, Utc};

@@ -129,7 +129,7 @@ pub fn collect(
                     "stopped after an error (see the daemon's log); restart it once fixed".into()
                 }
             });
-        let last_shares = archive.last_shares(&a.name)?;
+        let last_shares = crate::archive::last_shares_in(&history);
         let rules = Rules::new(&a.select);
         let (_, census) = select::rank(
             &articles,
