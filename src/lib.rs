@@ -22,6 +22,7 @@ pub mod private_file;
 pub mod schedule;
 pub mod seed;
 pub mod select;
+pub mod service;
 pub mod text;
 pub mod volume;
 

@@ -12,7 +12,7 @@ use std::ops::Range;
 use toml::Spanned;
 
 /// How an account reaches its network.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Endpoint {
     /// `network = "log"`: nothing to reach.
     Log,
@@ -25,7 +25,7 @@ pub enum Endpoint {
 }
 
 /// A Mastodon account: its instance and its token.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MastodonSettings {
     /// The instance's base URL (ends with '/').
     pub instance: url::Url,
@@ -60,7 +60,7 @@ impl Visibility {
 }
 
 /// A Bluesky account: where it lives and how it logs in.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct BlueskySettings {
     /// The account's PDS, or the entryway `https://bsky.social` (ends with '/').
     pub service: url::Url,
@@ -75,7 +75,7 @@ pub struct BlueskySettings {
 }
 
 /// An X account's API and credentials.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct XSettings {
     /// `https://api.x.com` unless a proxy or a test says otherwise.
     pub api_base: url::Url,
@@ -84,7 +84,7 @@ pub struct XSettings {
 }
 
 /// X's two user-context schemes.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum XAuth {
     /// OAuth 1.0a: four long-lived secrets, nothing to refresh.
     OAuth1 {

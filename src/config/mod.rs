@@ -74,7 +74,7 @@ impl fmt::Display for FeedSource {
 }
 
 /// How the feed is read.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FeedSettings {
     /// The blog's feed.
     pub source: FeedSource,
@@ -241,7 +241,7 @@ pub struct CadenceSettings {
 }
 
 /// One social account Encore posts to.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Account {
     /// Unique name, used in logs, history and state keys.
     pub name: String,

@@ -5,9 +5,11 @@
 //! refresh, housekeeping) and the signals.
 
 mod plan;
+mod reload;
 mod run;
 
 pub use plan::{kept_state, measured_volume, Pause, Runtime, RUNTIME_KEY};
+pub use reload::Reloaded;
 pub use run::{run, RunOptions};
 
 use crate::archive::{Archive, ArchiveError, Intent, Outcome, ShareRecord};
@@ -129,13 +131,19 @@ impl Daemon {
         }
         daemon.sample_volumes(now).await?;
         daemon.ensure_plans(now)?;
-        for (i, a) in daemon.config.accounts.iter().enumerate() {
-            let next = daemon.next_slot(i, now);
+        daemon.log_cadences(now);
+        Ok(daemon)
+    }
+
+    /// One line per account: the cadence in force and the next slot (at start and reload).
+    fn log_cadences(&self, now: DateTime<Utc>) {
+        for (i, a) in self.config.accounts.iter().enumerate() {
+            let next = self.next_slot(i, now);
             let rate = match a.cadence.mode {
                 crate::config::CadenceMode::Fixed => {
                     format!("fixed, {} per day", a.cadence.per_day)
                 }
-                crate::config::CadenceMode::Auto(_) => match daemon.plans[i].last() {
+                crate::config::CadenceMode::Auto(_) => match self.plans[i].last() {
                     Some(p) => format!("auto, {:.2} per day from volume {}", p.rate, p.basis),
                     None => "auto".to_string(),
                 },
@@ -147,10 +155,9 @@ impl Daemon {
                 a.cadence.active_hours,
                 a.cadence.days.len(),
                 HumanDuration(a.cadence.min_spacing),
-                next.map(|t| t.with_timezone(&daemon.config.timezone).to_rfc3339()).unwrap_or_else(|| "none within 30 days".into())
+                next.map(|t| t.with_timezone(&self.config.timezone).to_rfc3339()).unwrap_or_else(|| "none within 30 days".into())
             );
         }
-        Ok(daemon)
     }
 
     /// The config in force.
@@ -168,6 +175,35 @@ impl Daemon {
         self.account_slots(i, now, now + Duration::days(30), now)
             .into_iter()
             .next()
+    }
+
+    /// When the daemon next has something to do at the earliest: a slot of any account, or
+    /// the end of a rate-limit pause with a moved slot. The loop sleeps until then (never more
+    /// than its tick), so a slot is posted on time rather than up to a tick late.
+    pub fn next_due(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let slots = (0..self.config.accounts.len()).filter_map(|i| self.next_slot(i, now));
+        let resumes = self.deferred.iter().flatten().map(|d| d.until);
+        slots.chain(resumes).filter(|t| *t >= now).min()
+    }
+
+    /// The slot of account `i`'s latest post (shared, or perhaps shared), if any.
+    fn last_posted_slot(&self, i: usize) -> Result<Option<DateTime<Utc>>, ArchiveError> {
+        let dry = self
+            .dry_settled
+            .iter()
+            .filter(|((a, _), o)| *a == i && matches!(o, Outcome::Shared | Outcome::Uncertain))
+            .filter_map(|((_, t), _)| DateTime::from_timestamp(*t, 0))
+            .max();
+        if self.dry_run {
+            return Ok(dry);
+        }
+        Ok(self
+            .archive
+            .history(&self.config.accounts[i].name)?
+            .iter()
+            .filter(|r| matches!(r.outcome, Outcome::Shared | Outcome::Uncertain))
+            .map(|r| r.slot)
+            .max())
     }
 
     /// Settles every intent a crash left behind: the network looks for the post; if it cannot
@@ -364,6 +400,22 @@ impl Daemon {
                         continue;
                     }
                     Some(_) => self.paused[i] = None,
+                }
+            }
+            // Slots are spaced by construction; this holds the promise when the plan itself
+            // moved (a reload) or a `post-now` came just before.
+            let spacing =
+                Duration::from_std(account.cadence.min_spacing).unwrap_or(Duration::zero());
+            if let Some(prev) = self.last_posted_slot(i)? {
+                if (latest - prev).abs() < spacing {
+                    let why = format!(
+                        "only {} after the post of {} (minimum spacing {})",
+                        late((latest - prev).abs()),
+                        prev.with_timezone(&self.config.timezone).to_rfc3339(),
+                        HumanDuration(account.cadence.min_spacing)
+                    );
+                    reports.push(self.skip(i, latest, now, why)?);
+                    continue;
                 }
             }
             reports.push(self.post_slot(i, latest, now).await?);

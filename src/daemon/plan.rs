@@ -208,6 +208,53 @@ impl Daemon {
         }
     }
 
+    /// The one line `systemctl status` shows: how many accounts, the archive, the next post,
+    /// and any account that is not posting. "3 accounts, 212 articles, next post 14:32 blog-x".
+    pub fn status_line(&self, now: DateTime<Utc>) -> String {
+        let tz = self.config.timezone;
+        let n = self.config.accounts.len();
+        let mut line = format!(
+            "{}{n} account{}, {} article{}",
+            if self.dry_run { "dry run: " } else { "" },
+            if n == 1 { "" } else { "s" },
+            self.archive.len(),
+            if self.archive.len() == 1 { "" } else { "s" },
+        );
+        let next = (0..n)
+            .filter_map(|i| self.next_slot(i, now).map(|t| (t, i)))
+            .min();
+        match next {
+            Some((t, i)) => {
+                let local = t.with_timezone(&tz);
+                let today = now.with_timezone(&tz).date_naive();
+                let when = if local.date_naive() == today {
+                    local.format("%H:%M").to_string()
+                } else if local.date_naive() - today < Duration::days(7) {
+                    local.format("%a %H:%M").to_string()
+                } else {
+                    local.format("%Y-%m-%d %H:%M").to_string()
+                };
+                line.push_str(&format!(
+                    ", next post {when} {}",
+                    self.config.accounts[i].name
+                ));
+            }
+            None => line.push_str(", no post planned within 30 days"),
+        }
+        for (a, p) in self.config.accounts.iter().zip(&self.paused) {
+            match p {
+                Some(None) => line.push_str(&format!("; {} stopped (see the log)", a.name)),
+                Some(Some(t)) if *t > now => line.push_str(&format!(
+                    "; {} paused until {}",
+                    a.name,
+                    t.with_timezone(&tz).format("%Y-%m-%d %H:%M")
+                )),
+                _ => {}
+            }
+        }
+        line
+    }
+
     /// Account `i`'s kept day plans (auto mode).
     pub fn plans(&self, i: usize) -> &Plans {
         &self.plans[i]

@@ -1,8 +1,10 @@
-use super::Daemon;
+use super::{Daemon, Reloaded};
 use crate::archive::Archive;
 use crate::clock::{Clock, OffsetClock, SystemClock};
 use crate::config::Config;
+use crate::service::Notifier;
 use crate::Error;
+use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -17,21 +19,35 @@ pub struct RunOptions {
     pub now: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-/// The wall clock is checked this often: a suspend or a clock jump is noticed within a tick.
+/// The wall clock is checked at least this often: a suspend or a clock jump is noticed within
+/// a tick. Between ticks the loop sleeps until the next slot.
 const TICK: Duration = Duration::from_secs(30);
+/// Woken this long after a slot, so that the clock has surely reached it.
+const WAKE_MARGIN: Duration = Duration::from_millis(100);
 /// After a stop signal, an in-flight post gets this long to finish before it is abandoned (its
 /// intent is on disk: the next start reconciles it).
 const IN_FLIGHT_GRACE: Duration = Duration::from_secs(5);
+/// A step of the loop (start, tick, feed read, reload) taking longer than this is taken to be
+/// hung: the watchdog is no longer fed. Every network call has a timeout far below it.
+const STEP_LIMIT: Duration = Duration::from_secs(15 * 60);
 
 enum Event {
     RefreshFeed,
     Housekeeping,
 }
 
-/// Runs the daemon until SIGTERM or SIGINT.
+/// Runs the daemon until SIGTERM or SIGINT; SIGHUP reloads the config.
+///
+/// Under systemd (`Type=notify`) it says READY=1 once the config is loaded, the state opened
+/// and the first plans made, keeps a STATUS= line current, feeds the watchdog from the loop
+/// that posts, and brackets each reload with RELOADING=1 and READY=1.
 pub async fn run(mut config: Config, opts: RunOptions) -> Result<(), Error> {
-    // Handlers first: a stop request during start-up must end in a clean exit, not a kill.
+    // Handlers first: a stop request during start-up must end in a clean exit, not a kill,
+    // and a SIGHUP (whose default action ends the process) must wait for the loop.
     let mut shutdown = std::pin::pin!(shutdown_signal()?);
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    let notifier = Notifier::from_env();
+    let mut dog = notifier.watchdog();
     let clock: Arc<dyn Clock> = match opts.now {
         Some(t) => Arc::new(OffsetClock::starting_at(t)),
         None => Arc::new(SystemClock),
@@ -39,33 +55,92 @@ pub async fn run(mut config: Config, opts: RunOptions) -> Result<(), Error> {
     if opts.dry_run {
         tracing::info!("dry run: nothing will be posted and no share history written");
     }
+    notifier.status("starting: opening the state, settling interrupted posts, planning");
     let networks = crate::network::build_all(&config, opts.dry_run)?;
-    crate::network::limits::refresh(&mut config, &networks).await;
+    dog.feed_while(
+        "reading the networks' limits",
+        STEP_LIMIT,
+        crate::network::limits::refresh(&mut config, &networks),
+    )
+    .await;
     let archive = Archive::open(&config.state_dir)?;
-    let refresh = config.feed.refresh;
-    let mut daemon = Daemon::start(config, archive, networks, opts.dry_run, clock.now()).await?;
-    daemon.backfill_once(clock.now()).await?;
-    daemon.refresh_feed(clock.now()).await;
+    let backfill_limit = backfill_limit(&config);
+    let start = dog.feed_while(
+        "start-up",
+        STEP_LIMIT,
+        Daemon::start(config, archive, networks, opts.dry_run, clock.now()),
+    );
+    let mut daemon = tokio::select! {
+        d = start => d?,
+        _ = &mut shutdown => return Ok(()),
+    };
+    let mut status = daemon.status_line(clock.now());
+    notifier.ready(&status);
+    tracing::info!(accounts = daemon.config().accounts.len(), "ready");
+
+    tokio::select! {
+        r = dog.feed_while("the backfill", backfill_limit, daemon.backfill_once(clock.now())) => r?,
+        _ = &mut shutdown => return stop(&daemon, &notifier),
+    }
+    tokio::select! {
+        _ = dog.feed_while("the feed read", STEP_LIMIT, daemon.refresh_feed(clock.now())) => {}
+        _ = &mut shutdown => return stop(&daemon, &notifier),
+    }
 
     let (tx, mut rx) = mpsc::channel::<Event>(8);
-    let mut scheduler = start_scheduler(refresh, tx)
-        .await
-        .map_err(|e| Error::Usage(format!("cannot start the scheduler: {e}")))?;
+    let mut scheduler = start_scheduler(daemon.config().feed.refresh, tx.clone()).await?;
 
     tracing::info!(accounts = daemon.config().accounts.len(), "started");
-    let mut interval = tokio::time::interval(TICK);
-    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let outcome = loop {
+        let now = clock.now();
+        let line = daemon.status_line(now);
+        if line != status {
+            notifier.status(&line);
+            status = line;
+        }
+        let wait = daemon
+            .next_due(now)
+            .map(|t| (t - now).to_std().unwrap_or_default() + WAKE_MARGIN)
+            .unwrap_or(TICK)
+            .min(TICK);
         tokio::select! {
             _ = &mut shutdown => break Ok(()),
-            _ = interval.tick() => {
+            _ = dog.fed() => {}
+            Some(()) = hangup.recv() => {
+                tracing::info!("SIGHUP received: reloading {}", daemon.config().path.display());
+                notifier.reloading(&format!("reloading {}", daemon.config().path.display()));
                 let now = clock.now();
-                let tick = daemon.tick(now);
-                let mut tick = std::pin::pin!(tick);
+                let result = dog
+                    .feed_while("the reload", STEP_LIMIT, reload(&mut daemon, opts.dry_run, now))
+                    .await;
+                status = daemon.status_line(clock.now());
+                match result {
+                    Ok(changes) => {
+                        tracing::info!("config reloaded: {changes}");
+                        notifier.ready(&status);
+                        if changes.refresh_changed {
+                            let _ = scheduler.shutdown().await;
+                            scheduler = start_scheduler(daemon.config().feed.refresh, tx.clone()).await?;
+                        }
+                        if changes.feed_changed {
+                            dog.feed_while("the feed read", STEP_LIMIT, daemon.refresh_feed(clock.now())).await;
+                        }
+                    }
+                    Err(e) => {
+                        tracing::error!("reload rejected, still running with the previous config: {e}");
+                        status = format!("{status} (last reload rejected: see the log)");
+                        notifier.ready(&status);
+                    }
+                }
+            }
+            _ = tokio::time::sleep(wait) => {
+                let now = clock.now();
+                let mut tick = std::pin::pin!(dog.feed_while("a tick", STEP_LIMIT, daemon.tick(now)));
                 let result = tokio::select! {
                     r = &mut tick => r,
                     _ = &mut shutdown => {
                         tracing::info!("stopping: letting the post in flight finish");
+                        notifier.stopping();
                         let r = tokio::time::timeout(IN_FLIGHT_GRACE, &mut tick).await;
                         if r.is_err() {
                             tracing::warn!("post in flight abandoned; it will be reconciled at the next start");
@@ -78,7 +153,9 @@ pub async fn run(mut config: Config, opts: RunOptions) -> Result<(), Error> {
                 }
             }
             Some(ev) = rx.recv() => match ev {
-                Event::RefreshFeed => daemon.refresh_feed(clock.now()).await,
+                Event::RefreshFeed => {
+                    dog.feed_while("the feed read", STEP_LIMIT, daemon.refresh_feed(clock.now())).await;
+                }
                 Event::Housekeeping => {
                     tracing::info!(articles = daemon.archive().len(), "housekeeping: state flushed");
                 }
@@ -86,13 +163,48 @@ pub async fn run(mut config: Config, opts: RunOptions) -> Result<(), Error> {
         }
     };
     let _ = scheduler.shutdown().await;
+    stop(&daemon, &notifier)?;
+    outcome
+}
+
+/// Says STOPPING=1, flushes the state and says so.
+fn stop(daemon: &Daemon, notifier: &Notifier) -> Result<(), Error> {
+    notifier.stopping();
     daemon.archive().flush()?;
     tracing::info!("stopped");
-    outcome
+    Ok(())
+}
+
+/// Reads the config file again and, if it is valid and its accounts can be set up, hands it to
+/// the daemon. On any error the daemon keeps the config it has.
+async fn reload(daemon: &mut Daemon, dry_run: bool, now: DateTime<Utc>) -> Result<Reloaded, Error> {
+    let mut config = Config::load(&daemon.config().path)?;
+    for w in &config.warnings {
+        tracing::warn!("{w}");
+    }
+    let networks = crate::network::build_all(&config, dry_run)?;
+    // The instance's limits may have changed too (Mastodon): read them again.
+    crate::network::limits::refresh(&mut config, &networks).await;
+    daemon.reload(config, networks, now).await
+}
+
+/// The longest an honest backfill takes: every page at its timeout, plus the pauses.
+fn backfill_limit(config: &Config) -> Duration {
+    let per_page = config.feed.timeout + config.feed.backfill_delay;
+    per_page * config.feed.backfill_pages + STEP_LIMIT
 }
 
 /// UTC cron jobs that only send events to the loop: the loop owns the state.
 async fn start_scheduler(
+    refresh: Duration,
+    tx: mpsc::Sender<Event>,
+) -> Result<JobScheduler, Error> {
+    start_jobs(refresh, tx)
+        .await
+        .map_err(|e| Error::Usage(format!("cannot start the scheduler: {e}")))
+}
+
+async fn start_jobs(
     refresh: Duration,
     tx: mpsc::Sender<Event>,
 ) -> Result<JobScheduler, tokio_cron_scheduler::JobSchedulerError> {
