@@ -501,3 +501,105 @@ async fn old_articles_step_aside_after_a_new_one() {
     assert!(stepped_aside >= 1, "{plan:#?}");
     assert!(plan.len() - stepped_aside >= 3);
 }
+
+/// A config over the fixture feed with `accounts` and a 2-hour minimum spacing.
+fn config_with(state: &Path, accounts: &str) -> Config {
+    support::config(state, &support::fixture("span.xml"), 2.0, accounts)
+}
+
+#[tokio::test]
+async fn a_reload_adds_and_removes_accounts_and_resumes_a_stopped_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let before = config_with(
+        dir.path(),
+        "[[account]]\nname = \"kept\"\nnetwork = \"log\"\n[[account]]\nname = \"gone\"\nnetwork = \"log\"\n",
+    );
+    let a = archive(&before).await;
+    let kept = Flaky::default();
+    kept.fail_next.lock().unwrap().push(PostError::StopAccount {
+        reason: "HTTP 401: token revoked".into(),
+    });
+    let nets: Vec<Box<dyn Network>> = vec![Box::new(kept.clone()), Box::new(Flaky::default())];
+    let mut d = Daemon::start(before.clone(), a, nets, false, t0())
+        .await
+        .unwrap();
+    let day1 = tick_through(&mut d, t0(), t0() + Duration::days(1)).await;
+    let kept_day1: Vec<_> = day1.iter().filter(|r| r.account == "kept").collect();
+    assert_eq!(kept_day1[0].outcome, Outcome::Failed, "{kept_day1:?}");
+    assert!(
+        kept_day1[1..].iter().all(|r| r.outcome == Outcome::Skipped),
+        "stopped after the refusal: {kept_day1:?}"
+    );
+
+    // The admin fixes the token, removes "gone", adds "new" and reloads.
+    let after = config_with(
+        dir.path(),
+        "[[account]]\nname = \"new\"\nnetwork = \"log\"\n[[account]]\nname = \"kept\"\nnetwork = \"log\"\n",
+    );
+    let now = t0() + Duration::days(1);
+    let new = Flaky::default();
+    let nets: Vec<Box<dyn Network>> = vec![Box::new(new.clone()), Box::new(kept.clone())];
+    let changes = d.reload(after.clone(), nets, now).await.unwrap();
+    assert_eq!(changes.added, vec!["new".to_string()]);
+    assert_eq!(changes.removed, vec!["gone".to_string()]);
+    assert!(changes.changed.is_empty(), "{changes:?}");
+    assert!(!changes.feed_changed && !changes.refresh_changed);
+    assert_eq!(d.config().accounts.len(), 2);
+
+    let day2 = tick_through(&mut d, now, now + Duration::days(1)).await;
+    let count = |name: &str| {
+        day2.iter()
+            .filter(|r| r.account == name && r.outcome == Outcome::Shared)
+            .count()
+    };
+    assert_eq!(count("kept"), 2, "resumed by the reload: {day2:?}");
+    assert_eq!(count("new"), 2, "the new account posts: {day2:?}");
+    assert!(day2.iter().all(|r| r.account != "gone"));
+    assert_eq!(kept.accepted.lock().unwrap().len(), 2);
+    assert_eq!(new.accepted.lock().unwrap().len(), 2);
+    // The removed account's history stays in the state.
+    assert!(!d.archive().history("gone").unwrap().is_empty());
+
+    // Another state_dir cannot be taken over a running daemon: refused, nothing changes.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let moved = config_with(
+        elsewhere.path(),
+        "[[account]]\nname = \"other\"\nnetwork = \"log\"\n",
+    );
+    let nets = network::build_all(&moved, false).unwrap();
+    let err = d.reload(moved, nets, now).await.unwrap_err().to_string();
+    assert!(err.contains("state_dir changed"), "{err}");
+    assert_eq!(d.config().accounts[1].name, "kept");
+}
+
+#[tokio::test]
+async fn no_slot_is_posted_within_the_minimum_spacing_of_the_last_post() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config_with(
+        dir.path(),
+        "[[account]]\nname = \"solo\"\nnetwork = \"log\"\n",
+    );
+    let a = archive(&cfg).await;
+    let mut d = Daemon::start(cfg.clone(), a, log_networks(&cfg), false, t0())
+        .await
+        .unwrap();
+    let slot = d.next_slot(0, t0()).unwrap();
+    // A post made by hand 30 minutes before the slot (a plan moved by a reload looks the same).
+    let by_hand = d
+        .post_now("solo", slot - Duration::minutes(30))
+        .await
+        .unwrap();
+    assert_eq!(by_hand.outcome, Outcome::Shared);
+    let r = d.tick(slot).await.unwrap();
+    assert_eq!(r.len(), 1, "{r:?}");
+    assert_eq!(r[0].outcome, Outcome::Skipped);
+    assert!(
+        r[0].detail.contains("minimum spacing 2h"),
+        "{}",
+        r[0].detail
+    );
+    // The next slot, 2 hours or more later, posts.
+    let next = d.next_slot(0, slot + Duration::seconds(1)).unwrap();
+    let r = d.tick(next).await.unwrap();
+    assert_eq!(r[0].outcome, Outcome::Shared, "{r:?}");
+}

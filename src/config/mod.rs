@@ -34,12 +34,12 @@ pub const DEFAULT_PATH: &str = "/etc/encore/config.toml";
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read at all.
-    #[error("{}: cannot read config: {source}", path.display())]
+    #[error("{}: cannot read config: {error}", path.display())]
     Read {
         /// The config file.
         path: PathBuf,
-        /// Why reading failed.
-        source: std::io::Error,
+        /// Why reading failed (in the message, not a `source`: printed once).
+        error: std::io::Error,
     },
     /// The file was read but something in it is wrong; `line` and `col` are 1-based.
     #[error("{}:{line}:{col}: {message}", path.display())]
@@ -295,9 +295,9 @@ pub struct Config {
 impl Config {
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         Config::parse(path, &text)
     }

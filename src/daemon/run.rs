@@ -91,6 +91,8 @@ pub async fn run(mut config: Config, opts: RunOptions) -> Result<(), Error> {
     let mut scheduler = start_scheduler(daemon.config().feed.refresh, tx.clone()).await?;
 
     tracing::info!(accounts = daemon.config().accounts.len(), "started");
+    // The first tick at once; then at the next slot (at least every TICK).
+    let mut wake = tokio::time::Instant::now();
     let outcome = loop {
         let now = clock.now();
         let line = daemon.status_line(now);
@@ -98,11 +100,6 @@ pub async fn run(mut config: Config, opts: RunOptions) -> Result<(), Error> {
             notifier.status(&line);
             status = line;
         }
-        let wait = daemon
-            .next_due(now)
-            .map(|t| (t - now).to_std().unwrap_or_default() + WAKE_MARGIN)
-            .unwrap_or(TICK)
-            .min(TICK);
         tokio::select! {
             _ = &mut shutdown => break Ok(()),
             _ = dog.fed() => {}
@@ -125,6 +122,7 @@ pub async fn run(mut config: Config, opts: RunOptions) -> Result<(), Error> {
                         if changes.feed_changed {
                             dog.feed_while("the feed read", STEP_LIMIT, daemon.refresh_feed(clock.now())).await;
                         }
+                        wake = next_wake(&daemon, clock.now());
                     }
                     Err(e) => {
                         tracing::error!("reload rejected, still running with the previous config: {e}");
@@ -133,10 +131,11 @@ pub async fn run(mut config: Config, opts: RunOptions) -> Result<(), Error> {
                     }
                 }
             }
-            _ = tokio::time::sleep(wait) => {
+            _ = tokio::time::sleep_until(wake) => {
                 let now = clock.now();
+                let result = {
                 let mut tick = std::pin::pin!(dog.feed_while("a tick", STEP_LIMIT, daemon.tick(now)));
-                let result = tokio::select! {
+                tokio::select! {
                     r = &mut tick => r,
                     _ = &mut shutdown => {
                         tracing::info!("stopping: letting the post in flight finish");
@@ -147,10 +146,12 @@ pub async fn run(mut config: Config, opts: RunOptions) -> Result<(), Error> {
                         }
                         break Ok(());
                     }
+                }
                 };
                 if let Err(e) = result {
                     break Err(e);
                 }
+                wake = next_wake(&daemon, clock.now());
             }
             Some(ev) = rx.recv() => match ev {
                 Event::RefreshFeed => {
@@ -165,6 +166,18 @@ pub async fn run(mut config: Config, opts: RunOptions) -> Result<(), Error> {
     let _ = scheduler.shutdown().await;
     stop(&daemon, &notifier)?;
     outcome
+}
+
+/// When the loop next wakes: just after the next slot, and at least every TICK (so that a
+/// suspend or a clock jump is noticed). The time is kept, not recomputed at each wake-up of the
+/// loop, so that a watchdog feeding just after a slot cannot make the loop overlook it.
+fn next_wake(daemon: &Daemon, now: DateTime<Utc>) -> tokio::time::Instant {
+    let wait = daemon
+        .next_due(now)
+        .map(|t| (t - now).to_std().unwrap_or_default() + WAKE_MARGIN)
+        .unwrap_or(TICK)
+        .min(TICK);
+    tokio::time::Instant::now() + wait
 }
 
 /// Says STOPPING=1, flushes the state and says so.
