@@ -83,6 +83,33 @@ pub struct XSettings {
     pub auth: XAuth,
 }
 
+impl Endpoint {
+    /// Every secret the account uses, by key: for `check` and for the file-permission warning.
+    pub fn secrets(&self) -> Vec<(&'static str, &SecretRef)> {
+        match self {
+            Endpoint::Log => vec![],
+            Endpoint::Mastodon(m) => vec![("access_token", &m.access_token)],
+            Endpoint::Bluesky(b) => vec![("app_password", &b.app_password)],
+            Endpoint::X(x) => match &x.auth {
+                XAuth::OAuth1 {
+                    consumer_key,
+                    consumer_secret,
+                    access_token,
+                    access_token_secret,
+                } => vec![
+                    ("consumer_key", consumer_key),
+                    ("consumer_secret", consumer_secret),
+                    ("access_token", access_token),
+                    ("access_token_secret", access_token_secret),
+                ],
+                XAuth::OAuth2 { client_secret, .. } => {
+                    client_secret.iter().map(|s| ("client_secret", s)).collect()
+                }
+            },
+        }
+    }
+}
+
 /// X's two user-context schemes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum XAuth {

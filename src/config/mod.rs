@@ -299,7 +299,11 @@ impl Config {
             path: path.to_path_buf(),
             error,
         })?;
-        Config::parse(path, &text)
+        let mut config = Config::parse(path, &text)?;
+        if let Some(w) = exposed_secrets(&config) {
+            config.warnings.push(w);
+        }
+        Ok(config)
     }
 
     /// Validates config text that was read from `path` (used for errors and relative paths).
@@ -799,6 +803,32 @@ fn system_timezone() -> (chrono_tz::Tz, TimezoneSource) {
         Some(z) => (z, TimezoneSource::System),
         None => (chrono_tz::UTC, TimezoneSource::Fallback),
     }
+}
+
+/// A warning when the file holds literal secrets and every user of the machine can read it.
+fn exposed_secrets(config: &Config) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let literal: Vec<String> = config
+        .accounts
+        .iter()
+        .flat_map(|a| {
+            a.endpoint
+                .secrets()
+                .into_iter()
+                .filter(|(_, r)| r.is_literal())
+                .map(move |(k, _)| format!("{}.{k}", a.name))
+        })
+        .collect();
+    let mode = std::fs::metadata(&config.path).ok()?.permissions().mode();
+    if literal.is_empty() || mode & 0o004 == 0 {
+        return None;
+    }
+    Some(format!(
+        "{} holds secrets ({}) and every user can read it (mode {:04o}): move them to credentials (credential:NAME, LoadCredential=) or `chmod o-r` the file",
+        config.path.display(),
+        literal.join(", "),
+        mode & 0o7777
+    ))
 }
 
 /// `$STATE_DIRECTORY` (set by systemd's `StateDirectory=`; the first entry if several), else

@@ -35,8 +35,9 @@ pub enum SecretError {
         /// Why reading failed.
         source: std::io::Error,
     },
-    /// `credential:` was used outside systemd or without `LoadCredential=`.
-    #[error("credential {0} requested but $CREDENTIALS_DIRECTORY is not set (use LoadCredential= in the unit)")]
+    /// `credential:` was used outside the service (no `$CREDENTIALS_DIRECTORY`) and the
+    /// credential is in none of systemd's stores that can be read here.
+    #[error("credential {0}: $CREDENTIALS_DIRECTORY is not set (the service gets it from LoadCredential= in the unit) and no readable /etc/credstore/{0} or /run/credstore/{0}")]
     NoCredentialsDirectory(String),
     /// The resolved value is empty.
     #[error("secret from {0} is empty")]
@@ -70,11 +71,10 @@ impl SecretRef {
                 std::env::var(var).map_err(|_| SecretError::MissingEnv(var.clone()))?
             }
             SecretRef::File(path) => read_secret_file(path)?,
-            SecretRef::Credential(name) => {
-                let dir = std::env::var_os("CREDENTIALS_DIRECTORY")
-                    .ok_or_else(|| SecretError::NoCredentialsDirectory(name.clone()))?;
-                read_secret_file(&PathBuf::from(dir).join(name))?
-            }
+            SecretRef::Credential(name) => match std::env::var_os("CREDENTIALS_DIRECTORY") {
+                Some(dir) => read_secret_file(&PathBuf::from(dir).join(name))?,
+                None => from_credstore(name, CREDSTORES)?,
+            },
             SecretRef::Literal(s) => s.0.clone(),
         };
         if value.is_empty() {
@@ -82,6 +82,25 @@ impl SecretRef {
         }
         Ok(Secret(value))
     }
+}
+
+/// Where systemd keeps plain credentials for `LoadCredential=NAME:/etc/credstore/NAME`.
+/// Reading them directly lets `encore check`, `post-now` and `auth`, run by root outside the
+/// service, use the config the service uses.
+const CREDSTORES: &[&str] = &["/etc/credstore", "/run/credstore"];
+
+fn from_credstore(name: &str, stores: &[&str]) -> Result<String, SecretError> {
+    // A name is one path component: "credential:../x" must not walk out of the store.
+    let plain = !name.is_empty() && !name.contains('/') && name != "." && name != "..";
+    if plain {
+        for dir in stores {
+            let path = PathBuf::from(dir).join(name);
+            if let Ok(v) = read_secret_file(&path) {
+                return Ok(v);
+            }
+        }
+    }
+    Err(SecretError::NoCredentialsDirectory(name.to_string()))
 }
 
 fn read_secret_file(path: &PathBuf) -> Result<String, SecretError> {
@@ -174,5 +193,29 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("ENCORE_TEST_SURELY_UNSET_VAR"), "{err}");
+    }
+
+    #[test]
+    fn credentials_outside_the_service_come_from_the_credstore() {
+        let a = tempfile::tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        std::fs::write(b.path().join("x_key"), "from-b\n").unwrap();
+        std::fs::write(a.path().join("bsky"), "from-a").unwrap();
+        let stores = [a.path().to_str().unwrap(), b.path().to_str().unwrap()];
+        assert_eq!(from_credstore("x_key", &stores).unwrap(), "from-b");
+        assert_eq!(from_credstore("bsky", &stores).unwrap(), "from-a");
+        let err = from_credstore("nope", &stores).unwrap_err().to_string();
+        assert!(
+            err.contains("LoadCredential=") && err.contains("/etc/credstore/nope"),
+            "{err}"
+        );
+        std::fs::write(a.path().join("escape"), "no").unwrap();
+        let inner = a.path().join("inner");
+        std::fs::create_dir(&inner).unwrap();
+        let stores = [inner.to_str().unwrap()];
+        assert!(
+            from_credstore("../escape", &stores).is_err(),
+            "one path component only"
+        );
     }
 }

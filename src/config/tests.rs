@@ -344,3 +344,30 @@ fn mastodon_and_bluesky_keys_are_read_checked_and_kept_apart() {
         assert_eq!(l, *line, "{body}: {msg}");
     }
 }
+
+#[test]
+fn literal_secrets_in_a_world_readable_file_are_reported() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    let literal = MINIMAL.replace("\"env:X_ACCESS_TOKEN_SECRET\"", "\"hunter2-secret\"");
+    let exposed = |text: &str, mode: u32| -> Option<String> {
+        std::fs::write(&path, text).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        let c = Config::load(&path).unwrap();
+        c.warnings
+            .into_iter()
+            .find(|w| w.contains("every user can read it"))
+    };
+    let w = exposed(&literal, 0o644).expect("a warning for 0644");
+    assert!(
+        w.contains("blog-x.access_token_secret") && w.contains("mode 0644"),
+        "{w}"
+    );
+    assert!(
+        !w.contains("hunter2"),
+        "the warning never shows the value: {w}"
+    );
+    assert_eq!(exposed(&literal, 0o640), None, "group-readable only: fine");
+    assert_eq!(exposed(MINIMAL, 0o644), None, "references only: fine");
+}
