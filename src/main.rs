@@ -37,6 +37,11 @@ enum Command {
         /// the profile). Exits 1 if any account fails.
         #[arg(long)]
         online: bool,
+        /// Print nothing if the config is valid and every account can be set up here (secrets
+        /// readable); else print the error and exit 78. The unit's ExecReload= runs this before
+        /// signalling the daemon, so that `systemctl reload` fails on a config it would reject.
+        #[arg(long, conflicts_with = "online")]
+        quiet: bool,
     },
     /// Read the feed and print the posts Encore would make in the coming days. Posts nothing.
     ///
@@ -195,7 +200,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match cli.command {
-        Command::Check { online } => {
+        Command::Check { quiet: true, .. } => commands::check_quiet(&config)?,
+        Command::Check { online, .. } => {
             commands::check(&config, &mut out)?;
             if online {
                 current_thread()?.block_on(commands::check_online(&config, &mut out))?;

@@ -691,3 +691,32 @@ fn status_history_and_preview_work_while_the_daemon_runs() {
     let text = String::from_utf8(out).unwrap();
     assert!(text.contains("daemon   not running"), "{text}");
 }
+
+#[test]
+fn check_quiet_is_silent_on_success_and_fails_like_the_daemon_would() {
+    let s = Setup::new(
+        "span.xml",
+        "[[account]]\nname = \"blog-masto\"\nnetwork = \"mastodon\"\ninstance = \"https://mastodon.example\"\naccess_token = \"env:ENCORE_TEST_MASTO_TOKEN\"\n",
+    );
+    let ok = s
+        .encore_cmd(&["check", "--quiet"])
+        .env("ENCORE_TEST_MASTO_TOKEN", "tok")
+        .assert()
+        .success();
+    assert!(ok.get_output().stdout.is_empty(), "{ok:?}");
+    // A secret the daemon could not read fails the check (plain `check` only warns).
+    let missing = s
+        .encore_cmd(&["check", "--quiet"])
+        .env_remove("ENCORE_TEST_MASTO_TOKEN")
+        .assert()
+        .code(78);
+    let err = String::from_utf8(missing.get_output().stderr.clone()).unwrap();
+    assert!(
+        err.contains("blog-masto") && err.contains("ENCORE_TEST_MASTO_TOKEN is not set"),
+        "{err}"
+    );
+    s.encore_cmd(&["check"])
+        .env_remove("ENCORE_TEST_MASTO_TOKEN")
+        .assert()
+        .success();
+}

@@ -45,6 +45,13 @@ pub fn check(config: &Config, out: &mut dyn Write) -> Result<(), crate::Error> {
     Ok(())
 }
 
+/// `encore check --quiet`: what the daemon does with a config before it takes it (every
+/// account set up, every secret read), printing nothing when all is well. `systemctl reload`
+/// runs it first, so that a config the daemon would reject fails the reload with its error.
+pub fn check_quiet(config: &Config) -> Result<(), crate::Error> {
+    crate::network::build_all(config, false).map(drop)
+}
+
 /// `encore check --online`: one cheap authenticated call per account, printing whose
 /// credentials they are. Any account failing makes the whole check fail.
 pub async fn check_online(config: &Config, out: &mut dyn Write) -> Result<(), crate::Error> {

@@ -8,7 +8,7 @@ mod preview;
 mod status;
 
 pub use auth::auth_x;
-pub use check::{check, check_online};
+pub use check::{check, check_online, check_quiet};
 pub use history::history;
 pub use post_now::post_now;
 pub use preview::{auto_plans, preview, Format, PreviewOptions};
