@@ -603,3 +603,44 @@ async fn no_slot_is_posted_within_the_minimum_spacing_of_the_last_post() {
     let r = d.tick(next).await.unwrap();
     assert_eq!(r[0].outcome, Outcome::Shared, "{r:?}");
 }
+
+#[tokio::test]
+async fn a_reload_that_changes_an_auto_cadence_plans_today_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let auto = |volume: u32| {
+        config_with(
+            dir.path(),
+            &format!("[[account]]\nname = \"auto\"\nnetwork = \"log\"\n[account.cadence]\nmode = \"auto\"\nassumed_daily_volume = {volume}\n"),
+        )
+    };
+    let before = auto(1);
+    let a = archive(&before).await;
+    let mut d = Daemon::start(before.clone(), a, log_networks(&before), false, t0())
+        .await
+        .unwrap();
+    let today = t0().with_timezone(&chrono_tz::Europe::Paris).date_naive();
+    let plan = d.plans(0).days[&today].clone();
+    assert!((plan.rate - 0.4).abs() < 1e-9, "{plan:?}");
+
+    // The same config again: today's plan stands.
+    let changes = d
+        .reload(before.clone(), log_networks(&before), t0())
+        .await
+        .unwrap();
+    assert!(changes.changed.is_empty());
+    assert_eq!(d.plans(0).days[&today], plan);
+
+    // A busier account: 40% of 10 a day, capped at 3, from today on.
+    let after = auto(10);
+    let changes = d
+        .reload(after.clone(), log_networks(&after), t0())
+        .await
+        .unwrap();
+    assert_eq!(changes.changed, vec!["auto".to_string()]);
+    let replanned = d.plans(0).days[&today].clone();
+    assert!((replanned.rate - 3.0).abs() < 1e-9, "{replanned:?}");
+    assert!(replanned.count >= 2, "{replanned:?}");
+    let day = tick_through(&mut d, t0(), t0() + Duration::hours(18)).await;
+    let shared = day.iter().filter(|r| r.outcome == Outcome::Shared).count();
+    assert_eq!(shared as u32, replanned.count, "{day:?}");
+}
