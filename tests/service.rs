@@ -71,6 +71,25 @@ fn wait_after(
     }
 }
 
+/// Starts `cmd` with its stderr read line by line into the returned channel.
+fn spawn_logged(mut cmd: std::process::Command) -> (std::process::Child, Receiver<String>) {
+    let mut child = cmd
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (child, rx)
+}
+
 fn kill(pid: u32, signal: &str) {
     let ok = std::process::Command::new("kill")
         .args([signal, &pid.to_string()])
@@ -118,23 +137,11 @@ fn notify_protocol_reload_and_stop() {
 
     // Start 8 seconds before the slot, in a dry run (the clock is set from there).
     let start = (slot - Duration::seconds(8)).to_rfc3339();
-    let mut child = encore(&config)
-        .args(["run", "--dry-run", "--now", &start])
+    let mut cmd = encore(&config);
+    cmd.args(["run", "--dry-run", "--now", &start])
         .env("NOTIFY_SOCKET", &sock_path)
-        .env("WATCHDOG_USEC", "400000")
-        .stderr(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (ltx, lrx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if ltx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+        .env("WATCHDOG_USEC", "400000");
+    let (mut child, lrx) = spawn_logged(cmd);
     let (mut notes, mut log) = (Vec::new(), Vec::new());
 
     let ready = wait_for(&nrx, &mut notes, "READY=1", 20);
@@ -209,21 +216,9 @@ fn sigterm_flushes_the_state_and_exits_0() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config.toml");
     std::fs::write(&config, config_text(ONE)).unwrap();
-    let mut child = encore(&config)
-        .arg("run")
-        .stderr(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (ltx, lrx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if ltx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let mut cmd = encore(&config);
+    cmd.arg("run");
+    let (mut child, lrx) = spawn_logged(cmd);
     let mut log = Vec::new();
     wait_for(&lrx, &mut log, "started", 20);
     let stop = Instant::now();

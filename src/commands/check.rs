@@ -136,7 +136,6 @@ fn write_endpoint(
                     .map(|l| format!(", language {l}"))
                     .unwrap_or_default()
             )?;
-            write_secret(out, &a.name, "access_token", &m.access_token, warnings)?;
         }
         Endpoint::Bluesky(b) => {
             writeln!(
@@ -150,28 +149,13 @@ fn write_endpoint(
                     .map(|l| format!(", language {l}"))
                     .unwrap_or_default()
             )?;
-            write_secret(out, &a.name, "app_password", &b.app_password, warnings)?;
         }
         Endpoint::X(x) => match &x.auth {
-            XAuth::OAuth1 {
-                consumer_key,
-                consumer_secret,
-                access_token,
-                access_token_secret,
-            } => {
+            XAuth::OAuth1 { .. } => {
                 writeln!(out, "  x        {} with OAuth 1.0a", x.api_base)?;
-                for (k, r) in [
-                    ("consumer_key", consumer_key),
-                    ("consumer_secret", consumer_secret),
-                    ("access_token", access_token),
-                    ("access_token_secret", access_token_secret),
-                ] {
-                    write_secret(out, &a.name, k, r, warnings)?;
-                }
             }
             XAuth::OAuth2 {
                 client_id,
-                client_secret,
                 redirect_uri,
                 ..
             } => {
@@ -180,11 +164,11 @@ fn write_endpoint(
                     "  x        {} with OAuth 2.0, client_id {client_id}, redirect {redirect_uri}",
                     x.api_base
                 )?;
-                if let Some(r) = client_secret {
-                    write_secret(out, &a.name, "client_secret", r, warnings)?;
-                }
             }
         },
+    }
+    for (key, r) in a.endpoint.secrets() {
+        write_secret(out, &a.name, key, r, warnings)?;
     }
     let b = &a.budget;
     if b.monthly_usd.is_some() || b.cost_per_post_usd > 0.0 {
