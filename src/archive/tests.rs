@@ -143,3 +143,22 @@ fn outcomes_print_as_their_json_names() {
         assert_eq!(serde_json::to_string(&o).unwrap(), format!("\"{o}\""));
     }
 }
+
+#[test]
+fn meta_json_keeps_every_float_exactly() {
+    // The kept day plans carry credit between days: a value that comes back one ULP off makes a
+    // restarted daemon's plan differ from the one it kept.
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(dir.path()).unwrap();
+    let values = [
+        0.900_871_436_260_854_1_f64,
+        0.1 + 0.2,
+        1.0 / 3.0,
+        2.400_000_000_000_000_4,
+    ];
+    a.set_meta_json("floats", &values).unwrap();
+    let back: Vec<f64> = a.meta_json("floats").unwrap().unwrap();
+    for (x, y) in values.iter().zip(&back) {
+        assert_eq!(x.to_bits(), y.to_bits(), "{x} came back as {y}");
+    }
+}
