@@ -1,5 +1,7 @@
 //! The `encore` binary as an admin uses it: `check` and `preview`.
 
+mod support;
+
 use assert_cmd::Command;
 use chrono::{DateTime, Duration, Utc};
 use encore::archive::{Archive, Outcome, ShareRecord};
@@ -420,25 +422,12 @@ fn run_and_stop(
     args: &[&str],
     ready_line: &str,
 ) -> (String, std::process::ExitStatus, std::time::Duration) {
-    use std::io::{BufRead, BufReader};
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("encore"))
-        .arg("--config")
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("encore"));
+    cmd.arg("--config")
         .arg(s.config())
         .args(args)
-        .env_remove("RUST_LOG")
-        .stderr(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+        .env_remove("RUST_LOG");
+    let (mut child, rx) = support::spawn_logged(cmd);
     let mut log = String::new();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while !log.contains(ready_line) {

@@ -2,12 +2,14 @@
 //! RELOADING, STOPPING) spoken to a Unix datagram socket that stands in for systemd, SIGHUP
 //! reloads (a broken config is rejected and the old one goes on posting), SIGTERM.
 
+mod support;
+
 use chrono::{DateTime, Duration, Utc};
-use std::io::{BufRead, BufReader};
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Instant;
+use support::spawn_logged;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -69,25 +71,6 @@ fn wait_after(
             }
         }
     }
-}
-
-/// Starts `cmd` with its stderr read line by line into the returned channel.
-fn spawn_logged(mut cmd: std::process::Command) -> (std::process::Child, Receiver<String>) {
-    let mut child = cmd
-        .stderr(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    (child, rx)
 }
 
 fn kill(pid: u32, signal: &str) {
