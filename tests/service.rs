@@ -167,6 +167,13 @@ fn notify_protocol_reload_and_stop() {
         posted.contains("blog-log") && posted.contains(&title),
         "the old config still posts at its slot: {posted}"
     );
+    // The status moves on to the next slot and still says the reload was rejected.
+    let after_post = notes.len();
+    let moved = wait_after(&nrx, &mut notes, after_post, "STATUS=", 10);
+    assert!(
+        moved.contains("last reload rejected") && !moved.contains("READY=1"),
+        "{moved}"
+    );
 
     // A valid config with a second account and SIGHUP: taken without a restart.
     std::fs::write(&config, config_text(TWO)).unwrap();
@@ -181,6 +188,10 @@ fn notify_protocol_reload_and_stop() {
         .unwrap();
     let ready2 = wait_after(&nrx, &mut notes, pos, "READY=1", 10);
     assert!(ready2.contains("2 accounts"), "{ready2}");
+    assert!(
+        !ready2.contains("rejected"),
+        "a good reload clears it: {ready2}"
+    );
 
     // SIGTERM: STOPPING=1, exit 0 within 10 s.
     let stop = Instant::now();

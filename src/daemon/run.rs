@@ -93,9 +93,11 @@ pub async fn run(mut config: Config, opts: RunOptions) -> Result<(), Error> {
     tracing::info!(accounts = daemon.config().accounts.len(), "started");
     // The first tick at once; then at the next slot (at least every TICK).
     let mut wake = tokio::time::Instant::now();
+    // Said in every status until a reload succeeds.
+    let mut rejected = "";
     let outcome = loop {
         let now = clock.now();
-        let line = daemon.status_line(now);
+        let line = daemon.status_line(now) + rejected;
         if line != status {
             notifier.status(&line);
             status = line;
@@ -110,14 +112,18 @@ pub async fn run(mut config: Config, opts: RunOptions) -> Result<(), Error> {
                 let result = dog
                     .feed_while("the reload", STEP_LIMIT, reload(&mut daemon, opts.dry_run, now))
                     .await;
-                status = daemon.status_line(clock.now());
                 match result {
                     Ok(changes) => {
                         tracing::info!("config reloaded: {changes}");
+                        rejected = "";
+                        status = daemon.status_line(clock.now());
                         notifier.ready(&status);
                         if changes.refresh_changed {
                             let _ = scheduler.shutdown().await;
-                            scheduler = start_scheduler(daemon.config().feed.refresh, tx.clone()).await?;
+                            match start_scheduler(daemon.config().feed.refresh, tx.clone()).await {
+                                Ok(s) => scheduler = s,
+                                Err(e) => break Err(e),
+                            }
                         }
                         if changes.feed_changed {
                             dog.feed_while("the feed read", STEP_LIMIT, daemon.refresh_feed(clock.now())).await;
@@ -126,7 +132,8 @@ pub async fn run(mut config: Config, opts: RunOptions) -> Result<(), Error> {
                     }
                     Err(e) => {
                         tracing::error!("reload rejected, still running with the previous config: {e}");
-                        status = format!("{status} (last reload rejected: see the log)");
+                        rejected = " (last reload rejected: see the log)";
+                        status = daemon.status_line(clock.now()) + rejected;
                         notifier.ready(&status);
                     }
                 }
