@@ -118,13 +118,8 @@ impl Daemon {
             sample_tried: vec![None; n],
         };
         for i in 0..n {
-            let key = deferred_key(&daemon.config.accounts[i].name);
-            if let Some(d) = daemon.archive.meta_json::<Deferred>(&key)? {
-                daemon.paused[i] = Some(Some(d.until));
-                daemon.deferred[i] = Some(d);
-            }
             let name = daemon.config.accounts[i].name.clone();
-            (daemon.plans[i], daemon.samples[i]) = plan::kept_state(&daemon.archive, &name)?;
+            daemon.restore(i, &name)?;
         }
         if !dry_run {
             daemon.reconcile(now).await?;
@@ -133,6 +128,17 @@ impl Daemon {
         daemon.ensure_plans(now)?;
         daemon.log_cadences(now);
         Ok(daemon)
+    }
+
+    /// Takes up what the state keeps of account `i` between runs: a slot a rate limit moved
+    /// (the account stays paused until then), auto mode's day plans and post-count samples.
+    fn restore(&mut self, i: usize, name: &str) -> Result<(), ArchiveError> {
+        if let Some(d) = self.archive.meta_json::<Deferred>(&deferred_key(name))? {
+            self.paused[i] = Some(Some(d.until));
+            self.deferred[i] = Some(d);
+        }
+        (self.plans[i], self.samples[i]) = plan::kept_state(&self.archive, name)?;
+        Ok(())
     }
 
     /// One line per account: the cadence in force and the next slot (at start and reload).

@@ -4,7 +4,7 @@
 //! re-reads every post count and forgets rate-limit pauses that only the running daemon
 //! knows. A reload keeps what is still true for each account, by name.
 
-use super::{deferred_key, plan, Daemon};
+use super::{plan, Daemon};
 use crate::config::{CadenceMode, Config};
 use crate::network::Network;
 use crate::Error;
@@ -98,14 +98,8 @@ impl Daemon {
         let mut moved: HashMap<usize, usize> = HashMap::new();
         for (j, a) in config.accounts.iter().enumerate() {
             let Some(&i) = old_index.get(a.name.as_str()) else {
+                // Restored below, once the new vectors are in place.
                 changes.added.push(a.name.clone());
-                let deferred_kept = self.archive.meta_json(&deferred_key(&a.name))?;
-                if let Some(d) = deferred_kept {
-                    let d: super::Deferred = d;
-                    paused[j] = Some(Some(d.until));
-                    deferred[j] = Some(d);
-                }
-                (plans[j], samples[j]) = plan::kept_state(&self.archive, &a.name)?;
                 continue;
             };
             moved.insert(i, j);
@@ -155,6 +149,12 @@ impl Daemon {
         self.samples = samples;
         self.sample_tried = sample_tried;
         self.dry_shares = dry_shares;
+        for j in 0..self.config.accounts.len() {
+            let name = self.config.accounts[j].name.clone();
+            if changes.added.contains(&name) {
+                self.restore(j, &name)?;
+            }
+        }
         self.sample_volumes(now).await?;
         self.ensure_plans(now)?;
         self.log_cadences(now);
