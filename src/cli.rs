@@ -103,6 +103,11 @@ pub enum Command {
         /// feed with fixed dates; use with --dry-run).
         #[arg(long, value_parser = parse_time, requires = "dry_run")]
         now: Option<chrono::DateTime<chrono::Utc>>,
+        /// TEST ONLY (hidden): AT,ANCHOR,SPEED — a clock that read AT when the wall clock read
+        /// ANCHOR and runs SPEED times faster, shared by every restart. Used by the crash
+        /// harness (tests/crash.rs, TESTING.md) against fake networks; never on real accounts.
+        #[arg(long, hide = true, conflicts_with = "now")]
+        test_clock: Option<String>,
     },
     /// Fill the archive from the feed's older pages (RFC 5005 links, else WordPress ?paged=N).
     ///

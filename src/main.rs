@@ -78,14 +78,26 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             current_thread()?.block_on(commands::preview(&config, &opts, &mut out))?;
         }
-        Command::Run { dry_run, now } => {
+        Command::Run {
+            dry_run,
+            now,
+            test_clock,
+        } => {
+            let test_clock = test_clock
+                .map(|c| encore::clock::ScaledClock::parse(&c))
+                .transpose()
+                .map_err(|e| encore::Error::Usage(format!("--test-clock: {e}")))?;
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
                 .enable_all()
                 .build()?;
             runtime.block_on(encore::daemon::run(
                 config,
-                encore::daemon::RunOptions { dry_run, now },
+                encore::daemon::RunOptions {
+                    dry_run,
+                    now,
+                    test_clock,
+                },
             ))?;
         }
         Command::Backfill => {

@@ -17,6 +17,8 @@ pub struct RunOptions {
     pub dry_run: bool,
     /// Start the clock at this moment (dry runs over a sample with fixed dates).
     pub now: Option<chrono::DateTime<chrono::Utc>>,
+    /// TEST ONLY: a fast clock shared across restarts (the crash harness).
+    pub test_clock: Option<crate::clock::ScaledClock>,
 }
 
 /// The wall clock is checked at least this often: a suspend or a clock jump is noticed within
@@ -48,9 +50,16 @@ pub async fn run(mut config: Config, opts: RunOptions) -> Result<(), Error> {
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     let notifier = Notifier::from_env();
     let mut dog = notifier.watchdog();
-    let clock: Arc<dyn Clock> = match opts.now {
-        Some(t) => Arc::new(OffsetClock::starting_at(t)),
-        None => Arc::new(SystemClock),
+    let clock: Arc<dyn Clock> = match (opts.test_clock, opts.now) {
+        (Some(c), _) => {
+            tracing::warn!(
+                "TEST CLOCK: time runs {}x faster; never use this on a real account",
+                c.speed
+            );
+            Arc::new(c)
+        }
+        (None, Some(t)) => Arc::new(OffsetClock::starting_at(t)),
+        (None, None) => Arc::new(SystemClock),
     };
     if opts.dry_run {
         tracing::info!("dry run: nothing will be posted and no share history written");
@@ -128,7 +137,7 @@ pub async fn run(mut config: Config, opts: RunOptions) -> Result<(), Error> {
                         if changes.feed_changed {
                             dog.feed_while("the feed read", STEP_LIMIT, daemon.refresh_feed(clock.now())).await;
                         }
-                        wake = next_wake(&daemon, clock.now());
+                        wake = next_wake(&daemon, clock.as_ref());
                     }
                     Err(e) => {
                         tracing::error!("reload rejected, still running with the previous config: {e}");
@@ -158,7 +167,7 @@ pub async fn run(mut config: Config, opts: RunOptions) -> Result<(), Error> {
                 if let Err(e) = result {
                     break Err(e);
                 }
-                wake = next_wake(&daemon, clock.now());
+                wake = next_wake(&daemon, clock.as_ref());
             }
             Some(ev) = rx.recv() => match ev {
                 Event::RefreshFeed => {
@@ -178,10 +187,11 @@ pub async fn run(mut config: Config, opts: RunOptions) -> Result<(), Error> {
 /// When the loop next wakes: just after the next slot, and at least every TICK (so that a
 /// suspend or a clock jump is noticed). The time is kept, not recomputed at each wake-up of the
 /// loop, so that a watchdog feeding just after a slot cannot make the loop overlook it.
-fn next_wake(daemon: &Daemon, now: DateTime<Utc>) -> tokio::time::Instant {
+fn next_wake(daemon: &Daemon, clock: &dyn Clock) -> tokio::time::Instant {
+    let now = clock.now();
     let wait = daemon
         .next_due(now)
-        .map(|t| (t - now).to_std().unwrap_or_default() + WAKE_MARGIN)
+        .map(|t| clock.real((t - now).to_std().unwrap_or_default()) + WAKE_MARGIN)
         .unwrap_or(TICK)
         .min(TICK);
     tokio::time::Instant::now() + wait

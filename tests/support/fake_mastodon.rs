@@ -49,6 +49,27 @@ pub struct State {
     /// Every request: (method, target, Idempotency-Key).
     pub requests: Vec<(String, String, Option<String>)>,
     pub next_id: u64,
+    /// Every `n`th status is made at once but answered only after the delay (a slow instance:
+    /// the crash harness kills the client in that window).
+    pub slow: Option<(u64, std::time::Duration)>,
+    /// When the last slow answer goes out: a client killed before then died mid-request.
+    pub slow_until: Option<std::time::Instant>,
+    /// A fast clock (what it read, at which wall-clock instant, speed) shared with the daemon
+    /// under test (`encore run --test-clock`), so that `created_at` is in the daemon's time.
+    pub clock: Option<(DateTime<Utc>, DateTime<Utc>, f64)>,
+}
+
+impl State {
+    /// The instance's "now": the shared fast clock's when one is set.
+    pub fn now(&self) -> DateTime<Utc> {
+        match self.clock {
+            Some((at, anchor, speed)) => {
+                let real = (Utc::now() - anchor).num_microseconds().unwrap_or(0) as f64;
+                at + chrono::Duration::microseconds((real * speed) as i64)
+            }
+            None => Utc::now(),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -88,6 +109,9 @@ impl FakeMastodon {
             statuses_count_base: 4000,
             requests: vec![],
             next_id: 113_000_000_000_000_000,
+            slow: None,
+            slow_until: None,
+            clock: None,
         }));
         let st = state.clone();
         let base = serve(move |req| handle(&st, req)).await;
@@ -288,7 +312,7 @@ fn create(state: &Arc<Mutex<State>>, req: &Request, key: Option<String>) -> Opti
         text: text.to_string(),
         visibility,
         language,
-        created_at: Utc::now(),
+        created_at: s.now(),
         idempotency_key: key.clone(),
     };
     if let Some(k) = key {
@@ -298,8 +322,16 @@ fn create(state: &Arc<Mutex<State>>, req: &Request, key: Option<String>) -> Opti
     if let Some(Fault::CreateThenDrop) = fault {
         return None;
     }
+    let delay = match s.slow {
+        Some((n, d)) if n > 0 && s.statuses.len() as u64 % n == 0 => {
+            s.slow_until = Some(std::time::Instant::now() + d);
+            d
+        }
+        _ => std::time::Duration::ZERO,
+    };
     Some(
         Reply::json(200, status_json(&st, "https://fake.social"))
+            .delayed(delay)
             .header("X-RateLimit-Limit", "300")
             .header("X-RateLimit-Remaining", "299")
             .header(

@@ -48,6 +48,8 @@ pub struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// Wait this long before answering (a slow server; a client may die meanwhile).
+    pub delay: Option<std::time::Duration>,
 }
 
 impl Reply {
@@ -60,7 +62,13 @@ impl Reply {
             status,
             headers: vec![("Content-Type".into(), content_type.into())],
             body,
+            delay: None,
         }
+    }
+
+    pub fn delayed(mut self, by: std::time::Duration) -> Reply {
+        self.delay = Some(by);
+        self
     }
 
     pub fn header(mut self, name: &str, value: &str) -> Reply {
@@ -134,6 +142,9 @@ async fn answer(mut sock: TcpStream, handler: Handler) {
         let _ = sock.shutdown().await;
         return;
     };
+    if let Some(d) = reply.delay {
+        tokio::time::sleep(d).await;
+    }
     let mut head = format!(
         "HTTP/1.1 {} Fake\r\nContent-Length: {}\r\nConnection: close\r\n",
         reply.status,
