@@ -5,7 +5,6 @@
 
 mod support;
 
-use assert_cmd::Command;
 use chrono::{Duration, TimeZone, Utc};
 use encore::archive::{Archive, Outcome};
 use encore::config::{Config, Endpoint};
@@ -16,89 +15,10 @@ use encore::network::mastodon::MastodonNetwork;
 use encore::network::session::SessionStore;
 use encore::network::x::XNetwork;
 use encore::network::Network;
-use std::path::Path;
-use support::fake_bluesky::{self, FakeBluesky};
-use support::fake_mastodon::{self, FakeMastodon};
-use support::fake_x::{self, FakeX};
-use support::Blog;
-
-struct Fakes {
-    x: FakeX,
-    masto: FakeMastodon,
-    bsky: FakeBluesky,
-    blog: Blog,
-}
-
-impl Fakes {
-    async fn start() -> Fakes {
-        Fakes {
-            x: FakeX::start().await,
-            masto: FakeMastodon::start().await,
-            bsky: FakeBluesky::start().await,
-            blog: Blog::start().await,
-        }
-    }
-
-    /// The three accounts, secrets from the environment (`T_*`), with their own cadences.
-    fn accounts(&self) -> String {
-        format!(
-            r#"
-[[account]]
-name = "blog-x"
-network = "x"
-api_base = "{x}"
-consumer_key = "env:T_CK"
-consumer_secret = "env:T_CS"
-access_token = "env:T_AT"
-access_token_secret = "env:T_ATS"
-[account.cadence]
-per_day = 2
-min_spacing = "3h"
-
-[[account]]
-name = "blog-masto"
-network = "mastodon"
-instance = "{m}"
-access_token = "env:T_MASTO"
-language = "fr"
-[account.cadence]
-per_day = 1
-
-[[account]]
-name = "blog-bsky"
-network = "bluesky"
-service = "{b}"
-appview = "{b}"
-identifier = "{handle}"
-app_password = "env:T_BSKY"
-[account.cadence]
-per_day = 0.5
-"#,
-            x = self.x.base,
-            m = self.masto.base,
-            b = self.bsky.base,
-            handle = fake_bluesky::HANDLE,
-        )
-    }
-}
-
-fn set_env() {
-    // The library reads secrets from the environment too; these are the fakes' values.
-    for (k, v) in secrets() {
-        std::env::set_var(k, v);
-    }
-}
-
-fn secrets() -> [(&'static str, &'static str); 6] {
-    [
-        ("T_CK", fake_x::CONSUMER_KEY),
-        ("T_CS", fake_x::CONSUMER_SECRET),
-        ("T_AT", fake_x::TOKEN),
-        ("T_ATS", fake_x::TOKEN_SECRET),
-        ("T_MASTO", fake_mastodon::TOKEN),
-        ("T_BSKY", fake_bluesky::APP_PASSWORD),
-    ]
-}
+use support::fake_bluesky;
+use support::fake_mastodon;
+use support::fake_x;
+use support::three::{encore, feed, secrets, set_env, text, write_config, Fakes};
 
 fn fast() -> RetryPolicy {
     RetryPolicy {
@@ -207,74 +127,6 @@ async fn one_daemon_posts_to_each_network_under_its_own_cadence_through_faults()
         assert!(keys.iter().all(|k| !k.contains("atelier")), "{keys:?}");
     }
     assert!(d.archive().pending_intents().unwrap().is_empty());
-}
-
-/// Twenty articles 31 to 88 days old at `now`, titles and categories in several scripts
-/// with emoji, one event (excluded), links on the test blog.
-fn feed(dir: &Path, blog: &str, now: chrono::DateTime<Utc>) -> std::path::PathBuf {
-    let titles = [
-        ("Café et stratégie ☕ n°{i}", "Café"),
-        ("東京で学んだこと 第{i}回", "日本語"),
-        ("Émojis 🎉👩‍💻 partout, épisode {i}", "Typographie"),
-        ("Ελληνικά και Русский {i}", "Langues"),
-        ("Atelier n°{i} : inscriptions ouvertes", "Événements"),
-    ];
-    let mut items = String::new();
-    for i in 0..20 {
-        let (title, cat) = titles[i % titles.len()];
-        let date = (now - Duration::days(31 + 3 * i as i64)).to_rfc2822();
-        let slug = if cat == "Événements" {
-            "atelier"
-        } else {
-            "article"
-        };
-        items.push_str(&format!(
-            "<item><title>{}</title><link>{blog}/{slug}-{i}/</link><pubDate>{date}</pubDate><category>{cat}</category><category>Réseaux sociaux</category></item>\n",
-            title.replace("{i}", &i.to_string())
-        ));
-    }
-    let path = dir.join("feed.xml");
-    std::fs::write(
-        &path,
-        format!("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Blog</title><link>{blog}/</link>{items}</channel></rss>"),
-    )
-    .unwrap();
-    path
-}
-
-fn write_config(dir: &Path, f: &Fakes) -> std::path::PathBuf {
-    let feed = feed(dir, &f.blog.base, Utc::now());
-    let text = format!(
-        "timezone = \"Europe/Paris\"\nstate_dir = \"state\"\n[feed]\nurl = {:?}\n[select]\ncheck_link = false\nexclude_categories = [\"Événements\"]\n{}",
-        feed.display().to_string(),
-        f.accounts()
-    );
-    let path = dir.join("config.toml");
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-async fn encore(config: &Path, args: &[&str]) -> std::process::Output {
-    let config = config.to_path_buf();
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        let mut c = Command::cargo_bin("encore").unwrap();
-        c.env_remove("RUST_LOG");
-        for (k, v) in secrets() {
-            c.env(k, v);
-        }
-        c.arg("--config").arg(&config).args(&args).output().unwrap()
-    })
-    .await
-    .unwrap()
-}
-
-fn text(out: &std::process::Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,6 +5,7 @@ pub mod fake_bluesky;
 pub mod fake_mastodon;
 pub mod fake_x;
 pub mod http;
+pub mod three;
 
 use chrono::{DateTime, Duration, Utc};
 use encore::daemon::{Daemon, SlotReport};
