@@ -47,6 +47,12 @@ fn write_config(dir: &Path, base: &str, account: &str) -> PathBuf {
     path
 }
 
+/// A secret file as it should be: readable by its owner only.
+fn private(path: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
 const ENV_OAUTH1: &str = "consumer_key = \"env:T_CK\"\nconsumer_secret = \"env:T_CS\"\naccess_token = \"env:T_AT\"\naccess_token_secret = \"file:secret-file\"\n";
 
 fn encore(config: &Path) -> Command {
@@ -81,6 +87,7 @@ async fn check_online_names_the_account_and_never_shows_a_secret() {
         format!("{}\n", fake_x::TOKEN_SECRET),
     )
     .unwrap();
+    private(&dir.path().join("secret-file"));
     let config = write_config(
         dir.path(),
         &fake.base,
@@ -151,6 +158,7 @@ async fn post_now_shares_one_article_and_records_it_like_the_daemon() {
     let dir = tempfile::tempdir().unwrap();
     let secret = dir.path().join("secret-file");
     std::fs::write(&secret, fake_x::TOKEN_SECRET).unwrap();
+    private(&secret);
     let config = write_config(
         dir.path(),
         &fake.base,

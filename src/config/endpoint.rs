@@ -233,7 +233,7 @@ fn resolve_budget(acc: &RawAccount) -> Result<Budget, SpanError> {
     })
 }
 
-fn field<'a>(acc: &'a RawAccount, key: &str) -> Option<&'a Spanned<String>> {
+pub(super) fn field<'a>(acc: &'a RawAccount, key: &str) -> Option<&'a Spanned<String>> {
     match key {
         "api_base" => acc.api_base.as_ref(),
         "auth" => acc.auth.as_ref(),

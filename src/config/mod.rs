@@ -260,6 +260,27 @@ pub struct Account {
     /// How the network measures a message. Starts at the network's defaults; a Mastodon
     /// instance's own limits replace them once read (see [`crate::network::limits`]).
     pub length: crate::compose::length::LengthRule,
+    /// Where the account's secrets are written, so that a secret that cannot be read at start
+    /// is reported as FILE:LINE like any other config error.
+    pub secret_lines: SecretLines,
+}
+
+/// The config line of each of an account's secret keys. Compares equal whatever the lines:
+/// moving a key in the file changes nothing about the account.
+#[derive(Debug, Clone, Default)]
+pub struct SecretLines(pub Vec<(&'static str, usize)>);
+
+impl SecretLines {
+    /// The line of `key`, if the account sets it.
+    pub fn line(&self, key: &str) -> Option<usize> {
+        self.0.iter().find(|(k, _)| *k == key).map(|(_, l)| *l)
+    }
+}
+
+impl PartialEq for SecretLines {
+    fn eq(&self, _: &SecretLines) -> bool {
+        true
+    }
 }
 
 /// Where the time zone came from, so `check` can say it.
@@ -377,8 +398,18 @@ impl Config {
         }
         let mut accounts: Vec<Account> = Vec::new();
         for acc in &raw.accounts {
-            let account = resolve_account(&raw, acc.get_ref(), &mut warnings)
+            let mut account = resolve_account(&raw, acc.get_ref(), &mut warnings)
                 .map_err(|(span, m)| err(span, m))?;
+            let keys: Vec<&'static str> =
+                account.endpoint.secrets().iter().map(|(k, _)| *k).collect();
+            account.secret_lines = SecretLines(
+                keys.into_iter()
+                    .filter_map(|k| {
+                        let at = endpoint::field(acc.get_ref(), k)?.span().start;
+                        Some((k, text[..at.min(text.len())].matches('\n').count() + 1))
+                    })
+                    .collect(),
+            );
             let name_span = acc.get_ref().name.span();
             if accounts.iter().any(|a| a.name == account.name) {
                 return Err(err(
@@ -438,6 +469,7 @@ fn resolve_account(
         cadence: resolve_cadence(&raw.cadence, &acc.cadence)?,
         network: acc.network,
         name,
+        secret_lines: SecretLines::default(),
     })
 }
 
@@ -882,15 +914,16 @@ fn invalid(path: &Path, text: &str, span: Option<Range<usize>>, message: String)
 /// Prefixes a parser message ("invalid duration…") with the dotted key it belongs to
 /// ("cadence.min_spacing: invalid duration…"), found from the line and the table header above it.
 fn name_the_key(text: &str, line_start: usize, message: String) -> String {
-    if message.contains('`') {
-        return message; // already names its key
-    }
     let line = text[line_start..].lines().next().unwrap_or("");
     let Some((key, _)) = line.split_once('=') else {
         return message;
     };
     let key = key.trim().trim_matches('"');
     if key.is_empty() || key.contains(['[', '{', ' ']) {
+        return message;
+    }
+    // Already named ("`cadence.per_day`: …", "unknown field `extra`"): a backquoted key.
+    if message.contains(&format!("{key}`")) {
         return message;
     }
     let header = text[..line_start]

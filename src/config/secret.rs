@@ -39,6 +39,15 @@ pub enum SecretError {
     /// credential is in none of systemd's stores that can be read here.
     #[error("credential {0}: $CREDENTIALS_DIRECTORY is not set (the service gets it from LoadCredential= in the unit) and no readable /etc/credstore/{0} or /run/credstore/{0}")]
     NoCredentialsDirectory(String),
+    /// A `file:` secret that every user of the machine can read: refused, as ssh refuses such a
+    /// private key, because the secret is as good as public.
+    #[error("secret file {} is readable by every user (mode {mode:04o}): `chmod 600` it (or 640 for a group)", path.display())]
+    Exposed {
+        /// The file that was named.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
     /// The resolved value is empty.
     #[error("secret from {0} is empty")]
     Empty(String),
@@ -70,7 +79,23 @@ impl SecretRef {
             SecretRef::Env(var) => {
                 std::env::var(var).map_err(|_| SecretError::MissingEnv(var.clone()))?
             }
-            SecretRef::File(path) => read_secret_file(path)?,
+            SecretRef::File(path) => {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = std::fs::metadata(path)
+                    .map_err(|source| SecretError::File {
+                        path: path.clone(),
+                        source,
+                    })?
+                    .permissions()
+                    .mode();
+                if mode & 0o004 != 0 {
+                    return Err(SecretError::Exposed {
+                        path: path.clone(),
+                        mode: mode & 0o7777,
+                    });
+                }
+                read_secret_file(path)?
+            }
             SecretRef::Credential(name) => match std::env::var_os("CREDENTIALS_DIRECTORY") {
                 Some(dir) => read_secret_file(&PathBuf::from(dir).join(name))?,
                 None => from_credstore(name, CREDSTORES)?,
@@ -183,7 +208,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("token");
         std::fs::write(&p, "s3cr3t-value\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
         let r = SecretRef::File(p.clone());
+        let err = r.resolve().unwrap_err().to_string();
+        assert!(err.contains("readable by every user (mode 0644)"), "{err}");
+        assert!(!err.contains("s3cr3t"), "{err}");
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o640)).unwrap();
         assert_eq!(r.resolve().unwrap().expose(), "s3cr3t-value");
         let missing = SecretRef::File(dir.path().join("nope"));
         let err = missing.resolve().unwrap_err().to_string();

@@ -242,6 +242,20 @@ pub fn build_all(
         .accounts
         .iter()
         .map(|a| {
+            // Every secret first, so that one that cannot be read is named with its line.
+            for (key, r) in a.endpoint.secrets() {
+                if let Err(e) = r.resolve() {
+                    let at = a
+                        .secret_lines
+                        .line(key)
+                        .map(|l| format!("{}:{l}: ", config.path.display()))
+                        .unwrap_or_default();
+                    return Err(crate::Error::Setup(format!(
+                        "{at}account {:?}: `{key}`: {e}",
+                        a.name
+                    )));
+                }
+            }
             build(a, &sessions, API_TIMEOUT, dry_run)
                 .map_err(|m| crate::Error::Setup(format!("account {:?}: {m}", a.name)))
         })
