@@ -15,14 +15,27 @@ pub fn parse_page(
     base: Option<&str>,
 ) -> Result<(Vec<Item>, Option<String>), FeedError> {
     let source_name = base.unwrap_or("feed").to_string();
-    let feed = feed_rs::parser::Builder::new()
-        .base_uri(base)
-        .build()
-        .parse(bytes)
-        .map_err(|e| FeedError::Parse {
+    // The XML library panics on a few ill-formed documents (an encoding declared after the
+    // prefix was read: feedparser's corpus has them). A broken feed must cost one warning,
+    // never the daemon: the panic becomes a parse error.
+    let parsed = std::panic::catch_unwind(|| {
+        feed_rs::parser::Builder::new()
+            .base_uri(base)
+            .build()
+            .parse(bytes)
+    });
+    let feed = match parsed {
+        Ok(result) => result.map_err(|e| FeedError::Parse {
             source_name,
             reason: e.to_string(),
-        })?;
+        })?,
+        Err(_) => {
+            return Err(FeedError::Parse {
+                source_name,
+                reason: "the XML parser failed on this document (it is not well-formed)".into(),
+            })
+        }
+    };
     let older = feed
         .links
         .iter()
