@@ -1,0 +1,40 @@
+//! Any bytes as a feed: parse, article keys, then compose every item for X. Never a panic;
+//! every message within the limit or a clean TooLong.
+#![no_main]
+
+use chrono::TimeZone;
+use encore::compose::length::LengthRule;
+use encore::compose::{compose_with, ComposeError};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(items) = encore::feed::parse(data, Some("http://example.org/feed/")) else {
+        return;
+    };
+    let settings = encore::config::MessageSettings {
+        template: encore::config::Template::parse("{hashtags} {title} {text} {url}").unwrap(),
+        text: "À relire".into(),
+        max_hashtags: 3,
+        hashtags: Default::default(),
+        utm: None,
+    };
+    let t = chrono::Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    for item in items {
+        assert_eq!(encore::feed::article_key(&item.url).as_deref(), Some(item.key.as_str()));
+        let article = encore::archive::Article {
+            key: item.key,
+            url: item.url,
+            title: item.title,
+            published: item.published.unwrap_or(t),
+            categories: item.categories,
+            first_seen: t,
+            last_seen: t,
+            dead: false,
+        };
+        let rule = LengthRule::XWeighted { max: 280 };
+        match compose_with(&article, &settings, rule, "x", "fuzz") {
+            Ok(m) => assert!(m.length <= 280 && m.text.contains(&m.url)),
+            Err(ComposeError::TooLong { length, limit, .. }) => assert!(length > limit),
+        }
+    }
+});
