@@ -68,6 +68,9 @@ fn every_feed_of_feedparsers_corpus_is_read_without_a_panic() {
                             Err(ComposeError::TooLong { length, limit, .. }) => {
                                 assert!(length > limit)
                             }
+                            Err(ComposeError::NoRoomForTitle { length, limit, .. }) => {
+                                assert!(length <= limit)
+                            }
                         }
                     }
                     (true, found.len(), made)

@@ -140,6 +140,9 @@ proptest! {
                 Err(ComposeError::TooLong { length, limit, .. }) => {
                     prop_assert!(length > limit, "{network}: refused although {length} <= {limit}");
                 }
+                Err(ComposeError::NoRoomForTitle { length, limit, .. }) => {
+                    prop_assert!(length <= limit);
+                }
             }
         }
     }

@@ -1,5 +1,5 @@
 //! Arbitrary titles, categories and link paths through compose on the three networks' rules:
-//! within the limit, hashtags first, link intact, or a clean TooLong.
+//! within the limit, hashtags first, link intact, or a clean TooLong / NoRoomForTitle.
 #![no_main]
 
 use chrono::TimeZone;
@@ -45,6 +45,7 @@ fuzz_target!(|input: (String, Vec<String>, String, String)| {
                 }
             }
             Err(ComposeError::TooLong { length, limit, .. }) => assert!(length > limit),
+            Err(ComposeError::NoRoomForTitle { length, limit, .. }) => assert!(length <= limit),
         }
     }
 });

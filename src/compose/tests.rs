@@ -191,3 +191,29 @@ fn twitter_text_conformance_weighted_length() {
     }
     assert!(checked >= 40, "only {checked} cases");
 }
+
+#[test]
+fn a_link_that_leaves_no_room_for_the_first_word_is_refused_for_what_it_is() {
+    // Found by fuzzing the feed code: the link and text fit, the title's first word does not.
+    let mut a = article("Référencement naturel", &[]);
+    a.url = format!("https://blog.example.org/{}/", "a".repeat(200));
+    let s = settings("{hashtags} {title} {text} {url}", "");
+    let rule = LengthRule::Graphemes {
+        max: 235,
+        url_len: None,
+    };
+    match compose_with(&a, &s, rule, "bluesky", "a") {
+        Err(e @ ComposeError::NoRoomForTitle { length, limit, .. }) => {
+            assert!(length <= limit, "{e}");
+            assert!(e.to_string().contains("no room for the title"), "{e}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // With room for "Référencement…", it posts.
+    let roomy = LengthRule::Graphemes {
+        max: 245,
+        url_len: None,
+    };
+    let m = compose_with(&a, &s, roomy, "bluesky", "a").unwrap();
+    assert!(m.text.starts_with("Référencement…"), "{}", m.text);
+}
