@@ -80,7 +80,14 @@ pub fn compose_with(
         None => article.url.clone(),
     };
     let tags = hashtag::for_categories(&article.categories, settings);
-    let title = article.title.as_str();
+    // A title is one line: runs of whitespace (newlines from a feed included) become one space,
+    // and a blank title is no title (fuzzing found "#F\nhttps://…").
+    let title = article
+        .title
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let title = title.as_str();
     let render = |n_tags: usize, title: &str| render(settings, &tags[..n_tags], title, &url);
     let done = |text: String, n_tags: usize| Message {
         length: rule.count(&text),

@@ -217,3 +217,15 @@ fn a_link_that_leaves_no_room_for_the_first_word_is_refused_for_what_it_is() {
     let m = compose_with(&a, &s, roomy, "bluesky", "a").unwrap();
     assert!(m.text.starts_with("Référencement…"), "{}", m.text);
 }
+
+#[test]
+fn a_title_is_one_line_and_a_blank_one_is_no_title() {
+    let s = settings("{hashtags} {title} {text} {url}", "");
+    let blank = compose_with(&article("\n", &["f"]), &s, X, "x", "a").unwrap();
+    assert_eq!(blank.text, "#F https://blog.example.org/2026/01/post/");
+    let lines = compose_with(&article("Deux\nlignes \t ici", &[]), &s, X, "x", "a").unwrap();
+    assert_eq!(
+        lines.text,
+        "Deux lignes ici https://blog.example.org/2026/01/post/"
+    );
+}
