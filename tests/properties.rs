@@ -131,7 +131,7 @@ proptest! {
                     prop_assert_eq!(m.length, rule.count(&m.text));
                     prop_assert!(m.url.starts_with(&url), "the link keeps its address: {}", m.url);
                     prop_assert!(m.text.contains(&m.url), "the link is intact in {:?}", m.text);
-                    let words: Vec<&str> = m.text.split(' ').collect();
+                    let words: Vec<&str> = m.text.split_whitespace().collect();
                     for (i, tag) in m.hashtags.iter().enumerate() {
                         prop_assert_eq!(words.get(i).copied(), Some(tag.as_str()), "hashtags first: {:?}", m.text);
                     }

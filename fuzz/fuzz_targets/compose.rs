@@ -39,7 +39,7 @@ fuzz_target!(|input: (String, Vec<String>, String, String)| {
                 assert!(m.length <= rule.max(), "{network}: {} > {}", m.length, rule.max());
                 assert_eq!(m.length, rule.count(&m.text));
                 assert!(m.text.contains(&url));
-                let words: Vec<&str> = m.text.split(' ').collect();
+                let words: Vec<&str> = m.text.split_whitespace().collect();
                 for (i, tag) in m.hashtags.iter().enumerate() {
                     assert_eq!(words.get(i).copied(), Some(tag.as_str()));
                 }
