@@ -64,17 +64,22 @@ async fn a_2_gib_gzip_bomb_stops_at_the_size_cap_with_bounded_memory() {
     assert!(started.elapsed() < Duration::from_secs(20));
 }
 
-#[tokio::test]
-async fn a_server_that_never_answers_or_trickles_costs_one_timeout() {
-    // Accepts, reads the request, never says a word.
+/// A server that accepts connections and never says a word.
+async fn silent_server() -> std::net::SocketAddr {
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let silent_addr = silent.local_addr().unwrap();
+    let addr = silent.local_addr().unwrap();
     tokio::spawn(async move {
         let mut held = Vec::new();
         while let Ok((s, _)) = silent.accept().await {
             held.push(s);
         }
     });
+    addr
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_or_trickles_costs_one_timeout() {
+    let silent_addr = silent_server().await;
     // Answers 200 and then sends one byte a second, forever.
     let trickle = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let trickle_addr = trickle.local_addr().unwrap();
@@ -129,14 +134,7 @@ async fn the_daemon_keeps_posting_from_the_archive_while_the_feed_hangs() {
         .unwrap();
     let held = archive.len();
     // Then the feed moves to a server that never answers.
-    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = silent.local_addr().unwrap();
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((s, _)) = silent.accept().await {
-            held.push(s);
-        }
-    });
+    let addr = silent_server().await;
     let mut hanging = good.clone();
     hanging.feed = settings(format!("http://{addr}/feed"), Duration::from_secs(1));
     let nets = encore::network::build_all(&hanging, false).unwrap();
