@@ -84,12 +84,13 @@ async fn sigkill_at_random_moments_never_doubles_or_loses_a_post() {
     let sim0 = Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap();
     let anchor = Utc::now();
     let clock = format!("{},{},{SPEED}", sim0.to_rfc3339(), anchor.to_rfc3339());
+    let shared = encore::clock::ScaledClock::parse(&clock).unwrap();
     let fake = FakeMastodon::start().await;
     {
         let mut s = fake.state.lock().unwrap();
         // Every third status is made at once and answered 400 ms later.
         s.slow = Some((3, std::time::Duration::from_millis(400)));
-        s.clock = Some((sim0, anchor, SPEED));
+        s.clock = Some(shared);
     }
     let dir = tempfile::tempdir().unwrap();
     let feed = support::fixture("span.xml");

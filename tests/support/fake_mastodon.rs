@@ -54,19 +54,17 @@ pub struct State {
     pub slow: Option<(u64, std::time::Duration)>,
     /// When the last slow answer goes out: a client killed before then died mid-request.
     pub slow_until: Option<std::time::Instant>,
-    /// A fast clock (what it read, at which wall-clock instant, speed) shared with the daemon
-    /// under test (`encore run --test-clock`), so that `created_at` is in the daemon's time.
-    pub clock: Option<(DateTime<Utc>, DateTime<Utc>, f64)>,
+    /// The fast clock of the daemon under test (`encore run --test-clock`), so that
+    /// `created_at` is in the daemon's time.
+    pub clock: Option<encore::clock::ScaledClock>,
 }
 
 impl State {
     /// The instance's "now": the shared fast clock's when one is set.
     pub fn now(&self) -> DateTime<Utc> {
-        match self.clock {
-            Some((at, anchor, speed)) => {
-                let real = (Utc::now() - anchor).num_microseconds().unwrap_or(0) as f64;
-                at + chrono::Duration::microseconds((real * speed) as i64)
-            }
+        use encore::clock::Clock;
+        match &self.clock {
+            Some(c) => c.now(),
             None => Utc::now(),
         }
     }
