@@ -427,28 +427,7 @@ fn run_and_stop(
         .arg(s.config())
         .args(args)
         .env_remove("RUST_LOG");
-    let (mut child, rx) = support::spawn_logged(cmd);
-    let mut log = String::new();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while !log.contains(ready_line) {
-        let line = rx
-            .recv_timeout(deadline - std::time::Instant::now())
-            .unwrap_or_else(|_| panic!("never logged {ready_line:?}: {log}"));
-        log.push_str(&line);
-        log.push('\n');
-    }
-    let stop = std::time::Instant::now();
-    std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let status = child.wait().unwrap();
-    let took = stop.elapsed();
-    while let Ok(line) = rx.recv_timeout(std::time::Duration::from_millis(200)) {
-        log.push_str(&line);
-        log.push('\n');
-    }
-    (log, status, took)
+    support::run_until_then_term(cmd, ready_line)
 }
 
 #[test]

@@ -92,28 +92,8 @@ async fn no_command_log_or_state_file_shows_a_secret() {
     for (k, v) in secrets() {
         cmd.env(k, v);
     }
-    let (mut child, rx) = support::spawn_logged(cmd);
-    let mut log = String::new();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while !log.contains(" started") {
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(l) => {
-                log.push_str(&l);
-                log.push('\n');
-            }
-            Err(_) => panic!("the daemon never started:\n{log}"),
-        }
-    }
-    std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(child.wait().unwrap().success(), "{log}");
-    while let Ok(l) = rx.recv_timeout(std::time::Duration::from_millis(200)) {
-        log.push_str(&l);
-        log.push('\n');
-    }
+    let (log, status, _) = support::run_until_then_term(cmd, " started");
+    assert!(status.success(), "{log}");
     assert!(log.lines().count() > 10, "trace logging is on: {log}");
     assert_no_secret("encore run", &log);
 

@@ -7,9 +7,8 @@ mod support;
 use chrono::{DateTime, Duration, Utc};
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Instant;
-use support::spawn_logged;
+use support::{spawn_logged, wait_after, wait_for};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -38,39 +37,6 @@ fn encore(config: &Path) -> std::process::Command {
         .arg("--config")
         .arg(config);
     c
-}
-
-/// Lines from a reader thread, gathered until one contains `what`.
-fn wait_for(rx: &Receiver<String>, seen: &mut Vec<String>, what: &str, secs: u64) -> String {
-    wait_after(rx, seen, 0, what, secs)
-}
-
-/// Like [`wait_for`], among the lines from index `from` on.
-fn wait_after(
-    rx: &Receiver<String>,
-    seen: &mut Vec<String>,
-    from: usize,
-    what: &str,
-    secs: u64,
-) -> String {
-    let deadline = Instant::now() + std::time::Duration::from_secs(secs);
-    if let Some(l) = seen.iter().skip(from).find(|l| l.contains(what)) {
-        return l.clone();
-    }
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(l) => {
-                seen.push(l.clone());
-                if l.contains(what) {
-                    return l;
-                }
-            }
-            Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => {
-                panic!("no {what:?} within {secs}s; got:\n{}", seen.join("\n"))
-            }
-        }
-    }
 }
 
 fn kill(pid: u32, signal: &str) {
@@ -212,14 +178,9 @@ fn sigterm_flushes_the_state_and_exits_0() {
     std::fs::write(&config, config_text(ONE)).unwrap();
     let mut cmd = encore(&config);
     cmd.arg("run");
-    let (mut child, lrx) = spawn_logged(cmd);
-    let mut log = Vec::new();
-    wait_for(&lrx, &mut log, "started", 20);
-    let stop = Instant::now();
-    kill(child.id(), "-TERM");
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(0), "{log:?}");
-    assert!(stop.elapsed() < std::time::Duration::from_secs(10));
+    let (log, status, took) = support::run_until_then_term(cmd, "started");
+    assert_eq!(status.code(), Some(0), "{log}");
+    assert!(took < std::time::Duration::from_secs(10), "{took:?}");
     // The state opens at once (the lock is released) and holds the feed read before the stop.
     let archive = encore::archive::Archive::open(&dir.path().join("state")).unwrap();
     assert_eq!(archive.len(), 41);

@@ -48,6 +48,67 @@ pub fn spawn_logged(
     (child, rx)
 }
 
+/// Lines from a reader thread (see [`spawn_logged`]), gathered into `seen` until one contains
+/// `what`; panics with what came after `secs`.
+pub fn wait_for(
+    rx: &std::sync::mpsc::Receiver<String>,
+    seen: &mut Vec<String>,
+    what: &str,
+    secs: u64,
+) -> String {
+    wait_after(rx, seen, 0, what, secs)
+}
+
+/// Like [`wait_for`], among the lines from index `from` on.
+pub fn wait_after(
+    rx: &std::sync::mpsc::Receiver<String>,
+    seen: &mut Vec<String>,
+    from: usize,
+    what: &str,
+    secs: u64,
+) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    if let Some(l) = seen.iter().skip(from).find(|l| l.contains(what)) {
+        return l.clone();
+    }
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(l) => {
+                seen.push(l.clone());
+                if l.contains(what) {
+                    return l;
+                }
+            }
+            Err(_) => panic!("no {what:?} within {secs}s; got:\n{}", seen.join("\n")),
+        }
+    }
+}
+
+/// Starts `cmd` (an `encore run`), waits until it logs `ready_line`, sends SIGTERM and waits
+/// for it to end. Returns its whole log, its exit status and how long the stop took.
+pub fn run_until_then_term(
+    cmd: std::process::Command,
+    ready_line: &str,
+) -> (String, std::process::ExitStatus, std::time::Duration) {
+    let (mut child, rx) = spawn_logged(cmd);
+    let mut seen = Vec::new();
+    wait_for(&rx, &mut seen, ready_line, 20);
+    let stop = std::time::Instant::now();
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    let took = stop.elapsed();
+    while let Ok(line) = rx.recv_timeout(std::time::Duration::from_millis(200)) {
+        seen.push(line);
+    }
+    let mut log = seen.join("\n");
+    log.push('\n');
+    (log, status, took)
+}
+
 /// A fixture's path.
 pub fn fixture(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
