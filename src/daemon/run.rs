@@ -155,7 +155,6 @@ pub async fn run(mut config: Config, opts: RunOptions) -> Result<(), Error> {
                     r = &mut tick => r,
                     _ = &mut shutdown => {
                         tracing::info!("stopping: letting the post in flight finish");
-                        notifier.stopping();
                         let r = tokio::time::timeout(IN_FLIGHT_GRACE, &mut tick).await;
                         if r.is_err() {
                             tracing::warn!("post in flight abandoned; it will be reconciled at the next start");
