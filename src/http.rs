@@ -20,3 +20,25 @@ pub fn client(total: Duration) -> Result<reqwest::Client, reqwest::Error> {
         .redirect(reqwest::redirect::Policy::limited(5))
         .build()
 }
+
+/// reqwest's top-level message is vague ("error sending request"); the cause chain says why
+/// ("dns error: failed to lookup address information: Name or service not known").
+pub fn describe(e: &reqwest::Error) -> String {
+    let mut out = if e.is_timeout() {
+        "timed out".to_string()
+    } else if e.is_redirect() {
+        "too many redirects".to_string()
+    } else {
+        e.to_string()
+    };
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let msg = s.to_string();
+        if !out.contains(&msg) {
+            out.push_str(": ");
+            out.push_str(&msg);
+        }
+        source = s.source();
+    }
+    out
+}

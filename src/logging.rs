@@ -7,11 +7,9 @@ use tracing_subscriber::EnvFilter;
 /// Installs the global subscriber. `level` (from `--log-level`) wins over `RUST_LOG`; the default
 /// is `info`.
 pub fn init(level: Option<&str>) {
-    let filter = match level {
-        Some(l) => EnvFilter::new(l),
-        None => EnvFilter::try_from_default_env()
-            .unwrap_or_else(|_| EnvFilter::new("info,tokio_cron_scheduler=warn")),
-    };
+    let env = std::env::var("RUST_LOG").ok();
+    let filter = EnvFilter::try_new(filter_spec(level.or(env.as_deref())))
+        .unwrap_or_else(|_| EnvFilter::new(filter_spec(None)));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -24,4 +22,36 @@ pub fn init(level: Option<&str>) {
     };
     // A second init (tests) keeps the first subscriber: nothing to do.
     drop(result);
+}
+
+/// The scheduler crate says "Uninited" and "Job creator created" at info on every start: kept
+/// at warn unless the filter names it.
+fn filter_spec(spec: Option<&str>) -> String {
+    let spec = spec
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .unwrap_or("info");
+    if spec.contains("tokio_cron_scheduler") {
+        spec.to_string()
+    } else {
+        format!("{spec},tokio_cron_scheduler=warn")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::filter_spec;
+
+    #[test]
+    fn the_scheduler_stays_quiet_unless_named() {
+        assert_eq!(filter_spec(None), "info,tokio_cron_scheduler=warn");
+        assert_eq!(
+            filter_spec(Some("trace")),
+            "trace,tokio_cron_scheduler=warn"
+        );
+        assert_eq!(
+            filter_spec(Some("info,tokio_cron_scheduler=debug")),
+            "info,tokio_cron_scheduler=debug"
+        );
+    }
 }

@@ -72,6 +72,14 @@ pub enum ArchiveError {
     },
 }
 
+impl ArchiveError {
+    /// A write or read of an open state failed (disk full, I/O error): the state may work
+    /// again later, unlike a corrupt record or a state held by another process.
+    pub fn is_storage(&self) -> bool {
+        matches!(self, ArchiveError::Storage(_) | ArchiveError::Open { .. })
+    }
+}
+
 impl<E: std::fmt::Display> From<sled::transaction::TransactionError<E>> for ArchiveError {
     fn from(e: sled::transaction::TransactionError<E>) -> Self {
         ArchiveError::Storage(e.to_string())
@@ -80,7 +88,25 @@ impl<E: std::fmt::Display> From<sled::transaction::TransactionError<E>> for Arch
 
 impl From<sled::Error> for ArchiveError {
     fn from(e: sled::Error) -> Self {
-        ArchiveError::Storage(e.to_string())
+        ArchiveError::Storage(match e {
+            sled::Error::Io(io) => io_reason(&io),
+            other => other.to_string(),
+        })
+    }
+}
+
+/// An I/O error as the system says it ("No space left on device (os error 28)"). sled wraps
+/// the system's error in another one whose text is the first one's Debug form
+/// (`Os { code: 28, kind: StorageFull, message: "…" }`): the code is read back from it.
+fn io_reason(io: &std::io::Error) -> String {
+    let code = io.raw_os_error().or_else(|| {
+        let inner = io.get_ref()?.to_string();
+        let rest = inner.strip_prefix("Os { code: ")?;
+        rest.split(',').next()?.parse().ok()
+    });
+    match code {
+        Some(c) => std::io::Error::from_raw_os_error(c).to_string(),
+        None => io.to_string(),
     }
 }
 
@@ -118,6 +144,7 @@ impl Archive {
                     }
                     std::thread::sleep(std::time::Duration::from_millis(25));
                 }
+                Err(sled::Error::Io(io)) => return Err(open_err(io_reason(&io))),
                 Err(e) => return Err(open_err(e.to_string())),
             }
         };
@@ -278,6 +305,15 @@ impl Archive {
     pub fn flush(&self) -> Result<(), ArchiveError> {
         self.db.flush()?;
         Ok(())
+    }
+
+    /// Writes a small record and flushes it: after a write failure (sled refuses every write
+    /// once one has failed) the daemon waits for this to succeed on a fresh handle before
+    /// it starts over.
+    pub fn check_writable(&self) -> Result<(), ArchiveError> {
+        self.meta
+            .insert("state_checked", Utc::now().to_rfc3339().as_bytes())?;
+        self.flush()
     }
 }
 

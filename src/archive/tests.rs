@@ -162,3 +162,17 @@ fn meta_json_keeps_every_float_exactly() {
         assert_eq!(x.to_bits(), y.to_bits(), "{x} came back as {y}");
     }
 }
+
+#[test]
+fn an_io_error_wrapped_by_sled_reads_as_the_system_says_it() {
+    // sled 0.34 wraps the system's error in a new one carrying its Debug text.
+    let os = std::io::Error::from_raw_os_error(28);
+    let wrapped = std::io::Error::new(std::io::ErrorKind::StorageFull, format!("{os:?}"));
+    let e = ArchiveError::from(sled::Error::Io(wrapped));
+    assert_eq!(
+        e.to_string(),
+        "state storage error: No space left on device (os error 28)"
+    );
+    let plain = ArchiveError::from(sled::Error::Io(std::io::Error::other("odd")));
+    assert_eq!(plain.to_string(), "state storage error: odd");
+}

@@ -303,8 +303,9 @@ impl Daemon {
         Ok(())
     }
 
-    /// Reads the feed into the archive (a failure is logged; the archive keeps serving).
-    pub async fn refresh_feed(&mut self, now: DateTime<Utc>) {
+    /// Reads the feed into the archive (a failure is logged; the archive keeps serving). Errs
+    /// only when the state cannot be written.
+    pub async fn refresh_feed(&mut self, now: DateTime<Utc>) -> Result<(), ArchiveError> {
         let stats = crate::commands::refresh_archive(&self.config, &self.archive, now).await;
         let status = FeedStatus {
             at: now,
@@ -317,9 +318,7 @@ impl Daemon {
             tracing::warn!("feed status not kept: {e}");
         }
         self.publish(now);
-        if let Err(e) = self.flush().await {
-            tracing::warn!("state flush after feed read failed: {e}");
-        }
+        self.flush().await
     }
 
     async fn flush(&self) -> Result<(), ArchiveError> {

@@ -1,5 +1,5 @@
 use super::{Daemon, Reloaded};
-use crate::archive::Archive;
+use crate::archive::{Archive, ArchiveError};
 use crate::clock::{Clock, OffsetClock, SystemClock};
 use crate::config::Config;
 use crate::service::Notifier;
@@ -32,6 +32,10 @@ const IN_FLIGHT_GRACE: Duration = Duration::from_secs(5);
 /// A step of the loop (start, tick, feed read, reload) taking longer than this is taken to be
 /// hung: the watchdog is no longer fed. Every network call has a timeout far below it.
 const STEP_LIMIT: Duration = Duration::from_secs(15 * 60);
+/// A state that cannot be written is tried again this often (in the daemon's time)…
+const STATE_RETRY: Duration = Duration::from_secs(60);
+/// …but not more often than this in real time (a test clock runs faster).
+const STATE_RETRY_MIN: Duration = Duration::from_millis(200);
 
 enum Event {
     RefreshFeed,
@@ -43,57 +47,164 @@ enum Event {
 /// Under systemd (`Type=notify`) it says READY=1 once the config is loaded, the state opened
 /// and the first plans made, keeps a STATUS= line current, feeds the watchdog from the loop
 /// that posts, and brackets each reload with RELOADING=1 and READY=1.
+///
+/// A state that cannot be written any more (disk full, I/O error) does not end the daemon:
+/// nothing is posted that could not be recorded, so posting stops; the error is logged once,
+/// the state is tried again every minute and, once it can be written, the daemon starts over
+/// from it the way a restart would (interrupted posts settled first).
 pub async fn run(mut config: Config, opts: RunOptions) -> Result<(), Error> {
     // Handlers first: a stop request during start-up must end in a clean exit, not a kill,
     // and a SIGHUP (whose default action ends the process) must wait for the loop.
-    let mut shutdown = std::pin::pin!(shutdown_signal()?);
-    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    let shutdown = std::pin::pin!(shutdown_signal()?);
+    let hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     let notifier = Notifier::from_env();
-    let mut dog = notifier.watchdog();
-    let clock: Arc<dyn Clock> = match (opts.test_clock, opts.now) {
-        (Some(c), _) => {
+    let clock: Arc<dyn Clock> = match opts.test_clock {
+        Some(c) => {
             tracing::warn!(
                 "TEST CLOCK: time runs {}x faster; never use this on a real account",
                 c.speed
             );
             Arc::new(c)
         }
-        (None, Some(t)) => Arc::new(OffsetClock::starting_at(t)),
-        (None, None) => Arc::new(SystemClock),
+        None => match opts.now {
+            Some(t) => Arc::new(OffsetClock::starting_at(t)),
+            None => Arc::new(SystemClock),
+        },
     };
     if opts.dry_run {
         tracing::info!("dry run: nothing will be posted and no share history written");
     }
+    let mut ctx = Ctx {
+        shutdown,
+        hangup,
+        notifier: &notifier,
+        dog: notifier.watchdog(),
+        clock,
+        dry_run: opts.dry_run,
+    };
+    let mut first = true;
+    loop {
+        match serve(config, &mut ctx, first).await? {
+            Served::Stopped => return Ok(()),
+            Served::StateFailed {
+                config: kept,
+                error,
+            } => {
+                config = *kept;
+                first = false;
+                tracing::error!(
+                    "cannot write the state in {}: {error}; nothing is posted until it can be \
+                     written again (a post that cannot be recorded could be posted twice); \
+                     trying again every minute",
+                    config.state_dir.display()
+                );
+                if !wait_for_state(&mut ctx, &mut config, &error).await {
+                    ctx.notifier.stopping();
+                    tracing::info!("stopped");
+                    return Ok(());
+                }
+                tracing::info!(
+                    "the state in {} can be written again: starting over from it",
+                    config.state_dir.display()
+                );
+            }
+        }
+    }
+}
+
+/// What the run keeps across a start-over after a state failure.
+struct Ctx<'a, S> {
+    shutdown: std::pin::Pin<&'a mut S>,
+    hangup: tokio::signal::unix::Signal,
+    notifier: &'a Notifier,
+    dog: crate::service::Watchdog<'a>,
+    clock: Arc<dyn Clock>,
+    dry_run: bool,
+}
+
+/// How one serving ended.
+enum Served {
+    /// A stop signal: the state is flushed.
+    Stopped,
+    /// The state could not be written; the daemon and its state handle are gone, the config
+    /// (as last reloaded) is handed back for the start-over.
+    StateFailed {
+        config: Box<Config>,
+        error: ArchiveError,
+    },
+}
+
+/// A state write failure (disk full, I/O error), as opposed to a bad config or a fatal answer.
+fn state_failure(e: Error) -> Result<ArchiveError, Error> {
+    match e {
+        Error::Archive(a) if a.is_storage() => Ok(a),
+        other => Err(other),
+    }
+}
+
+/// Starts the daemon on `config` and runs its loop until a stop signal or a state failure.
+/// `first`: at the first start a state that cannot be opened is an error (the unit fails at
+/// once, where the admin looks); at a start-over it is one more failure to wait out.
+async fn serve<S: std::future::Future<Output = ()>>(
+    mut config: Config,
+    ctx: &mut Ctx<'_, S>,
+    first: bool,
+) -> Result<Served, Error> {
+    let failed = |config: &Config, e: Error| -> Result<Served, Error> {
+        Ok(Served::StateFailed {
+            config: Box::new(config.clone()),
+            error: state_failure(e)?,
+        })
+    };
+    let (notifier, clock) = (ctx.notifier, ctx.clock.clone());
     notifier.status("starting: opening the state, settling interrupted posts, planning");
-    let networks = crate::network::build_all(&config, opts.dry_run)?;
-    dog.feed_while(
-        "reading the networks' limits",
-        STEP_LIMIT,
-        crate::network::limits::refresh(&mut config, &networks),
-    )
-    .await;
-    let archive = Archive::open(&config.state_dir)?;
+    let networks = crate::network::build_all(&config, ctx.dry_run)?;
+    ctx.dog
+        .feed_while(
+            "reading the networks' limits",
+            STEP_LIMIT,
+            crate::network::limits::refresh(&mut config, &networks),
+        )
+        .await;
+    let archive = match Archive::open(&config.state_dir) {
+        Ok(a) => a,
+        Err(e) if !first => return failed(&config, e.into()),
+        Err(e) => return Err(e.into()),
+    };
     let backfill_limit = backfill_limit(&config);
-    let start = dog.feed_while(
+    let kept = config.clone();
+    let start = ctx.dog.feed_while(
         "start-up",
         STEP_LIMIT,
-        Daemon::start(config, archive, networks, opts.dry_run, clock.now()),
+        Daemon::start(config, archive, networks, ctx.dry_run, clock.now()),
     );
     let mut daemon = tokio::select! {
-        d = start => d?,
-        _ = &mut shutdown => return Ok(()),
+        d = start => match d {
+            Ok(d) => d,
+            Err(e) => return failed(&kept, e),
+        },
+        _ = &mut ctx.shutdown => return Ok(Served::Stopped),
     };
+    drop(kept);
     let mut status = daemon.status_line(clock.now());
     notifier.ready(&status);
     tracing::info!(accounts = daemon.config().accounts.len(), "ready");
 
     tokio::select! {
-        r = dog.feed_while("the backfill", backfill_limit, daemon.backfill_once(clock.now())) => r?,
-        _ = &mut shutdown => return stop(&daemon, &notifier),
+        r = ctx.dog.feed_while("the backfill", backfill_limit, daemon.backfill_once(clock.now())) => {
+            if let Err(e) = r {
+                return failed(daemon.config(), e);
+            }
+        }
+        _ = &mut ctx.shutdown => return stop(&daemon, notifier),
     }
     tokio::select! {
-        _ = dog.feed_while("the feed read", STEP_LIMIT, daemon.refresh_feed(clock.now())) => {}
-        _ = &mut shutdown => return stop(&daemon, &notifier),
+        r = ctx.dog.feed_while("the feed read", STEP_LIMIT, daemon.refresh_feed(clock.now())) => {
+            if let Err(e) = r {
+                return failed(daemon.config(), e.into());
+            }
+        }
+        _ = &mut ctx.shutdown => return stop(&daemon, notifier),
     }
 
     let (tx, mut rx) = mpsc::channel::<Event>(8);
@@ -112,14 +223,14 @@ pub async fn run(mut config: Config, opts: RunOptions) -> Result<(), Error> {
             status = line;
         }
         tokio::select! {
-            _ = &mut shutdown => break Ok(()),
-            _ = dog.fed() => {}
-            Some(()) = hangup.recv() => {
+            _ = &mut ctx.shutdown => break Ok(()),
+            _ = ctx.dog.fed() => {}
+            Some(()) = ctx.hangup.recv() => {
                 tracing::info!("SIGHUP received: reloading {}", daemon.config().path.display());
                 notifier.reloading(&format!("reloading {}", daemon.config().path.display()));
                 let now = clock.now();
-                let result = dog
-                    .feed_while("the reload", STEP_LIMIT, reload(&mut daemon, opts.dry_run, now))
+                let result = ctx.dog
+                    .feed_while("the reload", STEP_LIMIT, reload(&mut daemon, ctx.dry_run, now))
                     .await;
                 match result {
                     Ok(changes) => {
@@ -135,7 +246,10 @@ pub async fn run(mut config: Config, opts: RunOptions) -> Result<(), Error> {
                             }
                         }
                         if changes.feed_changed {
-                            dog.feed_while("the feed read", STEP_LIMIT, daemon.refresh_feed(clock.now())).await;
+                            let r = ctx.dog.feed_while("the feed read", STEP_LIMIT, daemon.refresh_feed(clock.now())).await;
+                            if let Err(e) = r {
+                                break Err(e.into());
+                            }
                         }
                         wake = next_wake(&daemon, clock.as_ref());
                     }
@@ -150,10 +264,10 @@ pub async fn run(mut config: Config, opts: RunOptions) -> Result<(), Error> {
             _ = tokio::time::sleep_until(wake) => {
                 let now = clock.now();
                 let result = {
-                let mut tick = std::pin::pin!(dog.feed_while("a tick", STEP_LIMIT, daemon.tick(now)));
+                let mut tick = std::pin::pin!(ctx.dog.feed_while("a tick", STEP_LIMIT, daemon.tick(now)));
                 tokio::select! {
                     r = &mut tick => r,
-                    _ = &mut shutdown => {
+                    _ = &mut ctx.shutdown => {
                         tracing::info!("stopping: letting the post in flight finish");
                         let r = tokio::time::timeout(IN_FLIGHT_GRACE, &mut tick).await;
                         if r.is_err() {
@@ -170,7 +284,10 @@ pub async fn run(mut config: Config, opts: RunOptions) -> Result<(), Error> {
             }
             Some(ev) = rx.recv() => match ev {
                 Event::RefreshFeed => {
-                    dog.feed_while("the feed read", STEP_LIMIT, daemon.refresh_feed(clock.now())).await;
+                    let r = ctx.dog.feed_while("the feed read", STEP_LIMIT, daemon.refresh_feed(clock.now())).await;
+                    if let Err(e) = r {
+                        break Err(e.into());
+                    }
                 }
                 Event::Housekeeping => {
                     tracing::info!(articles = daemon.archive().len(), "housekeeping: state flushed");
@@ -179,8 +296,67 @@ pub async fn run(mut config: Config, opts: RunOptions) -> Result<(), Error> {
         }
     };
     let _ = scheduler.shutdown().await;
-    stop(&daemon, &notifier)?;
-    outcome
+    match outcome.map_err(state_failure) {
+        Ok(()) => stop(&daemon, notifier),
+        Err(Ok(error)) => Ok(Served::StateFailed {
+            config: Box::new(daemon.config().clone()),
+            error,
+        }),
+        Err(Err(e)) => {
+            // A fatal error still leaves the state flushed.
+            stop(&daemon, notifier)?;
+            Err(e)
+        }
+    }
+}
+
+/// Waits until the state can be opened and written (tried every minute), feeding the watchdog
+/// meanwhile: the daemon is alive, only unable to record. A SIGHUP meanwhile is honoured at
+/// the start-over. Returns false on a stop signal.
+async fn wait_for_state<S: std::future::Future<Output = ()>>(
+    ctx: &mut Ctx<'_, S>,
+    config: &mut Config,
+    error: &ArchiveError,
+) -> bool {
+    ctx.notifier.status(&format!(
+        "state in {} cannot be written ({error}): posting suspended, tried again every minute",
+        config.state_dir.display()
+    ));
+    let retry = ctx.clock.real(STATE_RETRY).max(STATE_RETRY_MIN);
+    let mut next = tokio::time::Instant::now() + retry;
+    let mut reload = false;
+    loop {
+        tokio::select! {
+            _ = &mut ctx.shutdown => return false,
+            _ = ctx.dog.fed() => {}
+            Some(()) = ctx.hangup.recv() => {
+                reload = true;
+                tracing::info!("SIGHUP received: the config is read again once the state can be written");
+            }
+            _ = tokio::time::sleep_until(next) => {
+                match Archive::open(&config.state_dir).and_then(|a| a.check_writable()) {
+                    Ok(()) => break,
+                    Err(e) => tracing::debug!("state still cannot be written: {e}"),
+                }
+                next = tokio::time::Instant::now() + retry;
+            }
+        }
+    }
+    if reload {
+        match Config::load(&config.path) {
+            Ok(c) => {
+                for w in &c.warnings {
+                    tracing::warn!("{w}");
+                }
+                *config = c;
+                tracing::info!("config read again");
+            }
+            Err(e) => {
+                tracing::error!("reload rejected, still running with the previous config: {e}")
+            }
+        }
+    }
+    true
 }
 
 /// When the loop next wakes: just after the next slot, and at least every TICK (so that a
@@ -197,11 +373,11 @@ fn next_wake(daemon: &Daemon, clock: &dyn Clock) -> tokio::time::Instant {
 }
 
 /// Says STOPPING=1, flushes the state and says so.
-fn stop(daemon: &Daemon, notifier: &Notifier) -> Result<(), Error> {
+fn stop(daemon: &Daemon, notifier: &Notifier) -> Result<Served, Error> {
     notifier.stopping();
     daemon.archive().flush()?;
     tracing::info!("stopped");
-    Ok(())
+    Ok(Served::Stopped)
 }
 
 /// Reads the config file again and, if it is valid and its accounts can be set up, hands it to

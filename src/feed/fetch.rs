@@ -78,12 +78,12 @@ pub async fn check_link(url: &str, timeout: std::time::Duration) -> LinkStatus {
     };
     let mut status = match client.head(url).send().await {
         Ok(r) => r.status().as_u16(),
-        Err(e) => return LinkStatus::Unknown(describe(&e)),
+        Err(e) => return LinkStatus::Unknown(crate::http::describe(&e)),
     };
     if matches!(status, 405 | 501 | 403) {
         status = match client.get(url).send().await {
             Ok(r) => r.status().as_u16(),
-            Err(e) => return LinkStatus::Unknown(describe(&e)),
+            Err(e) => return LinkStatus::Unknown(crate::http::describe(&e)),
         };
     }
     match status {
@@ -117,7 +117,7 @@ async fn download(
 ) -> Result<Fetched, FeedError> {
     let http_err = |e: reqwest::Error| FeedError::Http {
         url: url.to_string(),
-        reason: describe(&e),
+        reason: crate::http::describe(&e),
     };
     let client = crate::http::client(settings.timeout).map_err(http_err)?;
     let mut request = client
@@ -176,25 +176,4 @@ async fn download(
         bytes: body,
         validators,
     })
-}
-
-/// reqwest's top-level message is vague ("error sending request"); the cause chain says why.
-fn describe(e: &reqwest::Error) -> String {
-    let mut out = if e.is_timeout() {
-        "timed out".to_string()
-    } else if e.is_redirect() {
-        "too many redirects".to_string()
-    } else {
-        e.to_string()
-    };
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        let msg = s.to_string();
-        if !out.contains(&msg) {
-            out.push_str(": ");
-            out.push_str(&msg);
-        }
-        source = s.source();
-    }
-    out
 }

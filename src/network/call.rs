@@ -73,16 +73,20 @@ pub(crate) async fn send(req: reqwest::RequestBuilder) -> Result<Answer, CallErr
     let resp = match req.send().await {
         Ok(r) => r,
         Err(e) if e.is_connect() || e.is_builder() => {
-            return Err(CallError::NotSent(e.without_url().to_string()))
+            return Err(CallError::NotSent(crate::http::describe(&e.without_url())))
         }
-        Err(e) => return Err(CallError::Ambiguous(e.without_url().to_string())),
+        Err(e) => {
+            return Err(CallError::Ambiguous(crate::http::describe(
+                &e.without_url(),
+            )))
+        }
     };
     let status = resp.status();
     let headers = resp.headers().clone();
     let body = resp
         .bytes()
         .await
-        .map_err(|e| CallError::Ambiguous(e.without_url().to_string()))?;
+        .map_err(|e| CallError::Ambiguous(crate::http::describe(&e.without_url())))?;
     Ok(Answer {
         status,
         headers,

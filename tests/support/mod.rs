@@ -4,6 +4,7 @@
 pub mod fake_bluesky;
 pub mod fake_mastodon;
 pub mod fake_x;
+pub mod fast;
 pub mod http;
 pub mod three;
 
