@@ -104,8 +104,9 @@ pub enum Command {
         #[arg(long, value_parser = parse_time, requires = "dry_run")]
         now: Option<chrono::DateTime<chrono::Utc>>,
         /// TEST ONLY (hidden): AT,ANCHOR,SPEED — a clock that read AT when the wall clock read
-        /// ANCHOR and runs SPEED times faster, shared by every restart. Used by the crash
-        /// harness (tests/crash.rs, TESTING.md) against fake networks; never on real accounts.
+        /// ANCHOR and runs SPEED times faster, shared by every restart; retries wait in its
+        /// time too. Used by the crash, full-disk and DNS suites (TESTING.md) against fake
+        /// networks; never on real accounts.
         #[arg(long, hide = true, conflicts_with = "now")]
         test_clock: Option<String>,
     },

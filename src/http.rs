@@ -22,8 +22,10 @@ pub fn client(total: Duration) -> Result<reqwest::Client, reqwest::Error> {
 }
 
 /// reqwest's top-level message is vague ("error sending request"); the cause chain says why
-/// ("dns error: failed to lookup address information: Name or service not known").
-pub fn describe(e: &reqwest::Error) -> String {
+/// ("dns error: failed to lookup address information: Name or service not known"). The URL is
+/// left out: callers name what they fetched, and a URL's query may hold a key.
+pub fn describe(e: reqwest::Error) -> String {
+    let e = &e.without_url();
     let mut out = if e.is_timeout() {
         "timed out".to_string()
     } else if e.is_redirect() {

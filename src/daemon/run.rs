@@ -2,6 +2,7 @@ use super::{Daemon, Reloaded};
 use crate::archive::{Archive, ArchiveError};
 use crate::clock::{Clock, OffsetClock, SystemClock};
 use crate::config::Config;
+use crate::network::RetryPolicy;
 use crate::service::Notifier;
 use crate::Error;
 use chrono::{DateTime, Utc};
@@ -74,6 +75,11 @@ pub async fn run(mut config: Config, opts: RunOptions) -> Result<(), Error> {
     if opts.dry_run {
         tracing::info!("dry run: nothing will be posted and no share history written");
     }
+    // Retries wait in the daemon's time (a test clock's retries are as fast as its slots).
+    let retry = RetryPolicy {
+        base_delay: clock.real(RetryPolicy::default().base_delay),
+        ..RetryPolicy::default()
+    };
     let mut ctx = Ctx {
         shutdown,
         hangup,
@@ -81,6 +87,7 @@ pub async fn run(mut config: Config, opts: RunOptions) -> Result<(), Error> {
         dog: notifier.watchdog(),
         clock,
         dry_run: opts.dry_run,
+        retry,
     };
     let mut first = true;
     loop {
@@ -120,6 +127,7 @@ struct Ctx<'a, S> {
     dog: crate::service::Watchdog<'a>,
     clock: Arc<dyn Clock>,
     dry_run: bool,
+    retry: RetryPolicy,
 }
 
 /// How one serving ended.
@@ -158,7 +166,7 @@ async fn serve<S: std::future::Future<Output = ()>>(
     };
     let (notifier, clock) = (ctx.notifier, ctx.clock.clone());
     notifier.status("starting: opening the state, settling interrupted posts, planning");
-    let networks = crate::network::build_all(&config, ctx.dry_run)?;
+    let networks = crate::network::build_all_with(&config, ctx.dry_run, ctx.retry)?;
     ctx.dog
         .feed_while(
             "reading the networks' limits",
@@ -230,7 +238,7 @@ async fn serve<S: std::future::Future<Output = ()>>(
                 notifier.reloading(&format!("reloading {}", daemon.config().path.display()));
                 let now = clock.now();
                 let result = ctx.dog
-                    .feed_while("the reload", STEP_LIMIT, reload(&mut daemon, ctx.dry_run, now))
+                    .feed_while("the reload", STEP_LIMIT, reload(&mut daemon, ctx.dry_run, ctx.retry, now))
                     .await;
                 match result {
                     Ok(changes) => {
@@ -382,12 +390,17 @@ fn stop(daemon: &Daemon, notifier: &Notifier) -> Result<Served, Error> {
 
 /// Reads the config file again and, if it is valid and its accounts can be set up, hands it to
 /// the daemon. On any error the daemon keeps the config it has.
-async fn reload(daemon: &mut Daemon, dry_run: bool, now: DateTime<Utc>) -> Result<Reloaded, Error> {
+async fn reload(
+    daemon: &mut Daemon,
+    dry_run: bool,
+    retry: RetryPolicy,
+    now: DateTime<Utc>,
+) -> Result<Reloaded, Error> {
     let mut config = Config::load(&daemon.config().path)?;
     for w in &config.warnings {
         tracing::warn!("{w}");
     }
-    let networks = crate::network::build_all(&config, dry_run)?;
+    let networks = crate::network::build_all_with(&config, dry_run, retry)?;
     // The instance's limits may have changed too (Mastodon): read them again.
     crate::network::limits::refresh(&mut config, &networks).await;
     daemon.reload(config, networks, now).await

@@ -78,12 +78,12 @@ pub async fn check_link(url: &str, timeout: std::time::Duration) -> LinkStatus {
     };
     let mut status = match client.head(url).send().await {
         Ok(r) => r.status().as_u16(),
-        Err(e) => return LinkStatus::Unknown(crate::http::describe(&e)),
+        Err(e) => return LinkStatus::Unknown(crate::http::describe(e)),
     };
     if matches!(status, 405 | 501 | 403) {
         status = match client.get(url).send().await {
             Ok(r) => r.status().as_u16(),
-            Err(e) => return LinkStatus::Unknown(crate::http::describe(&e)),
+            Err(e) => return LinkStatus::Unknown(crate::http::describe(e)),
         };
     }
     match status {
@@ -117,7 +117,7 @@ async fn download(
 ) -> Result<Fetched, FeedError> {
     let http_err = |e: reqwest::Error| FeedError::Http {
         url: url.to_string(),
-        reason: crate::http::describe(&e),
+        reason: crate::http::describe(e),
     };
     let client = crate::http::client(settings.timeout).map_err(http_err)?;
     let mut request = client

@@ -73,20 +73,16 @@ pub(crate) async fn send(req: reqwest::RequestBuilder) -> Result<Answer, CallErr
     let resp = match req.send().await {
         Ok(r) => r,
         Err(e) if e.is_connect() || e.is_builder() => {
-            return Err(CallError::NotSent(crate::http::describe(&e.without_url())))
+            return Err(CallError::NotSent(crate::http::describe(e)))
         }
-        Err(e) => {
-            return Err(CallError::Ambiguous(crate::http::describe(
-                &e.without_url(),
-            )))
-        }
+        Err(e) => return Err(CallError::Ambiguous(crate::http::describe(e))),
     };
     let status = resp.status();
     let headers = resp.headers().clone();
     let body = resp
         .bytes()
         .await
-        .map_err(|e| CallError::Ambiguous(crate::http::describe(&e.without_url())))?;
+        .map_err(|e| CallError::Ambiguous(crate::http::describe(e)))?;
     Ok(Answer {
         status,
         headers,

@@ -63,6 +63,7 @@ pub mod mastodon;
 pub mod session;
 pub mod x;
 
+pub use call::RetryPolicy;
 pub use log::{DryRunNetwork, LogNetwork};
 
 use crate::archive::Intent;
@@ -199,6 +200,7 @@ pub fn build(
     account: &crate::config::Account,
     sessions: &session::SessionStore,
     timeout: std::time::Duration,
+    retry: RetryPolicy,
     dry_run: bool,
 ) -> Result<Box<dyn Network>, String> {
     use crate::config::Endpoint;
@@ -209,17 +211,17 @@ pub fn build(
         (_, NetworkKind::Log) => Ok(Box::new(LogNetwork)),
         (Endpoint::X(settings), NetworkKind::X) => {
             x::XNetwork::new(&account.name, settings, sessions, timeout)
-                .map(|n| Box::new(n) as Box<dyn Network>)
+                .map(|n| Box::new(n.with_retry(retry)) as Box<dyn Network>)
                 .map_err(|e| e.to_string())
         }
         (Endpoint::Mastodon(settings), NetworkKind::Mastodon) => {
             mastodon::MastodonNetwork::new(&account.name, settings, timeout)
-                .map(|n| Box::new(n) as Box<dyn Network>)
+                .map(|n| Box::new(n.with_retry(retry)) as Box<dyn Network>)
                 .map_err(|e| e.to_string())
         }
         (Endpoint::Bluesky(settings), NetworkKind::Bluesky) => {
             bluesky::BlueskyNetwork::new(&account.name, settings, sessions, timeout)
-                .map(|n| Box::new(n) as Box<dyn Network>)
+                .map(|n| Box::new(n.with_retry(retry)) as Box<dyn Network>)
                 .map_err(|e| e.to_string())
         }
         (_, other) => Err(format!(
@@ -236,6 +238,15 @@ pub const API_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 pub fn build_all(
     config: &crate::config::Config,
     dry_run: bool,
+) -> Result<Vec<Box<dyn Network>>, crate::Error> {
+    build_all_with(config, dry_run, RetryPolicy::default())
+}
+
+/// [`build_all`] with another retry policy (the daemon on a test clock waits in its time).
+pub fn build_all_with(
+    config: &crate::config::Config,
+    dry_run: bool,
+    retry: RetryPolicy,
 ) -> Result<Vec<Box<dyn Network>>, crate::Error> {
     let sessions = session::SessionStore::new(&config.state_dir);
     config
@@ -256,7 +267,7 @@ pub fn build_all(
                     )));
                 }
             }
-            build(a, &sessions, API_TIMEOUT, dry_run)
+            build(a, &sessions, API_TIMEOUT, retry, dry_run)
                 .map_err(|m| crate::Error::Setup(format!("account {:?}: {m}", a.name)))
         })
         .collect()
