@@ -23,16 +23,6 @@ fn settings(url: String, timeout: Duration) -> FeedSettings {
     }
 }
 
-/// Peak resident memory of this process, in KiB (Linux).
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap()
-}
-
 #[tokio::test]
 async fn a_2_gib_gzip_bomb_stops_at_the_size_cap_with_bounded_memory() {
     let bomb = std::fs::read(support::fixture("bomb-2gib.gz")).unwrap();
@@ -48,12 +38,12 @@ async fn a_2_gib_gzip_bomb_stops_at_the_size_cap_with_bounded_memory() {
         )
     })
     .await;
-    let before = peak_rss_kib();
+    let before = support::peak_rss_kib();
     let started = Instant::now();
     let err = fetch(&settings(format!("{base}/feed"), Duration::from_secs(30)))
         .await
         .unwrap_err();
-    let grew = peak_rss_kib().saturating_sub(before);
+    let grew = support::peak_rss_kib().saturating_sub(before);
     println!(
         "gzip bomb: refused in {:?}, peak memory grew by {} KiB",
         started.elapsed(),

@@ -129,6 +129,112 @@ async fn one_daemon_posts_to_each_network_under_its_own_cadence_through_faults()
     assert!(d.archive().pending_intents().unwrap().is_empty());
 }
 
+#[tokio::test]
+async fn an_answer_cut_in_transit_after_the_post_never_makes_a_second_post() {
+    let (logs, _guard) = support::Captured::install();
+    set_env();
+    let f = Fakes::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let t0 = Utc.with_ymd_and_hms(2026, 6, 1, 5, 0, 0).unwrap();
+    let feed = feed(dir.path(), &f.blog.base, t0);
+    let mut cfg = support::config(dir.path(), &feed, 1.0, &f.accounts());
+    let nets = networks(&cfg);
+    encore::network::limits::refresh(&mut cfg, &nets).await;
+    let archive = Archive::open(&cfg.state_dir).unwrap();
+    encore::commands::refresh_archive(&cfg, &archive, t0).await;
+    let mut d = Daemon::start(cfg.clone(), archive, nets, false, t0)
+        .await
+        .unwrap();
+    // Each network's first post is made, and its answer cut after a few bytes.
+    f.x.push_fault(fake_x::Fault::PostThenTruncate);
+    f.masto.push_fault(fake_mastodon::Fault::CreateThenTruncate);
+    f.bsky.push_fault(fake_bluesky::Fault::CreateThenTruncate);
+    let reports =
+        support::tick_through(&mut d, t0, t0 + Duration::days(3), Duration::minutes(10)).await;
+    let made = [
+        ("blog-x", f.x.posts().len()),
+        ("blog-masto", f.masto.statuses().len()),
+        ("blog-bsky", f.bsky.posts().len()),
+    ];
+    for (name, posts) in made {
+        let history = d.archive().history(name).unwrap();
+        let kept = history
+            .iter()
+            .filter(|r| matches!(r.outcome, Outcome::Shared | Outcome::Uncertain))
+            .count();
+        let mut keys: Vec<_> = history
+            .iter()
+            .filter(|r| matches!(r.outcome, Outcome::Shared | Outcome::Uncertain))
+            .filter_map(|r| r.article_key.clone())
+            .collect();
+        keys.sort();
+        keys.dedup();
+        let text = logs.since(0);
+        let cut = text
+            .lines()
+            .find(|l| l.contains(name) && l.contains("failed ("))
+            .unwrap_or_else(|| panic!("{name}: the cut answer was never seen\n{text}"));
+        println!("cut answer, {name}: {posts} posts, {kept} recorded; {cut}");
+        assert!(posts >= 1, "{name}: {reports:#?}");
+        assert_eq!(
+            posts, kept,
+            "{name}: every post recorded once\n{history:#?}"
+        );
+        assert_eq!(keys.len(), kept, "{name}: no article twice\n{history:#?}");
+    }
+    assert!(d.archive().pending_intents().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_week_long_5xx_storm_on_every_network_posts_nothing_and_says_each_slot_in_a_few_lines() {
+    let (logs, _guard) = support::Captured::install();
+    set_env();
+    let f = Fakes::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let t0 = Utc.with_ymd_and_hms(2026, 6, 1, 5, 0, 0).unwrap();
+    let feed = feed(dir.path(), &f.blog.base, t0);
+    let mut cfg = support::config(dir.path(), &feed, 1.0, &f.accounts());
+    let nets = networks(&cfg);
+    encore::network::limits::refresh(&mut cfg, &nets).await;
+    let archive = Archive::open(&cfg.state_dir).unwrap();
+    encore::commands::refresh_archive(&cfg, &archive, t0).await;
+    let mut d = Daemon::start(cfg.clone(), archive, nets, false, t0)
+        .await
+        .unwrap();
+    for _ in 0..5_000 {
+        f.x.push_fault(fake_x::Fault::Status(503));
+        f.masto.push_fault(fake_mastodon::Fault::Status(502));
+        f.bsky.push_fault(fake_bluesky::Fault::Status(503));
+    }
+    let mark = logs.len();
+    let rss = support::peak_rss_kib();
+    let reports =
+        support::tick_through(&mut d, t0, t0 + Duration::days(7), Duration::minutes(10)).await;
+    let grew = support::peak_rss_kib().saturating_sub(rss);
+    let text = logs.since(mark);
+    for name in ["blog-x", "blog-masto", "blog-bsky"] {
+        let failed = reports
+            .iter()
+            .filter(|r| r.account == name && r.outcome == Outcome::Failed)
+            .count();
+        let lines = text.lines().filter(|l| l.contains(name)).count();
+        println!("5xx storm, {name}: {failed} slots failed, {lines} log lines");
+        assert!(failed >= 3, "{name}: {reports:#?}");
+        // Two retries at info and one warning: three lines a failed slot, never one per try
+        // of a long storm (plus Bluesky's one sign-in line).
+        assert!(lines <= 3 * failed + 1, "{name}: {lines} lines\n{text}");
+        assert!(
+            d.archive().last_shares(name).unwrap().is_empty(),
+            "a failure is never a share"
+        );
+    }
+    assert!(reports.iter().all(|r| r.outcome != Outcome::Shared));
+    assert!(f.x.posts().is_empty() && f.masto.statuses().is_empty() && f.bsky.posts().is_empty());
+    assert!(d.archive().pending_intents().unwrap().is_empty());
+    println!("5xx storm: peak memory grew by {grew} KiB over the week");
+    assert!(grew < 32 << 10, "memory grew by {grew} KiB");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_admin_commands_work_across_the_three_networks() {
     let f = Fakes::start().await;

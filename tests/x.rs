@@ -549,30 +549,9 @@ async fn the_monthly_budget_pauses_the_account_until_next_month() {
     assert_eq!(fake.posts().len(), 2);
 }
 
-/// Log lines, gathered from a subscriber set for one test.
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn a_week_long_5xx_storm_posts_nothing_records_failures_and_does_not_flood_the_log() {
-    let logs = Captured::default();
-    let sink = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || sink.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::INFO)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = support::Captured::install();
 
     let fake = FakeX::start().await;
     let dir = tempfile::tempdir().unwrap();
@@ -581,7 +560,7 @@ async fn a_week_long_5xx_storm_posts_nothing_records_failures_and_does_not_flood
         fake.push_fault(Fault::Status(503));
     }
     let mut d = daemon_for(&cfg, &fake).await;
-    let before = logs.0.lock().unwrap().len();
+    let before = logs.len();
     let reports = tick_through(&mut d, t0(), t0() + Duration::days(7)).await;
     assert_eq!(reports.len(), 7, "{reports:#?}");
     assert!(
@@ -593,7 +572,7 @@ async fn a_week_long_5xx_storm_posts_nothing_records_failures_and_does_not_flood
         d.archive().last_shares("blog-x").unwrap().is_empty(),
         "a failure is never a share"
     );
-    let text = String::from_utf8(logs.0.lock().unwrap()[before..].to_vec()).unwrap();
+    let text = logs.since(before);
     let lines = text.lines().count();
     println!("5xx storm: 7 slots failed, {lines} log lines");
     assert!(

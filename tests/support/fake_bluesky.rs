@@ -26,6 +26,8 @@ pub enum Fault {
     Status(u16),
     /// Create the record, then close the connection without answering.
     CreateThenDrop,
+    /// Create the record, then send half of the answer and close.
+    CreateThenTruncate,
 }
 
 pub struct State {
@@ -457,11 +459,16 @@ fn create(s: &mut State, req: &Request) -> Option<Reply> {
     if let Some(Fault::CreateThenDrop) = fault {
         return None;
     }
+    let cut = match fault {
+        Some(Fault::CreateThenTruncate) => 30,
+        _ => usize::MAX,
+    };
     Some(
         Reply::json(
             200,
             json!({"uri": format!("at://{DID}/app.bsky.feed.post/{rkey}"), "cid": "bafyreifake", "validationStatus": "valid"}),
         )
+        .truncated(cut)
         .header("RateLimit-Limit", "5000")
         .header("RateLimit-Remaining", "4997")
         .header("RateLimit-Reset", &s.rate_reset.to_string()),

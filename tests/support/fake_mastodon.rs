@@ -24,6 +24,8 @@ pub enum Fault {
     Status(u16),
     /// Create the status, then close the connection without answering.
     CreateThenDrop,
+    /// Create the status, then send half of the answer and close.
+    CreateThenTruncate,
 }
 
 #[derive(Debug, Clone)]
@@ -327,8 +329,13 @@ fn create(state: &Arc<Mutex<State>>, req: &Request, key: Option<String>) -> Opti
         }
         _ => std::time::Duration::ZERO,
     };
+    let cut = match fault {
+        Some(Fault::CreateThenTruncate) => 40,
+        _ => usize::MAX,
+    };
     Some(
         Reply::json(200, status_json(&st, "https://fake.social"))
+            .truncated(cut)
             .delayed(delay)
             .header("X-RateLimit-Limit", "300")
             .header("X-RateLimit-Remaining", "299")

@@ -31,9 +31,14 @@ pub enum Fault {
     Status(u16),
     /// Post, then close the connection without answering.
     PostThenDrop,
+    /// Post, then send half of the answer and close.
+    PostThenTruncate,
     /// Close the connection without posting or answering.
     Drop,
 }
+
+/// Marks an answer to be cut after N bytes of its body (see `Fault::PostThenTruncate`).
+const TRUNCATE: &str = "x-fake-truncate-body";
 
 #[derive(Debug, Clone)]
 pub struct Post {
@@ -90,6 +95,11 @@ impl FakeX {
             let mut reply =
                 super::http::Reply::bytes(status, "application/json", body.into_bytes());
             for (k, v) in extra {
+                // The fake's own instruction to the server, not a header.
+                if k == TRUNCATE {
+                    reply = reply.truncated(v.parse().unwrap());
+                    continue;
+                }
                 reply = reply.header(&k, &v);
             }
             Some(reply)
@@ -373,9 +383,13 @@ impl FakeX {
         if matches!(fault, Some(Fault::PostThenDrop)) {
             return None;
         }
+        let mut extra = vec![("x-rate-limit-remaining".into(), "99".into())];
+        if matches!(fault, Some(Fault::PostThenTruncate)) {
+            extra.push((TRUNCATE.into(), "20".into()));
+        }
         Some((
             201,
-            vec![("x-rate-limit-remaining".into(), "99".into())],
+            extra,
             serde_json::json!({"data": {"id": id, "text": text, "edit_history_tweet_ids": [id]}})
                 .to_string(),
         ))

@@ -50,6 +50,9 @@ pub struct Reply {
     pub body: Vec<u8>,
     /// Wait this long before answering (a slow server; a client may die meanwhile).
     pub delay: Option<std::time::Duration>,
+    /// Send only this many bytes of the body (Content-Length still promises all of it),
+    /// then close: an answer cut in transit.
+    pub truncate: Option<usize>,
 }
 
 impl Reply {
@@ -63,7 +66,13 @@ impl Reply {
             headers: vec![("Content-Type".into(), content_type.into())],
             body,
             delay: None,
+            truncate: None,
         }
+    }
+
+    pub fn truncated(mut self, to: usize) -> Reply {
+        self.truncate = Some(to);
+        self
     }
 
     pub fn delayed(mut self, by: std::time::Duration) -> Reply {
@@ -155,6 +164,7 @@ async fn answer(mut sock: TcpStream, handler: Handler) {
     }
     head.push_str("\r\n");
     let _ = sock.write_all(head.as_bytes()).await;
-    let _ = sock.write_all(&reply.body).await;
+    let sent = reply.truncate.unwrap_or(usize::MAX).min(reply.body.len());
+    let _ = sock.write_all(&reply.body[..sent]).await;
     let _ = sock.shutdown().await;
 }
