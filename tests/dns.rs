@@ -56,6 +56,8 @@ state_dir = {state:?}
 
 [feed]
 url = {feed:?}
+# One read at start within the test's 8 hours of test clock (16 h is counted from the start).
+refresh = "16h"
 
 [select]
 min_age_days = 0

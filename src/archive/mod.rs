@@ -133,7 +133,15 @@ impl Archive {
         // still held: wait up to 2 s before calling the state busy.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
         let db = loop {
-            match sled::Config::new().path(dir.join("db")).open() {
+            // No background flusher (a thread waking every 500 ms for the life of the daemon):
+            // every change that matters is flushed where it is made (an intent before its
+            // post, a settled slot, a feed read, each tick), and the rest when the handle is
+            // dropped.
+            match sled::Config::new()
+                .path(dir.join("db"))
+                .flush_every_ms(None)
+                .open()
+            {
                 Ok(db) => break db,
                 Err(sled::Error::Io(io))
                     if io.kind() == std::io::ErrorKind::WouldBlock
@@ -314,6 +322,13 @@ impl Archive {
         self.meta
             .insert("state_checked", Utc::now().to_rfc3339().as_bytes())?;
         self.flush()
+    }
+}
+
+impl Drop for Archive {
+    fn drop(&mut self) {
+        // Best effort: a command that wrote something and ends without flushing keeps it.
+        let _ = self.db.flush();
     }
 }
 

@@ -4,6 +4,7 @@
 //! can be simulated in a test. [`run`] wires it to the wall clock, the cron scheduler (feed
 //! refresh, housekeeping) and the signals.
 
+pub mod chores;
 mod plan;
 mod reload;
 mod run;
@@ -432,6 +433,8 @@ impl Daemon {
         self.last_tick = Some(now);
         if !self.dry_run {
             self.archive.set_meta("last_tick", &now.to_rfc3339())?;
+            // What the tick planned and skipped is on disk before the loop sleeps.
+            self.flush().await?;
         }
         if !reports.is_empty() || new_day {
             self.publish(now);

@@ -1,3 +1,4 @@
+use super::chores::{Chore, Chores};
 use super::{Daemon, Reloaded};
 use crate::archive::{Archive, ArchiveError};
 use crate::clock::{Clock, OffsetClock, SystemClock};
@@ -8,8 +9,6 @@ use crate::Error;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
-use tokio_cron_scheduler::{Job, JobScheduler};
 
 /// How `encore run` runs.
 #[derive(Debug, Clone, Default)]
@@ -23,8 +22,9 @@ pub struct RunOptions {
 }
 
 /// The wall clock is checked at least this often: a suspend or a clock jump is noticed within
-/// a tick. Between ticks the loop sleeps until the next slot.
-const TICK: Duration = Duration::from_secs(30);
+/// a minute. Between ticks the loop sleeps until the next slot or chore, so an idle daemon
+/// wakes once a minute.
+const TICK: Duration = Duration::from_secs(60);
 /// Woken this long after a slot, so that the clock has surely reached it.
 const WAKE_MARGIN: Duration = Duration::from_millis(100);
 /// After a stop signal, an in-flight post gets this long to finish before it is abandoned (its
@@ -37,11 +37,6 @@ const STEP_LIMIT: Duration = Duration::from_secs(15 * 60);
 const STATE_RETRY: Duration = Duration::from_secs(60);
 /// …but not more often than this in real time (a test clock runs faster).
 const STATE_RETRY_MIN: Duration = Duration::from_millis(200);
-
-enum Event {
-    RefreshFeed,
-    Housekeeping,
-}
 
 /// Runs the daemon until SIGTERM or SIGINT; SIGHUP reloads the config.
 ///
@@ -215,15 +210,16 @@ async fn serve<S: std::future::Future<Output = ()>>(
         _ = &mut ctx.shutdown => return stop(&daemon, notifier),
     }
 
-    let (tx, mut rx) = mpsc::channel::<Event>(8);
-    let mut scheduler = start_scheduler(daemon.config().feed.refresh, tx.clone()).await?;
+    let mut chores = Chores::new(daemon.config().feed.refresh, clock.now());
 
     tracing::info!(accounts = daemon.config().accounts.len(), "started");
     // The first tick at once; then at the next slot (at least every TICK).
     let mut wake = tokio::time::Instant::now();
     // Said in every status until a reload succeeds.
     let mut rejected = "";
-    let outcome = loop {
+    let outcome = 'serving: loop {
+        // Counted by bench/idle.sh (an idle daemon wakes once a minute).
+        tracing::trace!("loop wake-up");
         let now = clock.now();
         let line = daemon.status_line(now) + rejected;
         if line != status {
@@ -247,11 +243,7 @@ async fn serve<S: std::future::Future<Output = ()>>(
                         status = daemon.status_line(clock.now());
                         notifier.ready(&status);
                         if changes.refresh_changed {
-                            let _ = scheduler.shutdown().await;
-                            match start_scheduler(daemon.config().feed.refresh, tx.clone()).await {
-                                Ok(s) => scheduler = s,
-                                Err(e) => break Err(e),
-                            }
+                            chores = Chores::new(daemon.config().feed.refresh, clock.now());
                         }
                         if changes.feed_changed {
                             let r = ctx.dog.feed_while("the feed read", STEP_LIMIT, daemon.refresh_feed(clock.now())).await;
@@ -259,7 +251,7 @@ async fn serve<S: std::future::Future<Output = ()>>(
                                 break Err(e.into());
                             }
                         }
-                        wake = next_wake(&daemon, clock.as_ref());
+                        wake = next_wake(&daemon, &chores, clock.as_ref());
                     }
                     Err(e) => {
                         tracing::error!("reload rejected, still running with the previous config: {e}");
@@ -270,6 +262,21 @@ async fn serve<S: std::future::Future<Output = ()>>(
                 }
             }
             _ = tokio::time::sleep_until(wake) => {
+                for chore in chores.due(clock.now()) {
+                    let r = match chore {
+                        Chore::RefreshFeed => {
+                            ctx.dog.feed_while("the feed read", STEP_LIMIT, daemon.refresh_feed(clock.now())).await
+                        }
+                        Chore::Housekeeping => {
+                            let r = daemon.archive().flush();
+                            tracing::info!(articles = daemon.archive().len(), "housekeeping: state flushed");
+                            r
+                        }
+                    };
+                    if let Err(e) = r {
+                        break 'serving Err(e.into());
+                    }
+                }
                 let now = clock.now();
                 let result = {
                 let mut tick = std::pin::pin!(ctx.dog.feed_while("a tick", STEP_LIMIT, daemon.tick(now)));
@@ -288,22 +295,10 @@ async fn serve<S: std::future::Future<Output = ()>>(
                 if let Err(e) = result {
                     break Err(e);
                 }
-                wake = next_wake(&daemon, clock.as_ref());
+                wake = next_wake(&daemon, &chores, clock.as_ref());
             }
-            Some(ev) = rx.recv() => match ev {
-                Event::RefreshFeed => {
-                    let r = ctx.dog.feed_while("the feed read", STEP_LIMIT, daemon.refresh_feed(clock.now())).await;
-                    if let Err(e) = r {
-                        break Err(e.into());
-                    }
-                }
-                Event::Housekeeping => {
-                    tracing::info!(articles = daemon.archive().len(), "housekeeping: state flushed");
-                }
-            },
         }
     };
-    let _ = scheduler.shutdown().await;
     match outcome.map_err(state_failure) {
         Ok(()) => stop(&daemon, notifier),
         Err(Ok(error)) => Ok(Served::StateFailed {
@@ -367,17 +362,18 @@ async fn wait_for_state<S: std::future::Future<Output = ()>>(
     true
 }
 
-/// When the loop next wakes: just after the next slot, and at least every TICK (so that a
-/// suspend or a clock jump is noticed). The time is kept, not recomputed at each wake-up of the
-/// loop, so that a watchdog feeding just after a slot cannot make the loop overlook it.
-fn next_wake(daemon: &Daemon, clock: &dyn Clock) -> tokio::time::Instant {
+/// When the loop next wakes: just after the next slot or chore, and at least every TICK (so
+/// that a suspend or a clock jump is noticed). The time is kept, not recomputed at each
+/// wake-up of the loop, so that a watchdog feeding just after a slot cannot make the loop
+/// overlook it.
+fn next_wake(daemon: &Daemon, chores: &Chores, clock: &dyn Clock) -> tokio::time::Instant {
     let now = clock.now();
-    let wait = daemon
-        .next_due(now)
-        .map(|t| clock.real((t - now).to_std().unwrap_or_default()) + WAKE_MARGIN)
-        .unwrap_or(TICK)
-        .min(TICK);
-    tokio::time::Instant::now() + wait
+    let next = match daemon.next_due(now) {
+        Some(slot) => slot.min(chores.next()),
+        None => chores.next(),
+    };
+    let wait = clock.real((next - now).to_std().unwrap_or_default()) + WAKE_MARGIN;
+    tokio::time::Instant::now() + wait.min(TICK)
 }
 
 /// Says STOPPING=1, flushes the state and says so.
@@ -412,61 +408,6 @@ fn backfill_limit(config: &Config) -> Duration {
     per_page * config.feed.backfill_pages + STEP_LIMIT
 }
 
-/// UTC cron jobs that only send events to the loop: the loop owns the state.
-async fn start_scheduler(
-    refresh: Duration,
-    tx: mpsc::Sender<Event>,
-) -> Result<JobScheduler, Error> {
-    start_jobs(refresh, tx)
-        .await
-        .map_err(|e| Error::Usage(format!("cannot start the scheduler: {e}")))
-}
-
-async fn start_jobs(
-    refresh: Duration,
-    tx: mpsc::Sender<Event>,
-) -> Result<JobScheduler, tokio_cron_scheduler::JobSchedulerError> {
-    let scheduler = JobScheduler::new().await?;
-    let t = tx.clone();
-    let refresh_job = match refresh_cron(refresh) {
-        Some(expr) => Job::new_async(expr.as_str(), move |_, _| {
-            let t = t.clone();
-            Box::pin(async move {
-                let _ = t.send(Event::RefreshFeed).await;
-            })
-        })?,
-        None => Job::new_repeated_async(refresh, move |_, _| {
-            let t = t.clone();
-            Box::pin(async move {
-                let _ = t.send(Event::RefreshFeed).await;
-            })
-        })?,
-    };
-    scheduler.add(refresh_job).await?;
-    let housekeeping = Job::new_async("0 17 3 * * *", move |_, _| {
-        let t = tx.clone();
-        Box::pin(async move {
-            let _ = t.send(Event::Housekeeping).await;
-        })
-    })?;
-    scheduler.add(housekeeping).await?;
-    scheduler.start().await?;
-    Ok(scheduler)
-}
-
-/// A 6-field UTC cron expression for refresh intervals that divide an hour or a day evenly;
-/// other intervals run as repeated jobs.
-pub(crate) fn refresh_cron(every: Duration) -> Option<String> {
-    let s = every.as_secs();
-    if s % 3600 == 0 && s > 0 && 86_400 % s == 0 {
-        Some(format!("0 7 */{} * * *", s / 3600))
-    } else if s % 60 == 0 && s > 0 && 3600 % s == 0 {
-        Some(format!("0 */{} * * * *", s / 60))
-    } else {
-        None
-    }
-}
-
 /// Registers the SIGTERM and SIGINT handlers now and returns the future that waits for either.
 fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, Error> {
     use tokio::signal::unix::{signal, SignalKind};
@@ -478,23 +419,4 @@ fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, Error> {
             _ = int.recv() => tracing::info!("SIGINT received"),
         }
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn refresh_intervals_become_utc_cron_when_they_divide_evenly() {
-        assert_eq!(
-            refresh_cron(Duration::from_secs(6 * 3600)).as_deref(),
-            Some("0 7 */6 * * *")
-        );
-        assert_eq!(
-            refresh_cron(Duration::from_secs(15 * 60)).as_deref(),
-            Some("0 */15 * * * *")
-        );
-        assert_eq!(refresh_cron(Duration::from_secs(5 * 3600)), None);
-        assert_eq!(refresh_cron(Duration::from_secs(7 * 60)), None);
-    }
 }
