@@ -6,6 +6,11 @@ Used for the bundled demo feed (examples/demo-feed.xml), the age-window fixture
 is reproducible; `encore preview --now <anchor>` looks at it as of the anchor.
 
 usage: gen_feed.py --anchor 2026-12-01 --items 24 --span 200 --out FILE [--per-page N]
+                   [--body-bytes N]
+
+--body-bytes N gives each item a content:encoded of about N bytes of varied HTML (paragraphs,
+links, emphasis, entities, a figure), as WordPress writes it: the benchmark feed is
+`--items 5000 --span 3650 --body-bytes 1150` (about 10 MB; bench/README.md).
 """
 import argparse
 import datetime as dt
@@ -66,6 +71,32 @@ CATEGORIES = [
 ]
 
 
+WORDS = (
+    "le la les un une des contenu article lecteurs réseau partage stratégie marque audience "
+    "the a of and to content readers network share strategy brand audience archive evergreen "
+    "référencement être à où déjà très ça naïve café 東京 戦略 コンテンツ Ελληνικά Русский"
+).split()
+
+
+def long_body(rng, size, site):
+    """About `size` bytes of WordPress-like HTML."""
+    parts = []
+    total = 0
+    while total < size:
+        words = [rng.choice(WORDS) for _ in range(rng.randint(25, 60))]
+        i = rng.randrange(len(words))
+        words[i] = f'<a href="{site}/?p={rng.randint(1, 99999)}">{words[i]}</a>'
+        j = rng.randrange(len(words))
+        words[j] = f"<strong>{words[j]}</strong> &amp; <em>co</em>"
+        p = "<p>" + " ".join(words).capitalize() + ".</p>\n"
+        if rng.random() < 0.15:
+            p += (f'<figure class="wp-block-image"><img src="{site}/wp-content/uploads/'
+                  f'{rng.randint(1000, 9999)}.jpg" alt="" width="1024" height="576"/></figure>\n')
+        parts.append(p)
+        total += len(p.encode())
+    return "".join(parts)
+
+
 def rfc822(t):
     return t.strftime("%a, %d %b %Y %H:%M:%S +0000")
 
@@ -78,8 +109,11 @@ def main():
     ap.add_argument("--site", default="https://blog.example.org")
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--body-bytes", type=int, default=0)
     args = ap.parse_args()
     rng = random.Random(args.seed)
+    # A separate generator: the default output (demo feed, fixtures) stays byte for byte.
+    body_rng = random.Random(args.seed + 1)
     anchor = dt.datetime.fromisoformat(args.anchor).replace(hour=8, tzinfo=dt.timezone.utc)
     items = []
     for i in range(args.items):
@@ -91,7 +125,10 @@ def main():
         cats = CATEGORIES[i % len(CATEGORIES)]
         slug = f"{published:%Y/%m}/article-{i + 1}"
         link = f"{args.site}/{slug}/"
-        body = " ".join(["<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit.</p>"] * 8)
+        if args.body_bytes:
+            body = long_body(body_rng, args.body_bytes, args.site)
+        else:
+            body = " ".join(["<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit.</p>"] * 8)
         cat_xml = "".join(f"\n\t\t<category><![CDATA[{c}]]></category>" for c in cats)
         items.append(f"""	<item>
 		<title>{html.escape(title, quote=False)}</title>
