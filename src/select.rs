@@ -20,6 +20,10 @@ pub struct Rules {
     cooldown: Duration,
     excluded: Vec<String>,
     url_globs: Vec<String>,
+    /// Whether a category (as the feed wrote it) is excluded: an archive has few distinct
+    /// categories, and folding one costs Unicode normalisation, so each is folded once per
+    /// `Rules` rather than once per article and slot (BENCHMARKS.md).
+    judged: std::cell::RefCell<HashMap<String, bool>>,
 }
 
 /// Why an article is, or is not, eligible at a given time.
@@ -50,7 +54,33 @@ impl Rules {
             cooldown: Duration::days(i64::from(s.cooldown_days)),
             excluded: s.exclude_categories.iter().map(|c| fold(c)).collect(),
             url_globs: s.exclude_urls.clone(),
+            judged: Default::default(),
         }
+    }
+
+    fn is_excluded(&self, category: &str) -> bool {
+        if self.excluded.is_empty() {
+            return false;
+        }
+        // Plain ASCII without stray spaces folds to its lower case: compared in place.
+        if category.is_ascii()
+            && !category.contains("  ")
+            && category.trim() == category
+            && !category.contains(|c: char| c.is_ascii_whitespace() && c != ' ')
+        {
+            return self
+                .excluded
+                .iter()
+                .any(|e| e.eq_ignore_ascii_case(category));
+        }
+        if let Some(&known) = self.judged.borrow().get(category) {
+            return known;
+        }
+        let verdict = self.excluded.contains(&fold(category));
+        self.judged
+            .borrow_mut()
+            .insert(category.to_string(), verdict);
+        verdict
     }
 
     /// Judges one article for a share at `at`, given when it was last shared to the account.
@@ -70,11 +100,7 @@ impl Rules {
         if article.dead {
             return Verdict::Dead;
         }
-        if let Some(c) = article
-            .categories
-            .iter()
-            .find(|c| self.excluded.contains(&fold(c)))
-        {
+        if let Some(c) = article.categories.iter().find(|c| self.is_excluded(c)) {
             return Verdict::ExcludedCategory(c.clone());
         }
         if let Some(g) = self.url_globs.iter().find(|g| glob_match(g, &article.url)) {

@@ -9,6 +9,10 @@ use unicode_normalization::UnicodeNormalization;
 /// The key under which two category names are "the same": NFC, case folded, accents removed.
 /// "Événements", "evenements" and "ÉVÉNEMENTS" all fold to "evenements".
 pub fn fold(s: &str) -> String {
+    // ASCII has nothing to compose, decompose or strip: only case and spaces.
+    if s.is_ascii() {
+        return collapse_whitespace(&s.to_ascii_lowercase());
+    }
     let lowered: String = s.nfc().collect::<String>().to_lowercase();
     let folded: String = lowered.nfd().filter(|c| !is_combining_mark(*c)).collect();
     collapse_whitespace(&folded.nfc().collect::<String>())

@@ -67,8 +67,19 @@ pub fn x_weighted_length(text: &str) -> usize {
 
 /// twitter-text weighted length; `emoji_parsing = false` is config v2.
 pub fn weighted_length(text: &str, emoji_parsing: bool) -> usize {
-    let text: String = text.nfc().collect();
-    let urls = extract_urls(&text, false);
+    let text = nfc(text);
+    let text = text.as_ref();
+    let urls = extract_urls(text, false);
+    // ASCII weighs 1 a grapheme and holds no emoji: count, links aside.
+    if text.is_ascii() {
+        let mut total = 0;
+        let mut at = 0;
+        for u in &urls {
+            total += ascii_graphemes(&text[at..u.start]) + URL_WEIGHT;
+            at = u.end;
+        }
+        return total + ascii_graphemes(&text[at..]);
+    }
     let mut urls = urls.iter().peekable();
     let mut weight = 0;
     let mut skip_until = 0;
@@ -90,13 +101,34 @@ pub fn weighted_length(text: &str, emoji_parsing: bool) -> usize {
                 continue;
             }
         }
-        if emoji_parsing && is_emoji(g) {
+        if g.len() == 1 {
+            // One ASCII character: light, never an emoji on its own.
+            weight += SCALE;
+        } else if emoji_parsing && is_emoji(g) {
             weight += DEFAULT_WEIGHT;
         } else {
             weight += g.chars().map(char_weight).sum::<usize>();
         }
     }
     weight / SCALE
+}
+
+/// The text in NFC, borrowed when it already is (ASCII always is; most text passes the quick
+/// check), since counting runs many times per message.
+fn nfc(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.is_ascii()
+        || unicode_normalization::is_nfc_quick(text.chars())
+            == unicode_normalization::IsNormalized::Yes
+    {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        std::borrow::Cow::Owned(text.nfc().collect())
+    }
+}
+
+/// Extended grapheme clusters in ASCII text: one a character, except CR LF.
+fn ascii_graphemes(text: &str) -> usize {
+    text.len() - text.matches("\r\n").count()
 }
 
 fn char_weight(c: char) -> usize {
@@ -113,37 +145,43 @@ fn char_weight(c: char) -> usize {
 /// one too many is harmless where counting one too few gets a post refused.
 fn is_emoji(g: &str) -> bool {
     g.chars().any(|c| {
-        c == '\u{FE0F}'
-            || c == '\u{20E3}'
-            || matches!(
-                c.emoji_status(),
-                EmojiStatus::EmojiPresentation
-                    | EmojiStatus::EmojiPresentationAndModifierBase
-                    | EmojiStatus::EmojiPresentationAndEmojiComponent
-                    | EmojiStatus::EmojiPresentationAndModifierAndEmojiComponent
-            )
-            || (c as u32 > 0x7f
-                && matches!(
-                    c.emoji_status(),
-                    EmojiStatus::EmojiOther | EmojiStatus::EmojiModifierBase
-                ))
+        if c == '\u{FE0F}' || c == '\u{20E3}' {
+            return true;
+        }
+        // One table lookup a character (it is most of the cost of counting).
+        match c.emoji_status() {
+            EmojiStatus::EmojiPresentation
+            | EmojiStatus::EmojiPresentationAndModifierBase
+            | EmojiStatus::EmojiPresentationAndEmojiComponent
+            | EmojiStatus::EmojiPresentationAndModifierAndEmojiComponent => true,
+            EmojiStatus::EmojiOther | EmojiStatus::EmojiModifierBase => c as u32 > 0x7f,
+            _ => false,
+        }
     })
 }
 
 /// Grapheme count, with each http(s) link counted as `url_len` when given.
 pub fn grapheme_length(text: &str, url_len: Option<usize>) -> usize {
-    let text: String = text.nfc().collect();
+    let text = nfc(text);
+    let text = text.as_ref();
+    let count = |t: &str| {
+        if t.is_ascii() {
+            ascii_graphemes(t)
+        } else {
+            t.graphemes(true).count()
+        }
+    };
     match url_len {
-        None => text.graphemes(true).count(),
+        None => count(text),
         Some(len) => {
-            let urls = extract_urls(&text, true);
+            let urls = extract_urls(text, true);
             let mut total = 0;
             let mut at = 0;
             for u in &urls {
-                total += text[at..u.start].graphemes(true).count() + len;
+                total += count(&text[at..u.start]) + len;
                 at = u.end;
             }
-            total + text[at..].graphemes(true).count()
+            total + count(&text[at..])
         }
     }
 }
