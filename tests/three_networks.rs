@@ -55,9 +55,8 @@ fn networks(c: &Config) -> Vec<Box<dyn Network>> {
         .collect()
 }
 
-#[tokio::test]
-async fn one_daemon_posts_to_each_network_under_its_own_cadence_through_faults() {
-    set_env();
+/// The three fakes, a blog, and a daemon over them with the feed read, at 2026-06-01 05:00.
+async fn start() -> (Fakes, tempfile::TempDir, chrono::DateTime<Utc>, Daemon) {
     let f = Fakes::start().await;
     let dir = tempfile::tempdir().unwrap();
     let t0 = Utc.with_ymd_and_hms(2026, 6, 1, 5, 0, 0).unwrap();
@@ -67,9 +66,16 @@ async fn one_daemon_posts_to_each_network_under_its_own_cadence_through_faults()
     encore::network::limits::refresh(&mut cfg, &nets).await;
     let archive = Archive::open(&cfg.state_dir).unwrap();
     encore::commands::refresh_archive(&cfg, &archive, t0).await;
-    let mut d = Daemon::start(cfg.clone(), archive, nets, false, t0)
+    let d = Daemon::start(cfg.clone(), archive, nets, false, t0)
         .await
         .unwrap();
+    (f, dir, t0, d)
+}
+
+#[tokio::test]
+async fn one_daemon_posts_to_each_network_under_its_own_cadence_through_faults() {
+    set_env();
+    let (f, _dir, t0, mut d) = start().await;
 
     // Faults on every network along the week.
     f.x.push_fault(fake_x::Fault::PostThenDrop);
@@ -133,18 +139,7 @@ async fn one_daemon_posts_to_each_network_under_its_own_cadence_through_faults()
 async fn an_answer_cut_in_transit_after_the_post_never_makes_a_second_post() {
     let (logs, _guard) = support::Captured::install();
     set_env();
-    let f = Fakes::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let t0 = Utc.with_ymd_and_hms(2026, 6, 1, 5, 0, 0).unwrap();
-    let feed = feed(dir.path(), &f.blog.base, t0);
-    let mut cfg = support::config(dir.path(), &feed, 1.0, &f.accounts());
-    let nets = networks(&cfg);
-    encore::network::limits::refresh(&mut cfg, &nets).await;
-    let archive = Archive::open(&cfg.state_dir).unwrap();
-    encore::commands::refresh_archive(&cfg, &archive, t0).await;
-    let mut d = Daemon::start(cfg.clone(), archive, nets, false, t0)
-        .await
-        .unwrap();
+    let (f, _dir, t0, mut d) = start().await;
     // Each network's first post is made, and its answer cut after a few bytes.
     f.x.push_fault(fake_x::Fault::PostThenTruncate);
     f.masto.push_fault(fake_mastodon::Fault::CreateThenTruncate);
@@ -189,18 +184,7 @@ async fn an_answer_cut_in_transit_after_the_post_never_makes_a_second_post() {
 async fn a_week_long_5xx_storm_on_every_network_posts_nothing_and_says_each_slot_in_a_few_lines() {
     let (logs, _guard) = support::Captured::install();
     set_env();
-    let f = Fakes::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let t0 = Utc.with_ymd_and_hms(2026, 6, 1, 5, 0, 0).unwrap();
-    let feed = feed(dir.path(), &f.blog.base, t0);
-    let mut cfg = support::config(dir.path(), &feed, 1.0, &f.accounts());
-    let nets = networks(&cfg);
-    encore::network::limits::refresh(&mut cfg, &nets).await;
-    let archive = Archive::open(&cfg.state_dir).unwrap();
-    encore::commands::refresh_archive(&cfg, &archive, t0).await;
-    let mut d = Daemon::start(cfg.clone(), archive, nets, false, t0)
-        .await
-        .unwrap();
+    let (f, _dir, t0, mut d) = start().await;
     for _ in 0..5_000 {
         f.x.push_fault(fake_x::Fault::Status(503));
         f.masto.push_fault(fake_mastodon::Fault::Status(502));
