@@ -49,42 +49,15 @@ fn nxdomain_server() -> Arc<AtomicUsize> {
     asked
 }
 
+/// Two accounts: one on the fake instance (an IP, no lookup), one on a host that does not
+/// resolve. One feed read at start within the test's 8 hours of test clock (a 16 h refresh is
+/// counted from the start).
 fn config(good: &str, state: &Path, feed: &str) -> String {
-    format!(
-        r#"timezone = "UTC"
-state_dir = {state:?}
-
-[feed]
-url = {feed:?}
-# One read at start within the test's 8 hours of test clock (16 h is counted from the start).
-refresh = "16h"
-
-[select]
-min_age_days = 0
-max_age_days = 400
-cooldown_days = 1
-check_link = false
-
-[cadence]
-mode = "fixed"
-per_day = 24
-active_hours = "00:00-24:00"
-min_spacing = "30m"
-grace = "6h"
-
-[[account]]
-name = "good"
-network = "mastodon"
-instance = {good:?}
-access_token = "env:ENCORE_FAST_TOKEN"
-
-[[account]]
-name = "nowhere"
-network = "mastodon"
-instance = "https://masto.invalid"
-access_token = "env:ENCORE_FAST_TOKEN"
-"#,
-        state = state.display().to_string(),
+    fast::config_with(
+        feed,
+        r#"refresh = "16h""#,
+        &[("good", good), ("nowhere", "https://masto.invalid")],
+        state,
     )
 }
 

@@ -24,12 +24,25 @@ pub fn clock() -> (String, encore::clock::ScaledClock) {
 
 /// 24 posts a day, a 1-day cooldown, `tests/fixtures/span.xml`, state in `state_dir`.
 pub fn config(instance: &str, state_dir: &Path) -> String {
-    format!(
+    let feed = super::fixture("span.xml").display().to_string();
+    config_with(&feed, "", &[(ACCOUNT, instance)], state_dir)
+}
+
+/// The same cadence with another feed, more `[feed]` lines, and Mastodon accounts given as
+/// (name, instance), all with the token from `ENCORE_FAST_TOKEN`.
+pub fn config_with(
+    feed: &str,
+    feed_extra: &str,
+    accounts: &[(&str, &str)],
+    state_dir: &Path,
+) -> String {
+    let mut out = format!(
         r#"timezone = "UTC"
 state_dir = {state:?}
 
 [feed]
 url = {feed:?}
+{feed_extra}
 
 [select]
 min_age_days = 0
@@ -43,16 +56,21 @@ per_day = 24
 active_hours = "00:00-24:00"
 min_spacing = "30m"
 grace = "6h"
-
+"#,
+        state = state_dir.display().to_string(),
+    );
+    for (name, instance) in accounts {
+        out.push_str(&format!(
+            r#"
 [[account]]
-name = "{ACCOUNT}"
+name = "{name}"
 network = "mastodon"
 instance = {instance:?}
 access_token = "env:ENCORE_FAST_TOKEN"
-"#,
-        state = state_dir.display().to_string(),
-        feed = super::fixture("span.xml").display().to_string(),
-    )
+"#
+        ));
+    }
+    out
 }
 
 /// `encore run` in `dir` (config.toml there) on the test clock, its log in `dir/LOG`.
