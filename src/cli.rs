@@ -95,6 +95,10 @@ pub enum Command {
     /// removed, plans made again), an invalid one is logged and the old one goes on. Under
     /// systemd (Type=notify) it reports READY, STATUS and RELOADING, and feeds the watchdog
     /// when WatchdogSec= is set.
+    ///
+    /// A state that can no longer be written (disk full) stops the posting, not the daemon:
+    /// one error line, the state tried every minute, then a fresh start from it. The feed is
+    /// read at fixed UTC times ([feed] refresh); an idle daemon wakes once a minute.
     Run {
         /// Post nothing and write no history: log "would post: ACCOUNT URL TEXT" instead.
         #[arg(long)]
