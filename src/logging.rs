@@ -24,18 +24,12 @@ pub fn init(level: Option<&str>) {
     drop(result);
 }
 
-/// The scheduler crate says "Uninited" and "Job creator created" at info on every start: kept
-/// at warn unless the filter names it.
+/// The filter: `--log-level`, else `RUST_LOG`, else `info` (a blank value counts as none).
 fn filter_spec(spec: Option<&str>) -> String {
-    let spec = spec
-        .map(str::trim)
+    spec.map(str::trim)
         .filter(|s| !s.is_empty())
-        .unwrap_or("info");
-    if spec.contains("tokio_cron_scheduler") {
-        spec.to_string()
-    } else {
-        format!("{spec},tokio_cron_scheduler=warn")
-    }
+        .unwrap_or("info")
+        .to_string()
 }
 
 #[cfg(test)]
@@ -43,15 +37,12 @@ mod tests {
     use super::filter_spec;
 
     #[test]
-    fn the_scheduler_stays_quiet_unless_named() {
-        assert_eq!(filter_spec(None), "info,tokio_cron_scheduler=warn");
+    fn a_blank_filter_is_info() {
+        assert_eq!(filter_spec(None), "info");
+        assert_eq!(filter_spec(Some("  ")), "info");
         assert_eq!(
-            filter_spec(Some("trace")),
-            "trace,tokio_cron_scheduler=warn"
-        );
-        assert_eq!(
-            filter_spec(Some("info,tokio_cron_scheduler=debug")),
-            "info,tokio_cron_scheduler=debug"
+            filter_spec(Some(" warn,encore=debug ")),
+            "warn,encore=debug"
         );
     }
 }

@@ -1,8 +1,8 @@
 //! The long-running daemon: posts what is due, keeps promises across restarts.
 //!
 //! [`Daemon`] holds the decisions and is driven by explicit times ([`Daemon::tick`]), so a week
-//! can be simulated in a test. [`run`] wires it to the wall clock, the cron scheduler (feed
-//! refresh, housekeeping) and the signals.
+//! can be simulated in a test. [`run`] wires it to the wall clock, its chores (feed refresh,
+//! housekeeping: [`chores`]) and the signals.
 
 pub mod chores;
 mod plan;
