@@ -406,7 +406,7 @@ impl Config {
                 keys.into_iter()
                     .filter_map(|k| {
                         let at = endpoint::field(acc.get_ref(), k)?.span().start;
-                        Some((k, text[..at.min(text.len())].matches('\n').count() + 1))
+                        Some((k, line_of(text, at)))
                     })
                     .collect(),
             );
@@ -890,13 +890,17 @@ fn find_key(text: &str, key: &str) -> Option<Range<usize>> {
     None
 }
 
+/// The 1-based line of byte `offset` in `text`.
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
 fn invalid(path: &Path, text: &str, span: Option<Range<usize>>, message: String) -> ConfigError {
     // Errors about the whole file (no span, or an empty one at the start) name no key.
     let whole_file = span.as_ref().is_none_or(|s| s.is_empty());
     let start = span.map(|s| s.start).unwrap_or(0).min(text.len());
-    let before = &text[..start];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let line = line_of(text, start);
+    let line_start = text[..start].rfind('\n').map(|i| i + 1).unwrap_or(0);
     let col = text[line_start..start].chars().count() + 1;
     let message = if whole_file {
         message
