@@ -299,17 +299,13 @@ async fn serve<S: std::future::Future<Output = ()>>(
             }
         }
     };
-    match outcome.map_err(state_failure) {
+    match outcome {
         Ok(()) => stop(&daemon, notifier),
-        Err(Ok(error)) => Ok(Served::StateFailed {
-            config: Box::new(daemon.config().clone()),
-            error,
-        }),
-        Err(Err(e)) => {
+        Err(e) => failed(daemon.config(), e).or_else(|fatal| {
             // A fatal error still leaves the state flushed.
             stop(&daemon, notifier)?;
-            Err(e)
-        }
+            Err(fatal)
+        }),
     }
 }
 
@@ -346,11 +342,8 @@ async fn wait_for_state<S: std::future::Future<Output = ()>>(
         }
     }
     if reload {
-        match Config::load(&config.path) {
+        match load_config(&config.path) {
             Ok(c) => {
-                for w in &c.warnings {
-                    tracing::warn!("{w}");
-                }
                 *config = c;
                 tracing::info!("config read again");
             }
@@ -392,14 +385,20 @@ async fn reload(
     retry: RetryPolicy,
     now: DateTime<Utc>,
 ) -> Result<Reloaded, Error> {
-    let mut config = Config::load(&daemon.config().path)?;
-    for w in &config.warnings {
-        tracing::warn!("{w}");
-    }
+    let mut config = load_config(&daemon.config().path)?;
     let networks = crate::network::build_all_with(&config, dry_run, retry)?;
     // The instance's limits may have changed too (Mastodon): read them again.
     crate::network::limits::refresh(&mut config, &networks).await;
     daemon.reload(config, networks, now).await
+}
+
+/// Reads the config file again for a reload, its warnings to the log.
+fn load_config(path: &std::path::Path) -> Result<Config, Error> {
+    let config = Config::load(path)?;
+    for w in &config.warnings {
+        tracing::warn!("{w}");
+    }
+    Ok(config)
 }
 
 /// The longest an honest backfill takes: every page at its timeout, plus the pauses.
