@@ -62,17 +62,6 @@ impl Rules {
         if self.excluded.is_empty() {
             return false;
         }
-        // Plain ASCII without stray spaces folds to its lower case: compared in place.
-        if category.is_ascii()
-            && !category.contains("  ")
-            && category.trim() == category
-            && !category.contains(|c: char| c.is_ascii_whitespace() && c != ' ')
-        {
-            return self
-                .excluded
-                .iter()
-                .any(|e| e.eq_ignore_ascii_case(category));
-        }
         if let Some(&known) = self.judged.borrow().get(category) {
             return known;
         }
