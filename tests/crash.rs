@@ -17,7 +17,7 @@ use support::fake_mastodon::FakeMastodon;
 use support::fast;
 
 fn tail(dir: &std::path::Path, k: usize) -> String {
-    std::fs::read_to_string(dir.join(format!("run-{k}.log"))).unwrap_or_default()
+    fast::log(dir, &format!("run-{k}.log"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,7 +10,6 @@
 mod support;
 
 use encore::archive::{Archive, Outcome};
-use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -62,16 +61,12 @@ fn config(good: &str, state: &Path, feed: &str) -> String {
 }
 
 fn log(dir: &Path) -> String {
-    std::fs::read_to_string(dir.join("run.log")).unwrap_or_default()
+    fast::log(dir, "run.log")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unresolvable_hosts_cost_a_warning_and_the_failing_accounts_slots() {
-    if std::fs::metadata("/proc/self")
-        .map(|m| m.uid())
-        .unwrap_or(1)
-        != 0
-    {
+    if !fast::is_root() {
         println!("dns: not run (a mount namespace and port 53 need root; CI runs as root)");
         return;
     }
@@ -96,17 +91,13 @@ async fn unresolvable_hosts_cost_a_warning_and_the_failing_accounts_slots() {
     )
     .unwrap();
     let mut first = fast::spawn(dir.path(), &clock, "first.log");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !std::fs::read_to_string(dir.path().join("first.log"))
-        .unwrap_or_default()
-        .contains("feed read")
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the first run never read the feed"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    fast::wait(
+        dir.path(),
+        "first.log",
+        20,
+        "the first run's feed read",
+        || fast::log(dir.path(), "first.log").contains("feed read"),
+    );
     assert!(fast::terminate(&mut first).success());
     let before = fake.statuses().len();
 

@@ -7,9 +7,8 @@
 
 mod support;
 
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use support::fake_mastodon::FakeMastodon;
 use support::fast;
 
@@ -52,30 +51,16 @@ fn rss_kib(pid: u32) -> u64 {
 }
 
 fn log(dir: &Path) -> String {
-    std::fs::read_to_string(dir.join("run.log")).unwrap_or_default()
+    fast::log(dir, "run.log")
 }
 
-/// Waits up to `secs` for `ok`, with the log in the failure message.
-fn wait(dir: &Path, secs: u64, what: &str, mut ok: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !ok() {
-        assert!(
-            Instant::now() < deadline,
-            "waited {secs}s for {what}\n{}",
-            log(dir)
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+fn wait(dir: &Path, secs: u64, what: &str, ok: impl FnMut() -> bool) {
+    fast::wait(dir, "run.log", secs, what, ok)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_disk_stops_posting_without_stopping_the_daemon_and_it_resumes() {
-    // /proc/self belongs to the process's effective user.
-    if std::fs::metadata("/proc/self")
-        .map(|m| m.uid())
-        .unwrap_or(1)
-        != 0
-    {
+    if !fast::is_root() {
         println!("full disk: not run (mounting a tmpfs needs root; CI runs as root)");
         return;
     }

@@ -88,6 +88,34 @@ pub fn spawn(dir: &Path, clock: &str, log: &str) -> std::process::Child {
         .unwrap()
 }
 
+/// Whether the tests run as root (/proc/self belongs to the process's effective user): the
+/// suites that mount a file system or bind port 53 need it.
+pub fn is_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self")
+        .map(|m| m.uid())
+        .unwrap_or(1)
+        == 0
+}
+
+/// The log `name` that [`spawn`] writes in `dir` (empty until it exists).
+pub fn log(dir: &Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join(name)).unwrap_or_default()
+}
+
+/// Waits up to `secs` for `ok`; a timeout fails with `what` and the log `name` in `dir`.
+pub fn wait(dir: &Path, name: &str, secs: u64, what: &str, mut ok: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while !ok() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "waited {secs}s for {what}\n{}",
+            log(dir, name)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 /// Sends SIGTERM and waits for the exit status.
 pub fn terminate(child: &mut std::process::Child) -> std::process::ExitStatus {
     std::process::Command::new("kill")
