@@ -58,13 +58,7 @@ fn feed(dir: &Path, now: DateTime<Utc>) -> std::path::PathBuf {
             "<item><title>Article {i} : l'été à Tōkyō ☕</title><link>https://blog.example.org/a{i}/</link><pubDate>{date}</pubDate><category>Café</category></item>\n"
         ));
     }
-    let path = dir.join("feed.xml");
-    std::fs::write(
-        &path,
-        format!("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>B</title><link>https://blog.example.org/</link>{items}</channel></rss>"),
-    )
-    .unwrap();
-    path
+    support::write_rss(dir, "B", "https://blog.example.org/", &items)
 }
 
 fn config(dir: &Path, tz: &str, now: DateTime<Utc>, cadence: &str) -> Config {

@@ -27,13 +27,7 @@ fn fresh_feed(dir: &Path) -> PathBuf {
             "<item><title>{title}</title><link>https://blog.example.org/a{i}/</link><pubDate>{date}</pubDate><category>{cat}</category></item>\n"
         ));
     }
-    let path = dir.join("feed.xml");
-    std::fs::write(
-        &path,
-        format!("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Blog</title><link>https://blog.example.org/</link>{items}</channel></rss>"),
-    )
-    .unwrap();
-    path
+    support::write_rss(dir, "Blog", "https://blog.example.org/", &items)
 }
 
 fn write_config(dir: &Path, base: &str, account: &str) -> PathBuf {

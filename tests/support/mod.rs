@@ -254,3 +254,20 @@ pub fn peak_rss_kib() -> u64 {
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
         .unwrap()
 }
+
+/// Writes `dir/feed.xml`: an RSS 2.0 channel titled `title` at `link` around `items` (the
+/// `<item>` elements, already written).
+pub fn write_rss(
+    dir: &std::path::Path,
+    title: &str,
+    link: &str,
+    items: &str,
+) -> std::path::PathBuf {
+    let path = dir.join("feed.xml");
+    std::fs::write(
+        &path,
+        format!("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>{title}</title><link>{link}</link>{items}</channel></rss>"),
+    )
+    .unwrap();
+    path
+}

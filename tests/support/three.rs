@@ -111,13 +111,7 @@ pub fn feed(dir: &Path, blog: &str, now: chrono::DateTime<Utc>) -> std::path::Pa
             title.replace("{i}", &i.to_string())
         ));
     }
-    let path = dir.join("feed.xml");
-    std::fs::write(
-        &path,
-        format!("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Blog</title><link>{blog}/</link>{items}</channel></rss>"),
-    )
-    .unwrap();
-    path
+    super::write_rss(dir, "Blog", &format!("{blog}/"), &items)
 }
 
 pub fn write_config(dir: &Path, f: &Fakes) -> std::path::PathBuf {
