@@ -55,8 +55,10 @@ fn networks(c: &Config) -> Vec<Box<dyn Network>> {
         .collect()
 }
 
-/// The three fakes, a blog, and a daemon over them with the feed read, at 2026-06-01 05:00.
+/// The three fakes, a blog, and a daemon over them with the feed read, at 2026-06-01 05:00
+/// (the accounts' secrets set in the environment).
 async fn start() -> (Fakes, tempfile::TempDir, chrono::DateTime<Utc>, Daemon) {
+    set_env();
     let f = Fakes::start().await;
     let dir = tempfile::tempdir().unwrap();
     let t0 = Utc.with_ymd_and_hms(2026, 6, 1, 5, 0, 0).unwrap();
@@ -74,7 +76,6 @@ async fn start() -> (Fakes, tempfile::TempDir, chrono::DateTime<Utc>, Daemon) {
 
 #[tokio::test]
 async fn one_daemon_posts_to_each_network_under_its_own_cadence_through_faults() {
-    set_env();
     let (f, _dir, t0, mut d) = start().await;
 
     // Faults on every network along the week.
@@ -138,7 +139,6 @@ async fn one_daemon_posts_to_each_network_under_its_own_cadence_through_faults()
 #[tokio::test]
 async fn an_answer_cut_in_transit_after_the_post_never_makes_a_second_post() {
     let (logs, _guard) = support::Captured::install();
-    set_env();
     let (f, _dir, t0, mut d) = start().await;
     // Each network's first post is made, and its answer cut after a few bytes.
     f.x.push_fault(fake_x::Fault::PostThenTruncate);
@@ -183,7 +183,6 @@ async fn an_answer_cut_in_transit_after_the_post_never_makes_a_second_post() {
 #[tokio::test]
 async fn a_week_long_5xx_storm_on_every_network_posts_nothing_and_says_each_slot_in_a_few_lines() {
     let (logs, _guard) = support::Captured::install();
-    set_env();
     let (f, _dir, t0, mut d) = start().await;
     for _ in 0..5_000 {
         f.x.push_fault(fake_x::Fault::Status(503));
