@@ -4,6 +4,7 @@
 mod backfill;
 mod fetch;
 mod parse;
+mod stream;
 
 pub use backfill::{backfill, BackfillOptions, BackfillStats};
 pub use fetch::{check_link, fetch, fetch_conditional, Fetched, LinkStatus, Validators};

@@ -1,5 +1,6 @@
 use super::{FeedError, Item};
 use crate::text::{fold, plain_text};
+use chrono::{DateTime, Utc};
 
 /// Parses RSS 0.9x/1.0/2.0, Atom or JSON Feed bytes. `base` resolves relative links.
 /// Entries without a usable link are skipped: they cannot be shared, and feed-rs gives such
@@ -10,10 +11,72 @@ pub fn parse(bytes: &[u8], base: Option<&str>) -> Result<Vec<Item>, FeedError> {
 
 /// Like [`parse`], also returning the feed's link to older entries (RFC 5005 `next` or
 /// `prev-archive`), resolved against `base`.
+///
+/// RSS 2.0 and Atom in UTF-8 (nearly every blog) go through [`super::stream`], one quick-xml
+/// pass that skips what Encore never uses; whatever it is not sure to read exactly as feed-rs
+/// does goes to feed-rs.
 pub fn parse_page(
     bytes: &[u8],
     base: Option<&str>,
 ) -> Result<(Vec<Item>, Option<String>), FeedError> {
+    // A panic in the fast reader would be a bug in it: feed-rs then reads the feed.
+    let fast = std::panic::catch_unwind(|| super::stream::read(bytes, base))
+        .ok()
+        .flatten();
+    let raw = match fast {
+        Some(raw) => raw,
+        None => with_feed_rs(bytes, base)?,
+    };
+    Ok(items_of(raw, base))
+}
+
+/// The fields of a feed Encore reads, as feed-rs gives them: both readers produce this, and
+/// one function ([`items_of`]) turns it into items, so they cannot drift apart there.
+#[derive(Debug, Default, PartialEq)]
+pub(super) struct RawFeed {
+    /// Feed-level links (only `next` / `prev-archive` are used).
+    pub links: Vec<RawLink>,
+    pub entries: Vec<RawEntry>,
+}
+
+/// One entry's fields, as feed-rs models them.
+#[derive(Debug, Default, PartialEq)]
+pub(super) struct RawEntry {
+    /// In document order.
+    pub links: Vec<RawLink>,
+    /// RSS `guid` (trimmed) or Atom `id`; empty when the feed gives none.
+    pub id: String,
+    /// Trimmed title text, markup included.
+    pub title: Option<String>,
+    pub published: Option<DateTime<Utc>>,
+    pub updated: Option<DateTime<Utc>>,
+    /// (term, label), term trimmed.
+    pub categories: Vec<(String, Option<String>)>,
+}
+
+/// A link as feed-rs resolves it (see [`href`]).
+#[derive(Debug, PartialEq)]
+pub(super) struct RawLink {
+    pub href: String,
+    pub rel: Option<String>,
+}
+
+/// A link's target the way feed-rs's `Link::new` gives it: absolute links normalised, relative
+/// ones joined to `base` when there is one, anything else kept as written; then trimmed.
+pub(super) fn href(raw: &str, base: Option<&url::Url>) -> String {
+    let resolved = match url::Url::parse(raw) {
+        Ok(u) => Some(u),
+        Err(url::ParseError::RelativeUrlWithoutBase) => base.and_then(|b| b.join(raw).ok()),
+        Err(_) => None,
+    };
+    match resolved {
+        Some(u) => u.as_str().trim().to_string(),
+        None => raw.trim().to_string(),
+    }
+}
+
+/// The reference reader: every format feed-rs knows.
+pub(super) fn with_feed_rs(bytes: &[u8], base: Option<&str>) -> Result<RawFeed, FeedError> {
     let source_name = base.unwrap_or("feed").to_string();
     // The XML library panics on a few ill-formed documents (an encoding declared after the
     // prefix was read: feedparser's corpus has them). A broken feed must cost one warning,
@@ -36,17 +99,45 @@ pub fn parse_page(
             })
         }
     };
+    let link = |l: feed_rs::model::Link| RawLink {
+        href: l.href,
+        rel: l.rel,
+    };
+    Ok(RawFeed {
+        links: feed.links.into_iter().map(link).collect(),
+        entries: feed
+            .entries
+            .into_iter()
+            .map(|e| RawEntry {
+                links: e.links.into_iter().map(link).collect(),
+                id: e.id,
+                title: e.title.map(|t| t.content),
+                published: e.published,
+                updated: e.updated,
+                categories: e
+                    .categories
+                    .into_iter()
+                    .map(|c| (c.term, c.label))
+                    .collect(),
+            })
+            .collect(),
+    })
+}
+
+/// Items and the link to older entries from what a reader found.
+pub(super) fn items_of(feed: RawFeed, base: Option<&str>) -> (Vec<Item>, Option<String>) {
+    let base_url = base.and_then(|b| url::Url::parse(b).ok());
     let older = feed
         .links
         .iter()
         .find(|l| matches!(l.rel.as_deref(), Some("next" | "prev-archive")))
-        .and_then(|l| match base.and_then(|b| url::Url::parse(b).ok()) {
+        .and_then(|l| match &base_url {
             Some(b) => b.join(&l.href).ok().map(|u| u.to_string()),
             None => url::Url::parse(&l.href).ok().map(|u| u.to_string()),
         });
     let mut items = Vec::with_capacity(feed.entries.len());
     for entry in feed.entries {
-        let Some(url) = entry_link(&entry, base) else {
+        let Some(url) = entry_link(&entry, base_url.as_ref()) else {
             tracing::debug!(id = %entry.id, "feed entry without a link skipped");
             continue;
         };
@@ -54,8 +145,8 @@ pub fn parse_page(
             continue;
         };
         let mut categories: Vec<String> = Vec::new();
-        for c in &entry.categories {
-            let name = plain_text(c.label.as_deref().unwrap_or(&c.term));
+        for (term, label) in &entry.categories {
+            let name = plain_text(label.as_deref().unwrap_or(term));
             if !name.is_empty() && !categories.iter().any(|k| fold(k) == fold(&name)) {
                 categories.push(name);
             }
@@ -63,29 +154,26 @@ pub fn parse_page(
         items.push(Item {
             key,
             url,
-            title: entry
-                .title
-                .map(|t| plain_text(&t.content))
-                .unwrap_or_default(),
+            title: entry.title.as_deref().map(plain_text).unwrap_or_default(),
             published: entry.published.or(entry.updated),
             categories,
         });
     }
-    Ok((items, older))
+    (items, older)
 }
 
 /// The entry's web page: the `alternate` (or unnamed) link, else a permalink id (RSS `guid`).
-fn entry_link(entry: &feed_rs::model::Entry, base: Option<&str>) -> Option<String> {
+fn entry_link(entry: &RawEntry, base: Option<&url::Url>) -> Option<String> {
     let link = entry
         .links
         .iter()
         .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
-        .map(|l| l.href.clone())
+        .map(|l| l.href.as_str())
         .or_else(|| {
             let id = entry.id.trim();
-            (id.starts_with("http://") || id.starts_with("https://")).then(|| id.to_string())
+            (id.starts_with("http://") || id.starts_with("https://")).then_some(id)
         })?;
-    let resolved = match base.and_then(|b| url::Url::parse(b).ok()) {
+    let resolved = match base {
         Some(b) => b.join(link.trim()).ok()?,
         None => url::Url::parse(link.trim()).ok()?,
     };

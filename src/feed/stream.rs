@@ -1,0 +1,643 @@
+//! The fast reader for the two shapes nearly every blog serves, RSS 2.0 and Atom, in UTF-8: one
+//! quick-xml pass over the bytes keeping only what Encore uses (links, id, title, categories,
+//! dates) and skipping bodies without copying them. feed-rs builds its whole model, bodies
+//! included: reading a 10 MB WordPress feed cost 7× the XML pass itself (BENCHMARKS.md).
+//!
+//! It answers only where it reads the feed exactly as feed-rs does (same XML reader settings,
+//! same namespaces, same text rules) and returns `None` for anything else: another encoding,
+//! `xml:base`, a date only feed-rs's lenient parser reads, a title holding markup, podcast
+//! extensions, a document feed-rs would refuse, any XML error. The caller then asks feed-rs. A
+//! test runs both over feedparser's corpus of 2,200 feeds and requires the same items.
+
+use super::parse::{href, RawEntry, RawFeed, RawLink};
+use chrono::{DateTime, Utc};
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::ResolveResult;
+use quick_xml::NsReader;
+use std::borrow::Cow;
+
+/// The namespaces feed-rs tells apart (its `NS::parse`); every other one is `Other`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ns {
+    Rss,
+    Atom,
+    Content,
+    DublinCore,
+    MediaRss,
+    Itunes,
+    Podcast,
+    Comments,
+    Other,
+}
+
+fn ns_of(uri: &str) -> Ns {
+    match uri {
+        "http://purl.org/rss/1.0/" => Ns::Rss,
+        "http://www.w3.org/2005/Atom" => Ns::Atom,
+        "http://purl.org/rss/1.0/modules/content/" => Ns::Content,
+        "http://purl.org/dc/elements/1.1/" => Ns::DublinCore,
+        "http://search.yahoo.com/mrss/" => Ns::MediaRss,
+        "http://www.itunes.com/dtds/podcast-1.0.dtd" => Ns::Itunes,
+        "https://podcastindex.org/namespace/1.0" => Ns::Podcast,
+        "http://wellformedweb.org/CommentAPI/" => Ns::Comments,
+        _ => Ns::Other,
+    }
+}
+
+/// This reader cannot promise feed-rs's reading of the document: feed-rs reads it instead.
+struct GiveUp;
+
+type Read<T> = Result<T, GiveUp>;
+
+impl From<quick_xml::Error> for GiveUp {
+    fn from(_: quick_xml::Error) -> GiveUp {
+        GiveUp
+    }
+}
+
+/// The fields Encore uses, or `None` when feed-rs must read this document.
+pub(super) fn read(bytes: &[u8], base: Option<&str>) -> Option<RawFeed> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // feed-rs reads a document whose first `<` or `{` is `{` as JSON Feed.
+    if text
+        .find(['<', '{'])
+        .is_none_or(|i| text.as_bytes()[i] == b'{')
+    {
+        return None;
+    }
+    let base = match base {
+        Some(b) => Some(url::Url::parse(b).ok()?),
+        None => None,
+    };
+    let mut reader = NsReader::from_str(text);
+    // feed-rs's settings: the same document gives the same events and the same errors.
+    let config = reader.config_mut();
+    config.expand_empty_elements = true;
+    config.trim_markup_names_in_closing_tags = true;
+    config.trim_text(false);
+    let mut doc = Doc {
+        reader,
+        base,
+        default: Ns::Rss,
+    };
+    doc.feed().ok()
+}
+
+/// A start tag and its namespace (feed-rs's default applied).
+struct Start<'a> {
+    ns: Ns,
+    tag: BytesStart<'a>,
+}
+
+/// An event the readers below act on.
+enum Next<'a> {
+    Start(Start<'a>),
+    End,
+    /// Text, CDATA or a reference, as feed-rs joins them into one text.
+    Text(Cow<'a, str>),
+    Eof,
+}
+
+struct Doc<'a> {
+    reader: NsReader<&'a [u8]>,
+    base: Option<url::Url>,
+    /// The namespace of unprefixed and unknown-prefixed names (feed-rs: RSS in an `<rss>`
+    /// document, Atom in a `<feed>`).
+    default: Ns,
+}
+
+impl<'a> Doc<'a> {
+    fn next(&mut self) -> Read<Next<'a>> {
+        loop {
+            let (resolved, event) = self.reader.read_resolved_event()?;
+            let ns = match resolved {
+                ResolveResult::Bound(uri) => Some(ns_of(uri.as_ref())),
+                ResolveResult::Unbound | ResolveResult::Unknown(_) => None,
+            };
+            return Ok(match event {
+                Event::Start(tag) => {
+                    // xml:base changes how feed-rs resolves links below it; a malformed one
+                    // makes it refuse the document.
+                    for attr in tag.attributes() {
+                        if attr.map_err(|_| GiveUp)?.key.as_ref() == "xml:base" {
+                            return Err(GiveUp);
+                        }
+                    }
+                    Next::Start(Start {
+                        ns: ns.unwrap_or(self.default),
+                        tag,
+                    })
+                }
+                Event::End(_) => Next::End,
+                Event::Text(t) => Next::Text(t.into_inner()),
+                Event::CData(t) => Next::Text(t.into_inner()),
+                Event::GeneralRef(r) => Next::Text(match r.resolve_char_ref()? {
+                    Some(c) => Cow::Owned(c.to_string()),
+                    None => {
+                        let name: &str = &r;
+                        match quick_xml::escape::resolve_predefined_entity(name) {
+                            Some(s) => Cow::Borrowed(s),
+                            // feed-rs keeps an unknown entity as written.
+                            None => Cow::Owned(format!("&{name};")),
+                        }
+                    }
+                }),
+                Event::Decl(decl) => {
+                    if let Some(enc) = decl.encoding() {
+                        let enc = enc.map_err(|_| GiveUp)?;
+                        if !enc.eq_ignore_ascii_case("utf-8") && !enc.eq_ignore_ascii_case("utf8") {
+                            return Err(GiveUp);
+                        }
+                    }
+                    continue;
+                }
+                Event::Eof => Next::Eof,
+                Event::Empty(_) | Event::Comment(_) | Event::PI(_) | Event::DocType(_) => continue,
+            });
+        }
+    }
+
+    /// Reads to the end of the element just started.
+    fn skip(&mut self) -> Read<()> {
+        let mut depth = 0usize;
+        loop {
+            match self.next()? {
+                Next::Start(_) => depth += 1,
+                Next::End if depth == 0 => return Ok(()),
+                Next::End => depth -= 1,
+                Next::Text(_) => {}
+                Next::Eof => return Err(GiveUp),
+            }
+        }
+    }
+
+    /// feed-rs's text of the element just started: the text before its first child element
+    /// (`None` when there is none), then the rest is skipped. Also says whether a child
+    /// element came first.
+    fn text(&mut self) -> Read<(Option<String>, bool)> {
+        let mut text: Option<String> = None;
+        loop {
+            match self.next()? {
+                Next::Text(t) => match &mut text {
+                    Some(s) => s.push_str(&t),
+                    None => text = Some(t.into_owned()),
+                },
+                Next::End => return Ok((text, false)),
+                Next::Start(_) => {
+                    self.skip()?;
+                    self.skip()?;
+                    return Ok((text, true));
+                }
+                Next::Eof => return Err(GiveUp),
+            }
+        }
+    }
+
+    fn leaf(&mut self) -> Read<Option<String>> {
+        Ok(self.text()?.0)
+    }
+
+    fn feed(&mut self) -> Read<RawFeed> {
+        // The root: the first element.
+        let root = loop {
+            match self.next()? {
+                Next::Start(s) => break s,
+                Next::Text(_) => {}
+                Next::End | Next::Eof => return Err(GiveUp),
+            }
+        };
+        match root.name() {
+            "rss" if matches!(attr(&root.tag, "version")?.as_deref(), Some("2.0" | "")) => {
+                self.default = Ns::Rss;
+                self.rss()
+            }
+            "feed" => {
+                self.default = Ns::Atom;
+                self.atom_feed()
+            }
+            // RSS 0.9x and 1.0, an Atom entry alone, anything else: feed-rs.
+            _ => Err(GiveUp),
+        }
+    }
+
+    /// RSS 2.0: the first `<channel>` (whatever its namespace), as feed-rs reads it; nothing
+    /// after it is read.
+    fn rss(&mut self) -> Read<RawFeed> {
+        loop {
+            match self.next()? {
+                Next::Start(s) if s.name() == "channel" => return self.channel(),
+                Next::Start(_) => self.skip()?,
+                Next::Text(_) => {}
+                // No channel: feed-rs refuses the document.
+                Next::End | Next::Eof => return Err(GiveUp),
+            }
+        }
+    }
+
+    fn channel(&mut self) -> Read<RawFeed> {
+        let mut feed = RawFeed::default();
+        loop {
+            let s = match self.next()? {
+                Next::Start(s) => s,
+                Next::End => return Ok(feed),
+                Next::Text(_) => continue,
+                Next::Eof => return Err(GiveUp),
+            };
+            match (s.ns, s.name()) {
+                (Ns::Rss, "item") => {
+                    let entry = self.rss_item()?;
+                    feed.entries.push(entry);
+                }
+                (Ns::Atom, "link") => {
+                    if let Some(link) = self.atom_link(&s.tag)? {
+                        feed.links.push(link);
+                    }
+                    self.skip()?;
+                }
+                (Ns::Podcast, _) => return Err(GiveUp),
+                _ => self.skip()?,
+            }
+        }
+    }
+
+    fn rss_item(&mut self) -> Read<RawEntry> {
+        let mut entry = RawEntry::default();
+        loop {
+            let s = match self.next()? {
+                Next::Start(s) => s,
+                Next::End => return Ok(entry),
+                Next::Text(_) => continue,
+                Next::Eof => return Err(GiveUp),
+            };
+            match (s.ns, s.name()) {
+                (Ns::Rss, "title") => entry.title = self.leaf()?.map(|t| t.trim().to_string()),
+                // feed-rs also drops a `<comments>` link equal to another link: the first
+                // unnamed link's target is the same either way.
+                (Ns::Rss, "link" | "comments") | (Ns::Comments, "commentRss" | "commentRSS") => {
+                    if let Some(t) = self.leaf()? {
+                        entry.links.push(self.link(&t, None));
+                    }
+                }
+                (Ns::Rss, "category") => {
+                    if let Some(t) = self.leaf()? {
+                        entry.categories.push((t.trim().to_string(), None));
+                    }
+                }
+                (Ns::Rss, "guid") => {
+                    if let Some(t) = self.leaf()? {
+                        entry.id = t.trim().to_string();
+                    }
+                }
+                // An empty date element clears the date in feed-rs's RSS reader.
+                (Ns::Rss, "pubDate") | (Ns::DublinCore, "date") => {
+                    entry.published = self.leaf()?.map(|t| date(&t)).transpose()?;
+                }
+                (Ns::Rss, "updated") | (Ns::Atom, "updated") => {
+                    entry.updated = self.leaf()?.map(|t| date(&t)).transpose()?;
+                }
+                (Ns::MediaRss, _) => self.media(&s)?,
+                (Ns::Podcast, _) => return Err(GiveUp),
+                _ => self.skip()?,
+            }
+        }
+    }
+
+    fn atom_feed(&mut self) -> Read<RawFeed> {
+        let mut feed = RawFeed::default();
+        loop {
+            let s = match self.next()? {
+                Next::Start(s) => s,
+                Next::End => return Ok(feed),
+                Next::Text(_) => continue,
+                Next::Eof => return Err(GiveUp),
+            };
+            match (s.ns, s.name()) {
+                (Ns::Atom, "entry") => {
+                    let entry = self.atom_entry()?;
+                    feed.entries.push(entry);
+                }
+                (Ns::Atom, "link") => {
+                    if let Some(link) = self.atom_link(&s.tag)? {
+                        feed.links.push(link);
+                    }
+                    self.skip()?;
+                }
+                (Ns::Atom, "title" | "rights" | "subtitle") => {
+                    text_type(&s.tag, true)?;
+                    self.skip()?;
+                }
+                _ => self.skip()?,
+            }
+        }
+    }
+
+    fn atom_entry(&mut self) -> Read<RawEntry> {
+        let mut entry = RawEntry::default();
+        loop {
+            let s = match self.next()? {
+                Next::Start(s) => s,
+                Next::End => return Ok(entry),
+                Next::Text(_) => continue,
+                Next::Eof => return Err(GiveUp),
+            };
+            match (s.ns, s.name()) {
+                (Ns::Atom, "id") => {
+                    if let Some(t) = self.leaf()? {
+                        entry.id = t;
+                    }
+                }
+                (Ns::Atom, "title") => {
+                    // An XHTML title is serialised markup in feed-rs: not modelled here.
+                    text_type(&s.tag, false)?;
+                    let (text, child_first) = self.text()?;
+                    if text.is_none() && child_first {
+                        return Err(GiveUp);
+                    }
+                    entry.title = Some(text.unwrap_or_default().trim().to_string());
+                }
+                (Ns::Atom, "updated") => {
+                    if let Some(t) = self.leaf()? {
+                        entry.updated = Some(date(&t)?);
+                    }
+                }
+                (Ns::Atom, "published" | "pubDate") => {
+                    if let Some(t) = self.leaf()? {
+                        entry.published = Some(date(&t)?);
+                    }
+                }
+                (Ns::Atom, "link") => {
+                    if let Some(link) = self.atom_link(&s.tag)? {
+                        entry.links.push(link);
+                    }
+                    self.skip()?;
+                }
+                (Ns::Comments, "commentRss" | "commentRSS") => {
+                    if let Some(t) = self.leaf()? {
+                        entry.links.push(self.link(&t, None));
+                    }
+                }
+                (Ns::Atom, "category") => {
+                    if let Some(term) = attr(&s.tag, "term")? {
+                        let label = attr(&s.tag, "label")?.map(Cow::into_owned);
+                        entry.categories.push((term.trim().to_string(), label));
+                    }
+                    self.skip()?;
+                }
+                (Ns::Atom, "summary" | "rights") => {
+                    text_type(&s.tag, true)?;
+                    self.skip()?;
+                }
+                (Ns::Atom, "content") => {
+                    // `src` and media types other than the text ones: feed-rs checks them.
+                    if attr(&s.tag, "src")?.is_some() {
+                        return Err(GiveUp);
+                    }
+                    text_type(&s.tag, true)?;
+                    self.skip()?;
+                }
+                (Ns::MediaRss, _) => self.media(&s)?,
+                _ => self.skip()?,
+            }
+        }
+    }
+
+    /// An Atom `<link>`: feed-rs needs its `href` and calls an unnamed one `alternate`.
+    fn atom_link(&self, tag: &BytesStart) -> Read<Option<RawLink>> {
+        let Some(raw) = attr(tag, "href")? else {
+            return Ok(None);
+        };
+        let rel = attr(tag, "rel")?.map_or_else(|| "alternate".to_string(), Cow::into_owned);
+        Ok(Some(self.link(&raw, Some(rel))))
+    }
+
+    fn link(&self, raw: &str, rel: Option<String>) -> RawLink {
+        RawLink {
+            href: href(raw, self.base.as_ref()),
+            rel,
+        }
+    }
+
+    /// Media RSS: feed-rs refuses a document whose `media:title` or `media:description` has
+    /// another type than plain or html, or no text.
+    fn media(&mut self, s: &Start) -> Read<()> {
+        if matches!(s.name(), "title" | "description") {
+            if !matches!(
+                attr(&s.tag, "type")?.as_deref(),
+                None | Some("plain" | "html")
+            ) {
+                return Err(GiveUp);
+            }
+            return match self.leaf()? {
+                Some(_) => Ok(()),
+                None => Err(GiveUp),
+            };
+        }
+        loop {
+            match self.next()? {
+                Next::Start(inner) if inner.ns == Ns::MediaRss => self.media(&inner)?,
+                Next::Start(_) => self.skip()?,
+                Next::End => return Ok(()),
+                Next::Text(_) => {}
+                Next::Eof => return Err(GiveUp),
+            }
+        }
+    }
+}
+
+impl Start<'_> {
+    /// The local part of the name, as feed-rs takes it (after the last `:`).
+    fn name(&self) -> &str {
+        let name = self.tag.name().into_inner();
+        name.rsplit(':').next().unwrap_or(name)
+    }
+}
+
+/// An attribute's value as feed-rs takes it: unescaped, or as written when that fails.
+fn attr<'a>(tag: &'a BytesStart, name: &str) -> Read<Option<Cow<'a, str>>> {
+    for a in tag.attributes() {
+        let a = a.map_err(|_| GiveUp)?;
+        if a.key.as_ref() == name {
+            return Ok(Some(match quick_xml::escape::unescape(&a.value) {
+                Ok(Cow::Borrowed(_)) | Err(_) => a.value,
+                Ok(Cow::Owned(s)) => Cow::Owned(s),
+            }));
+        }
+    }
+    Ok(None)
+}
+
+/// An Atom text construct's `type`: feed-rs refuses the types it does not know, and
+/// serialises XHTML (allowed only where the text is not used).
+fn text_type(tag: &BytesStart, xhtml: bool) -> Read<()> {
+    match attr(tag, "type")?.as_deref() {
+        None | Some("text" | "html" | "text/html") => Ok(()),
+        Some("xhtml") if xhtml => Ok(()),
+        Some(_) => Err(GiveUp),
+    }
+}
+
+/// RFC 3339, then RFC 2822, as written. feed-rs's lenient parser tries the same two first
+/// (after rewrites that leave such dates as they are); a date only its rewrites repair is
+/// left to it.
+fn date(text: &str) -> Read<DateTime<Utc>> {
+    let t = text.trim();
+    DateTime::parse_from_rfc3339(t)
+        .or_else(|_| DateTime::parse_from_rfc2822(t))
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|_| GiveUp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::parse::{items_of, with_feed_rs};
+    use super::*;
+    use std::io::Read as _;
+
+    /// Both readers on one document: when the fast one answers, feed-rs must accept the
+    /// document and give the same items and the same link to older entries.
+    fn agree(name: &str, bytes: &[u8], base: Option<&str>) -> bool {
+        let Some(fast) = read(bytes, base) else {
+            return false;
+        };
+        let reference = with_feed_rs(bytes, base)
+            .unwrap_or_else(|e| panic!("{name}: read fast, but feed-rs refuses it: {e}"));
+        assert_eq!(
+            items_of(fast, base),
+            items_of(reference, base),
+            "{name}: the readers disagree"
+        );
+        true
+    }
+
+    #[test]
+    fn agrees_with_feed_rs_on_feedparsers_corpus_and_the_fixtures() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let gz = flate2::read::GzDecoder::new(
+            std::fs::File::open(root.join("feedparser/feedparser-6.0.14-tests.tar.gz")).unwrap(),
+        );
+        let mut tar = tar::Archive::new(gz);
+        let (mut files, mut fast) = (0, 0);
+        for entry in tar.entries().unwrap() {
+            let mut entry = entry.unwrap();
+            let name = entry.path().unwrap().display().to_string();
+            if !entry.header().entry_type().is_file() {
+                continue;
+            }
+            let mut bytes = Vec::new();
+            entry.read_to_end(&mut bytes).unwrap();
+            files += 1;
+            for base in [None, Some("http://example.org/feed/")] {
+                fast += usize::from(agree(&name, &bytes, base));
+            }
+        }
+        // The blog-shaped fixtures are read fast; atom.xml uses xml:base and latin1.xml is
+        // ISO-8859-1: feed-rs reads those.
+        for (file, expected) in [
+            ("wordpress.xml", true),
+            ("span.xml", true),
+            ("intl.xml", true),
+            ("atom.xml", false),
+            ("latin1.xml", false),
+        ] {
+            let bytes = std::fs::read(root.join(file)).unwrap();
+            let base = Some("https://blog.example.org/feed/");
+            assert_eq!(agree(file, &bytes, base), expected, "{file}");
+            assert_eq!(read(&bytes, base).is_some(), expected, "{file}");
+        }
+        println!("{files} corpus files: {fast} reads of 2 by the fast reader");
+        assert!(files > 2000, "{files}");
+        // Most of the corpus is RSS 2.0 and Atom in UTF-8: the comparison must cover it.
+        assert!(fast > 1500, "only {fast} fast reads");
+    }
+
+    const RSS_HEAD: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:atom="http://www.w3.org/2005/Atom"
+ xmlns:wfw="http://wellformedweb.org/CommentAPI/" xmlns:media="http://search.yahoo.com/mrss/"
+ xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>t</title>"#;
+
+    fn rss(items: &str) -> String {
+        format!("{RSS_HEAD}{items}</channel></rss>")
+    }
+
+    fn atom(entries: &str) -> String {
+        format!(
+            r#"<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"
+ xmlns:wfw="http://wellformedweb.org/CommentAPI/" xmlns:media="http://search.yahoo.com/mrss/">
+<title>t</title><id>urn:x</id>{entries}</feed>"#
+        )
+    }
+
+    /// The rules of feed-rs that the corpus does not exercise, one document each: read fast,
+    /// and the same items as feed-rs.
+    #[test]
+    fn agrees_with_feed_rs_on_the_rules_it_mirrors() {
+        let base = Some("https://blog.example.org/feed/");
+        let docs = [
+            // Link choice: the first unnamed link, a comments link equal to the link dropped.
+            rss("<item><comments>https://b.org/a/#c</comments><link>https://b.org/a/</link><title>A</title></item>"),
+            rss("<item><comments>https://b.org/a/</comments><link>https://b.org/a/</link><title>A</title></item>"),
+            rss("<item><wfw:commentRss>https://b.org/a/feed/</wfw:commentRss><link>https://b.org/a/</link></item>"),
+            rss("<item><guid>https://b.org/permalink/</guid><title>only a guid</title></item>"),
+            rss("<item><guid>https://b.org/1/</guid><guid>  https://b.org/2/ </guid></item>"),
+            rss("<item><link>   </link><guid>https://b.org/g/</guid></item>"),
+            rss("<item><link>/relative/path/</link></item>"),
+            rss("<item><link></link><guid>https://b.org/empty-link/</guid></item>"),
+            // Dates: dc:date, the last one wins, an empty one clears, offsets, RFC 3339 in RSS.
+            rss("<item><link>https://b.org/d/</link><dc:date>2024-03-01T10:00:00+02:00</dc:date></item>"),
+            rss("<item><link>https://b.org/d/</link><pubDate>Fri, 01 Mar 2024 10:00:00 GMT</pubDate><pubDate></pubDate></item>"),
+            rss("<item><link>https://b.org/d/</link><pubDate>Fri, 01 Mar 2024 10:00:00 -0000</pubDate><dc:date>2024-03-02T00:00:00Z</dc:date></item>"),
+            rss("<item><link>https://b.org/d/</link><atom:updated>2024-03-05T00:00:00Z</atom:updated></item>"),
+            // Text: entities, references, CDATA, comments, markup, unknown entities.
+            rss("<item><link>https://b.org/t/</link><title>A &amp;amp; B &#8217; <![CDATA[<b>C</b>]]><!-- c --> D</title></item>"),
+            rss("<item><link>https://b.org/t/</link><title>Before <b>bold</b> after</title></item>"),
+            rss("<item><link>https://b.org/t/</link><title>Caf&eacute;</title></item>"),
+            rss("<item><link>https://b.org/t/</link><title></title><title>second</title></item>"),
+            // Categories: trimmed, empty ones dropped, duplicates folded.
+            rss("<item><link>https://b.org/c/</link><category> SEO </category><category></category><category>seo</category><category domain=\"x\">Café</category></item>"),
+            // Media RSS titles feed-rs accepts.
+            rss("<item><link>https://b.org/m/</link><media:content url=\"https://b.org/i.jpg\"><media:title type=\"html\">img</media:title></media:content></item>"),
+            // The channel's link to older entries.
+            rss("<atom:link rel=\"next\" href=\"/feed/?paged=2\"/><item><link>https://b.org/o/</link></item>"),
+            // Atom: unnamed links are `alternate`, categories' labels, the id as permalink.
+            atom("<link rel=\"next\" href=\"https://b.org/feed/2\"/><entry><id>https://b.org/e/</id><title type=\"html\">&lt;i&gt;E&lt;/i&gt; &amp;amp;</title><category term=\"x\" label=\"Label X\"/><category term=\"  y \"/><updated>2024-03-01T10:00:00Z</updated></entry>"),
+            atom("<entry><wfw:commentRss>https://b.org/e/feed/</wfw:commentRss><link href=\"https://b.org/e/\"/><published>2024-03-01T10:00:00+01:00</published><updated>2024-03-02T10:00:00Z</updated></entry>"),
+            atom("<entry><link rel=\"enclosure\" href=\"https://b.org/f.mp3\"/><link href=\"/rel/\"/><title></title><content type=\"xhtml\"><div>x</div></content></entry>"),
+            atom("<entry><id>urn:1</id><link rel=\"alternate\" href=\"https://b.org/a\"/><title>T</title><summary type=\"text\">s</summary></entry>"),
+        ];
+        for doc in &docs {
+            assert!(agree(doc, doc.as_bytes(), base), "not read fast: {doc}");
+        }
+    }
+
+    /// What feed-rs reads differently from this reader, or refuses, goes to feed-rs.
+    #[test]
+    fn leaves_to_feed_rs_what_it_does_not_mirror() {
+        let docs = [
+            rss("<item xml:base=\"https://other.org/\"><link>/a/</link></item>"),
+            rss("<item><link>https://b.org/a/</link><pubDate>Friday, March 1st 2024</pubDate></item>"),
+            rss("<item><link>https://b.org/a/</link><media:title type=\"xhtml\">x</media:title></item>"),
+            rss("<item><link>https://b.org/a/</link><media:title></media:title></item>"),
+            rss("<item><link>https://b.org/a/</link></item"),
+            atom("<entry><title type=\"xhtml\"><div>x</div></title><link href=\"https://b.org/a\"/></entry>"),
+            atom("<entry><title><b>x</b></title><link href=\"https://b.org/a\"/></entry>"),
+            atom("<entry><content src=\"https://b.org/a\" type=\"text/html\"/></entry>"),
+            atom("<entry><summary type=\"text/plain\">x</summary></entry>"),
+            r#"<?xml version="1.0" encoding="ISO-8859-1"?><rss version="2.0"><channel></channel></rss>"#.to_string(),
+            r#"<rss version="0.91"><channel><item><link>https://b.org/a/</link></item></channel></rss>"#.to_string(),
+            r#"<rss><channel><item><link>https://b.org/a/</link></item></channel></rss>"#.to_string(),
+            r#"<rss version="2.0"><item><link>https://b.org/a/</link></item></rss>"#.to_string(),
+            r#"{"version": "https://jsonfeed.org/version/1.1", "items": []}"#.to_string(),
+            "<entry xmlns=\"http://www.w3.org/2005/Atom\"><id>https://b.org/a</id></entry>".to_string(),
+        ];
+        for doc in &docs {
+            assert!(read(doc.as_bytes(), None).is_none(), "read fast: {doc}");
+        }
+        // Not UTF-8.
+        assert!(read(
+            b"<rss version=\"2.0\"><channel><title>\xe9</title></channel></rss>",
+            None
+        )
+        .is_none());
+    }
+}
