@@ -20,12 +20,31 @@ pub fn fold(s: &str) -> String {
 
 /// Collapses every run of whitespace into one space and trims the ends.
 pub fn collapse_whitespace(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    let mut out = String::with_capacity(s.len());
+    for word in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+/// NFC, without the work when the text is already NFC (nearly every title: a quick check).
+fn nfc(s: String) -> String {
+    match unicode_normalization::is_nfc_quick(s.chars()) {
+        unicode_normalization::IsNormalized::Yes => s,
+        _ => s.nfc().collect(),
+    }
 }
 
 /// Turns a feed's title (which may hold markup and entities, sometimes escaped twice by WordPress)
 /// into plain text: tags stripped, entities decoded, whitespace collapsed, NFC.
 pub fn plain_text(s: &str) -> String {
+    // Without `<` or `&` there is no tag to strip and no entity to decode.
+    if !s.contains(['<', '&']) {
+        return nfc(collapse_whitespace(s));
+    }
     let mut current = s.to_string();
     // Two rounds: WordPress titles often arrive as `&amp;#8217;` (escaped twice).
     for _ in 0..2 {
@@ -36,7 +55,7 @@ pub fn plain_text(s: &str) -> String {
         }
         current = decoded;
     }
-    collapse_whitespace(&current).nfc().collect()
+    nfc(collapse_whitespace(&current))
 }
 
 /// Removes `<...>` tags. A `<` not followed by a letter, `/` or `!` is text ("a < b"), not a tag.

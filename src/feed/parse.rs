@@ -145,10 +145,13 @@ pub(super) fn items_of(feed: RawFeed, base: Option<&str>) -> (Vec<Item>, Option<
             continue;
         };
         let mut categories: Vec<String> = Vec::new();
+        let mut folded: Vec<String> = Vec::new();
         for (term, label) in &entry.categories {
             let name = plain_text(label.as_deref().unwrap_or(term));
-            if !name.is_empty() && !categories.iter().any(|k| fold(k) == fold(&name)) {
+            let key = fold(&name);
+            if !name.is_empty() && !folded.contains(&key) {
                 categories.push(name);
+                folded.push(key);
             }
         }
         items.push(Item {

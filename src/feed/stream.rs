@@ -57,12 +57,11 @@ impl From<quick_xml::Error> for GiveUp {
 
 /// The fields Encore uses, or `None` when feed-rs must read this document.
 pub(super) fn read(bytes: &[u8], base: Option<&str>) -> Option<RawFeed> {
-    let text = std::str::from_utf8(bytes).ok()?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     // feed-rs reads a document whose first `<` or `{` is `{` as JSON Feed.
-    if text
-        .find(['<', '{'])
-        .is_none_or(|i| text.as_bytes()[i] == b'{')
+    if bytes
+        .iter()
+        .find(|b| matches!(b, b'<' | b'{'))
+        .is_none_or(|b| *b == b'{')
     {
         return None;
     }
@@ -70,7 +69,9 @@ pub(super) fn read(bytes: &[u8], base: Option<&str>) -> Option<RawFeed> {
         Some(b) => Some(url::Url::parse(b).ok()?),
         None => None,
     };
-    let mut reader = NsReader::from_str(text);
+    // quick-xml checks that every event it reads is UTF-8 (a UTF-16 document fails there);
+    // a declared encoding other than UTF-8 is refused below.
+    let mut reader = NsReader::from_reader(bytes);
     // feed-rs's settings: the same document gives the same events and the same errors.
     let config = reader.config_mut();
     config.expand_empty_elements = true;
@@ -81,7 +82,11 @@ pub(super) fn read(bytes: &[u8], base: Option<&str>) -> Option<RawFeed> {
         base,
         default: Ns::Rss,
     };
-    doc.feed().ok()
+    let feed = doc.feed().ok()?;
+    // What follows the feed is not read, by feed-rs either; it must still be UTF-8.
+    let end = usize::try_from(doc.reader.buffer_position()).ok()?;
+    std::str::from_utf8(bytes.get(end..)?).ok()?;
+    Some(feed)
 }
 
 /// A start tag and its namespace (feed-rs's default applied).
@@ -94,9 +99,33 @@ struct Start<'a> {
 enum Next<'a> {
     Start(Start<'a>),
     End,
-    /// Text, CDATA or a reference, as feed-rs joins them into one text.
-    Text(Cow<'a, str>),
+    /// Text, CDATA or a resolved reference: pieces feed-rs joins into one text.
+    Text(Piece<'a>),
     Eof,
+}
+
+enum Piece<'a> {
+    Str(Cow<'a, str>),
+    Char(char),
+    /// A named entity: one of XML's five, or kept as written (feed-rs does).
+    Entity(Cow<'a, str>),
+}
+
+impl Piece<'_> {
+    fn push_to(&self, text: &mut String) {
+        match self {
+            Piece::Str(s) => text.push_str(s),
+            Piece::Char(c) => text.push(*c),
+            Piece::Entity(name) => match quick_xml::escape::resolve_predefined_entity(name) {
+                Some(s) => text.push_str(s),
+                None => {
+                    text.push('&');
+                    text.push_str(name);
+                    text.push(';');
+                }
+            },
+        }
+    }
 }
 
 struct Doc<'a> {
@@ -130,18 +159,13 @@ impl<'a> Doc<'a> {
                     })
                 }
                 Event::End(_) => Next::End,
-                Event::Text(t) => Next::Text(t.into_inner()),
-                Event::CData(t) => Next::Text(t.into_inner()),
+                Event::Text(t) => Next::Text(Piece::Str(t.into_inner())),
+                Event::CData(t) => Next::Text(Piece::Str(t.into_inner())),
+                // A malformed character reference makes feed-rs refuse the document, wherever
+                // it is: checked here, turned into text only where the text is used.
                 Event::GeneralRef(r) => Next::Text(match r.resolve_char_ref()? {
-                    Some(c) => Cow::Owned(c.to_string()),
-                    None => {
-                        let name: &str = &r;
-                        match quick_xml::escape::resolve_predefined_entity(name) {
-                            Some(s) => Cow::Borrowed(s),
-                            // feed-rs keeps an unknown entity as written.
-                            None => Cow::Owned(format!("&{name};")),
-                        }
-                    }
+                    Some(c) => Piece::Char(c),
+                    None => Piece::Entity(r.into_inner()),
                 }),
                 Event::Decl(decl) => {
                     if let Some(enc) = decl.encoding() {
@@ -179,10 +203,9 @@ impl<'a> Doc<'a> {
         let mut text: Option<String> = None;
         loop {
             match self.next()? {
-                Next::Text(t) => match &mut text {
-                    Some(s) => s.push_str(&t),
-                    None => text = Some(t.into_owned()),
-                },
+                // feed-rs ignores empty text and CDATA: they do not make a text.
+                Next::Text(Piece::Str(s)) if s.is_empty() => {}
+                Next::Text(piece) => piece.push_to(text.get_or_insert_with(String::new)),
                 Next::End => return Ok((text, false)),
                 Next::Start(_) => {
                     self.skip()?;
@@ -583,6 +606,7 @@ mod tests {
             rss("<item><link>   </link><guid>https://b.org/g/</guid></item>"),
             rss("<item><link>/relative/path/</link></item>"),
             rss("<item><link></link><guid>https://b.org/empty-link/</guid></item>"),
+            rss("<item><link><![CDATA[]]></link><guid>https://b.org/empty-cdata/</guid></item>"),
             // Dates: dc:date, the last one wins, an empty one clears, offsets, RFC 3339 in RSS.
             rss("<item><link>https://b.org/d/</link><dc:date>2024-03-01T10:00:00+02:00</dc:date></item>"),
             rss("<item><link>https://b.org/d/</link><pubDate>Fri, 01 Mar 2024 10:00:00 GMT</pubDate><pubDate></pubDate></item>"),
