@@ -7,7 +7,7 @@
 use crate::archive::Article;
 use crate::compose::{self, Message};
 use crate::config::{Account, CadenceMode, Config};
-use crate::select::{self, Census, Rules};
+use crate::select::{self, Census, Pool};
 use crate::{cadence, seed};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -103,6 +103,18 @@ pub fn decide(
     at: DateTime<Utc>,
     seed: u64,
 ) -> Decision {
+    let pool = Pool::new(articles, &account.select, last_shares);
+    decide_in(&pool, account, articles, at, seed).0
+}
+
+/// [`decide`] over an account's pool, also giving the position of the article it posts.
+fn decide_in(
+    pool: &Pool,
+    account: &Account,
+    articles: &[Article],
+    at: DateTime<Utc>,
+    seed: u64,
+) -> (Decision, Option<usize>) {
     // A new article gets the stage: old ones step aside for a while after it is published.
     if let Some(pause) = account
         .cadence
@@ -114,7 +126,7 @@ pub fn decide(
             .filter(|a| !a.dead && a.published <= at)
             .max_by_key(|a| a.published);
         if let Some(n) = newest.filter(|n| at - n.published < pause) {
-            return Decision::Skip {
+            let skip = Decision::Skip {
                 census: select::Census {
                     total: articles.len(),
                     ..Default::default()
@@ -126,30 +138,32 @@ pub fn decide(
                     crate::config::HumanDuration(pause.to_std().unwrap_or_default())
                 ),
             };
+            return (skip, None);
         }
     }
-    let rules = Rules::new(&account.select);
     let when = at.timestamp().to_le_bytes();
-    let mut rng = seed::rng_for(seed, &[account.name.as_bytes(), b"pick", &when]);
-    let (ranked, census) = select::rank(articles, at, &rules, last_shares, &mut rng);
+    let rng = seed::rng_for(seed, &[account.name.as_bytes(), b"pick", &when]);
+    let mut ranked = pool.rank(at, rng);
     let mut refused = Vec::new();
-    for article in ranked {
+    for (index, article) in ranked.by_ref() {
         match compose::compose(article, account) {
             Ok(message) => {
-                return Decision::Post {
+                let post = Decision::Post {
                     article: article.clone(),
                     message,
-                }
+                };
+                return (post, Some(index));
             }
             Err(e) => refused.push(e.to_string()),
         }
     }
+    let census = ranked.census;
     let reason = if let Some(first) = refused.first() {
         format!("no article fits the {} limit ({first})", account.network)
     } else {
         format!("no eligible article ({census})")
     };
-    Decision::Skip { census, reason }
+    (Decision::Skip { census, reason }, None)
 }
 
 /// One entry of a simulated plan.
@@ -173,13 +187,20 @@ pub fn simulate(
     auto: &[Option<AutoPlan>],
 ) -> Vec<Planned> {
     last_shares.resize_with(config.accounts.len(), HashMap::new);
+    let mut pools: Vec<Pool> = config
+        .accounts
+        .iter()
+        .zip(&last_shares)
+        .map(|(a, last)| Pool::new(articles, &a.select, last))
+        .collect();
     slots(config, from, until, seed, auto)
         .into_iter()
         .map(|slot| {
             let account = &config.accounts[slot.account];
-            let decision = decide(account, articles, &last_shares[slot.account], slot.at, seed);
-            if let Decision::Post { article, .. } = &decision {
-                last_shares[slot.account].insert(article.key.clone(), slot.at);
+            let pool = &mut pools[slot.account];
+            let (decision, posted) = decide_in(pool, account, articles, slot.at, seed);
+            if let Some(index) = posted {
+                pool.shared(index, slot.at);
             }
             Planned { slot, decision }
         })

@@ -8,7 +8,7 @@ use crate::config::SelectSettings;
 use crate::text::fold;
 use chrono::{DateTime, Duration, Utc};
 use rand::seq::SliceRandom;
-use rand::Rng;
+use rand::{Rng, RngExt};
 use std::collections::HashMap;
 use std::fmt;
 
@@ -131,36 +131,177 @@ impl fmt::Display for Census {
     }
 }
 
-/// The eligible articles for a share at `at`, best first: never shared before, then least
-/// recently shared; ties in random order (from `rng`, seeded by the caller).
-pub fn rank<'a, R: Rng + ?Sized>(
+/// An account's view of the archive, made once for many slots (a day's plan, a 30-day
+/// preview): what does not change between slots (dead links, excluded categories and URLs) is
+/// judged once per article, and the share history is held by article position, so a slot is
+/// one pass over a compact array, with no hashing and no category text touched.
+pub struct Pool<'a> {
     articles: &'a [Article],
-    at: DateTime<Utc>,
-    rules: &Rules,
-    last_shares: &HashMap<String, DateTime<Utc>>,
-    rng: &mut R,
-) -> (Vec<&'a Article>, Census) {
-    let mut census = Census {
-        total: articles.len(),
-        ..Census::default()
-    };
-    let mut eligible: Vec<(Option<DateTime<Utc>>, &Article)> = Vec::new();
-    for a in articles {
-        let last = last_shares.get(&a.key).copied();
-        match rules.verdict(a, at, last) {
-            Verdict::Eligible => eligible.push((last, a)),
-            Verdict::TooYoung => census.too_young += 1,
-            Verdict::TooOld => census.too_old += 1,
-            Verdict::ExcludedCategory(_) | Verdict::ExcludedUrl(_) => census.excluded += 1,
-            Verdict::Cooldown => census.cooldown += 1,
-            Verdict::Dead => census.dead += 1,
+    rules: Rules,
+    fixed: Vec<Fixed>,
+    last: Vec<Option<DateTime<Utc>>>,
+}
+
+/// The part of a verdict that does not depend on the time of the share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fixed {
+    Open,
+    Dead,
+    Excluded,
+}
+
+impl<'a> Pool<'a> {
+    /// `last_shares`: the account's last share of each article, by article key.
+    pub fn new(
+        articles: &'a [Article],
+        settings: &SelectSettings,
+        last_shares: &HashMap<String, DateTime<Utc>>,
+    ) -> Pool<'a> {
+        let rules = Rules::new(settings);
+        let fixed = articles
+            .iter()
+            .map(|a| {
+                if a.dead {
+                    Fixed::Dead
+                } else if a.categories.iter().any(|c| rules.is_excluded(c))
+                    || rules.url_globs.iter().any(|g| glob_match(g, &a.url))
+                {
+                    Fixed::Excluded
+                } else {
+                    Fixed::Open
+                }
+            })
+            .collect();
+        let last = articles
+            .iter()
+            .map(|a| last_shares.get(&a.key).copied())
+            .collect();
+        Pool {
+            articles,
+            rules,
+            fixed,
+            last,
         }
     }
-    census.eligible = eligible.len();
-    // Shuffle first, then a stable sort: equal keys keep their random order.
-    eligible.shuffle(rng);
-    eligible.sort_by_key(|(last, _)| *last); // None (never shared) sorts first
-    (eligible.into_iter().map(|(_, a)| a).collect(), census)
+
+    /// Counts a share of article `index` at `at` (a planned one, in a simulation).
+    pub fn shared(&mut self, index: usize, at: DateTime<Utc>) {
+        if let Some(last) = self.last.get_mut(index) {
+            *last = Some(last.map_or(at, |t| t.max(at)));
+        }
+    }
+
+    /// The eligible articles for a share at `at`, best first: never shared before, then
+    /// least recently shared; ties in random order (from `rng`, seeded by the caller). The
+    /// order is made as it is read: a slot takes the first article almost always, and finding
+    /// it needs one pass and one random draw, not a shuffle and a sort of the whole archive.
+    pub fn rank<R: Rng>(&self, at: DateTime<Utc>, rng: R) -> Ranking<'_, 'a, R> {
+        let mut census = Census {
+            total: self.articles.len(),
+            ..Census::default()
+        };
+        // The best group: every eligible article with the smallest last share (None first).
+        let mut best: Vec<usize> = Vec::new();
+        let mut best_key: Option<Option<DateTime<Utc>>> = None;
+        for i in 0..self.articles.len() {
+            let Some(key) = self.eligible(i, at, &mut census) else {
+                continue;
+            };
+            census.eligible += 1;
+            match best_key {
+                Some(k) if key > k => {}
+                Some(k) if key == k => best.push(i),
+                _ => {
+                    best.clear();
+                    best.push(i);
+                    best_key = Some(key);
+                }
+            }
+        }
+        Ranking {
+            pool: self,
+            at,
+            rng,
+            census,
+            group: best,
+            rest: None,
+        }
+    }
+
+    /// Whether article `i` may be shared at `at` (and its last share, the ranking key), the
+    /// census counting why not. Checked in [`Rules::verdict`]'s order.
+    fn eligible(
+        &self,
+        i: usize,
+        at: DateTime<Utc>,
+        census: &mut Census,
+    ) -> Option<Option<DateTime<Utc>>> {
+        let age = at - self.articles[i].published;
+        if age < self.rules.min_age {
+            census.too_young += 1;
+        } else if age > self.rules.max_age {
+            census.too_old += 1;
+        } else if self.fixed[i] == Fixed::Dead {
+            census.dead += 1;
+        } else if self.fixed[i] == Fixed::Excluded {
+            census.excluded += 1;
+        } else if self.last[i].is_some_and(|t| at - t < self.rules.cooldown) {
+            census.cooldown += 1;
+        } else {
+            return Some(self.last[i]);
+        }
+        None
+    }
+}
+
+/// The eligible articles of one slot, best first (see [`Pool::rank`]), with the census.
+pub struct Ranking<'p, 'a, R> {
+    pool: &'p Pool<'a>,
+    at: DateTime<Utc>,
+    rng: R,
+    /// How the archive looked at this slot.
+    pub census: Census,
+    /// Articles of equal rank not given yet, drawn at random.
+    group: Vec<usize>,
+    /// Everything after the first group, in order, once asked for (reversed: popped).
+    rest: Option<Vec<usize>>,
+}
+
+impl<'a, R: Rng> Iterator for Ranking<'_, 'a, R> {
+    type Item = (usize, &'a Article);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let i = if !self.group.is_empty() {
+            let pick = self.rng.random_range(0..self.group.len());
+            self.group.swap_remove(pick)
+        } else {
+            if self.rest.is_none() {
+                self.rest = Some(self.the_rest());
+            }
+            self.rest.as_mut()?.pop()?
+        };
+        Some((i, &self.pool.articles[i]))
+    }
+}
+
+impl<R: Rng> Ranking<'_, '_, R> {
+    /// The eligible articles after the first group: least recently shared first, ties in
+    /// random order (a shuffle, then a stable sort). Rare: only when no article of the first
+    /// group fits the network.
+    fn the_rest(&mut self) -> Vec<usize> {
+        let pool = self.pool;
+        let mut census = Census::default();
+        let mut keyed: Vec<(Option<DateTime<Utc>>, usize)> = (0..pool.articles.len())
+            .filter_map(|i| pool.eligible(i, self.at, &mut census).map(|k| (k, i)))
+            .collect();
+        // The first group's key is the smallest: all of its members were given already.
+        if let Some(min) = keyed.iter().map(|(k, _)| *k).min() {
+            keyed.retain(|(k, _)| *k != min);
+        }
+        keyed.shuffle(&mut self.rng);
+        keyed.sort_by_key(|(k, _)| *k);
+        keyed.into_iter().rev().map(|(_, i)| i).collect()
+    }
 }
 
 /// Shell-style glob on a whole string: `*` is any run of characters (slashes included), `?` any
@@ -212,15 +353,19 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).unwrap()
     }
 
-    fn rules() -> Rules {
-        Rules::new(&SelectSettings {
+    fn settings() -> SelectSettings {
+        SelectSettings {
             min_age_days: 30,
             max_age_days: 90,
             exclude_categories: vec!["Événements".into(), "news".into()],
             exclude_urls: vec!["*/private/*".into()],
             cooldown_days: 90,
             check_link: false,
-        })
+        }
+    }
+
+    fn rules() -> Rules {
+        Rules::new(&settings())
     }
 
     #[test]
@@ -283,25 +428,26 @@ mod tests {
             .map(|i| article(&format!("a{i}"), 40 + i, &[]))
             .collect();
         let mut last = HashMap::new();
-        let r = Rules::new(&SelectSettings {
+        let settings = SelectSettings {
+            min_age_days: 30,
+            max_age_days: 90,
+            exclude_categories: vec![],
+            exclude_urls: vec![],
             cooldown_days: 0,
-            ..SelectSettings {
-                min_age_days: 30,
-                max_age_days: 90,
-                exclude_categories: vec![],
-                exclude_urls: vec![],
-                cooldown_days: 0,
-                check_link: false,
-            }
-        });
+            check_link: false,
+        };
         last.insert("a0".to_string(), t0() - Duration::days(5));
         last.insert("a1".to_string(), t0() - Duration::days(10));
+        let pool = Pool::new(&arts, &settings, &last);
+        let order = |seed| {
+            let ranking = pool.rank(t0(), rand::rngs::StdRng::seed_from_u64(seed));
+            assert_eq!(ranking.census.eligible, 6);
+            ranking.map(|(_, a)| a.key.clone()).collect::<Vec<_>>()
+        };
         let mut firsts = std::collections::HashSet::new();
         for seed in 0..40 {
-            let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-            let (ranked, census) = rank(&arts, t0(), &r, &last, &mut rng);
-            assert_eq!(census.eligible, 6);
-            let keys: Vec<&str> = ranked.iter().map(|a| a.key.as_str()).collect();
+            let keys = order(seed);
+            assert_eq!(keys.len(), 6);
             assert_eq!(
                 &keys[4..],
                 ["a1", "a0"],
@@ -311,15 +457,79 @@ mod tests {
         }
         assert!(firsts.len() >= 3, "random among equals: {firsts:?}");
         // Same seed, same order.
-        let order = |s| {
-            let mut rng = rand::rngs::StdRng::seed_from_u64(s);
-            rank(&arts, t0(), &r, &last, &mut rng)
-                .0
-                .iter()
-                .map(|a| a.key.clone())
-                .collect::<Vec<_>>()
-        };
         assert_eq!(order(7), order(7));
+        // A share counted in the pool sends the article to the back.
+        let mut pool = Pool::new(&arts, &settings, &last);
+        let (first, _) = pool
+            .rank(t0(), rand::rngs::StdRng::seed_from_u64(1))
+            .next()
+            .unwrap();
+        pool.shared(first, t0());
+        let keys: Vec<String> = pool
+            .rank(t0(), rand::rngs::StdRng::seed_from_u64(1))
+            .map(|(_, a)| a.key.clone())
+            .collect();
+        assert_eq!(keys.last(), Some(&arts[first].key));
+        assert_eq!(&keys[3..], ["a1", "a0", arts[first].key.as_str()]);
+    }
+
+    /// The pool decides as [`Rules::verdict`] does, article by article, over a mixed archive:
+    /// every age, dead links, excluded categories and URLs, shares in and out of cooldown.
+    #[test]
+    fn the_pool_agrees_with_the_verdicts() {
+        let r = rules();
+        let mut arts = Vec::new();
+        let mut last = HashMap::new();
+        for i in 0..400i64 {
+            let cats: &[&str] = match i % 5 {
+                0 => &["SEO"],
+                1 => &["ÉVÉNEMENTS", "SEO"],
+                2 => &["News"],
+                _ => &[],
+            };
+            let key = if i % 7 == 0 {
+                format!("private/{i}")
+            } else {
+                format!("a{i}")
+            };
+            let mut a = article(&key, i % 120, cats);
+            a.dead = i % 11 == 0;
+            if i % 3 == 0 {
+                last.insert(a.key.clone(), t0() - Duration::days(i % 150));
+            }
+            arts.push(a);
+        }
+        let pool = Pool::new(&arts, &settings(), &last);
+        for at in [t0(), t0() + Duration::days(45)] {
+            let ranking = pool.rank(at, rand::rngs::StdRng::seed_from_u64(3));
+            let census = ranking.census;
+            let mut ranked: Vec<&str> = ranking.map(|(_, a)| a.key.as_str()).collect();
+            let mut expected = Census {
+                total: arts.len(),
+                ..Census::default()
+            };
+            let mut eligible = Vec::new();
+            for a in &arts {
+                match r.verdict(a, at, last.get(&a.key).copied()) {
+                    Verdict::Eligible => {
+                        expected.eligible += 1;
+                        eligible.push(a.key.as_str());
+                    }
+                    Verdict::TooYoung => expected.too_young += 1,
+                    Verdict::TooOld => expected.too_old += 1,
+                    Verdict::ExcludedCategory(_) | Verdict::ExcludedUrl(_) => {
+                        expected.excluded += 1
+                    }
+                    Verdict::Cooldown => expected.cooldown += 1,
+                    Verdict::Dead => expected.dead += 1,
+                }
+            }
+            assert_eq!(census, expected);
+            assert!(census.eligible > 20 && census.cooldown > 0 && census.excluded > 0);
+            ranked.sort_unstable();
+            eligible.sort_unstable();
+            assert_eq!(ranked, eligible);
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::archive::{Archive, Outcome};
 use crate::config::{CadenceMode, Config};
 use crate::daemon::{FeedStatus, Pause, Runtime, FEED_STATUS_KEY, RUNTIME_KEY};
 use crate::schedule;
-use crate::select::{self, Rules};
+use crate::select::Pool;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use std::io::Write;
@@ -130,14 +130,9 @@ pub fn collect(
                 }
             });
         let last_shares = crate::archive::last_shares_in(&history);
-        let rules = Rules::new(&a.select);
-        let (_, census) = select::rank(
-            &articles,
-            now,
-            &rules,
-            &last_shares,
-            &mut crate::seed::rng_for(seed, &[b"status"]),
-        );
+        let census = Pool::new(&articles, &a.select, &last_shares)
+            .rank(now, crate::seed::rng_for(seed, &[b"status"]))
+            .census;
         let (mode, rate) = match a.cadence.mode {
             CadenceMode::Fixed => (
                 "fixed".to_string(),
