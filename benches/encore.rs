@@ -125,9 +125,10 @@ const CATEGORIES: &[&[&str]] = &[
     &["Analytics"],
 ];
 
-/// `n` articles over 20 years, each with its own link, title and categories.
+/// `n` articles over 20 years, each with its own link, title and categories, in key order
+/// (as the archive gives them).
 fn articles(n: usize) -> Vec<Article> {
-    (0..n)
+    let mut articles: Vec<Article> = (0..n)
         .map(|i| {
             let published = now() - Duration::minutes((i as i64 * 20 * 365 * 1440) / n as i64);
             let url = format!(
@@ -148,7 +149,9 @@ fn articles(n: usize) -> Vec<Article> {
                 dead: false,
             }
         })
-        .collect()
+        .collect();
+    articles.sort_by(|a, b| a.key.cmp(&b.key));
+    articles
 }
 
 fn items(articles: &[Article]) -> Vec<Item> {
