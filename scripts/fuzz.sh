@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the cargo-fuzz targets (fuzz/fuzz_targets: feed, config, compose) for SECONDS each
+# Runs the cargo-fuzz targets (fuzz/fuzz_targets: feed, reader, config, compose) for SECONDS each
 # (default 180). Not part of CI. Needs cargo-fuzz (cargo install cargo-fuzz --locked); on a
 # stable toolchain RUSTC_BOOTSTRAP=1 lets cargo-fuzz use its sanitizer flags.
 #
@@ -7,7 +7,8 @@
 #   FUZZ_PARALLEL=1 scripts/fuzz.sh [SECONDS] [TARGET...] all at once, at nice 19, so a long run
 #                                                      can share a machine with a build
 #
-# Seeds: the test fixtures (feeds) and config.example.toml; the corpus grows in fuzz/corpus.
+# Seeds: the test fixtures (feeds) and config.example.toml; `reader` (the fast feed reader
+# against feed-rs) also starts from the feed target's corpus. The corpus grows in fuzz/corpus.
 # Each target's whole libFuzzer log is kept in fuzz/logs/TARGET.log; its last lines (runs,
 # time, any crash) are printed at the end. Results go to TESTING.md by hand.
 set -euo pipefail
@@ -15,10 +16,12 @@ cd "$(dirname "$0")/.."
 seconds=${1:-180}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(feed config compose)
+[ ${#targets[@]} -gt 0 ] || targets=(feed reader config compose)
 export RUSTC_BOOTSTRAP=1
-mkdir -p fuzz/corpus/feed fuzz/corpus/config fuzz/corpus/compose fuzz/logs
+mkdir -p fuzz/corpus/feed fuzz/corpus/reader fuzz/corpus/config fuzz/corpus/compose fuzz/logs
 cp tests/fixtures/*.xml tests/fixtures/*.json fuzz/corpus/feed/ 2>/dev/null || true
+cp tests/fixtures/*.xml fuzz/corpus/reader/
+cp -n fuzz/corpus/feed/* fuzz/corpus/reader/ 2>/dev/null || true
 cp config.example.toml examples/demo.toml fuzz/corpus/config/
 
 # Build every target first (one cargo at a time), so the clock starts with the fuzzing.

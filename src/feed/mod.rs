@@ -8,7 +8,7 @@ mod stream;
 
 pub use backfill::{backfill, BackfillOptions, BackfillStats};
 pub use fetch::{check_link, fetch, fetch_conditional, Fetched, LinkStatus, Validators};
-pub use parse::{article_key, parse, parse_page};
+pub use parse::{article_key, both_readers, parse, parse_page, Page};
 
 use chrono::{DateTime, Utc};
 
