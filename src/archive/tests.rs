@@ -11,6 +11,39 @@ fn item(key: &str, title: &str, published: Option<DateTime<Utc>>) -> Item {
     }
 }
 
+/// A feed longer than one sled batch: every item archived once, counted once, in one merge.
+#[test]
+fn a_long_feed_is_merged_in_batches_and_counted_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    let a = Archive::open(dir.path()).unwrap();
+    let n = MERGE_BATCH * 2 + 17;
+    let first: Vec<Item> = (0..n / 2)
+        .map(|i| item(&format!("b.org/{i:05}"), "old", Some(t0)))
+        .collect();
+    assert_eq!(
+        a.merge(&first, t0).unwrap(),
+        MergeStats {
+            new: n / 2,
+            known: 0
+        }
+    );
+    let all: Vec<Item> = (0..n)
+        .map(|i| item(&format!("b.org/{i:05}"), "new", Some(t0)))
+        .collect();
+    let s = a.merge(&all, t0 + chrono::Duration::hours(1)).unwrap();
+    assert_eq!(
+        s,
+        MergeStats {
+            new: n - n / 2,
+            known: n / 2
+        }
+    );
+    let archived = a.articles().unwrap();
+    assert_eq!(archived.len(), n);
+    assert!(archived.iter().all(|x| x.title == "new"));
+}
+
 #[test]
 fn merge_keeps_articles_that_left_the_feed_and_survives_reopen() {
     let dir = tempfile::tempdir().unwrap();
