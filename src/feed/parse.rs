@@ -71,6 +71,33 @@ pub(super) struct RawLink {
     pub rel: Option<String>,
 }
 
+impl RawLink {
+    /// An entry's web page: an `alternate` or unnamed link.
+    pub fn is_page(&self) -> bool {
+        self.rel.as_deref().is_none_or(|r| r == "alternate")
+    }
+
+    /// A feed's link to older entries (RFC 5005).
+    pub fn is_older(&self) -> bool {
+        matches!(self.rel.as_deref(), Some("next" | "prev-archive"))
+    }
+}
+
+impl RawEntry {
+    /// Only an entry's first page link is used (see [`entry_link`]): a reader may keep that
+    /// one alone, and skip resolving the others.
+    pub fn has_page_link(&self) -> bool {
+        self.links.iter().any(RawLink::is_page)
+    }
+
+    /// Keeps `link` if it is the entry's first page link.
+    pub fn page_link(&mut self, link: RawLink) {
+        if link.is_page() && !self.has_page_link() {
+            self.links.push(link);
+        }
+    }
+}
+
 /// A link's target the way feed-rs's `Link::new` gives it: absolute links normalised, relative
 /// ones joined to `base` when there is one, anything else kept as written; then trimmed.
 pub(super) fn href(raw: &str, base: Option<&url::Url>) -> String {
@@ -140,7 +167,7 @@ fn items_of(feed: RawFeed, base: Option<&str>) -> Page {
     let older = feed
         .links
         .iter()
-        .find(|l| matches!(l.rel.as_deref(), Some("next" | "prev-archive")))
+        .find(|l| l.is_older())
         .and_then(|l| match &base_url {
             Some(b) => b.join(&l.href).ok().map(|u| u.to_string()),
             None => url::Url::parse(&l.href).ok().map(|u| u.to_string()),
@@ -151,9 +178,10 @@ fn items_of(feed: RawFeed, base: Option<&str>) -> Page {
             tracing::debug!(id = %entry.id, "feed entry without a link skipped");
             continue;
         };
-        let Some(key) = article_key(&url) else {
+        let Some(key) = key_of(&url) else {
             continue;
         };
+        let url = String::from(url);
         let mut categories: Vec<String> = Vec::new();
         let mut folded: Vec<String> = Vec::new();
         for (term, label) in &entry.categories {
@@ -176,11 +204,11 @@ fn items_of(feed: RawFeed, base: Option<&str>) -> Page {
 }
 
 /// The entry's web page: the `alternate` (or unnamed) link, else a permalink id (RSS `guid`).
-fn entry_link(entry: &RawEntry, base: Option<&url::Url>) -> Option<String> {
+fn entry_link(entry: &RawEntry, base: Option<&url::Url>) -> Option<url::Url> {
     let link = entry
         .links
         .iter()
-        .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
+        .find(|l| l.is_page())
         .map(|l| l.href.as_str())
         .or_else(|| {
             let id = entry.id.trim();
@@ -190,14 +218,18 @@ fn entry_link(entry: &RawEntry, base: Option<&url::Url>) -> Option<String> {
         Some(b) => b.join(link.trim()).ok()?,
         None => url::Url::parse(link.trim()).ok()?,
     };
-    matches!(resolved.scheme(), "http" | "https").then(|| resolved.to_string())
+    matches!(resolved.scheme(), "http" | "https").then_some(resolved)
 }
 
 /// The identity of an article: its link without scheme, fragment, default port, tracking
 /// parameters or trailing slash, host lower-cased. A blog that moves from http to https, or a
 /// feed that adds `utm_*` to its links, does not create new articles.
 pub fn article_key(link: &str) -> Option<String> {
-    let u = url::Url::parse(link).ok()?;
+    key_of(&url::Url::parse(link).ok()?)
+}
+
+/// [`article_key`] of a parsed link.
+fn key_of(u: &url::Url) -> Option<String> {
     let host = u.host_str()?.to_ascii_lowercase();
     let mut key = host;
     if let Some(port) = u.port() {

@@ -281,7 +281,8 @@ impl<'a> Doc<'a> {
                     feed.entries.push(entry);
                 }
                 (Ns::Atom, "link") => {
-                    if let Some(link) = self.atom_link(&s.tag)? {
+                    // Only the link to older entries is used at the feed level.
+                    if let Some(link) = self.atom_link(&s.tag, RawLink::is_older)? {
                         feed.links.push(link);
                     }
                     self.skip()?;
@@ -307,7 +308,9 @@ impl<'a> Doc<'a> {
                 // unnamed link's target is the same either way.
                 (Ns::Rss, "link" | "comments") | (Ns::Comments, "commentRss" | "commentRSS") => {
                     if let Some(t) = self.leaf()? {
-                        entry.links.push(self.link(&t, None));
+                        if !entry.has_page_link() {
+                            entry.page_link(self.link(&t, None));
+                        }
                     }
                 }
                 (Ns::Rss, "category") => {
@@ -349,7 +352,8 @@ impl<'a> Doc<'a> {
                     feed.entries.push(entry);
                 }
                 (Ns::Atom, "link") => {
-                    if let Some(link) = self.atom_link(&s.tag)? {
+                    // Only the link to older entries is used at the feed level.
+                    if let Some(link) = self.atom_link(&s.tag, RawLink::is_older)? {
                         feed.links.push(link);
                     }
                     self.skip()?;
@@ -398,14 +402,16 @@ impl<'a> Doc<'a> {
                     }
                 }
                 (Ns::Atom, "link") => {
-                    if let Some(link) = self.atom_link(&s.tag)? {
-                        entry.links.push(link);
+                    if let Some(link) = self.atom_link(&s.tag, RawLink::is_page)? {
+                        entry.page_link(link);
                     }
                     self.skip()?;
                 }
                 (Ns::Comments, "commentRss" | "commentRSS") => {
                     if let Some(t) = self.leaf()? {
-                        entry.links.push(self.link(&t, None));
+                        if !entry.has_page_link() {
+                            entry.page_link(self.link(&t, None));
+                        }
                     }
                 }
                 (Ns::Atom, "category") => {
@@ -433,13 +439,22 @@ impl<'a> Doc<'a> {
         }
     }
 
-    /// An Atom `<link>`: feed-rs needs its `href` and calls an unnamed one `alternate`.
-    fn atom_link(&self, tag: &BytesStart) -> Read<Option<RawLink>> {
+    /// An Atom `<link>` (feed-rs needs its `href` and calls an unnamed one `alternate`), when
+    /// `wanted` (its target is resolved only then).
+    fn atom_link(&self, tag: &BytesStart, wanted: fn(&RawLink) -> bool) -> Read<Option<RawLink>> {
         let Some(raw) = attr(tag, "href")? else {
             return Ok(None);
         };
         let rel = attr(tag, "rel")?.map_or_else(|| "alternate".to_string(), Cow::into_owned);
-        Ok(Some(self.link(&raw, Some(rel))))
+        let mut link = RawLink {
+            href: String::new(),
+            rel: Some(rel),
+        };
+        if !wanted(&link) {
+            return Ok(None);
+        }
+        link.href = href(&raw, self.base.as_ref());
+        Ok(Some(link))
     }
 
     fn link(&self, raw: &str, rel: Option<String>) -> RawLink {
