@@ -211,6 +211,20 @@ fn feed_parse_5000(b: Bencher) {
         .bench(|| encore::feed::parse(bytes, None).unwrap().len());
 }
 
+/// Archive alone: the 5,000 parsed items into a new sled state (created, written, flushed to
+/// disk), to show how parse + archive splits.
+#[divan::bench(sample_count = 20)]
+fn feed_archive_5000(b: Bencher) {
+    let items = encore::feed::parse(feed_bytes(), None).unwrap();
+    b.with_inputs(bench_dir).bench_values(|dir| {
+        let archive = Archive::open(&dir.path().join("state")).unwrap();
+        let stats = archive.merge(&items, now()).unwrap();
+        archive.flush().unwrap();
+        drop(archive);
+        (stats.new, dir)
+    });
+}
+
 /// Parse and archive: the feed into a new sled state, flushed.
 #[divan::bench(sample_count = 20)]
 fn feed_parse_and_archive_5000(b: Bencher) {
