@@ -20,6 +20,11 @@ use support::fake_mastodon;
 use support::fake_x;
 use support::three::{encore, feed, secrets, set_env, text, write_config, Fakes};
 
+/// One test of this file at a time: the storm test measures the process's peak memory (which
+/// another test running beside it in the same process raises), and the admin commands test
+/// runs processes on 2 s API timeouts; side by side on a loaded 2-core machine they failed.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn fast() -> RetryPolicy {
     RetryPolicy {
         attempts: 3,
@@ -76,6 +81,7 @@ async fn start() -> (Fakes, tempfile::TempDir, chrono::DateTime<Utc>, Daemon) {
 
 #[tokio::test]
 async fn one_daemon_posts_to_each_network_under_its_own_cadence_through_faults() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let (f, _dir, t0, mut d) = start().await;
 
     // Faults on every network along the week.
@@ -138,6 +144,7 @@ async fn one_daemon_posts_to_each_network_under_its_own_cadence_through_faults()
 
 #[tokio::test]
 async fn an_answer_cut_in_transit_after_the_post_never_makes_a_second_post() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let (logs, _guard) = support::Captured::install();
     let (f, _dir, t0, mut d) = start().await;
     // Each network's first post is made, and its answer cut after a few bytes.
@@ -182,6 +189,7 @@ async fn an_answer_cut_in_transit_after_the_post_never_makes_a_second_post() {
 
 #[tokio::test]
 async fn a_week_long_5xx_storm_on_every_network_posts_nothing_and_says_each_slot_in_a_few_lines() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let (logs, _guard) = support::Captured::install();
     let (f, _dir, t0, mut d) = start().await;
     for _ in 0..5_000 {
@@ -220,6 +228,7 @@ async fn a_week_long_5xx_storm_on_every_network_posts_nothing_and_says_each_slot
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_admin_commands_work_across_the_three_networks() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let f = Fakes::start().await;
     f.masto.set_limits(1000, 23);
     let dir = tempfile::tempdir().unwrap();
