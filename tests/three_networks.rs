@@ -296,8 +296,14 @@ async fn the_admin_commands_work_across_the_three_networks() {
             )
         })
         .collect();
-    assert!(limits.contains(&("blog-masto".into(), 1000)), "{limits:?}\n{all}");
-    assert!(limits.contains(&("blog-bsky".into(), 300)), "{limits:?}\n{all}");
+    assert!(
+        limits.contains(&("blog-masto".into(), 1000)),
+        "{limits:?}\n{all}"
+    );
+    assert!(
+        limits.contains(&("blog-bsky".into(), 300)),
+        "{limits:?}\n{all}"
+    );
 
     for account in ["blog-x", "blog-masto", "blog-bsky"] {
         let out = encore(&config, &["post-now", "--account", account]).await;

@@ -173,6 +173,7 @@ fn items_of(feed: RawFeed, base: Option<&str>) -> Page {
             None => url::Url::parse(&l.href).ok().map(|u| u.to_string()),
         });
     let mut items = Vec::with_capacity(feed.entries.len());
+    let mut folds: fxhash::FxHashMap<String, String> = Default::default();
     for entry in feed.entries {
         let Some(url) = entry_link(&entry, base_url.as_ref()) else {
             tracing::debug!(id = %entry.id, "feed entry without a link skipped");
@@ -186,10 +187,11 @@ fn items_of(feed: RawFeed, base: Option<&str>) -> Page {
         let mut folded: Vec<String> = Vec::new();
         for (term, label) in &entry.categories {
             let name = plain_text(label.as_deref().unwrap_or(term));
-            let key = fold(&name);
-            if !name.is_empty() && !folded.contains(&key) {
+            // A feed repeats a few categories over all its items: each is folded once.
+            let key = folds.entry(name.clone()).or_insert_with(|| fold(&name));
+            if !name.is_empty() && !folded.contains(key) {
+                folded.push(key.clone());
                 categories.push(name);
-                folded.push(key);
             }
         }
         items.push(Item {
