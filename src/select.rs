@@ -215,8 +215,9 @@ impl<'a> Pool<'a> {
         // The best group: every eligible article with the smallest last share (None first).
         let mut best: Vec<usize> = Vec::new();
         let mut best_key: Option<Option<DateTime<Utc>>> = None;
+        let bounds = Bounds::new(&self.rules, at);
         for i in 0..self.articles.len() {
-            let Some(key) = self.eligible(i, at, &mut census) else {
+            let Some(key) = self.eligible(i, &bounds, &mut census) else {
                 continue;
             };
             census.eligible += 1;
@@ -240,29 +241,52 @@ impl<'a> Pool<'a> {
         }
     }
 
-    /// Whether article `i` may be shared at `at` (and its last share, the ranking key), the
-    /// census counting why not. Checked in [`Rules::verdict`]'s order.
+    /// Whether article `i` may be shared in a slot with these `bounds` (and its last share,
+    /// the ranking key), the census counting why not. Checked in [`Rules::verdict`]'s order.
     fn eligible(
         &self,
         i: usize,
-        at: DateTime<Utc>,
+        bounds: &Bounds,
         census: &mut Census,
     ) -> Option<Option<DateTime<Utc>>> {
-        let age = at - self.articles[i].published;
-        if age < self.rules.min_age {
+        let published = self.articles[i].published;
+        if published > bounds.young_after {
             census.too_young += 1;
-        } else if age > self.rules.max_age {
+        } else if published < bounds.old_before {
             census.too_old += 1;
         } else if self.fixed[i] == Fixed::Dead {
             census.dead += 1;
         } else if self.fixed[i] == Fixed::Excluded {
             census.excluded += 1;
-        } else if self.last[i].is_some_and(|t| at - t < self.rules.cooldown) {
+        } else if self.last[i].is_some_and(|t| t > bounds.cooling_after) {
             census.cooldown += 1;
         } else {
             return Some(self.last[i]);
         }
         None
+    }
+}
+
+/// A slot's age window and cooldown as instants, so that each article is judged by comparing
+/// times (100,000 durations computed at every slot were a quarter of a 30-day preview).
+/// `at - published < min_age` is `published > at - min_age`, and so on: the same verdicts.
+struct Bounds {
+    /// Published after this: too young.
+    young_after: DateTime<Utc>,
+    /// Published before this: too old.
+    old_before: DateTime<Utc>,
+    /// Last shared after this: in cooldown.
+    cooling_after: DateTime<Utc>,
+}
+
+impl Bounds {
+    fn new(rules: &Rules, at: DateTime<Utc>) -> Bounds {
+        let minus = |d: Duration| at.checked_sub_signed(d).unwrap_or(DateTime::<Utc>::MIN_UTC);
+        Bounds {
+            young_after: minus(rules.min_age),
+            old_before: minus(rules.max_age),
+            cooling_after: minus(rules.cooldown),
+        }
     }
 }
 
@@ -303,8 +327,9 @@ impl<R: Rng> Ranking<'_, '_, R> {
     fn the_rest(&mut self) -> Vec<usize> {
         let pool = self.pool;
         let mut census = Census::default();
+        let bounds = Bounds::new(&pool.rules, self.at);
         let mut keyed: Vec<(Option<DateTime<Utc>>, usize)> = (0..pool.articles.len())
-            .filter_map(|i| pool.eligible(i, self.at, &mut census).map(|k| (k, i)))
+            .filter_map(|i| pool.eligible(i, &bounds, &mut census).map(|k| (k, i)))
             .collect();
         // The first group's key is the smallest: all of its members were given already.
         if let Some(min) = keyed.iter().map(|(k, _)| *k).min() {
