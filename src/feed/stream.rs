@@ -204,6 +204,27 @@ impl<'a> Doc<'a> {
         }
     }
 
+    /// The next child element of the element being read, or `None` at its end (text between
+    /// children skipped).
+    fn child(&mut self) -> Read<Option<Start<'a>>> {
+        loop {
+            match self.next()? {
+                Next::Start(s) => return Ok(Some(s)),
+                Next::End => return Ok(None),
+                Next::Text(_) => {}
+                Next::Eof => return Err(GiveUp),
+            }
+        }
+    }
+
+    /// A feed-level Atom `<link>`: only the link to older entries is used there.
+    fn older_link(&mut self, s: &Start, feed: &mut RawFeed) -> Read<()> {
+        if let Some(link) = self.atom_link(&s.tag, RawLink::is_older)? {
+            feed.links.push(link);
+        }
+        self.skip()
+    }
+
     /// feed-rs's text of the element just started: the text before its first child element
     /// (`None` when there is none), then the rest is skipped. Also says whether a child
     /// element came first.
@@ -255,53 +276,35 @@ impl<'a> Doc<'a> {
     /// RSS 2.0: the first `<channel>` (whatever its namespace), as feed-rs reads it; nothing
     /// after it is read.
     fn rss(&mut self) -> Read<RawFeed> {
-        loop {
-            match self.next()? {
-                Next::Start(s) if s.name() == "channel" => return self.channel(),
-                Next::Start(_) => self.skip()?,
-                Next::Text(_) => {}
-                // No channel: feed-rs refuses the document.
-                Next::End | Next::Eof => return Err(GiveUp),
+        while let Some(s) = self.child()? {
+            if s.name() == "channel" {
+                return self.channel();
             }
+            self.skip()?;
         }
+        // No channel: feed-rs refuses the document.
+        Err(GiveUp)
     }
 
     fn channel(&mut self) -> Read<RawFeed> {
         let mut feed = RawFeed::default();
-        loop {
-            let s = match self.next()? {
-                Next::Start(s) => s,
-                Next::End => return Ok(feed),
-                Next::Text(_) => continue,
-                Next::Eof => return Err(GiveUp),
-            };
+        while let Some(s) = self.child()? {
             match (s.ns, s.name()) {
                 (Ns::Rss, "item") => {
                     let entry = self.rss_item()?;
                     feed.entries.push(entry);
                 }
-                (Ns::Atom, "link") => {
-                    // Only the link to older entries is used at the feed level.
-                    if let Some(link) = self.atom_link(&s.tag, RawLink::is_older)? {
-                        feed.links.push(link);
-                    }
-                    self.skip()?;
-                }
+                (Ns::Atom, "link") => self.older_link(&s, &mut feed)?,
                 (Ns::Podcast, _) => return Err(GiveUp),
                 _ => self.skip()?,
             }
         }
+        Ok(feed)
     }
 
     fn rss_item(&mut self) -> Read<RawEntry> {
         let mut entry = RawEntry::default();
-        loop {
-            let s = match self.next()? {
-                Next::Start(s) => s,
-                Next::End => return Ok(entry),
-                Next::Text(_) => continue,
-                Next::Eof => return Err(GiveUp),
-            };
+        while let Some(s) = self.child()? {
             match (s.ns, s.name()) {
                 (Ns::Rss, "title") => entry.title = self.leaf()?.map(|t| t.trim().to_string()),
                 // feed-rs also drops a `<comments>` link equal to another link: the first
@@ -335,29 +338,18 @@ impl<'a> Doc<'a> {
                 _ => self.skip()?,
             }
         }
+        Ok(entry)
     }
 
     fn atom_feed(&mut self) -> Read<RawFeed> {
         let mut feed = RawFeed::default();
-        loop {
-            let s = match self.next()? {
-                Next::Start(s) => s,
-                Next::End => return Ok(feed),
-                Next::Text(_) => continue,
-                Next::Eof => return Err(GiveUp),
-            };
+        while let Some(s) = self.child()? {
             match (s.ns, s.name()) {
                 (Ns::Atom, "entry") => {
                     let entry = self.atom_entry()?;
                     feed.entries.push(entry);
                 }
-                (Ns::Atom, "link") => {
-                    // Only the link to older entries is used at the feed level.
-                    if let Some(link) = self.atom_link(&s.tag, RawLink::is_older)? {
-                        feed.links.push(link);
-                    }
-                    self.skip()?;
-                }
+                (Ns::Atom, "link") => self.older_link(&s, &mut feed)?,
                 (Ns::Atom, "title" | "rights" | "subtitle") => {
                     text_type(&s.tag, true)?;
                     self.skip()?;
@@ -365,17 +357,12 @@ impl<'a> Doc<'a> {
                 _ => self.skip()?,
             }
         }
+        Ok(feed)
     }
 
     fn atom_entry(&mut self) -> Read<RawEntry> {
         let mut entry = RawEntry::default();
-        loop {
-            let s = match self.next()? {
-                Next::Start(s) => s,
-                Next::End => return Ok(entry),
-                Next::Text(_) => continue,
-                Next::Eof => return Err(GiveUp),
-            };
+        while let Some(s) = self.child()? {
             match (s.ns, s.name()) {
                 (Ns::Atom, "id") => {
                     if let Some(t) = self.leaf()? {
@@ -437,6 +424,7 @@ impl<'a> Doc<'a> {
                 _ => self.skip()?,
             }
         }
+        Ok(entry)
     }
 
     /// An Atom `<link>` (feed-rs needs its `href` and calls an unnamed one `alternate`), when
@@ -479,15 +467,14 @@ impl<'a> Doc<'a> {
                 None => Err(GiveUp),
             };
         }
-        loop {
-            match self.next()? {
-                Next::Start(inner) if inner.ns == Ns::MediaRss => self.media(&inner)?,
-                Next::Start(_) => self.skip()?,
-                Next::End => return Ok(()),
-                Next::Text(_) => {}
-                Next::Eof => return Err(GiveUp),
+        while let Some(inner) = self.child()? {
+            if inner.ns == Ns::MediaRss {
+                self.media(&inner)?;
+            } else {
+                self.skip()?;
             }
         }
+        Ok(())
     }
 }
 
