@@ -12,9 +12,9 @@ pub fn parse(bytes: &[u8], base: Option<&str>) -> Result<Vec<Item>, FeedError> {
 /// Like [`parse`], also returning the feed's link to older entries (RFC 5005 `next` or
 /// `prev-archive`), resolved against `base`.
 ///
-/// RSS 2.0 and Atom in UTF-8 (nearly every blog) go through a fast reader (`feed/stream.rs`), one quick-xml
-/// pass that skips what Encore never uses; whatever it is not sure to read exactly as feed-rs
-/// does goes to feed-rs.
+/// RSS 2.0 and Atom in UTF-8 (nearly every blog) go through a fast reader (`feed/stream.rs`),
+/// one quick-xml pass that skips what Encore never uses; whatever it is not sure to read
+/// exactly as feed-rs does goes to feed-rs.
 pub fn parse_page(bytes: &[u8], base: Option<&str>) -> Result<Page, FeedError> {
     // A panic in the fast reader would be a bug in it: feed-rs then reads the feed.
     let fast = std::panic::catch_unwind(|| super::stream::read(bytes, base))
