@@ -30,11 +30,25 @@ pub fn collapse_whitespace(s: &str) -> String {
     out
 }
 
-/// NFC, without the work when the text is already NFC (nearly every title: a quick check).
-fn nfc(s: String) -> String {
-    match unicode_normalization::is_nfc_quick(s.chars()) {
-        unicode_normalization::IsNormalized::Yes => s,
-        _ => s.nfc().collect(),
+/// The text in NFC, borrowed when it already is (ASCII always is; nearly every title and
+/// message passes the quick check), since titles are normalised at every feed read and
+/// messages measured many times each.
+pub fn nfc(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.is_ascii()
+        || unicode_normalization::is_nfc_quick(text.chars())
+            == unicode_normalization::IsNormalized::Yes
+    {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        std::borrow::Cow::Owned(text.nfc().collect())
+    }
+}
+
+/// [`nfc`] of an owned string, kept when it already is NFC.
+fn into_nfc(s: String) -> String {
+    match nfc(&s) {
+        std::borrow::Cow::Borrowed(_) => s,
+        std::borrow::Cow::Owned(normalised) => normalised,
     }
 }
 
@@ -43,7 +57,7 @@ fn nfc(s: String) -> String {
 pub fn plain_text(s: &str) -> String {
     // Without `<` or `&` there is no tag to strip and no entity to decode.
     if !s.contains(['<', '&']) {
-        return nfc(collapse_whitespace(s));
+        return into_nfc(collapse_whitespace(s));
     }
     let mut current = s.to_string();
     // Two rounds: WordPress titles often arrive as `&amp;#8217;` (escaped twice).
@@ -55,7 +69,7 @@ pub fn plain_text(s: &str) -> String {
         }
         current = decoded;
     }
-    nfc(collapse_whitespace(&current))
+    into_nfc(collapse_whitespace(&current))
 }
 
 /// Removes `<...>` tags. A `<` not followed by a letter, `/` or `!` is text ("a < b"), not a tag.

@@ -5,8 +5,8 @@
 //! graphemes with every link at 23, Bluesky counts graphemes with links at full length.
 
 use super::tlds;
+use crate::text::nfc;
 use std::ops::Range;
-use unicode_normalization::UnicodeNormalization;
 use unicode_properties::emoji::{EmojiStatus, UnicodeEmoji};
 use unicode_segmentation::UnicodeSegmentation;
 
@@ -111,19 +111,6 @@ pub fn weighted_length(text: &str, emoji_parsing: bool) -> usize {
         }
     }
     weight / SCALE
-}
-
-/// The text in NFC, borrowed when it already is (ASCII always is; most text passes the quick
-/// check), since counting runs many times per message.
-fn nfc(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.is_ascii()
-        || unicode_normalization::is_nfc_quick(text.chars())
-            == unicode_normalization::IsNormalized::Yes
-    {
-        std::borrow::Cow::Borrowed(text)
-    } else {
-        std::borrow::Cow::Owned(text.nfc().collect())
-    }
 }
 
 /// Extended grapheme clusters in ASCII text: one a character, except CR LF.
