@@ -79,26 +79,46 @@ impl Rules {
         at: DateTime<Utc>,
         last_shared: Option<DateTime<Utc>>,
     ) -> Verdict {
-        let age = at - article.published;
-        if age < self.min_age {
+        let bounds = Bounds::new(self, at);
+        if bounds.too_young(article) {
             return Verdict::TooYoung;
         }
-        if age > self.max_age {
+        if bounds.too_old(article) {
             return Verdict::TooOld;
         }
         if article.dead {
             return Verdict::Dead;
         }
-        if let Some(c) = article.categories.iter().find(|c| self.is_excluded(c)) {
+        if let Some(c) = self.excluded_category(article) {
             return Verdict::ExcludedCategory(c.clone());
         }
-        if let Some(g) = self.url_globs.iter().find(|g| glob_match(g, &article.url)) {
+        if let Some(g) = self.excluded_url(article) {
             return Verdict::ExcludedUrl(g.clone());
         }
-        if last_shared.is_some_and(|t| at - t < self.cooldown) {
+        if bounds.cooling(last_shared) {
             return Verdict::Cooldown;
         }
         Verdict::Eligible
+    }
+
+    /// The verdict's part that does not depend on the time of the share.
+    fn fixed(&self, article: &Article) -> Fixed {
+        if article.dead {
+            Fixed::Dead
+        } else if self.excluded_category(article).is_some() || self.excluded_url(article).is_some()
+        {
+            Fixed::Excluded
+        } else {
+            Fixed::Open
+        }
+    }
+
+    fn excluded_category<'a>(&self, article: &'a Article) -> Option<&'a String> {
+        article.categories.iter().find(|c| self.is_excluded(c))
+    }
+
+    fn excluded_url(&self, article: &Article) -> Option<&String> {
+        self.url_globs.iter().find(|g| glob_match(g, &article.url))
     }
 }
 
@@ -158,20 +178,7 @@ impl<'a> Pool<'a> {
         last_shares: &HashMap<String, DateTime<Utc>>,
     ) -> Pool<'a> {
         let rules = Rules::new(settings);
-        let fixed = articles
-            .iter()
-            .map(|a| {
-                if a.dead {
-                    Fixed::Dead
-                } else if a.categories.iter().any(|c| rules.is_excluded(c))
-                    || rules.url_globs.iter().any(|g| glob_match(g, &a.url))
-                {
-                    Fixed::Excluded
-                } else {
-                    Fixed::Open
-                }
-            })
-            .collect();
+        let fixed = articles.iter().map(|a| rules.fixed(a)).collect();
         // The archive gives its articles in key order: then each share finds its article by
         // bisection (a few hundred shares against 100,000 hashed keys at every slot).
         let last = if articles.windows(2).all(|w| w[0].key < w[1].key) {
@@ -249,16 +256,16 @@ impl<'a> Pool<'a> {
         bounds: &Bounds,
         census: &mut Census,
     ) -> Option<Option<DateTime<Utc>>> {
-        let published = self.articles[i].published;
-        if published > bounds.young_after {
+        let article = &self.articles[i];
+        if bounds.too_young(article) {
             census.too_young += 1;
-        } else if published < bounds.old_before {
+        } else if bounds.too_old(article) {
             census.too_old += 1;
         } else if self.fixed[i] == Fixed::Dead {
             census.dead += 1;
         } else if self.fixed[i] == Fixed::Excluded {
             census.excluded += 1;
-        } else if self.last[i].is_some_and(|t| t > bounds.cooling_after) {
+        } else if bounds.cooling(self.last[i]) {
             census.cooldown += 1;
         } else {
             return Some(self.last[i]);
@@ -267,9 +274,9 @@ impl<'a> Pool<'a> {
     }
 }
 
-/// A slot's age window and cooldown as instants, so that each article is judged by comparing
-/// times (100,000 durations computed at every slot were a quarter of a 30-day preview).
-/// `at - published < min_age` is `published > at - min_age`, and so on: the same verdicts.
+/// A share time's age window and cooldown as instants, so that each article is judged by
+/// comparing times (100,000 durations computed at every slot were a quarter of a 30-day
+/// preview). `at - published < min_age` is `published > at - min_age`, and so on.
 struct Bounds {
     /// Published after this: too young.
     young_after: DateTime<Utc>,
@@ -287,6 +294,18 @@ impl Bounds {
             old_before: minus(rules.max_age),
             cooling_after: minus(rules.cooldown),
         }
+    }
+
+    fn too_young(&self, article: &Article) -> bool {
+        article.published > self.young_after
+    }
+
+    fn too_old(&self, article: &Article) -> bool {
+        article.published < self.old_before
+    }
+
+    fn cooling(&self, last_shared: Option<DateTime<Utc>>) -> bool {
+        last_shared.is_some_and(|t| t > self.cooling_after)
     }
 }
 
