@@ -322,6 +322,13 @@ impl Daemon {
         self.flush().await
     }
 
+    /// The daily chore: the state flushed and the archive's size in the log.
+    pub async fn housekeeping(&self) -> Result<(), ArchiveError> {
+        let flushed = self.flush().await;
+        tracing::info!(articles = self.archive.len(), "housekeeping: state flushed");
+        flushed
+    }
+
     async fn flush(&self) -> Result<(), ArchiveError> {
         // sled's flush blocks; flush_async can deadlock in 0.34. The archive is not 'static, so
         // use block_in_place where the runtime allows it, else flush inline.

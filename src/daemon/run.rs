@@ -267,11 +267,7 @@ async fn serve<S: std::future::Future<Output = ()>>(
                         Chore::RefreshFeed => {
                             ctx.dog.feed_while("the feed read", STEP_LIMIT, daemon.refresh_feed(clock.now())).await
                         }
-                        Chore::Housekeeping => {
-                            let r = daemon.archive().flush();
-                            tracing::info!(articles = daemon.archive().len(), "housekeeping: state flushed");
-                            r
-                        }
+                        Chore::Housekeeping => daemon.housekeeping().await,
                     };
                     if let Err(e) = r {
                         break 'serving Err(e.into());
