@@ -216,13 +216,17 @@ fn feed_parse_5000(b: Bencher) {
 #[divan::bench(sample_count = 20)]
 fn feed_archive_5000(b: Bencher) {
     let items = encore::feed::parse(feed_bytes(), None).unwrap();
-    b.with_inputs(bench_dir).bench_values(|dir| {
-        let archive = Archive::open(&dir.path().join("state")).unwrap();
-        let stats = archive.merge(&items, now()).unwrap();
-        archive.flush().unwrap();
-        drop(archive);
-        (stats.new, dir)
-    });
+    b.with_inputs(bench_dir)
+        .bench_values(|dir| (archive_into(&dir, &items), dir));
+}
+
+/// The items into a new sled state in `dir`, flushed and closed: the number archived.
+fn archive_into(dir: &tempfile::TempDir, items: &[Item]) -> usize {
+    let archive = Archive::open(&dir.path().join("state")).unwrap();
+    let stats = archive.merge(items, now()).unwrap();
+    archive.flush().unwrap();
+    drop(archive);
+    stats.new
 }
 
 /// Parse and archive: the feed into a new sled state, flushed.
@@ -231,11 +235,7 @@ fn feed_parse_and_archive_5000(b: Bencher) {
     let bytes = feed_bytes();
     b.with_inputs(bench_dir).bench_values(|dir| {
         let items = encore::feed::parse(bytes, None).unwrap();
-        let archive = Archive::open(&dir.path().join("state")).unwrap();
-        let stats = archive.merge(&items, now()).unwrap();
-        archive.flush().unwrap();
-        drop(archive);
-        (stats.new, dir)
+        (archive_into(&dir, &items), dir)
     });
 }
 
