@@ -6,7 +6,7 @@ pub mod length;
 mod tlds;
 
 use crate::archive::Article;
-use crate::config::{Account, MessageSettings, TemplatePart, Utm};
+use crate::config::{Account, MessageSettings, Template, TemplatePart, Utm};
 use length::LengthRule;
 use unicode_segmentation::UnicodeSegmentation;
 
@@ -80,15 +80,15 @@ pub fn compose_with(
         None => article.url.clone(),
     };
     let tags = hashtag::for_categories(&article.categories, settings);
-    // A title is one line: runs of whitespace (newlines from a feed included) become one space,
-    // and a blank title is no title (fuzzing found "#F\nhttps://…").
-    let title = article
-        .title
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    let title = title.as_str();
-    let render = |n_tags: usize, title: &str| render(settings, &tags[..n_tags], title, &url);
+    // A title is one bounded line with its bidirectional controls closed, whatever the archive
+    // holds (runs of whitespace become one space, a blank title is no title: fuzzing found
+    // "#F\nhttps://…"). The admin's additional text keeps its line breaks, not an open override.
+    let title = crate::text::clean_line(&article.title);
+    let title = title.as_ref();
+    let text = crate::text::balance_bidi(&settings.text);
+    let render = |n_tags: usize, title: &str| {
+        render(&settings.template, &tags[..n_tags], title, &text, &url)
+    };
     let done = |text: String, n_tags: usize| Message {
         length: rule.count(&text),
         limit: rule.max(),
@@ -125,30 +125,42 @@ pub fn compose_with(
 /// The longest cut of `title` (at a word boundary, ending in "…", at least `min_chars` long) whose
 /// rendered message fits.
 ///
-/// A longer cut never makes a shorter message, so the cut is found by bisection: a handful of
-/// measurements instead of one per word (a long title has dozens; BENCHMARKS.md). A title that
-/// holds link-like text ("example.com", counted at a link's fixed length once whole) can break
-/// that order; the cut found then still fits, if shorter than it could be.
+/// A longer cut never makes a shorter message, so the cut is found by bisection over the cut
+/// points: a handful of measurements instead of one per word, and only the measured cuts are
+/// ever written out, so time and memory stay linear in the title's length (issue: a list of
+/// every cut was quadratic). A title that holds link-like text ("example.com", counted at a
+/// link's fixed length once whole) can break that order; the cut found then still fits, if
+/// shorter than it could be.
 fn shortest_cut_that_fits(
     title: &str,
     min_chars: usize,
     render: impl Fn(&str) -> String,
     rule: LengthRule,
 ) -> Option<String> {
-    let candidates: Vec<String> = cut_points(title)
+    // A cut whose head is only spaces and punctuation is no cut: those come first, if at all.
+    let first_word = title.find(|c: char| !is_trimmed(c))?;
+    let cuts: Vec<usize> = cut_points(title)
         .into_iter()
-        .filter_map(|cut| {
-            let head = title[..cut]
-                .trim_end_matches(|c: char| c.is_whitespace() || ",;:-–—([{«\"'/".contains(c));
-            (!head.is_empty()).then(|| format!("{head}…"))
-        })
+        .filter(|&cut| cut > first_word)
         .collect();
-    let fitting = candidates.partition_point(|c| rule.fits(&render(c)));
-    let best = candidates.get(fitting.checked_sub(1)?)?;
+    let fitting = cuts.partition_point(|&cut| rule.fits(&render(&cut_title(title, cut))));
+    let best = cut_title(title, *cuts.get(fitting.checked_sub(1)?)?);
     if best.graphemes(true).count() < min_chars {
         return None;
     }
-    Some(render(best))
+    Some(render(&best))
+}
+
+/// What a cut leaves at the end of a head: spaces and the punctuation that would dangle.
+fn is_trimmed(c: char) -> bool {
+    c.is_whitespace() || ",;:-–—([{«\"'/".contains(c)
+}
+
+/// `title` cut at byte `cut`, with "…", its bidirectional controls closed after the "…" (the
+/// cut may fall inside an embedding, whose text the "…" ends).
+fn cut_title(title: &str, cut: usize) -> String {
+    let head = format!("{}…", title[..cut].trim_end_matches(is_trimmed));
+    crate::text::balance_bidi(&head).into_owned()
 }
 
 /// Byte offsets where a title may be cut, ascending: before whitespace, and between characters of
@@ -174,14 +186,14 @@ fn is_spaceless_script(c: char) -> bool {
 
 /// Fills the template and tidies the spaces left by empty parts (an empty `{text}`), keeping the
 /// template's line breaks.
-fn render(settings: &MessageSettings, tags: &[String], title: &str, url: &str) -> String {
+fn render(template: &Template, tags: &[String], title: &str, text: &str, url: &str) -> String {
     let mut raw = String::new();
-    for part in &settings.template.parts {
+    for part in &template.parts {
         match part {
             TemplatePart::Literal(s) => raw.push_str(s),
             TemplatePart::Hashtags => raw.push_str(&tags.join(" ")),
             TemplatePart::Title => raw.push_str(title),
-            TemplatePart::Text => raw.push_str(&settings.text),
+            TemplatePart::Text => raw.push_str(text),
             TemplatePart::Url => raw.push_str(url),
         }
     }

@@ -229,3 +229,45 @@ fn a_title_is_one_line_and_a_blank_one_is_no_title() {
         "Deux lignes ici https://blog.example.org/2026/01/post/"
     );
 }
+
+#[test]
+fn a_huge_title_is_cut_from_a_bounded_prefix_and_still_fits() {
+    // Issue 18: every cut of a 2 MiB title was copied out (hundreds of GB); the cut is now
+    // searched over positions within the bounded title.
+    let title = "mot ".repeat(512 * 1024);
+    let s = settings("{hashtags} {title} {text} {url}", "");
+    let started = std::time::Instant::now();
+    let m = compose_with(&article(&title, &["SEO"]), &s, X, "x", "a").unwrap();
+    assert!(X.fits(&m.text), "{}", m.text);
+    assert!(m.text.starts_with("#SEO mot mot"), "{}", m.text);
+    assert!(m.text.contains("mot… https://"), "{}", m.text);
+    // Linear work on a 2 MiB title takes milliseconds; the quadratic version never ended.
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    let spaceless = "字".repeat(3 * 1024 * 1024);
+    let m = compose_with(&article(&spaceless, &[]), &s, X, "x", "a").unwrap();
+    assert!(
+        X.fits(&m.text) && m.text.contains("字… https://"),
+        "{}",
+        m.text
+    );
+}
+
+#[test]
+fn an_open_right_to_left_override_never_reaches_the_link() {
+    let s = settings("{hashtags} {title} {text} {url}", "");
+    let m = compose_with(&article("Hello \u{202E}dlrow", &[]), &s, X, "x", "a").unwrap();
+    assert_eq!(
+        m.text,
+        "Hello \u{202E}dlrow\u{202C} https://blog.example.org/2026/01/post/"
+    );
+    // A cut inside an isolate closes it too.
+    let long = format!("Début \u{2067}{}", "mot ".repeat(200));
+    let m = compose_with(&article(&long, &[]), &s, X, "x", "a").unwrap();
+    assert!(m.text.contains(" mot…\u{2069} https://"), "{}", m.text);
+    // Control characters are not posted; a tab separates words.
+    let m = compose_with(&article("Nul\0 here\tand\u{1b}[31m", &[]), &s, X, "x", "a").unwrap();
+    assert_eq!(
+        m.text,
+        "Nul here and[31m https://blog.example.org/2026/01/post/"
+    );
+}

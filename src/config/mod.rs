@@ -265,15 +265,16 @@ pub struct Account {
     pub secret_lines: SecretLines,
 }
 
-/// The config line of each of an account's secret keys. Compares equal whatever the lines:
-/// moving a key in the file changes nothing about the account.
+/// The config line and column of each of an account's secret keys. Compares equal whatever the
+/// positions: moving a key in the file changes nothing about the account.
 #[derive(Debug, Clone, Default)]
-pub struct SecretLines(pub Vec<(&'static str, usize)>);
+pub struct SecretLines(pub Vec<(&'static str, usize, usize)>);
 
 impl SecretLines {
-    /// The line of `key`, if the account sets it.
-    pub fn line(&self, key: &str) -> Option<usize> {
-        self.0.iter().find(|(k, _)| *k == key).map(|(_, l)| *l)
+    /// `FILE:LINE:COL` of `key`'s value, if the account sets it.
+    pub fn position(&self, path: &Path, key: &str) -> Option<String> {
+        let (_, line, col) = self.0.iter().find(|(k, _, _)| *k == key)?;
+        Some(format!("{}:{line}:{col}", path.display()))
     }
 }
 
@@ -329,9 +330,13 @@ impl Config {
 
     /// Validates config text that was read from `path` (used for errors and relative paths).
     pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        // An editor's byte order mark is not part of the first key (nor of its column).
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let err = |span: Option<Range<usize>>, message: String| invalid(path, text, span, message);
-        let raw: RawConfig =
-            toml::from_str(text).map_err(|e| err(e.span(), e.message().to_string()))?;
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let message = explain_toml(text, e.span(), e.message());
+            err(e.span(), message)
+        })?;
         let base_dir = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
@@ -406,7 +411,8 @@ impl Config {
                 keys.into_iter()
                     .filter_map(|k| {
                         let at = endpoint::field(acc.get_ref(), k)?.span().start;
-                        Some((k, line_of(text, at)))
+                        let (line, col) = line_col(text, at);
+                        Some((k, line, col))
                     })
                     .collect(),
             );
@@ -890,22 +896,24 @@ fn find_key(text: &str, key: &str) -> Option<Range<usize>> {
     None
 }
 
-/// The 1-based line of byte `offset` in `text`.
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
+/// The 1-based line and column (in characters) of byte `offset` in `text`.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let line = text[..offset].matches('\n').count() + 1;
+    let line_start = text[..offset].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    (line, text[line_start..offset].chars().count() + 1)
 }
 
 fn invalid(path: &Path, text: &str, span: Option<Range<usize>>, message: String) -> ConfigError {
-    // Errors about the whole file (no span, or an empty one at the start) name no key.
-    let whole_file = span.as_ref().is_none_or(|s| s.is_empty());
+    // Errors about the whole file (no span, or an empty one at its very start) name no key.
+    let whole_file = span.as_ref().is_none_or(|s| s.is_empty() && s.start == 0);
     let start = span.map(|s| s.start).unwrap_or(0).min(text.len());
-    let line = line_of(text, start);
+    let (line, col) = line_col(text, start);
     let line_start = text[..start].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let col = text[line_start..start].chars().count() + 1;
     let message = if whole_file {
         message
     } else {
-        name_the_key(text, line_start, message)
+        name_the_key(text, line_start, hide_secret(text, line_start, message))
     };
     ConfigError::Invalid {
         path: path.to_path_buf(),
@@ -913,6 +921,60 @@ fn invalid(path: &Path, text: &str, span: Option<Range<usize>>, message: String)
         col,
         message,
     }
+}
+
+/// The TOML reader's message, or a plainer one for two mistakes it words obscurely: a single
+/// `[account]` table where accounts are an array of tables, and a string value written without
+/// its quotes (`url = feed.xml` reads as "invalid boolean").
+fn explain_toml(text: &str, span: Option<Range<usize>>, message: &str) -> String {
+    let start = span.map_or(0, |s| s.start).min(text.len());
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next().unwrap_or("");
+    let header = line.split('#').next().unwrap_or("").trim();
+    if message.contains("expected a sequence")
+        && header.starts_with('[')
+        && !header.starts_with("[[")
+        && header.trim_matches(['[', ']', ' ']) == "account"
+    {
+        return "`account`: write [[account]] (an array of tables), one per account".into();
+    }
+    if let Some((key, value)) = line.split_once('=') {
+        let value = value.split('#').next().unwrap_or("").trim();
+        let parses = |v: &str| toml::from_str::<toml::Table>(&format!("v = {v}")).is_ok();
+        let bare = !value.is_empty() && !value.starts_with(['"', '\'', '[', '{']);
+        if bare && !parses(value) && parses(&format!("{value:?}")) {
+            // The key is named by `name_the_key`, with its table.
+            let key = key.trim();
+            return if secret::is_secret_key(key) {
+                "the value must be quoted (a string in double quotes; the value is not shown)"
+                    .into()
+            } else {
+                format!("the value must be quoted: {key} = {value:?}")
+            };
+        }
+    }
+    message.to_string()
+}
+
+/// The message with the value of the line's key cut out when that key holds a secret, whatever
+/// the value's type: the last guard, behind the secret keys' own deserializer, against a parser
+/// message that quotes what it read.
+fn hide_secret(text: &str, line_start: usize, message: String) -> String {
+    let line = text[line_start..].lines().next().unwrap_or("");
+    let Some((key, value)) = line.split_once('=') else {
+        return message;
+    };
+    let value = value.trim().trim_matches(['"', '\'']);
+    if !secret::is_secret_key(key.trim().trim_matches('"')) || value.is_empty() {
+        return message;
+    }
+    let mut message = message.replace(value, "(hidden)");
+    // A number is echoed as read, not as written (`8_675_309` as `8675309`).
+    let digits: String = value.chars().filter(char::is_ascii_alphanumeric).collect();
+    if digits.len() >= 3 {
+        message = message.replace(&digits, "(hidden)");
+    }
+    message
 }
 
 /// Prefixes a parser message ("invalid duration…") with the dotted key it belongs to

@@ -3,7 +3,7 @@
 
 use super::value::{ActiveHours, ByteSize, Day, HumanDuration, TimeZone};
 use crate::network::NetworkKind;
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
 use toml::Spanned;
 
@@ -96,11 +96,16 @@ pub(super) struct RawAccount {
     // Per-network keys; which ones apply depends on `network` (checked in `endpoint.rs`).
     pub api_base: Option<Spanned<String>>,
     pub auth: Option<Spanned<String>>,
+    #[serde(default, deserialize_with = "secret_text")]
     pub consumer_key: Option<Spanned<String>>,
+    #[serde(default, deserialize_with = "secret_text")]
     pub consumer_secret: Option<Spanned<String>>,
+    #[serde(default, deserialize_with = "secret_text")]
     pub access_token: Option<Spanned<String>>,
+    #[serde(default, deserialize_with = "secret_text")]
     pub access_token_secret: Option<Spanned<String>>,
     pub client_id: Option<Spanned<String>>,
+    #[serde(default, deserialize_with = "secret_text")]
     pub client_secret: Option<Spanned<String>>,
     pub authorize_url: Option<Spanned<String>>,
     pub redirect_uri: Option<Spanned<String>>,
@@ -109,8 +114,69 @@ pub(super) struct RawAccount {
     pub language: Option<Spanned<String>>,
     pub service: Option<Spanned<String>>,
     pub identifier: Option<Spanned<String>>,
+    #[serde(default, deserialize_with = "secret_text")]
     pub app_password: Option<Spanned<String>>,
     pub appview: Option<Spanned<String>>,
     pub monthly_budget_usd: Option<Spanned<f64>>,
     pub cost_per_post_usd: Option<Spanned<f64>>,
+}
+
+/// A secret key's value: a string, or an error that says what was written instead without
+/// showing it. serde's own message quotes the value (``invalid type: integer `8675309…` ``), and
+/// a secret typed without quotes is still a secret.
+fn secret_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Spanned<String>>, D::Error> {
+    let value = Spanned::<SecretText>::deserialize(d)?;
+    let span = value.span();
+    Ok(Some(Spanned::new(span, value.into_inner().0)))
+}
+
+struct SecretText(String);
+
+impl<'de> Deserialize<'de> for SecretText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<SecretText, D::Error> {
+        d.deserialize_any(SecretVisitor)
+    }
+}
+
+struct SecretVisitor;
+
+impl SecretVisitor {
+    fn refuse<E: serde::de::Error>(kind: &str) -> Result<SecretText, E> {
+        Err(E::custom(format!(
+            "a secret is a string in double quotes (\"env:VAR\", \"file:/path\" or \"credential:NAME\"), not {kind} (the value is not shown)"
+        )))
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for SecretVisitor {
+    type Value = SecretText;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<SecretText, E> {
+        Ok(SecretText(v.to_string()))
+    }
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<SecretText, E> {
+        Ok(SecretText(v))
+    }
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<SecretText, E> {
+        Self::refuse("a boolean")
+    }
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<SecretText, E> {
+        Self::refuse("a number")
+    }
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<SecretText, E> {
+        Self::refuse("a number")
+    }
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<SecretText, E> {
+        Self::refuse("a number")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, _: A) -> Result<SecretText, A::Error> {
+        Self::refuse("an array")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, _: A) -> Result<SecretText, A::Error> {
+        // TOML dates and times arrive as a map too.
+        Self::refuse("a table or a date")
+    }
 }

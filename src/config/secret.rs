@@ -53,6 +53,21 @@ pub enum SecretError {
     Empty(String),
 }
 
+/// The config keys whose values are secrets: their values never appear in a message.
+pub const SECRET_KEYS: &[&str] = &[
+    "consumer_key",
+    "consumer_secret",
+    "access_token",
+    "access_token_secret",
+    "client_secret",
+    "app_password",
+];
+
+/// Whether `key` (a bare key, as written in its table) holds a secret.
+pub fn is_secret_key(key: &str) -> bool {
+    SECRET_KEYS.contains(&key)
+}
+
 impl SecretRef {
     /// Parses the config form. Anything without a known prefix is a literal.
     pub fn parse(raw: &str) -> SecretRef {

@@ -16,10 +16,14 @@ pub fn parse(bytes: &[u8], base: Option<&str>) -> Result<Vec<Item>, FeedError> {
 /// one quick-xml pass that skips what Encore never uses; whatever it is not sure to read
 /// exactly as feed-rs does goes to feed-rs.
 pub fn parse_page(bytes: &[u8], base: Option<&str>) -> Result<Page, FeedError> {
+    if let Some(order) = utf16_without_bom(bytes) {
+        return Err(FeedError::Parse {
+            source_name: base.unwrap_or("feed").to_string(),
+            reason: format!("the document is UTF-16 ({order}) without a byte order mark, which XML requires: save it as UTF-8, or as UTF-16 with a byte order mark"),
+        });
+    }
     // A panic in the fast reader would be a bug in it: feed-rs then reads the feed.
-    let fast = std::panic::catch_unwind(|| super::stream::read(bytes, base))
-        .ok()
-        .flatten();
+    let fast = quietly(|| super::stream::read(bytes, base)).flatten();
     let raw = match fast {
         Some(raw) => raw,
         None => with_feed_rs(bytes, base)?,
@@ -118,18 +122,18 @@ fn with_feed_rs(bytes: &[u8], base: Option<&str>) -> Result<RawFeed, FeedError> 
     // The XML library panics on a few ill-formed documents (an encoding declared after the
     // prefix was read: feedparser's corpus has them). A broken feed must cost one warning,
     // never the daemon: the panic becomes a parse error.
-    let parsed = std::panic::catch_unwind(|| {
+    let parsed = quietly(|| {
         feed_rs::parser::Builder::new()
             .base_uri(base)
             .build()
             .parse(bytes)
     });
     let feed = match parsed {
-        Ok(result) => result.map_err(|e| FeedError::Parse {
+        Some(result) => result.map_err(|e| FeedError::Parse {
             source_name,
             reason: e.to_string(),
         })?,
-        Err(_) => {
+        None => {
             return Err(FeedError::Parse {
                 source_name,
                 reason: "the XML parser failed on this document (it is not well-formed)".into(),
@@ -159,6 +163,44 @@ fn with_feed_rs(bytes: &[u8], base: Option<&str>) -> Result<RawFeed, FeedError> 
             })
             .collect(),
     })
+}
+
+/// "little-endian" or "big-endian" when the document starts (after any whitespace) with `<`
+/// as UTF-16 without a byte order mark. quick-xml panics on such a document once its
+/// declaration names the encoding, and XML 1.0 (4.3.3) requires the mark for UTF-16 anyway.
+fn utf16_without_bom(bytes: &[u8]) -> Option<&'static str> {
+    let units = bytes.chunks_exact(2).take(64);
+    for pair in units {
+        match pair {
+            [b' ' | b'\t' | b'\r' | b'\n', 0] | [0, b' ' | b'\t' | b'\r' | b'\n'] => continue,
+            [b'<', 0] => return Some("little-endian"),
+            [0, b'<'] => return Some("big-endian"),
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// Runs `f`, turning a panic into `None` without printing it: a panic in a parser on a hostile
+/// feed is caught and reported as one warning, and the default hook would first write its text
+/// and a backtrace to stderr. Only panics on this thread while `f` runs are kept quiet.
+fn quietly<T>(f: impl FnOnce() -> T) -> Option<T> {
+    use std::cell::Cell;
+    use std::sync::Once;
+    thread_local!(static QUIET: Cell<bool> = const { Cell::new(false) });
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    let was = QUIET.with(|q| q.replace(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    QUIET.with(|q| q.set(was));
+    result.ok()
 }
 
 /// Items and the link to older entries from what a reader found.
@@ -264,6 +306,30 @@ fn key_of(u: &url::Url) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utf16_without_a_byte_order_mark_is_one_clear_error() {
+        let xml = "<?xml version=\"1.0\" encoding=\"UTF-16\"?><rss version=\"2.0\"><channel></channel></rss>";
+        let le: Vec<u8> = xml.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = xml.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        for (bytes, order) in [(le, "little-endian"), (be, "big-endian")] {
+            let err = parse(&bytes, None).unwrap_err().to_string();
+            assert!(
+                err.contains(order) && err.contains("byte order mark"),
+                "{err}"
+            );
+        }
+        // With the mark, the reader decodes it.
+        let mut with_bom = vec![0xFF, 0xFE];
+        with_bom.extend(xml.encode_utf16().flat_map(u16::to_le_bytes));
+        assert!(parse(&with_bom, None).is_ok());
+    }
+
+    #[test]
+    fn a_caught_panic_is_not_printed_and_later_ones_are() {
+        assert_eq!(quietly(|| -> u8 { panic!("hidden") }), None);
+        assert_eq!(quietly(|| 7), Some(7));
+    }
 
     #[test]
     fn keys_ignore_scheme_slash_fragment_and_tracking() {

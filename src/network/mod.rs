@@ -258,8 +258,8 @@ pub fn build_all_with(
                 if let Err(e) = r.resolve() {
                     let at = a
                         .secret_lines
-                        .line(key)
-                        .map(|l| format!("{}:{l}: ", config.path.display()))
+                        .position(&config.path, key)
+                        .map(|p| format!("{p}: "))
                         .unwrap_or_default();
                     return Err(crate::Error::Setup(format!(
                         "{at}account {:?}: `{key}`: {e}",
