@@ -79,11 +79,12 @@ pub fn plain_text(s: &str) -> String {
 /// (or any caller) cannot put a right-to-left override in front of a link or a NUL in a post.
 pub fn clean_line(s: &str) -> std::borrow::Cow<'_, str> {
     use std::borrow::Cow;
-    let tidy = is_tidy_line(s) && s.chars().nth(MAX_TEXT_CHARS).is_none();
+    let tidy = s.chars().nth(MAX_TEXT_CHARS).is_none() && is_tidy_line(s);
     let line: Cow<'_, str> = if tidy {
         Cow::Borrowed(s)
     } else {
-        Cow::Owned(bounded(&one_line(s), MAX_TEXT_CHARS))
+        // One character past the bound tells `bounded` to cut; the rest is never read.
+        Cow::Owned(bounded(&one_line(s, MAX_TEXT_CHARS + 1), MAX_TEXT_CHARS))
     };
     let balanced = match balance_bidi(&line) {
         Cow::Borrowed(_) => line,
@@ -110,19 +111,26 @@ fn is_tidy_line(s: &str) -> bool {
 }
 
 /// Whitespace and control characters: runs become one space (a tab or newline separated words),
-/// other controls (NUL, escape, DEL, C1) are dropped; ends trimmed.
-fn one_line(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+/// other controls (NUL, escape, DEL, C1) are dropped; ends trimmed; at most `max_chars`
+/// characters written, so that a huge text costs no more than a bounded one.
+fn one_line(s: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(s.len().min(max_chars * 4));
     let mut pending_space = false;
+    let mut written = 0;
     for c in s.chars() {
+        if written == max_chars {
+            break;
+        }
         if c.is_whitespace() {
             pending_space = true;
         } else if !c.is_control() {
             if pending_space && !out.is_empty() {
                 out.push(' ');
+                written += 1;
             }
             pending_space = false;
             out.push(c);
+            written += 1;
         }
     }
     out

@@ -80,6 +80,9 @@ fn title() -> impl Strategy<Value = String> {
             Just("e\u{301}".to_string()),
             "[ .,:;!?'\"&<>#@-]{1,3}",
             "[0-9]{1,4}",
+            // Bidirectional controls and control characters (issue 18): never posted unpaired
+            // or at all.
+            "[\u{202A}-\u{202E}\u{2066}-\u{2069}\u{0}-\u{1f}\u{7f}]{1,3}",
         ],
         0..80,
     )
@@ -111,6 +114,25 @@ fn url() -> impl Strategy<Value = String> {
         })
 }
 
+/// Whether every embedding, override or isolate opened in `text` is closed in it and no closer
+/// comes before its opener (counted apart, without UAX #9's finer pairing).
+fn bidi_closed(text: &str) -> bool {
+    let (mut embeddings, mut isolates) = (0i32, 0i32);
+    for c in text.chars() {
+        match c {
+            '\u{202A}' | '\u{202B}' | '\u{202D}' | '\u{202E}' => embeddings += 1,
+            '\u{202C}' => embeddings -= 1,
+            '\u{2066}'..='\u{2068}' => isolates += 1,
+            '\u{2069}' => isolates -= 1,
+            _ => {}
+        }
+        if embeddings < 0 || isolates < 0 {
+            return false;
+        }
+    }
+    embeddings == 0 && isolates == 0
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
 
@@ -136,6 +158,9 @@ proptest! {
                         prop_assert_eq!(words.get(i).copied(), Some(tag.as_str()), "hashtags first: {:?}", m.text);
                     }
                     prop_assert!(!m.text.contains("  ") && m.text.trim() == m.text, "{:?}", m.text);
+                    prop_assert!(!m.text.contains(char::is_control), "a control character in {:?}", m.text);
+                    let before_link = &m.text[..m.text.find(&m.url).unwrap_or(0)];
+                    prop_assert!(bidi_closed(before_link), "an open bidi control runs into the link: {:?}", m.text);
                 }
                 Err(ComposeError::TooLong { length, limit, .. }) => {
                     prop_assert!(length > limit, "{network}: refused although {length} <= {limit}");
