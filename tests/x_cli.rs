@@ -140,9 +140,16 @@ async fn check_online_names_the_account_and_never_shows_a_secret() {
         stdout.contains("consumer_secret = env:T_CS (NOT AVAILABLE HERE)"),
         "{stdout}"
     );
+    // The warning says where the key is written: FILE:LINE:COL.
+    let warning = stdout
+        .lines()
+        .find(|l| l.contains("account \"blog-x\": `consumer_secret` cannot be read here"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    let at = warning.strip_prefix("warning: ").unwrap_or("");
+    let parts: Vec<&str> = at.splitn(4, ':').collect();
     assert!(
-        stdout.contains("warning: account \"blog-x\": `consumer_secret` cannot be read here"),
-        "{stdout}"
+        parts.len() == 4 && parts[1..3].iter().all(|p| p.parse::<usize>().is_ok()),
+        "{warning}"
     );
 }
 

@@ -26,7 +26,7 @@ pub fn check(config: &Config, out: &mut dyn Write) -> Result<(), crate::Error> {
     )?;
     let mut warnings = config.warnings.clone();
     for account in &config.accounts {
-        write_account(out, account, &mut warnings)?;
+        write_account(out, &config.path, account, &mut warnings)?;
     }
     if let FeedSource::File(p) = &config.feed.source {
         if !p.is_file() {
@@ -99,16 +99,18 @@ pub async fn check_online(config: &Config, out: &mut dyn Write) -> Result<(), cr
 
 fn write_secret(
     out: &mut dyn Write,
-    account: &str,
-    key: &str,
-    r: &SecretRef,
+    path: &std::path::Path,
+    a: &Account,
+    (key, r): (&str, &SecretRef),
     warnings: &mut Vec<String>,
 ) -> std::io::Result<()> {
     let state = match r.resolve() {
         Ok(_) => "available".to_string(),
         Err(e) => {
+            let at = a.secret_lines.position(path, key).unwrap_or_default();
             warnings.push(format!(
-                "account {account:?}: `{key}` cannot be read here ({e}); the daemon will refuse to start unless its environment has it"
+                "{at}: account {:?}: `{key}` cannot be read here ({e}); the daemon will refuse to start unless its environment has it",
+                a.name
             ));
             "NOT AVAILABLE HERE".to_string()
         }
@@ -120,6 +122,7 @@ use crate::compose::length::LengthRule;
 
 fn write_endpoint(
     out: &mut dyn Write,
+    path: &std::path::Path,
     a: &Account,
     warnings: &mut Vec<String>,
 ) -> std::io::Result<()> {
@@ -167,8 +170,8 @@ fn write_endpoint(
             }
         },
     }
-    for (key, r) in a.endpoint.secrets() {
-        write_secret(out, &a.name, key, r, warnings)?;
+    for secret in a.endpoint.secrets() {
+        write_secret(out, path, a, secret, warnings)?;
     }
     let b = &a.budget;
     if b.monthly_usd.is_some() || b.cost_per_post_usd > 0.0 {
@@ -186,11 +189,12 @@ fn write_endpoint(
 
 fn write_account(
     out: &mut dyn Write,
+    path: &std::path::Path,
     a: &Account,
     warnings: &mut Vec<String>,
 ) -> std::io::Result<()> {
     writeln!(out, "account {:?} ({})", a.name, a.network)?;
-    write_endpoint(out, a, warnings)?;
+    write_endpoint(out, path, a, warnings)?;
     let s = &a.select;
     writeln!(
         out,
