@@ -212,6 +212,8 @@ fn is_isolate(c: char) -> bool {
 }
 
 /// Removes `<...>` tags. A `<` not followed by a letter, `/` or `!` is text ("a < b"), not a tag.
+/// A block-level tag (and `<br>`) separates words; an inline one does not: `720ft<sup>2</sup>`
+/// is "720ft2" and `₹<span>4,000</span>` is "₹4,000", as a browser shows them.
 fn strip_tags(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     // Past the last `>`, no `<` opens a tag: without this, every `<a` of "<a<a<a…" would search
@@ -224,7 +226,7 @@ fn strip_tags(s: &str) -> String {
             let is_tag = matches!(next, Some(n) if n.is_ascii_alphabetic() || n == '/' || n == '!');
             if is_tag {
                 if let Some(end) = s[i..].find('>') {
-                    // Skip to just after '>'; a tag acts as a word break.
+                    // Skip to just after '>'.
                     let stop = i + end;
                     while let Some((j, _)) = chars.peek() {
                         if *j > stop {
@@ -232,7 +234,9 @@ fn strip_tags(s: &str) -> String {
                         }
                         chars.next();
                     }
-                    out.push(' ');
+                    if separates_words(&s[i + 1..stop]) {
+                        out.push(' ');
+                    }
                     continue;
                 }
             }
@@ -240,6 +244,62 @@ fn strip_tags(s: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// Whether the tag whose inside (between `<` and `>`) is `tag` breaks a line in HTML: the
+/// block-level elements, `br` and `hr`. Anything else (inline elements, comments, unknown
+/// names) joins what stands on either side.
+fn separates_words(tag: &str) -> bool {
+    const BLOCKS: &[&str] = &[
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "br",
+        "caption",
+        "dd",
+        "details",
+        "dialog",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hgroup",
+        "hr",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "summary",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+    ];
+    let name = tag.strip_prefix('/').unwrap_or(tag);
+    let end = name
+        .find(|c: char| !c.is_ascii_alphanumeric())
+        .unwrap_or(name.len());
+    let name = &name[..end];
+    BLOCKS.iter().any(|b| b.eq_ignore_ascii_case(name))
 }
 
 #[cfg(test)]
@@ -260,6 +320,11 @@ mod tests {
     #[test]
     fn plain_text_strips_tags_and_decodes_entities() {
         assert_eq!(plain_text("Hello <b>world</b>"), "Hello world");
+        // Inline elements join, block-level ones separate (issue 25).
+        assert_eq!(plain_text("720ft<sup>2</sup> flat"), "720ft2 flat");
+        assert_eq!(plain_text("₹<span class=\"p\">4,000</span>"), "₹4,000");
+        assert_eq!(plain_text("One<br/>Two<P>Three</p>"), "One Two Three");
+        assert_eq!(plain_text("a<!-- c -->b"), "ab");
         assert_eq!(plain_text("L&#8217;été &amp; nous"), "L\u{2019}été & nous");
         assert_eq!(plain_text("L&amp;#8217;été"), "L\u{2019}été");
         assert_eq!(plain_text("a < b and c > d"), "a < b and c > d");
@@ -328,6 +393,7 @@ mod tests {
         // Linear: "<a<a<a…" once searched the rest of the text at every "<a".
         let hostile = "<a".repeat(200_000);
         assert_eq!(strip_tags(&hostile), hostile);
-        assert_eq!(strip_tags("<b>x</b> <a"), " x  <a");
+        assert_eq!(strip_tags("<b>x</b> <a"), "x <a");
+        assert_eq!(strip_tags("<p>x</p>"), " x ");
     }
 }

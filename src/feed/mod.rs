@@ -3,6 +3,7 @@
 
 mod backfill;
 mod fetch;
+mod html;
 mod parse;
 mod stream;
 

@@ -26,7 +26,15 @@ pub fn parse_page(bytes: &[u8], base: Option<&str>) -> Result<Page, FeedError> {
     let fast = quietly(|| super::stream::read(bytes, base)).flatten();
     let raw = match fast {
         Some(raw) => raw,
-        None => with_feed_rs(bytes, base)?,
+        None => {
+            with_feed_rs(bytes, base).map_err(|e| match super::html::not_a_feed(bytes, base) {
+                Some(reason) => FeedError::Parse {
+                    source_name: base.unwrap_or("feed").to_string(),
+                    reason,
+                },
+                None => e,
+            })?
+        }
     };
     Ok(items_of(raw, base))
 }
@@ -66,6 +74,8 @@ pub(super) struct RawEntry {
     pub updated: Option<DateTime<Utc>>,
     /// (term, label), term trimmed.
     pub categories: Vec<(String, Option<String>)>,
+    /// Dublin Core subjects, trimmed: categories too, after the others.
+    pub subjects: Vec<String>,
 }
 
 /// A link as feed-rs resolves it (see [`href`]).
@@ -144,6 +154,11 @@ fn with_feed_rs(bytes: &[u8], base: Option<&str>) -> Result<RawFeed, FeedError> 
         href: l.href,
         rel: l.rel,
     };
+    // Added where each entry's subjects can be matched to it (one list per entry).
+    let mut subjects = super::stream::dc_subjects(bytes)
+        .filter(|s| s.len() == feed.entries.len())
+        .unwrap_or_default()
+        .into_iter();
     Ok(RawFeed {
         links: feed.links.into_iter().map(link).collect(),
         entries: feed
@@ -160,6 +175,7 @@ fn with_feed_rs(bytes: &[u8], base: Option<&str>) -> Result<RawFeed, FeedError> 
                     .into_iter()
                     .map(|c| (c.term, c.label))
                     .collect(),
+                subjects: subjects.next().unwrap_or_default(),
             })
             .collect(),
     })
@@ -216,19 +232,35 @@ fn items_of(feed: RawFeed, base: Option<&str>) -> Page {
         });
     let mut items = Vec::with_capacity(feed.entries.len());
     let mut folds: fxhash::FxHashMap<String, String> = Default::default();
-    for entry in feed.entries {
-        let Some(url) = entry_link(&entry, base_url.as_ref()) else {
-            tracing::debug!(id = %entry.id, "feed entry without a link skipped");
-            continue;
-        };
-        let Some(key) = key_of(&url) else {
-            continue;
-        };
+    let linked: Vec<(RawEntry, url::Url, String)> = feed
+        .entries
+        .into_iter()
+        .filter_map(|entry| {
+            let Some(url) = entry_link(&entry, base_url.as_ref()) else {
+                tracing::debug!(id = %entry.id, "feed entry without a link skipped");
+                return None;
+            };
+            let key = key_of(&url)?;
+            Some((entry, url, key))
+        })
+        .collect();
+    let anchored = anchored_posts(&linked);
+    for (i, (entry, url, mut key)) in linked.into_iter().enumerate() {
+        if anchored.contains(&i) {
+            key.push('#');
+            key.push_str(url.fragment().unwrap_or_default());
+        }
         let url = String::from(url);
         let mut categories: Vec<String> = Vec::new();
         let mut folded: Vec<String> = Vec::new();
-        for (term, label) in &entry.categories {
-            let name = plain_text(label.as_deref().unwrap_or(term));
+        let subjects = entry.subjects.iter().map(String::as_str);
+        let names = entry
+            .categories
+            .iter()
+            .map(|(term, label)| label.as_deref().unwrap_or(term))
+            .chain(subjects);
+        for name in names {
+            let name = plain_text(name);
             // A feed repeats a few categories over all its items: each is folded once.
             let key = folds.entry(name.clone()).or_insert_with(|| fold(&name));
             if !name.is_empty() && !folded.contains(key) {
@@ -245,6 +277,49 @@ fn items_of(feed: RawFeed, base: Option<&str>) -> Page {
         });
     }
     (items, older)
+}
+
+/// The entries (by position) whose link's fragment tells posts apart, so that it stays in their
+/// key: a blog that publishes each post as an anchor on a day page
+/// (`…/2017/06/26.html#a010633`, Scripting News and its followers) has one page for many
+/// posts. A fragment counts when another entry of the feed has the same page with another
+/// fragment, or when the entry's id (RSS `guid`, Atom `id`) names the anchored link itself; not
+/// when it only points into the page of a post that is already one page (`#comments`,
+/// `#more-123`, `#respond`).
+fn anchored_posts(linked: &[(RawEntry, url::Url, String)]) -> fxhash::FxHashSet<usize> {
+    let fragment = |url: &url::Url| {
+        url.fragment()
+            .filter(|f| !f.is_empty() && !is_comment_or_jump(f))
+            .map(str::to_string)
+    };
+    let mut pages: fxhash::FxHashMap<&str, fxhash::FxHashSet<String>> = Default::default();
+    for (_, url, key) in linked {
+        if let Some(f) = fragment(url) {
+            pages.entry(key.as_str()).or_default().insert(f);
+        }
+    }
+    let mut anchored = fxhash::FxHashSet::default();
+    for (i, (entry, url, key)) in linked.iter().enumerate() {
+        let Some(f) = fragment(url) else { continue };
+        let shared_page = pages.get(key.as_str()).is_some_and(|fs| fs.len() > 1);
+        let named_by_id = entry.id.trim().ends_with(&format!("#{f}"));
+        if shared_page || named_by_id {
+            anchored.insert(i);
+        }
+    }
+    anchored
+}
+
+/// Fragments that point into a post's own page rather than name a post: comments, the
+/// "read more" jump, the reply form.
+fn is_comment_or_jump(fragment: &str) -> bool {
+    let f = fragment.to_ascii_lowercase();
+    matches!(
+        f.as_str(),
+        "comments" | "respond" | "more" | "disqus_thread" | "comment" | "reply" | "content" | "top"
+    ) || f.starts_with("more-")
+        || f.starts_with("comment-")
+        || f.starts_with("utm_")
 }
 
 /// The entry's web page: the `alternate` (or unnamed) link, else a permalink id (RSS `guid`).

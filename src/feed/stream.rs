@@ -87,6 +87,7 @@ pub(super) fn read(bytes: &[u8], base: Option<&str>) -> Option<RawFeed> {
         reader,
         base,
         default: Ns::Rss,
+        mirror: true,
     };
     let feed = doc.feed().ok()?;
     // What follows the feed is not read, by feed-rs either; it must still be UTF-8.
@@ -140,6 +141,9 @@ struct Doc<'a> {
     /// The namespace of unprefixed and unknown-prefixed names (feed-rs: RSS in an `<rss>`
     /// document, Atom in a `<feed>`).
     default: Ns,
+    /// Reading as feed-rs does, giving up where it would read otherwise (`xml:base`); off for
+    /// [`dc_subjects`], whose texts do not depend on it.
+    mirror: bool,
 }
 
 impl<'a> Doc<'a> {
@@ -151,7 +155,7 @@ impl<'a> Doc<'a> {
                 ResolveResult::Unbound | ResolveResult::Unknown(_) => None,
             };
             return Ok(match event {
-                Event::Start(tag) => {
+                Event::Start(tag) if self.mirror => {
                     // xml:base changes how feed-rs resolves links below it; a malformed one
                     // makes it refuse the document.
                     for attr in tag.attributes() {
@@ -164,6 +168,10 @@ impl<'a> Doc<'a> {
                         tag,
                     })
                 }
+                Event::Start(tag) => Next::Start(Start {
+                    ns: ns.unwrap_or(self.default),
+                    tag,
+                }),
                 Event::End(_) => Next::End,
                 Event::Text(t) => Next::Text(Piece::Str(t.into_inner())),
                 Event::CData(t) => Next::Text(Piece::Str(t.into_inner())),
@@ -324,6 +332,7 @@ impl<'a> Doc<'a> {
                         entry.id = t.trim().to_string();
                     }
                 }
+                (Ns::DublinCore, "subject") => self.subject(&mut entry)?,
                 // An empty date element clears the date in feed-rs's RSS reader.
                 (Ns::Rss, "pubDate") | (Ns::DublinCore, "date") => {
                     entry.published = self.leaf()?.map(|t| date(&t)).transpose()?;
@@ -406,6 +415,7 @@ impl<'a> Doc<'a> {
                     }
                     self.skip()?;
                 }
+                (Ns::DublinCore, "subject") => self.subject(&mut entry)?,
                 (Ns::Atom, "summary" | "rights") => {
                     text_type(&s.tag, true)?;
                     self.skip()?;
@@ -423,6 +433,15 @@ impl<'a> Doc<'a> {
             }
         }
         Ok(entry)
+    }
+
+    /// A Dublin Core `<dc:subject>`: a category (feed-rs does not read it; see
+    /// [`dc_subjects`], which adds them to its reading the same way).
+    fn subject(&mut self, entry: &mut RawEntry) -> Read<()> {
+        if let Some(t) = self.leaf()? {
+            entry.subjects.push(t.trim().to_string());
+        }
+        Ok(())
     }
 
     /// An Atom `<link>` (feed-rs needs its `href` and calls an unnamed one `alternate`), when
@@ -473,6 +492,57 @@ impl<'a> Doc<'a> {
             }
         }
         Ok(())
+    }
+}
+
+/// The `<dc:subject>` texts of each entry (RSS 0.9x/1.0/2.0 `item`, Atom `entry`), in document
+/// order, read as the fast reader reads them: feed-rs ignores Dublin Core subjects, which RSS 1.0
+/// feeds, SPIP and many RSS 2.0 feeds use for their categories. `None` when the document has no
+/// Dublin Core namespace or cannot be read here (not UTF-8, an XML error): feed-rs's reading then
+/// stands alone.
+pub(super) fn dc_subjects(bytes: &[u8]) -> Option<Vec<Vec<String>>> {
+    const DC: &[u8] = b"http://purl.org/dc/elements/1.1/";
+    if !bytes.windows(DC.len()).any(|w| w == DC) {
+        return None;
+    }
+    let mut reader = NsReader::from_reader(bytes);
+    let config = reader.config_mut();
+    config.expand_empty_elements = true;
+    config.trim_markup_names_in_closing_tags = true;
+    config.trim_text(false);
+    let mut doc = Doc {
+        reader,
+        base: None,
+        default: Ns::Other,
+        mirror: false,
+    };
+    let mut entries: Vec<Vec<String>> = Vec::new();
+    // Depth of the entry being read (its children are one deeper), when inside one.
+    let (mut depth, mut entry_depth) = (0usize, None);
+    loop {
+        match doc.next().ok()? {
+            Next::Start(s) if entry_depth.is_none() && matches!(s.name(), "item" | "entry") => {
+                entries.push(Vec::new());
+                entry_depth = Some(depth);
+                depth += 1;
+            }
+            Next::Start(s) if s.ns == Ns::DublinCore && s.name() == "subject" => {
+                let mut entry = RawEntry::default();
+                doc.subject(&mut entry).ok()?;
+                if let (Some(subjects), Some(_)) = (entries.last_mut(), entry_depth) {
+                    subjects.append(&mut entry.subjects);
+                }
+            }
+            Next::Start(_) => depth += 1,
+            Next::End => {
+                depth = depth.checked_sub(1)?;
+                if entry_depth == Some(depth) {
+                    entry_depth = None;
+                }
+            }
+            Next::Text(_) => {}
+            Next::Eof => return Some(entries),
+        }
     }
 }
 
@@ -625,6 +695,9 @@ mod tests {
             rss("<item><link>https://b.org/c/</link><category> SEO </category><category></category><category>seo</category><category domain=\"x\">Café</category></item>"),
             // Media RSS titles feed-rs accepts.
             rss("<item><link>https://b.org/m/</link><media:content url=\"https://b.org/i.jpg\"><media:title type=\"html\">img</media:title></media:content></item>"),
+            // Dublin Core subjects are categories, after the others (issue 25: SPIP, RSS 1.0).
+            rss("<item><link>https://b.org/s/</link><dc:subject> Politique </dc:subject><category>Local</category><dc:subject></dc:subject><dc:subject>local</dc:subject></item><item><link>https://b.org/s2/</link><dc:subject>Culture</dc:subject></item>"),
+            atom("<entry xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><link href=\"https://b.org/e/\"/><dc:subject>Atom subject</dc:subject><category term=\"t\"/></entry>"),
             // The channel's link to older entries.
             rss("<atom:link rel=\"next\" href=\"/feed/?paged=2\"/><item><link>https://b.org/o/</link></item>"),
             // Atom: unnamed links are `alternate`, categories' labels, the id as permalink.
