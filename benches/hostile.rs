@@ -41,6 +41,7 @@ fn article(title: String) -> Article {
         first_seen: t,
         last_seen: t,
         dead: false,
+        undated: false,
     }
 }
 

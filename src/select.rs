@@ -20,6 +20,8 @@ pub struct Rules {
     cooldown: Duration,
     excluded: Vec<String>,
     url_globs: Vec<String>,
+    /// Articles without a readable date are passed over.
+    skip_undated: bool,
     /// Whether a category (as the feed wrote it) is excluded: an archive has few distinct
     /// categories, and folding one costs Unicode normalisation, so each is folded once per
     /// `Rules` rather than once per article and slot (BENCHMARKS.md).
@@ -43,6 +45,8 @@ pub enum Verdict {
     Cooldown,
     /// Its link was found dead.
     Dead,
+    /// The feed gives it no readable date (`[select] undated = "skip"`).
+    Undated,
 }
 
 impl Rules {
@@ -54,6 +58,7 @@ impl Rules {
             cooldown: Duration::days(i64::from(s.cooldown_days)),
             excluded: s.exclude_categories.iter().map(|c| fold(c)).collect(),
             url_globs: s.exclude_urls.clone(),
+            skip_undated: s.undated == crate::config::Undated::Skip,
             judged: Default::default(),
         }
     }
@@ -80,6 +85,9 @@ impl Rules {
         last_shared: Option<DateTime<Utc>>,
     ) -> Verdict {
         let bounds = Bounds::new(self, at);
+        if self.skip_undated && article.undated {
+            return Verdict::Undated;
+        }
         if bounds.too_young(article) {
             return Verdict::TooYoung;
         }
@@ -103,7 +111,9 @@ impl Rules {
 
     /// The verdict's part that does not depend on the time of the share.
     fn fixed(&self, article: &Article) -> Fixed {
-        if article.dead {
+        if self.skip_undated && article.undated {
+            Fixed::Undated
+        } else if article.dead {
             Fixed::Dead
         } else if self.excluded_category(article).is_some() || self.excluded_url(article).is_some()
         {
@@ -139,6 +149,8 @@ pub struct Census {
     pub cooldown: usize,
     /// Dead links.
     pub dead: usize,
+    /// Without a readable date (skipped).
+    pub undated: usize,
 }
 
 impl fmt::Display for Census {
@@ -147,7 +159,11 @@ impl fmt::Display for Census {
             f,
             "{} archived: {} eligible, {} too young, {} too old, {} excluded, {} in cooldown, {} dead",
             self.total, self.eligible, self.too_young, self.too_old, self.excluded, self.cooldown, self.dead
-        )
+        )?;
+        if self.undated > 0 {
+            write!(f, ", {} undated", self.undated)?;
+        }
+        Ok(())
     }
 }
 
@@ -166,6 +182,7 @@ pub struct Pool<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Fixed {
     Open,
+    Undated,
     Dead,
     Excluded,
 }
@@ -257,7 +274,9 @@ impl<'a> Pool<'a> {
         census: &mut Census,
     ) -> Option<Option<DateTime<Utc>>> {
         let article = &self.articles[i];
-        if bounds.too_young(article) {
+        if self.fixed[i] == Fixed::Undated {
+            census.undated += 1;
+        } else if bounds.too_young(article) {
             census.too_young += 1;
         } else if bounds.too_old(article) {
             census.too_old += 1;
@@ -402,6 +421,7 @@ mod tests {
             first_seen: t0,
             last_seen: t0,
             dead: false,
+            undated: false,
         }
     }
 
@@ -417,6 +437,7 @@ mod tests {
             exclude_urls: vec!["*/private/*".into()],
             cooldown_days: 90,
             check_link: false,
+            undated: crate::config::Undated::Skip,
         }
     }
 
@@ -465,6 +486,21 @@ mod tests {
     }
 
     #[test]
+    fn undated_articles_are_skipped_unless_dated_at_first_sight() {
+        let mut a = article("u", 45, &[]);
+        a.undated = true;
+        assert_eq!(rules().verdict(&a, t0(), None), Verdict::Undated);
+        let first_seen = SelectSettings {
+            undated: crate::config::Undated::FirstSeen,
+            ..settings()
+        };
+        assert_eq!(
+            Rules::new(&first_seen).verdict(&a, t0(), None),
+            Verdict::Eligible
+        );
+    }
+
+    #[test]
     fn cooldown() {
         let r = rules();
         let a = article("a", 40, &[]);
@@ -491,6 +527,7 @@ mod tests {
             exclude_urls: vec![],
             cooldown_days: 0,
             check_link: false,
+            undated: crate::config::Undated::Skip,
         };
         last.insert("a0".to_string(), t0() - Duration::days(5));
         last.insert("a1".to_string(), t0() - Duration::days(10));
@@ -550,6 +587,7 @@ mod tests {
             };
             let mut a = article(&key, i % 120, cats);
             a.dead = i % 11 == 0;
+            a.undated = i % 13 == 0;
             if i % 3 == 0 {
                 last.insert(a.key.clone(), t0() - Duration::days(i % 150));
             }
@@ -585,10 +623,12 @@ mod tests {
                     }
                     Verdict::Cooldown => expected.cooldown += 1,
                     Verdict::Dead => expected.dead += 1,
+                    Verdict::Undated => expected.undated += 1,
                 }
             }
             assert_eq!(census, expected);
             assert!(census.eligible > 20 && census.cooldown > 0 && census.excluded > 0);
+            assert!(census.undated > 0);
             ranked.sort_unstable();
             eligible.sort_unstable();
             assert_eq!(ranked, eligible);

@@ -20,6 +20,7 @@ fn settings(url: String, timeout: Duration) -> FeedSettings {
         max_size: 10 << 20,
         backfill_pages: 0,
         backfill_delay: Duration::ZERO,
+        timezone: chrono_tz::UTC,
     }
 }
 

@@ -104,6 +104,7 @@ fn settings(url: String, max_size: u64, timeout: Duration) -> FeedSettings {
         max_size,
         backfill_pages: 0,
         backfill_delay: Duration::ZERO,
+        timezone: chrono_tz::UTC,
     }
 }
 
@@ -234,6 +235,7 @@ fn local_file_over_the_cap_is_refused() {
         max_size: 4000,
         backfill_pages: 0,
         backfill_delay: Duration::ZERO,
+        timezone: chrono_tz::UTC,
     };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

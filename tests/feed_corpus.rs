@@ -56,6 +56,7 @@ fn every_feed_of_feedparsers_corpus_is_read_without_a_panic() {
                             first_seen: t,
                             last_seen: t,
                             dead: false,
+                            undated: false,
                         };
                         match compose_with(&article, &settings, rule, "x", "corpus") {
                             Ok(m) => {

@@ -46,6 +46,7 @@ fn article(title: String, categories: Vec<String>, url: String) -> Article {
         first_seen: t,
         last_seen: t,
         dead: false,
+        undated: false,
     }
 }
 

@@ -21,6 +21,7 @@ fuzz_target!(|input: (String, Vec<String>, String, String)| {
         first_seen: t,
         last_seen: t,
         dead: false,
+        undated: false,
     };
     let settings = encore::config::MessageSettings {
         template: encore::config::Template::parse("{hashtags} {title} {text} {url}").unwrap(),

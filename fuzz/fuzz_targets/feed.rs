@@ -37,6 +37,7 @@ fuzz_target!(|data: &[u8]| {
             first_seen: t,
             last_seen: t,
             dead: false,
+            undated: false,
         };
         let rule = LengthRule::XWeighted { max: 280 };
         match compose_with(&article, &settings, rule, "x", "fuzz") {

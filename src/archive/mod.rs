@@ -34,6 +34,10 @@ pub struct Article {
     /// The link answered 404/410 when last checked: never share it.
     #[serde(default)]
     pub dead: bool,
+    /// The feed gave no date Encore could read: `published` is `first_seen`, and the article is
+    /// shared only if `[select] undated = "first_seen"` says so.
+    #[serde(default)]
+    pub undated: bool,
 }
 
 /// What a feed read changed in the archive.
@@ -208,6 +212,7 @@ impl Archive {
                     }
                     if let Some(p) = item.published {
                         a.published = p;
+                        a.undated = false;
                     }
                     a.categories = item.categories.clone();
                     a.last_seen = a.last_seen.max(seen_at);
@@ -224,6 +229,7 @@ impl Archive {
                         first_seen: seen_at,
                         last_seen: seen_at,
                         dead: false,
+                        undated: item.published.is_none(),
                     }
                 }
             };

@@ -198,8 +198,16 @@ fn write_account(
     let s = &a.select;
     writeln!(
         out,
-        "  select   age {}-{} days, cooldown {} days, exclude categories {:?}, exclude urls {:?}",
-        s.min_age_days, s.max_age_days, s.cooldown_days, s.exclude_categories, s.exclude_urls
+        "  select   age {}-{} days, cooldown {} days, exclude categories {:?}, exclude urls {:?}, undated articles {}",
+        s.min_age_days,
+        s.max_age_days,
+        s.cooldown_days,
+        s.exclude_categories,
+        s.exclude_urls,
+        match s.undated {
+            crate::config::Undated::Skip => "skipped",
+            crate::config::Undated::FirstSeen => "dated when first seen",
+        }
     )?;
     let m = &a.message;
     let rule = a.length;

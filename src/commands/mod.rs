@@ -102,7 +102,8 @@ pub async fn refresh_archive(
         match crate::feed::fetch_conditional(&config.feed, known.as_ref()).await? {
             crate::feed::Fetched::NotModified => Ok(None),
             crate::feed::Fetched::Body { bytes, validators } => {
-                crate::feed::parse(&bytes, base.as_deref()).map(|items| Some((items, validators)))
+                crate::feed::parse_page(&bytes, base.as_deref(), config.feed.timezone)
+                    .map(|(items, _)| Some((items, validators)))
             }
         }
     }

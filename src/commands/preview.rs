@@ -101,7 +101,7 @@ pub async fn preview(
             for r in &rates {
                 writeln!(out, "{r}")?;
             }
-            write_text(config, &plan, now, until, articles.len(), seed, out)?
+            write_text(config, &plan, now, until, &articles, seed, out)?
         }
     }
     Ok(())
@@ -193,17 +193,22 @@ fn write_text(
     plan: &[Planned],
     from: DateTime<Utc>,
     until: DateTime<Utc>,
-    archived: usize,
+    articles: &[crate::archive::Article],
     seed: u64,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     let tz = config.timezone;
     let fmt = "%a %Y-%m-%d %H:%M %Z";
+    let undated = match articles.iter().filter(|a| a.undated).count() {
+        0 => String::new(),
+        n => format!(" ({n} without a date the feed lets Encore read)"),
+    };
     writeln!(
         out,
-        "Plan from {} to {} ({tz}), {archived} articles archived, seed {seed}",
+        "Plan from {} to {} ({tz}), {} articles archived{undated}, seed {seed}",
         from.with_timezone(&tz).format(fmt),
-        until.with_timezone(&tz).format(fmt)
+        until.with_timezone(&tz).format(fmt),
+        articles.len()
     )?;
     let posts = plan
         .iter()

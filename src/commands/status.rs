@@ -52,6 +52,8 @@ pub struct Status {
     source: String,
     daemon: Option<Runtime>,
     archived: usize,
+    /// Articles whose feed gives no readable date.
+    undated: usize,
     feed: Option<FeedStatus>,
     accounts: Vec<AccountStatus>,
 }
@@ -160,6 +162,7 @@ pub fn collect(
         source,
         daemon: runtime,
         archived: articles.len(),
+        undated: articles.iter().filter(|a| a.undated).count(),
         feed: archive.meta_json(FEED_STATUS_KEY)?,
         accounts,
     })
@@ -215,7 +218,14 @@ fn write_text(
         )?,
         (None, _) => writeln!(out, "daemon   never ran on this state")?,
     }
-    writeln!(out, "archive  {} articles", s.archived)?;
+    match s.undated {
+        0 => writeln!(out, "archive  {} articles", s.archived)?,
+        n => writeln!(
+            out,
+            "archive  {} articles, {n} without a readable date (not shared unless `[select] undated = \"first_seen\"`)",
+            s.archived
+        )?,
+    }
     match &s.feed {
         Some(f) => writeln!(out, "feed     last read {}: {}", local(&f.at), f.result)?,
         None => writeln!(out, "feed     not read by the daemon yet")?,

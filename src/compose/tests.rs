@@ -16,6 +16,7 @@ fn article(title: &str, cats: &[&str]) -> Article {
         first_seen: t,
         last_seen: t,
         dead: false,
+        undated: false,
     }
 }
 

@@ -88,6 +88,8 @@ pub struct FeedSettings {
     pub backfill_pages: u32,
     /// Pause between two backfill pages.
     pub backfill_delay: Duration,
+    /// The config's `timezone`: a feed's date without an offset is read in it.
+    pub timezone: chrono_tz::Tz,
 }
 
 /// Which articles an account may share.
@@ -105,6 +107,17 @@ pub struct SelectSettings {
     pub cooldown_days: u32,
     /// Check the article's link just before posting; 404/410 marks it dead for good.
     pub check_link: bool,
+    /// What to do with an article whose feed gives no date Encore can read.
+    pub undated: Undated,
+}
+
+/// An article without a readable date: its age, which the age window is about, is unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Undated {
+    /// Never shared (the default): an article of unknown age cannot honour the age window.
+    Skip,
+    /// Dated the day Encore first saw it: for a feed that never dates its articles.
+    FirstSeen,
 }
 
 /// One part of a message template.
@@ -385,6 +398,7 @@ impl Config {
                         .backfill_delay
                         .map(|d| d.0)
                         .unwrap_or(Duration::from_secs(1)),
+                    timezone,
                 }
             }
         };
@@ -521,6 +535,19 @@ fn resolve_select(global: &RawSelect, over: &RawSelect) -> Result<SelectSettings
         exclude_urls,
         cooldown_days: *pick(&over.cooldown_days, &global.cooldown_days).unwrap_or(&90),
         check_link: *pick(&over.check_link, &global.check_link).unwrap_or(&true),
+        undated: match pick(&over.undated, &global.undated) {
+            None => Undated::Skip,
+            Some(u) => match u.get_ref().as_str() {
+                "skip" => Undated::Skip,
+                "first_seen" => Undated::FirstSeen,
+                other => {
+                    return Err((
+                        Some(u.span()),
+                        format!("`select.undated`: {other:?} is not \"skip\" or \"first_seen\""),
+                    ))
+                }
+            },
+        },
     })
 }
 

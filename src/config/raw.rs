@@ -43,6 +43,7 @@ pub(super) struct RawSelect {
     pub exclude_urls: Option<Vec<Spanned<String>>>,
     pub cooldown_days: Option<u32>,
     pub check_link: Option<bool>,
+    pub undated: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -64,7 +64,7 @@ pub async fn backfill(
             }
             Err(e) => return Err(e),
         };
-        let (items, older) = match parse_page(&bytes, Some(url.as_str())) {
+        let (items, older) = match parse_page(&bytes, Some(url.as_str()), settings.timezone) {
             Ok(p) => p,
             Err(e) if page > 1 => {
                 tracing::warn!(page, "backfill stopped: {e}");

@@ -2,12 +2,15 @@
 //! feed-rs, and turn its entries into [`Item`]s keyed by their normalised link.
 
 mod backfill;
+mod date;
 mod fetch;
 mod html;
+mod json;
 mod parse;
 mod stream;
 
 pub use backfill::{backfill, BackfillOptions, BackfillStats};
+pub use date::lenient as lenient_date;
 pub use fetch::{check_link, fetch, fetch_conditional, Fetched, LinkStatus, Validators};
 pub use parse::{article_key, both_readers, parse, parse_page, Page};
 

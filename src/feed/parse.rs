@@ -2,41 +2,78 @@ use super::{FeedError, Item};
 use crate::text::{fold, plain_text};
 use chrono::{DateTime, Utc};
 
-/// Parses RSS 0.9x/1.0/2.0, Atom or JSON Feed bytes. `base` resolves relative links.
+/// Parses RSS 0.9x/1.0/2.0, Atom or JSON Feed bytes. `base` resolves relative links; a date
+/// without an offset is read as UTC (the daemon reads in the config's zone: [`parse_page`]).
 /// Entries without a usable link are skipped: they cannot be shared, and feed-rs gives such
 /// entries a random id, so there is nothing stable to remember them by.
 pub fn parse(bytes: &[u8], base: Option<&str>) -> Result<Vec<Item>, FeedError> {
-    parse_page(bytes, base).map(|(items, _)| items)
+    parse_page(bytes, base, chrono_tz::UTC).map(|(items, _)| items)
 }
 
-/// Like [`parse`], also returning the feed's link to older entries (RFC 5005 `next` or
-/// `prev-archive`), resolved against `base`.
+/// Like [`parse`], dates without an offset read in `tz`, also returning the feed's link to
+/// older entries (RFC 5005 `next` or `prev-archive`), resolved against `base`.
 ///
 /// RSS 2.0 and Atom in UTF-8 (nearly every blog) go through a fast reader (`feed/stream.rs`),
 /// one quick-xml pass that skips what Encore never uses; whatever it is not sure to read
-/// exactly as feed-rs does goes to feed-rs.
-pub fn parse_page(bytes: &[u8], base: Option<&str>) -> Result<Page, FeedError> {
+/// exactly as feed-rs does goes to feed-rs; JSON Feed to Encore's own reader (`feed/json.rs`).
+/// What was left out (a JSON field out of shape, dates that cannot be read) is one warning.
+pub fn parse_page(bytes: &[u8], base: Option<&str>, tz: chrono_tz::Tz) -> Result<Page, FeedError> {
+    let source_name = || base.unwrap_or("feed").to_string();
     if let Some(order) = utf16_without_bom(bytes) {
         return Err(FeedError::Parse {
-            source_name: base.unwrap_or("feed").to_string(),
+            source_name: source_name(),
             reason: format!("the document is UTF-16 ({order}) without a byte order mark, which XML requires: save it as UTF-8, or as UTF-16 with a byte order mark"),
         });
     }
-    // A panic in the fast reader would be a bug in it: feed-rs then reads the feed.
-    let fast = quietly(|| super::stream::read(bytes, base)).flatten();
-    let raw = match fast {
-        Some(raw) => raw,
-        None => {
-            with_feed_rs(bytes, base).map_err(|e| match super::html::not_a_feed(bytes, base) {
-                Some(reason) => FeedError::Parse {
-                    source_name: base.unwrap_or("feed").to_string(),
-                    reason,
-                },
-                None => e,
-            })?
+    let raw = if is_json(bytes) {
+        super::json::read(bytes, tz).map_err(|reason| FeedError::Parse {
+            source_name: source_name(),
+            reason,
+        })?
+    } else {
+        // A panic in the fast reader would be a bug in it: feed-rs then reads the feed.
+        match quietly(|| super::stream::read(bytes, base)).flatten() {
+            Some(raw) => raw,
+            None => with_feed_rs(bytes, base, tz).map_err(|e| {
+                match super::html::not_a_feed(bytes, base) {
+                    Some(reason) => FeedError::Parse {
+                        source_name: source_name(),
+                        reason,
+                    },
+                    None => e,
+                }
+            })?,
         }
     };
-    Ok(items_of(raw, base))
+    if let Some(problems) = &raw.problems {
+        tracing::warn!(feed = %source_name(), "{problems}");
+    }
+    let unreadable = raw.entries.iter().find_map(|e| e.unread_date.clone());
+    let page = items_of(raw, base);
+    warn_undated(&page.0, unreadable, &source_name());
+    Ok(page)
+}
+
+/// A JSON document: its first `<` or `{` is `{` (feed-rs's test).
+fn is_json(bytes: &[u8]) -> bool {
+    bytes.iter().find(|b| matches!(b, b'<' | b'{')) == Some(&b'{')
+}
+
+/// One warning for the feed's articles without a date Encore can read: they are not shared
+/// unless `[select] undated = "first_seen"` (their age is unknown).
+fn warn_undated(items: &[Item], unreadable: Option<String>, feed: &str) {
+    let undated = items.iter().filter(|i| i.published.is_none()).count();
+    if undated == 0 {
+        return;
+    }
+    let example = unreadable
+        .map(|d| format!(" (one reads {d:?})"))
+        .unwrap_or_default();
+    tracing::warn!(
+        feed,
+        "{undated} of {} articles have no date Encore can read{example}: their age is unknown, so they are not shared unless `[select] undated = \"first_seen\"`",
+        items.len()
+    );
 }
 
 /// What a feed read gives: the items and the link to older entries.
@@ -48,7 +85,7 @@ pub type Page = (Vec<Item>, Option<String>);
 #[doc(hidden)]
 pub fn both_readers(bytes: &[u8], base: Option<&str>) -> Option<(Page, Result<Page, FeedError>)> {
     let fast = super::stream::read(bytes, base)?;
-    let reference = with_feed_rs(bytes, base).map(|raw| items_of(raw, base));
+    let reference = with_feed_rs(bytes, base, chrono_tz::UTC).map(|raw| items_of(raw, base));
     Some((items_of(fast, base), reference))
 }
 
@@ -59,6 +96,10 @@ pub(super) struct RawFeed {
     /// Feed-level links (only `next` / `prev-archive` are used).
     pub links: Vec<RawLink>,
     pub entries: Vec<RawEntry>,
+    /// Titles and categories are plain text (JSON Feed), not HTML to strip and decode.
+    pub plain_text: bool,
+    /// What was left out of the document, for one warning.
+    pub problems: Option<String>,
 }
 
 /// One entry's fields, as feed-rs models them.
@@ -76,6 +117,8 @@ pub(super) struct RawEntry {
     pub categories: Vec<(String, Option<String>)>,
     /// Dublin Core subjects, trimmed: categories too, after the others.
     pub subjects: Vec<String>,
+    /// The entry's date text when no reader could read it.
+    pub unread_date: Option<String>,
 }
 
 /// A link as feed-rs resolves it (see [`href`]).
@@ -127,7 +170,7 @@ pub(super) fn href(raw: &str, base: Option<&url::Url>) -> String {
 }
 
 /// The reference reader: every format feed-rs knows.
-fn with_feed_rs(bytes: &[u8], base: Option<&str>) -> Result<RawFeed, FeedError> {
+fn with_feed_rs(bytes: &[u8], base: Option<&str>, tz: chrono_tz::Tz) -> Result<RawFeed, FeedError> {
     let source_name = base.unwrap_or("feed").to_string();
     // The XML library panics on a few ill-formed documents (an encoding declared after the
     // prefix was read: feedparser's corpus has them). A broken feed must cost one warning,
@@ -154,12 +197,21 @@ fn with_feed_rs(bytes: &[u8], base: Option<&str>) -> Result<RawFeed, FeedError> 
         href: l.href,
         rel: l.rel,
     };
-    // Added where each entry's subjects can be matched to it (one list per entry).
-    let mut subjects = super::stream::dc_subjects(bytes)
-        .filter(|s| s.len() == feed.entries.len())
+    // Dublin Core subjects and the dates feed-rs could not read, where the document has some
+    // and each entry's can be matched to it (one a entry, in document order).
+    const DC: &[u8] = b"http://purl.org/dc/elements/1.1/";
+    let wanted = feed
+        .entries
+        .iter()
+        .any(|e| e.published.is_none() && e.updated.is_none())
+        || bytes.windows(DC.len()).any(|w| w == DC);
+    let mut extras = wanted
+        .then(|| super::stream::extras(bytes))
+        .flatten()
+        .filter(|x| x.len() == feed.entries.len())
         .unwrap_or_default()
         .into_iter();
-    Ok(RawFeed {
+    let mut raw = RawFeed {
         links: feed.links.into_iter().map(link).collect(),
         entries: feed
             .entries
@@ -175,10 +227,30 @@ fn with_feed_rs(bytes: &[u8], base: Option<&str>) -> Result<RawFeed, FeedError> 
                     .into_iter()
                     .map(|c| (c.term, c.label))
                     .collect(),
-                subjects: subjects.next().unwrap_or_default(),
+                subjects: Vec::new(),
+                unread_date: None,
             })
             .collect(),
-    })
+        ..RawFeed::default()
+    };
+    for entry in &mut raw.entries {
+        let x = extras.next().unwrap_or_default();
+        entry.subjects = x.subjects;
+        // A date feed-rs could have read but did not was dropped on purpose (an empty element
+        // after it, a prefix bound to no namespace): only the forms it cannot read are tried.
+        let unread = x
+            .date
+            .filter(|d| !d.trim().is_empty() && super::date::strict(d.trim()).is_none());
+        if entry.published.is_none() && entry.updated.is_none() {
+            if let Some(text) = unread {
+                entry.published = super::date::lenient(&text, tz);
+                if entry.published.is_none() {
+                    entry.unread_date = Some(text);
+                }
+            }
+        }
+    }
+    Ok(raw)
 }
 
 /// "little-endian" or "big-endian" when the document starts (after any whitespace) with `<`
@@ -245,6 +317,13 @@ fn items_of(feed: RawFeed, base: Option<&str>) -> Page {
         })
         .collect();
     let anchored = anchored_posts(&linked);
+    let text_of = |t: &str| -> String {
+        if feed.plain_text {
+            crate::text::clean_line(t).into_owned()
+        } else {
+            plain_text(t)
+        }
+    };
     for (i, (entry, url, mut key)) in linked.into_iter().enumerate() {
         if anchored.contains(&i) {
             key.push('#');
@@ -260,7 +339,7 @@ fn items_of(feed: RawFeed, base: Option<&str>) -> Page {
             .map(|(term, label)| label.as_deref().unwrap_or(term))
             .chain(subjects);
         for name in names {
-            let name = plain_text(name);
+            let name = text_of(name);
             // A feed repeats a few categories over all its items: each is folded once.
             let key = folds.entry(name.clone()).or_insert_with(|| fold(&name));
             if !name.is_empty() && !folded.contains(key) {
@@ -271,7 +350,7 @@ fn items_of(feed: RawFeed, base: Option<&str>) -> Page {
         items.push(Item {
             key,
             url,
-            title: entry.title.as_deref().map(plain_text).unwrap_or_default(),
+            title: entry.title.as_deref().map(text_of).unwrap_or_default(),
             published: entry.published.or(entry.updated),
             categories,
         });

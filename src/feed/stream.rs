@@ -495,16 +495,20 @@ impl<'a> Doc<'a> {
     }
 }
 
-/// The `<dc:subject>` texts of each entry (RSS 0.9x/1.0/2.0 `item`, Atom `entry`), in document
-/// order, read as the fast reader reads them: feed-rs ignores Dublin Core subjects, which RSS 1.0
-/// feeds, SPIP and many RSS 2.0 feeds use for their categories. `None` when the document has no
-/// Dublin Core namespace or cannot be read here (not UTF-8, an XML error): feed-rs's reading then
+/// What feed-rs does not give of an entry, found in one more pass over the document: its
+/// `<dc:subject>`s (feed-rs ignores Dublin Core subjects, which RSS 1.0 feeds, SPIP and many
+/// RSS 2.0 feeds use for their categories), read as the fast reader reads them, and the text of
+/// its last date element (for the dates feed-rs cannot read: `feed/date.rs` tries them).
+#[derive(Debug, Default)]
+pub(super) struct Extras {
+    pub subjects: Vec<String>,
+    pub date: Option<String>,
+}
+
+/// [`Extras`] of each entry (RSS 0.9x/1.0/2.0 `item`, Atom `entry`), in document order. `None`
+/// when the document cannot be read here (not UTF-8, an XML error): feed-rs's reading then
 /// stands alone.
-pub(super) fn dc_subjects(bytes: &[u8]) -> Option<Vec<Vec<String>>> {
-    const DC: &[u8] = b"http://purl.org/dc/elements/1.1/";
-    if !bytes.windows(DC.len()).any(|w| w == DC) {
-        return None;
-    }
+pub(super) fn extras(bytes: &[u8]) -> Option<Vec<Extras>> {
     let mut reader = NsReader::from_reader(bytes);
     let config = reader.config_mut();
     config.expand_empty_elements = true;
@@ -516,21 +520,30 @@ pub(super) fn dc_subjects(bytes: &[u8]) -> Option<Vec<Vec<String>>> {
         default: Ns::Other,
         mirror: false,
     };
-    let mut entries: Vec<Vec<String>> = Vec::new();
+    let mut entries: Vec<Extras> = Vec::new();
     // Depth of the entry being read (its children are one deeper), when inside one.
     let (mut depth, mut entry_depth) = (0usize, None);
     loop {
         match doc.next().ok()? {
             Next::Start(s) if entry_depth.is_none() && matches!(s.name(), "item" | "entry") => {
-                entries.push(Vec::new());
+                entries.push(Extras::default());
                 entry_depth = Some(depth);
                 depth += 1;
             }
-            Next::Start(s) if s.ns == Ns::DublinCore && s.name() == "subject" => {
-                let mut entry = RawEntry::default();
-                doc.subject(&mut entry).ok()?;
-                if let (Some(subjects), Some(_)) = (entries.last_mut(), entry_depth) {
-                    subjects.append(&mut entry.subjects);
+            Next::Start(s) if entry_depth.is_some_and(|d| depth == d + 1) => {
+                let Some(extras) = entries.last_mut() else {
+                    depth += 1;
+                    continue;
+                };
+                if s.ns == Ns::DublinCore && s.name() == "subject" {
+                    let mut entry = RawEntry::default();
+                    doc.subject(&mut entry).ok()?;
+                    extras.subjects.append(&mut entry.subjects);
+                } else if is_date(s.name()) {
+                    // The last one, as feed-rs keeps the last.
+                    extras.date = doc.leaf().ok()?;
+                } else {
+                    depth += 1;
                 }
             }
             Next::Start(_) => depth += 1,
@@ -544,6 +557,14 @@ pub(super) fn dc_subjects(bytes: &[u8]) -> Option<Vec<Vec<String>>> {
             Next::Eof => return Some(entries),
         }
     }
+}
+
+/// The local names of an entry's date elements in RSS, Atom and Dublin Core.
+fn is_date(name: &str) -> bool {
+    matches!(
+        name,
+        "pubDate" | "date" | "published" | "issued" | "created" | "updated" | "modified"
+    )
 }
 
 impl Start<'_> {
