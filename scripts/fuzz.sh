@@ -21,6 +21,8 @@ export RUSTC_BOOTSTRAP=1
 mkdir -p fuzz/corpus/feed fuzz/corpus/reader fuzz/corpus/config fuzz/corpus/compose fuzz/logs
 cp tests/fixtures/*.xml tests/fixtures/*.json fuzz/corpus/feed/ 2>/dev/null || true
 cp tests/fixtures/*.xml fuzz/corpus/reader/
+cp tests/fixtures/real/* fuzz/corpus/reader/
+cp tests/fixtures/real/* fuzz/corpus/feed/
 cp -n fuzz/corpus/feed/* fuzz/corpus/reader/ 2>/dev/null || true
 cp config.example.toml examples/demo.toml fuzz/corpus/config/
 

@@ -6,11 +6,13 @@ Used for the bundled demo feed (examples/demo-feed.xml), the age-window fixture
 is reproducible; `encore preview --now <anchor>` looks at it as of the anchor.
 
 usage: gen_feed.py --anchor 2026-12-01 --items 24 --span 200 --out FILE [--per-page N]
-                   [--body-bytes N]
+                   [--body-bytes N] [--no-content]
 
 --body-bytes N gives each item a content:encoded of about N bytes of varied HTML (paragraphs,
 links, emphasis, entities, a figure), as WordPress writes it: the benchmark feed is
-`--items 5000 --span 3650 --body-bytes 1150` (about 10 MB; bench/README.md).
+`--items 5000 --span 3650 --body-bytes 1150` (about 10 MB; bench/README.md). --no-content
+leaves content:encoded out: `--items 100000 --span 7300 --no-content` is the 100,000-article
+state benchmark's feed (about 60 MB; bench/state.sh).
 """
 import argparse
 import datetime as dt
@@ -110,6 +112,8 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--body-bytes", type=int, default=0)
+    ap.add_argument("--no-content", action="store_true",
+                    help="leave out content:encoded (the 100,000-item state benchmark: ~60 MB)")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     # A separate generator: the default output (demo feed, fixtures) stays byte for byte.
@@ -139,6 +143,14 @@ def main():
 		<guid isPermaLink="false">{args.site}/?p={1000 + i}</guid>
 		<description><![CDATA[{title[:80]} […]]]></description>
 		<content:encoded><![CDATA[{body}]]></content:encoded>
+	</item>""" if not args.no_content else f"""	<item>
+		<title>{html.escape(title, quote=False)}</title>
+		<link>{link}</link>
+		<comments>{link}#respond</comments>
+		<dc:creator><![CDATA[Camille]]></dc:creator>
+		<pubDate>{rfc822(published)}</pubDate>{cat_xml}
+		<guid isPermaLink="false">{args.site}/?p={1000 + i}</guid>
+		<description><![CDATA[{title[:80]} […]]]></description>
 	</item>""")
     feed = f"""<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0"

@@ -154,8 +154,8 @@ pub enum Command {
     /// Each account at a glance: mode, the volume behind the rate, today's slots, the next
     /// one, the last share, the month's spend, pauses, archive and feed.
     ///
-    /// Works while the daemon runs (it then reads the copy of the state the daemon keeps in
-    /// STATE_DIR/snapshot). Also works after the daemon stopped.
+    /// Works while the daemon runs (it reads the state the daemon writes, STATE_DIR/encore.db)
+    /// and after it stopped.
     Status {
         /// Output format.
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]

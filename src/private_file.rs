@@ -1,8 +1,7 @@
-//! Files only the daemon's user may read: sessions, cached server limits, the state's copy.
+//! Files only the daemon's user may read: sessions and cached server limits.
 //!
 //! Each is replaced whole or not at all, so that a crash mid-write never leaves a torn token
-//! pair (X and Bluesky rotate refresh tokens: losing the newest locks the account out) or a
-//! half snapshot.
+//! pair (X and Bluesky rotate refresh tokens: losing the newest locks the account out).
 
 use std::io::Write;
 use std::path::Path;

@@ -166,14 +166,17 @@ async fn an_interrupted_post_is_never_posted_again() {
     );
     let (account, slot, key) = plan[0].clone();
     // A crash right after the intent was flushed (the post may or may not have left).
-    a.begin(&Intent {
-        account: account.clone(),
-        article_key: key.clone(),
-        url: format!("https://{key}/"),
-        slot,
-        text: "…".into(),
-        created: slot,
-    })
+    a.begin(
+        &Intent {
+            account: account.clone(),
+            article_key: key.clone(),
+            url: format!("https://{key}/"),
+            slot,
+            text: "…".into(),
+            created: slot,
+        },
+        slot - Duration::days(90),
+    )
     .unwrap();
     drop(a);
     let a = Archive::open(&cfg.state_dir).unwrap();

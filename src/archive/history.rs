@@ -1,7 +1,8 @@
 //! The share history: what was posted where, and what was not.
 
-use super::{decode, encode, Archive, ArchiveError};
+use super::{parse_time, time, Archive, ArchiveError};
 use chrono::{DateTime, Utc};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -96,13 +97,10 @@ pub struct ShareRecord {
 impl Archive {
     /// Every record of `account`, oldest first.
     pub fn history(&self, account: &str) -> Result<Vec<ShareRecord>, ArchiveError> {
-        let prefix = format!("{account}\0");
-        let mut out = Vec::new();
-        for kv in self.history.scan_prefix(prefix.as_bytes()) {
-            let (k, v) = kv?;
-            out.push(decode(&v, &String::from_utf8_lossy(&k))?);
-        }
-        Ok(out)
+        self.records(
+            &format!("{SHARE_SELECT} WHERE account = ?1 ORDER BY at, id"),
+            [account],
+        )
     }
 
     /// For each article key, when it was last shared to `account` (cooldown input).
@@ -110,8 +108,78 @@ impl Archive {
         &self,
         account: &str,
     ) -> Result<HashMap<String, DateTime<Utc>>, ArchiveError> {
-        Ok(last_shares_in(&self.history(account)?))
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT article_key, max(at) FROM shares
+             WHERE account = ?1 AND article_key IS NOT NULL
+               AND outcome IN ('shared', 'duplicate', 'uncertain', 'refused')
+             GROUP BY article_key",
+        )?;
+        let rows = stmt.query_map([account], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        let mut out = HashMap::new();
+        for row in rows {
+            let (key, at) = row?;
+            out.insert(key, parse_time(&at, "shares.at")?);
+        }
+        Ok(out)
     }
+
+    fn records<P: rusqlite::Params>(
+        &self,
+        sql: &str,
+        params: P,
+    ) -> Result<Vec<ShareRecord>, ArchiveError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(sql)?;
+        let rows = stmt.query_map(params, share_row)?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(row??);
+        }
+        Ok(out)
+    }
+}
+
+const SHARE_SELECT: &str =
+    "SELECT at, account, article_key, url, slot, outcome, post_id, detail FROM shares";
+
+fn share_row(r: &rusqlite::Row) -> rusqlite::Result<Result<ShareRecord, ArchiveError>> {
+    let (at, slot, outcome): (String, String, String) = (r.get(0)?, r.get(4)?, r.get(5)?);
+    let (account, article_key, url, post_id, detail) =
+        (r.get(1)?, r.get(2)?, r.get(3)?, r.get(6)?, r.get(7)?);
+    Ok(
+        decode_share(at, slot, outcome).map(|(at, slot, outcome)| ShareRecord {
+            at,
+            account,
+            article_key,
+            url,
+            slot,
+            outcome,
+            post_id,
+            detail,
+        }),
+    )
+}
+
+fn decode_share(
+    at: String,
+    slot: String,
+    outcome: String,
+) -> Result<(DateTime<Utc>, DateTime<Utc>, Outcome), ArchiveError> {
+    let outcome =
+        serde_json::from_value(serde_json::Value::String(outcome.clone())).map_err(|_| {
+            ArchiveError::Corrupt {
+                what: "shares.outcome".into(),
+                reason: format!("{outcome:?} is not an outcome"),
+            }
+        })?;
+    Ok((
+        parse_time(&at, "shares.at")?,
+        parse_time(&slot, "shares.slot")?,
+        outcome,
+    ))
 }
 
 /// A post about to leave, written (and flushed) before the request so that a crash in between
@@ -132,78 +200,159 @@ pub struct Intent {
     pub created: DateTime<Utc>,
 }
 
-fn slot_key(account: &str, slot: DateTime<Utc>) -> String {
-    format!("{account}\0{:020}", slot.timestamp().max(0))
-}
-
 impl Archive {
-    /// Writes the intent and flushes it to disk: only then may the post leave.
-    pub fn begin(&self, intent: &Intent) -> Result<(), ArchiveError> {
-        self.intents.insert(
-            slot_key(&intent.account, intent.slot).as_bytes(),
-            encode(intent)?,
-        )?;
-        self.flush()
+    /// Writes the intent, committed to disk before it returns: only then may the post leave.
+    ///
+    /// One transaction that also checks, against every process sharing this state, that the
+    /// post may leave: the slot is not settled or in flight, no other post of the article to
+    /// this account is in flight, and the article was not shared to it since `shared_since`
+    /// (the start of its cooldown). Otherwise [`ArchiveError::Taken`]: `post-now` and the
+    /// daemon's slot never both post the same article.
+    pub fn begin(&self, intent: &Intent, shared_since: DateTime<Utc>) -> Result<(), ArchiveError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let slot = time(intent.slot);
+        let taken = |why: &str| {
+            Err(ArchiveError::Taken(format!(
+                "{why}: {} not posted to {}",
+                intent.url, intent.account
+            )))
+        };
+        let slot_done = tx
+            .prepare_cached(
+                "SELECT 1 FROM slots WHERE account = ?1 AND slot = ?2
+                 UNION ALL SELECT 1 FROM intents WHERE account = ?1 AND slot = ?2",
+            )?
+            .exists(params![intent.account, slot])?;
+        if slot_done {
+            return taken("this slot is already settled or being posted");
+        }
+        let in_flight = tx
+            .prepare_cached("SELECT 1 FROM intents WHERE account = ?1 AND article_key = ?2")?
+            .exists(params![intent.account, intent.article_key])?;
+        if in_flight {
+            return taken("another process is posting this article");
+        }
+        let shared = tx
+            .prepare_cached(
+                "SELECT 1 FROM shares WHERE account = ?1 AND article_key = ?2 AND at > ?3
+                 AND outcome IN ('shared', 'duplicate', 'uncertain', 'refused')",
+            )?
+            .exists(params![
+                intent.account,
+                intent.article_key,
+                time(shared_since)
+            ])?;
+        if shared {
+            return taken("the article was shared within its cooldown (by another process)");
+        }
+        tx.prepare_cached(
+            "INSERT INTO intents (account, slot, article_key, url, text, created, owner)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![
+            intent.account,
+            slot,
+            intent.article_key,
+            intent.url,
+            intent.text,
+            time(intent.created),
+            super::owner::me(),
+        ])?;
+        tx.commit()?;
+        Ok(())
     }
 
     /// Settles a slot in one transaction: the history record is added, the slot marked done and
-    /// its intent (if any) removed; then flushed. Either all of it is on disk or none of it.
+    /// its intent (if any) removed. Either all of it is on disk or none of it.
     pub fn settle(&self, rec: &ShareRecord) -> Result<(), ArchiveError> {
-        use sled::Transactional;
-        let id = self.db.generate_id()?;
-        let hkey = format!(
-            "{}\0{:020}\0{:020}",
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let slot = time(rec.slot);
+        let outcome = rec.outcome.to_string();
+        tx.prepare_cached(
+            "INSERT INTO shares (account, at, article_key, url, slot, outcome, post_id, detail)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?
+        .execute(params![
             rec.account,
-            rec.at.timestamp_millis().max(0),
-            id
-        );
-        let skey = slot_key(&rec.account, rec.slot);
-        let value = encode(rec)?;
-        let outcome = encode(&rec.outcome)?;
-        (&self.history, &self.intents, &self.slots).transaction(|(h, i, s)| {
-            h.insert(hkey.as_bytes(), value.as_slice())?;
-            i.remove(skey.as_bytes())?;
-            s.insert(skey.as_bytes(), outcome.as_slice())?;
-            Ok::<(), sled::transaction::ConflictableTransactionError<std::convert::Infallible>>(())
-        })?;
-        self.flush()
+            time(rec.at),
+            rec.article_key,
+            rec.url,
+            slot,
+            outcome,
+            rec.post_id,
+            rec.detail,
+        ])?;
+        tx.prepare_cached("DELETE FROM intents WHERE account = ?1 AND slot = ?2")?
+            .execute(params![rec.account, slot])?;
+        tx.prepare_cached(
+            "INSERT INTO slots (account, slot, outcome) VALUES (?1, ?2, ?3)
+             ON CONFLICT DO UPDATE SET outcome = excluded.outcome",
+        )?
+        .execute(params![rec.account, slot, outcome])?;
+        tx.commit()?;
+        Ok(())
     }
 
     /// Removes an intent whose post surely did not leave (the network refused it before doing
     /// anything, e.g. a rate limit): the slot stays open, to be posted later.
     pub fn withdraw(&self, intent: &Intent) -> Result<(), ArchiveError> {
-        self.intents
-            .remove(slot_key(&intent.account, intent.slot).as_bytes())?;
-        self.flush()
+        self.conn()
+            .prepare_cached("DELETE FROM intents WHERE account = ?1 AND slot = ?2")?
+            .execute(params![intent.account, time(intent.slot)])?;
+        Ok(())
     }
 
-    /// Intents left without an outcome (a crash mid-post).
+    /// Intents left without an outcome by a process that is gone (a crash mid-post), or by
+    /// this one: an intent of a process still running (`post-now` beside the daemon) is its
+    /// post in flight, not an interrupted one.
     pub fn pending_intents(&self) -> Result<Vec<Intent>, ArchiveError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT account, article_key, url, slot, text, created, owner FROM intents ORDER BY slot",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                Intent {
+                    account: r.get(0)?,
+                    article_key: r.get(1)?,
+                    url: r.get(2)?,
+                    slot: DateTime::<Utc>::MIN_UTC,
+                    text: r.get(4)?,
+                    created: DateTime::<Utc>::MIN_UTC,
+                },
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+            ))
+        })?;
         let mut out = Vec::new();
-        for kv in self.intents.iter() {
-            let (k, v) = kv?;
-            out.push(decode(&v, &String::from_utf8_lossy(&k))?);
+        for row in rows {
+            let (mut intent, slot, created, owner) = row?;
+            if super::owner::alive_elsewhere(&owner) {
+                continue;
+            }
+            intent.slot = parse_time(&slot, "intents.slot")?;
+            intent.created = parse_time(&created, "intents.created")?;
+            out.push(intent);
         }
         Ok(out)
     }
 
     /// Whether the slot was already settled (posted, failed or skipped) or is in flight.
     pub fn slot_settled(&self, account: &str, slot: DateTime<Utc>) -> Result<bool, ArchiveError> {
-        let key = slot_key(account, slot);
-        Ok(
-            self.slots.contains_key(key.as_bytes())?
-                || self.intents.contains_key(key.as_bytes())?,
-        )
+        Ok(self
+            .conn()
+            .prepare_cached(
+                "SELECT 1 FROM slots WHERE account = ?1 AND slot = ?2
+                 UNION ALL SELECT 1 FROM intents WHERE account = ?1 AND slot = ?2",
+            )?
+            .exists(params![account, time(slot)])?)
     }
 
     /// Every record of every account, newest first.
     pub fn all_history(&self) -> Result<Vec<ShareRecord>, ArchiveError> {
-        let mut out = Vec::new();
-        for kv in self.history.iter() {
-            let (k, v) = kv?;
-            out.push(decode::<ShareRecord>(&v, &String::from_utf8_lossy(&k))?);
-        }
-        out.sort_by_key(|r| std::cmp::Reverse(r.at));
-        Ok(out)
+        self.records(&format!("{SHARE_SELECT} ORDER BY at DESC, id DESC"), [])
     }
 }

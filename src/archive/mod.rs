@@ -1,18 +1,26 @@
-//! The state on disk: every article ever seen, the share history and a few settings.
+//! The state on disk: every article ever seen, the share history and a few settings, in one
+//! SQLite file (`STATE_DIR/encore.db`).
 //!
-//! sled lives behind this module only (no sled type escapes it), so the store can change without
-//! touching the rest. Values are JSON: slower than a binary encoding, but an admin can read them
-//! with any sled dump tool, and the archive of even a large blog is a few megabytes.
+//! SQLite lives behind this module only (no rusqlite type escapes it). It is opened in WAL
+//! mode, so the daemon writes while `status`, `history` and `preview` read the same file, and
+//! `post-now`, `backfill` and `auth` write beside it (SQLite serialises writers; a writer waits
+//! up to [`BUSY_TIMEOUT`] for another). `synchronous = FULL`: a commit is on disk when it
+//! returns, which is what lets an intent be trusted before its post leaves. The schema and its
+//! migrations are in `schema.rs`; README.md shows an admin how to query and back it up.
 
 mod history;
-pub mod snapshot;
+mod owner;
+mod schema;
 
 pub use history::{last_shares_in, Intent, Outcome, ShareRecord};
 
 use crate::feed::Item;
 use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 /// An article as Encore remembers it, whether or not it is still in the feed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,7 +37,7 @@ pub struct Article {
     pub categories: Vec<String>,
     /// When Encore first saw it.
     pub first_seen: DateTime<Utc>,
-    /// When a feed last listed it.
+    /// When a feed last listed it, to the day (a read that changes nothing writes nothing).
     pub last_seen: DateTime<Utc>,
     /// The link answered 404/410 when last checked: never share it.
     #[serde(default)]
@@ -52,8 +60,8 @@ pub struct MergeStats {
 /// A state operation that failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ArchiveError {
-    /// Another process holds the database (sled allows one process at a time).
-    #[error("the state in {} is in use by another Encore process (is the daemon running?)", .0.display())]
+    /// Another process held a write on the state for longer than [`BUSY_TIMEOUT`].
+    #[error("the state in {} stayed busy for {}s (another Encore process is writing it)", .0.display(), BUSY_TIMEOUT.as_secs())]
     Locked(PathBuf),
     /// The state could not be opened or created.
     #[error("cannot open the state in {}: {reason}", path.display())]
@@ -61,6 +69,15 @@ pub enum ArchiveError {
         /// The state directory.
         path: PathBuf,
         /// Why.
+        reason: String,
+    },
+    /// The state was written by a newer Encore (or is an older build's sled state): it is
+    /// neither read nor altered.
+    #[error("{}: {reason}", path.display())]
+    Foreign {
+        /// The state directory or file.
+        path: PathBuf,
+        /// What it is and what to do.
         reason: String,
     },
     /// A read or write failed (disk full, I/O error).
@@ -74,239 +91,232 @@ pub enum ArchiveError {
         /// The decoder's message.
         reason: String,
     },
+    /// Another process is posting this slot or this article, or has just shared the article:
+    /// this post must not leave (see [`Archive::begin`]).
+    #[error("{0}")]
+    Taken(String),
 }
 
 impl ArchiveError {
     /// A write or read of an open state failed (disk full, I/O error): the state may work
-    /// again later, unlike a corrupt record or a state held by another process.
+    /// again later, unlike a corrupt record or a state made by another version.
     pub fn is_storage(&self) -> bool {
-        matches!(self, ArchiveError::Storage(_) | ArchiveError::Open { .. })
+        matches!(
+            self,
+            ArchiveError::Storage(_) | ArchiveError::Open { .. } | ArchiveError::Locked(_)
+        )
     }
 }
 
-impl<E: std::fmt::Display> From<sled::transaction::TransactionError<E>> for ArchiveError {
-    fn from(e: sled::transaction::TransactionError<E>) -> Self {
-        ArchiveError::Storage(e.to_string())
+impl From<rusqlite::Error> for ArchiveError {
+    fn from(e: rusqlite::Error) -> Self {
+        ArchiveError::Storage(storage_reason(&e))
     }
 }
 
-impl From<sled::Error> for ArchiveError {
-    fn from(e: sled::Error) -> Self {
-        ArchiveError::Storage(match e {
-            sled::Error::Io(io) => io_reason(&io),
-            other => other.to_string(),
-        })
+/// SQLite's error as an admin reads it: a full disk says so as the system does.
+fn storage_reason(e: &rusqlite::Error) -> String {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DiskFull) => format!(
+            "{} ({e})",
+            std::io::Error::from_raw_os_error(28) // ENOSPC
+        ),
+        _ => e.to_string(),
     }
 }
 
-/// An I/O error as the system says it ("No space left on device (os error 28)"). sled wraps
-/// the system's error in another one whose text is the first one's Debug form
-/// (`Os { code: 28, kind: StorageFull, message: "…" }`): the code is read back from it.
-fn io_reason(io: &std::io::Error) -> String {
-    let code = io.raw_os_error().or_else(|| {
-        let inner = io.get_ref()?.to_string();
-        let rest = inner.strip_prefix("Os { code: ")?;
-        rest.split(',').next()?.parse().ok()
-    });
-    match code {
-        Some(c) => std::io::Error::from_raw_os_error(c).to_string(),
-        None => io.to_string(),
-    }
-}
+/// How long a writer waits for another process's write to end before giving up. A write of
+/// the daemon's is a few milliseconds; a feed merge of 100,000 articles about a second.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Items archived per sled batch (see [`Archive::merge`]).
-const MERGE_BATCH: usize = 250;
+/// The state file's name in the state directory.
+pub const FILE: &str = "encore.db";
+
+/// Where the state of `dir` lives.
+pub fn path(dir: &Path) -> PathBuf {
+    dir.join(FILE)
+}
 
 /// The open state.
 pub struct Archive {
-    db: sled::Db,
-    articles: sled::Tree,
-    history: sled::Tree,
-    intents: sled::Tree,
-    slots: sled::Tree,
-    meta: sled::Tree,
+    /// One connection, used from one task at a time; the mutex makes `Archive` shareable
+    /// across the runtime's threads (a rusqlite connection is `Send`, not `Sync`).
+    conn: Mutex<Connection>,
+    dir: PathBuf,
 }
 
 impl Archive {
-    /// Opens (or creates) the state in `dir`.
+    /// Opens (or creates) the state in `dir`: `dir/encore.db`, created 0600 (its `-wal` and
+    /// `-shm` files follow its mode), migrated to this build's schema.
     pub fn open(dir: &Path) -> Result<Archive, ArchiveError> {
         let open_err = |reason: String| ArchiveError::Open {
             path: dir.to_path_buf(),
             reason,
         };
         std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
-        // sled releases its file lock from a background thread a moment after the last handle
-        // is dropped, so a restart in the same process (or right after a stop) may find it
-        // still held: wait up to 2 s before calling the state busy.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
-        let db = loop {
-            // No background flusher (a thread waking every 500 ms for the life of the daemon):
-            // every change that matters is flushed where it is made (an intent before its
-            // post, a settled slot, a feed read, each tick), and the rest when the handle is
-            // dropped.
-            match sled::Config::new()
-                .path(dir.join("db"))
-                .flush_every_ms(None)
-                .open()
-            {
-                Ok(db) => break db,
-                Err(sled::Error::Io(io))
-                    if io.kind() == std::io::ErrorKind::WouldBlock
-                        || io.to_string().contains("lock") =>
-                {
-                    if std::time::Instant::now() >= deadline {
-                        return Err(ArchiveError::Locked(dir.to_path_buf()));
-                    }
-                    std::thread::sleep(std::time::Duration::from_millis(25));
-                }
-                Err(sled::Error::Io(io)) => return Err(open_err(io_reason(&io))),
-                Err(e) => return Err(open_err(e.to_string())),
-            }
-        };
-        Archive::from_db(db)
-    }
-
-    fn from_db(db: sled::Db) -> Result<Archive, ArchiveError> {
+        let file = path(dir);
+        if !file.exists() {
+            refuse_sled_state(dir)?;
+            create_private(&file).map_err(|e| open_err(e.to_string()))?;
+        }
+        let conn = Connection::open(&file).map_err(|e| open_err(storage_reason(&e)))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| open_err(storage_reason(&e)))?;
+        // WAL: readers and one writer side by side. FULL: a commit is durable when it returns
+        // (an intent must be on disk before its post leaves). Foreign keys are not used.
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+        )
+        .map_err(|e| open_err(storage_reason(&e)))?;
+        migrate(&conn, &file)?;
         Ok(Archive {
-            articles: db.open_tree("articles")?,
-            history: db.open_tree("history")?,
-            intents: db.open_tree("intents")?,
-            slots: db.open_tree("slots")?,
-            meta: db.open_tree("meta")?,
-            db,
+            conn: Mutex::new(conn),
+            dir: dir.to_path_buf(),
         })
     }
 
+    /// The connection. A panic while it was held poisons the lock; the connection itself is
+    /// still consistent (SQLite rolls back an unfinished transaction), so it is used as is.
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     /// Records what a feed read returned: new articles are added, known ones refreshed (an
-    /// article that left the feed is kept: it stays eligible).
+    /// article that left the feed is kept). One transaction; a row whose fields did not change
+    /// is not written (and `last_seen` is kept to the day), so a read that changes nothing
+    /// writes nothing.
     pub fn merge(
         &self,
         items: &[Item],
         seen_at: DateTime<Utc>,
     ) -> Result<MergeStats, ArchiveError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut stats = MergeStats::default();
-        // In batches of a few hundred: sled keeps the nodes a batch replaces until its epoch
-        // ends; one batch for a 5,000-item feed took `encore preview` from 24 to 40 MiB at
-        // its peak (bench/compare.sh). A crash between two batches leaves the rest for the
-        // next read, which archives it then.
-        for chunk in items.chunks(MERGE_BATCH) {
-            self.merge_batch(chunk, seen_at, &mut stats)?;
-        }
-        Ok(stats)
-    }
-
-    fn merge_batch(
-        &self,
-        items: &[Item],
-        seen_at: DateTime<Utc>,
-        stats: &mut MergeStats,
-    ) -> Result<(), ArchiveError> {
-        let mut batch = sled::Batch::default();
-        for item in items {
-            let article = match self.article(&item.key)? {
-                Some(mut a) => {
+        {
+            let mut known = tx.prepare_cached("SELECT 1 FROM articles WHERE key = ?1")?;
+            let mut upsert = tx.prepare_cached(
+                "INSERT INTO articles (key, url, title, published, categories, first_seen, last_seen, dead, undated)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 0, ?7)
+                 ON CONFLICT (key) DO UPDATE SET
+                     url = excluded.url,
+                     title = CASE WHEN excluded.title = '' THEN title ELSE excluded.title END,
+                     published = CASE WHEN excluded.undated THEN published ELSE excluded.published END,
+                     undated = undated AND excluded.undated,
+                     categories = excluded.categories,
+                     last_seen = max(last_seen, excluded.last_seen)
+                 WHERE url IS NOT excluded.url
+                    OR (excluded.title <> '' AND title IS NOT excluded.title)
+                    OR (NOT excluded.undated AND (published IS NOT excluded.published OR undated))
+                    OR categories IS NOT excluded.categories
+                    OR last_seen < ?8",
+            )?;
+            let seen = time(seen_at);
+            let day_before = time(seen_at - chrono::Duration::days(1));
+            for item in items {
+                let exists = known.exists([&item.key])?;
+                if exists {
                     stats.known += 1;
-                    a.url = item.url.clone();
-                    if !item.title.is_empty() {
-                        a.title = item.title.clone();
-                    }
-                    if let Some(p) = item.published {
-                        a.published = p;
-                        a.undated = false;
-                    }
-                    a.categories = item.categories.clone();
-                    a.last_seen = a.last_seen.max(seen_at);
-                    a
-                }
-                None => {
+                } else {
                     stats.new += 1;
-                    Article {
-                        key: item.key.clone(),
-                        url: item.url.clone(),
-                        title: item.title.clone(),
-                        published: item.published.unwrap_or(seen_at),
-                        categories: item.categories.clone(),
-                        first_seen: seen_at,
-                        last_seen: seen_at,
-                        dead: false,
-                        undated: item.published.is_none(),
-                    }
                 }
-            };
-            batch.insert(article.key.as_bytes(), encode(&article)?);
+                let categories = json(&item.categories)?;
+                upsert.execute(params![
+                    item.key,
+                    item.url,
+                    item.title,
+                    time(item.published.unwrap_or(seen_at)),
+                    categories,
+                    seen,
+                    item.published.is_none(),
+                    day_before,
+                ])?;
+            }
         }
-        self.articles.apply_batch(batch)?;
-        Ok(())
+        tx.commit()?;
+        Ok(stats)
     }
 
     /// One article by key.
     pub fn article(&self, key: &str) -> Result<Option<Article>, ArchiveError> {
-        match self.articles.get(key.as_bytes())? {
-            Some(v) => Ok(Some(decode(&v, key)?)),
-            None => Ok(None),
-        }
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!("{ARTICLE_SELECT} WHERE key = ?1"))?;
+        let row = stmt.query_row([key], article_row).optional()?;
+        row.transpose()
     }
 
     /// Every article, in key order (a stable order keeps seeded choices reproducible).
     pub fn articles(&self) -> Result<Vec<Article>, ArchiveError> {
-        let mut out = Vec::with_capacity(self.articles.len());
-        for kv in self.articles.iter() {
-            let (k, v) = kv?;
-            out.push(decode(&v, &String::from_utf8_lossy(&k))?);
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!("{ARTICLE_SELECT} ORDER BY key"))?;
+        let rows = stmt.query_map([], article_row)?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(row??);
         }
         Ok(out)
     }
 
     /// Marks an article's link dead (404/410): it is never chosen again.
     pub fn mark_dead(&self, key: &str) -> Result<(), ArchiveError> {
-        if let Some(mut a) = self.article(key)? {
-            a.dead = true;
-            self.articles.insert(key.as_bytes(), encode(&a)?)?;
-        }
+        self.conn()
+            .execute("UPDATE articles SET dead = 1 WHERE key = ?1", [key])?;
         Ok(())
     }
 
-    /// Number of archived articles.
+    /// Number of archived articles (0 when it cannot be read: this is for log lines).
     pub fn len(&self) -> usize {
-        self.articles.len()
+        self.conn()
+            .query_row("SELECT count(*) FROM articles", [], |r| r.get::<_, i64>(0))
+            .map_or(0, |n| usize::try_from(n).unwrap_or(0))
     }
 
     /// Whether the archive holds no article yet.
     pub fn is_empty(&self) -> bool {
-        self.articles.is_empty()
+        self.len() == 0
     }
 
     /// The installation's random seed, created on first use: the daemon's choices (jitter,
     /// ties) derive from it, and `preview` uses it too so that it shows what the daemon will do.
     pub fn seed(&self) -> Result<u64, ArchiveError> {
-        if let Some(v) = self.meta.get("seed")? {
-            if let Ok(bytes) = <[u8; 8]>::try_from(v.as_ref()) {
-                return Ok(u64::from_le_bytes(bytes));
-            }
-        }
-        let seed: u64 = rand::random();
-        self.meta.insert("seed", &seed.to_le_bytes())?;
-        self.flush()?;
-        Ok(seed)
+        // Written only if absent: two processes starting at once keep the same seed.
+        let fresh: u64 = rand::random();
+        self.conn().execute(
+            "INSERT INTO settings (key, value) VALUES ('seed', ?1) ON CONFLICT DO NOTHING",
+            [fresh.to_string()],
+        )?;
+        let stored = self.meta("seed")?.unwrap_or_default();
+        stored.parse().map_err(|_| ArchiveError::Corrupt {
+            what: "settings.seed".into(),
+            reason: format!("{stored:?} is not a number"),
+        })
     }
 
-    /// A small value kept across restarts (last tick time, feed validators…).
+    /// A small value kept across restarts (last tick time, the daemon's runtime…).
     pub fn meta(&self, key: &str) -> Result<Option<String>, ArchiveError> {
         Ok(self
-            .meta
-            .get(key)?
-            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+            .conn()
+            .prepare_cached("SELECT value FROM settings WHERE key = ?1")?
+            .query_row([key], |r| r.get(0))
+            .optional()?)
     }
 
-    /// Stores a small value (not flushed: callers flush when it matters).
+    /// Stores a small value (committed at once).
     pub fn set_meta(&self, key: &str, value: &str) -> Result<(), ArchiveError> {
-        self.meta.insert(key, value.as_bytes())?;
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO settings (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE value IS NOT excluded.value",
+            )?
+            .execute([key, value])?;
         Ok(())
     }
 
     /// A small value kept as JSON. One that no longer parses (written by another version)
-    /// reads as absent: every such value (plans, samples, validators, deferrals) can be
-    /// rebuilt or done without.
+    /// reads as absent: every such value (plans, deferrals, runtime) can be rebuilt or done
+    /// without.
     pub fn meta_json<T: serde::de::DeserializeOwned>(
         &self,
         key: &str,
@@ -314,58 +324,278 @@ impl Archive {
         Ok(self.meta(key)?.and_then(|v| serde_json::from_str(&v).ok()))
     }
 
-    /// Stores a small value as JSON (not flushed).
+    /// Stores a small value as JSON.
     pub fn set_meta_json<T: serde::Serialize>(
         &self,
         key: &str,
         value: &T,
     ) -> Result<(), ArchiveError> {
-        let v = serde_json::to_string(value).map_err(|e| ArchiveError::Corrupt {
-            what: key.to_string(),
-            reason: e.to_string(),
-        })?;
-        self.set_meta(key, &v)
+        self.set_meta(key, &json(value)?)
     }
 
-    /// Forgets a small value (not flushed).
+    /// Forgets a small value.
     pub fn remove_meta(&self, key: &str) -> Result<(), ArchiveError> {
-        self.meta.remove(key)?;
+        self.conn()
+            .execute("DELETE FROM settings WHERE key = ?1", [key])?;
         Ok(())
     }
 
-    /// Writes everything to disk. Blocking: async callers use `spawn_blocking` (sled 0.34's
-    /// `flush_async` can deadlock).
+    /// An account's auto-mode day plans, as JSON (`None` when absent or unreadable).
+    pub fn plans<T: serde::de::DeserializeOwned>(
+        &self,
+        account: &str,
+    ) -> Result<Option<T>, ArchiveError> {
+        let stored: Option<String> = self
+            .conn()
+            .prepare_cached("SELECT plans FROM plans WHERE account = ?1")?
+            .query_row([account], |r| r.get(0))
+            .optional()?;
+        Ok(stored.and_then(|v| serde_json::from_str(&v).ok()))
+    }
+
+    /// Keeps an account's day plans.
+    pub fn set_plans<T: serde::Serialize>(
+        &self,
+        account: &str,
+        plans: &T,
+    ) -> Result<(), ArchiveError> {
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO plans (account, plans) VALUES (?1, ?2)
+                 ON CONFLICT (account) DO UPDATE SET plans = excluded.plans WHERE plans IS NOT excluded.plans",
+            )?
+            .execute([account, &json(plans)?])?;
+        Ok(())
+    }
+
+    /// An account's post-count samples, oldest first: (when, total count).
+    pub fn volume_samples(&self, account: &str) -> Result<Vec<(DateTime<Utc>, u64)>, ArchiveError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT at, count FROM volume_samples WHERE account = ?1 ORDER BY at",
+        )?;
+        let rows = stmt.query_map([account], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (at, count) = row?;
+            out.push((
+                parse_time(&at, "volume_samples.at")?,
+                u64::try_from(count).unwrap_or(0),
+            ));
+        }
+        Ok(out)
+    }
+
+    /// Replaces an account's post-count samples with `samples` (rows not in it are removed,
+    /// unchanged ones left alone).
+    pub fn set_volume_samples(
+        &self,
+        account: &str,
+        samples: &[(DateTime<Utc>, u64)],
+    ) -> Result<(), ArchiveError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let oldest = samples.iter().map(|(at, _)| *at).min();
+        match oldest {
+            Some(t) => tx.execute(
+                "DELETE FROM volume_samples WHERE account = ?1 AND at < ?2",
+                params![account, time(t)],
+            )?,
+            None => tx.execute("DELETE FROM volume_samples WHERE account = ?1", [account])?,
+        };
+        {
+            let mut put = tx.prepare_cached(
+                "INSERT INTO volume_samples (account, at, count) VALUES (?1, ?2, ?3)
+                 ON CONFLICT DO UPDATE SET count = excluded.count WHERE count IS NOT excluded.count",
+            )?;
+            for (at, count) in samples {
+                put.execute(params![
+                    account,
+                    time(*at),
+                    i64::try_from(*count).unwrap_or(i64::MAX)
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Forgets an account's post-count samples (its network or instance changed).
+    pub fn forget_volume_samples(&self, account: &str) -> Result<(), ArchiveError> {
+        self.conn()
+            .execute("DELETE FROM volume_samples WHERE account = ?1", [account])?;
+        Ok(())
+    }
+
+    /// The validators of the last successful read of `url`.
+    pub fn feed_validators(
+        &self,
+        url: &str,
+    ) -> Result<Option<crate::feed::Validators>, ArchiveError> {
+        Ok(self
+            .conn()
+            .prepare_cached("SELECT etag, last_modified FROM feed_validators WHERE url = ?1")?
+            .query_row([url], |r| {
+                Ok(crate::feed::Validators {
+                    url: url.to_string(),
+                    etag: r.get(0)?,
+                    last_modified: r.get(1)?,
+                })
+            })
+            .optional()?)
+    }
+
+    /// Keeps the validators of a read, replacing any of another URL (the feed moved).
+    pub fn set_feed_validators(&self, v: &crate::feed::Validators) -> Result<(), ArchiveError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute("DELETE FROM feed_validators WHERE url <> ?1", [&v.url])?;
+        tx.execute(
+            "INSERT INTO feed_validators (url, etag, last_modified) VALUES (?1, ?2, ?3)
+             ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified
+             WHERE etag IS NOT excluded.etag OR last_modified IS NOT excluded.last_modified",
+            params![v.url, v.etag, v.last_modified],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every write is committed, and a commit is durable (`synchronous = FULL`), when it
+    /// returns: nothing is left to flush. Kept so that callers say where durability matters.
     pub fn flush(&self) -> Result<(), ArchiveError> {
-        self.db.flush()?;
         Ok(())
     }
 
-    /// Writes a small record and flushes it: after a write failure (sled refuses every write
-    /// once one has failed) the daemon waits for this to succeed on a fresh handle before
-    /// it starts over.
+    /// Writes a small record: after a write failure (a full disk) the daemon waits for this
+    /// to succeed before it starts over.
     pub fn check_writable(&self) -> Result<(), ArchiveError> {
-        self.meta
-            .insert("state_checked", Utc::now().to_rfc3339().as_bytes())?;
-        self.flush()
+        self.set_meta("state_checked", &Utc::now().to_rfc3339())
+    }
+
+    /// The state directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 }
 
-impl Drop for Archive {
-    fn drop(&mut self) {
-        // Best effort: a command that wrote something and ends without flushing keeps it.
-        let _ = self.db.flush();
+const ARTICLE_SELECT: &str = "SELECT key, url, title, published, categories, first_seen, last_seen, dead, undated FROM articles";
+
+/// An `articles` row; the inner result is the decoding of its text fields.
+fn article_row(r: &rusqlite::Row) -> rusqlite::Result<Result<Article, ArchiveError>> {
+    let key: String = r.get(0)?;
+    let (published, categories, first_seen, last_seen): (String, String, String, String) =
+        (r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?);
+    let (url, title, dead, undated) = (r.get(1)?, r.get(2)?, r.get(7)?, r.get(8)?);
+    let decoded = (|| {
+        Ok(Article {
+            published: parse_time(&published, "articles.published")?,
+            categories: serde_json::from_str(&categories).map_err(|e| ArchiveError::Corrupt {
+                what: format!("articles.categories of {key}"),
+                reason: e.to_string(),
+            })?,
+            first_seen: parse_time(&first_seen, "articles.first_seen")?,
+            last_seen: parse_time(&last_seen, "articles.last_seen")?,
+            key,
+            url,
+            title,
+            dead,
+            undated,
+        })
+    })();
+    Ok(decoded)
+}
+
+/// A time as stored: UTC, nanoseconds, fixed width (text order is time order).
+pub(crate) fn time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+}
+
+fn parse_time(s: &str, what: &str) -> Result<DateTime<Utc>, ArchiveError> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| ArchiveError::Corrupt {
+            what: what.to_string(),
+            reason: format!("{s:?}: {e}"),
+        })
+}
+
+fn json<T: Serialize + ?Sized>(value: &T) -> Result<String, ArchiveError> {
+    serde_json::to_string(value).map_err(|e| ArchiveError::Storage(e.to_string()))
+}
+
+/// Creates the state file readable and writable by its owner only: it holds the history of an
+/// account and its settings, and SQLite gives the `-wal` and `-shm` files the same mode.
+fn create_private(file: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(file)
+        .map(drop)
+        .or_else(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => Ok(()),
+            _ => Err(e),
+        })
+}
+
+/// A state directory left by a build that kept its state in sled (`db/`, `snapshot`) holds
+/// nothing this build reads: refused with what to do, rather than silently started afresh
+/// (which would forget the share history and repeat posts).
+fn refuse_sled_state(dir: &Path) -> Result<(), ArchiveError> {
+    if dir.join("db").join("conf").exists() || dir.join("snapshot").exists() {
+        return Err(ArchiveError::Foreign {
+            path: dir.to_path_buf(),
+            reason: format!(
+                "holds a state from an earlier build of Encore (sled: `db/`, `snapshot`), which this build does not read; it keeps its state in {FILE}. Move the old files away (or point `state_dir` elsewhere) to start a new state; its share history will not be known"
+            ),
+        });
     }
+    Ok(())
 }
 
-fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, ArchiveError> {
-    serde_json::to_vec(value).map_err(|e| ArchiveError::Storage(e.to_string()))
-}
-
-fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8], what: &str) -> Result<T, ArchiveError> {
-    serde_json::from_slice(bytes).map_err(|e| ArchiveError::Corrupt {
-        what: what.to_string(),
-        reason: e.to_string(),
-    })
+/// Brings the state to [`schema::CURRENT`], one migration a transaction; refuses a state made
+/// by a newer Encore without touching it.
+fn migrate(conn: &Connection, file: &Path) -> Result<(), ArchiveError> {
+    loop {
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version > schema::CURRENT {
+            return Err(ArchiveError::Foreign {
+                path: file.to_path_buf(),
+                reason: format!(
+                    "was written by a newer Encore (state schema {version}; this build knows up to {}): it is left as it is. Run the newer Encore, or restore a backup made before the upgrade",
+                    schema::CURRENT
+                ),
+            });
+        }
+        if version == schema::CURRENT {
+            return Ok(());
+        }
+        let step = usize::try_from(version).map_err(|_| ArchiveError::Corrupt {
+            what: "PRAGMA user_version".into(),
+            reason: format!("{version} is negative"),
+        })?;
+        // IMMEDIATE: two processes opening a new state at once migrate it once; the second
+        // finds the new version when its turn comes.
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let result = if current == version {
+            conn.execute_batch(schema::MIGRATIONS[step]).and_then(|()| {
+                conn.execute_batch(&format!("PRAGMA user_version = {}", version + 1))
+            })
+        } else {
+            Ok(())
+        };
+        match result {
+            Ok(()) => conn.execute_batch("COMMIT")?,
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                return Err(e.into());
+            }
+        }
+    }
 }
 
 #[cfg(test)]

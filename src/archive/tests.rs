@@ -11,13 +11,13 @@ fn item(key: &str, title: &str, published: Option<DateTime<Utc>>) -> Item {
     }
 }
 
-/// A feed longer than one sled batch: every item archived once, counted once, in one merge.
+/// A long feed: every item archived once, counted once, in one merge.
 #[test]
-fn a_long_feed_is_merged_in_batches_and_counted_once() {
+fn a_long_feed_is_merged_and_counted_once() {
     let dir = tempfile::tempdir().unwrap();
     let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
     let a = Archive::open(dir.path()).unwrap();
-    let n = MERGE_BATCH * 2 + 17;
+    let n = 517;
     let first: Vec<Item> = (0..n / 2)
         .map(|i| item(&format!("b.org/{i:05}"), "old", Some(t0)))
         .collect();
@@ -91,16 +91,16 @@ fn merge_keeps_articles_that_left_the_feed_and_survives_reopen() {
 }
 
 #[test]
-fn seed_is_stable_and_second_opener_is_told_the_state_is_locked() {
+fn seed_is_stable_and_a_second_process_opens_the_same_state() {
     let dir = tempfile::tempdir().unwrap();
     let a = Archive::open(dir.path()).unwrap();
     let s = a.seed().unwrap();
     assert_eq!(a.seed().unwrap(), s);
-    match Archive::open(dir.path()) {
-        Err(ArchiveError::Locked(p)) => assert_eq!(p, dir.path()),
-        Err(other) => panic!("expected Locked, got {other}"),
-        Ok(_) => panic!("second open succeeded"),
-    }
+    // Another opener (a command beside the daemon) reads and writes the same state.
+    let b = Archive::open(dir.path()).unwrap();
+    assert_eq!(b.seed().unwrap(), s);
+    b.set_meta("k", "from b").unwrap();
+    assert_eq!(a.meta("k").unwrap().as_deref(), Some("from b"));
 }
 
 #[test]
@@ -130,36 +130,179 @@ fn last_shares_ignores_failures() {
     assert!(a.last_shares("other").unwrap().is_empty());
 }
 
+fn intent(account: &str, key: &str, slot: DateTime<Utc>) -> Intent {
+    Intent {
+        account: account.into(),
+        article_key: key.into(),
+        url: format!("https://{key}"),
+        slot,
+        text: "text".into(),
+        created: slot,
+    }
+}
+
+/// The guard between processes: one post of an article per account in flight, none within
+/// its cooldown, one intent a slot; a settled slot frees the article for the cooldown only.
 #[test]
-fn beside_a_running_daemon_commands_read_its_copy_of_the_state() {
+fn an_article_taken_by_one_process_cannot_be_begun_by_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let daemon = Archive::open(dir.path()).unwrap();
+    let post_now = Archive::open(dir.path()).unwrap();
+    let t = Utc.with_ymd_and_hms(2026, 6, 1, 10, 0, 0).unwrap();
+    let month_ago = t - chrono::Duration::days(30);
+    daemon.begin(&intent("a", "k1", t), month_ago).unwrap();
+    let again = post_now.begin(
+        &intent("a", "k1", t + chrono::Duration::seconds(5)),
+        month_ago,
+    );
+    assert!(matches!(again, Err(ArchiveError::Taken(_))), "{again:?}");
+    let same_slot = post_now.begin(&intent("a", "k2", t), month_ago);
+    assert!(
+        matches!(same_slot, Err(ArchiveError::Taken(_))),
+        "{same_slot:?}"
+    );
+    // Another account, another article: free.
+    post_now.begin(&intent("b", "k1", t), month_ago).unwrap();
+    post_now
+        .begin(
+            &intent("a", "k2", t + chrono::Duration::seconds(5)),
+            month_ago,
+        )
+        .unwrap();
+    daemon
+        .settle(&ShareRecord {
+            at: t,
+            account: "a".into(),
+            article_key: Some("k1".into()),
+            url: None,
+            slot: t,
+            outcome: Outcome::Shared,
+            post_id: Some("1".into()),
+            detail: String::new(),
+        })
+        .unwrap();
+    let later = t + chrono::Duration::days(1);
+    let within = post_now.begin(
+        &intent("a", "k1", later),
+        later - chrono::Duration::days(30),
+    );
+    assert!(matches!(within, Err(ArchiveError::Taken(_))), "{within:?}");
+    let after = t + chrono::Duration::days(31);
+    post_now
+        .begin(
+            &intent("a", "k1", after),
+            after - chrono::Duration::days(30),
+        )
+        .unwrap();
+}
+
+/// `pending_intents` gives a process its own intents and those of processes that are gone,
+/// never the post another running process has in flight.
+#[test]
+fn an_intent_of_a_running_process_is_not_pending() {
     let dir = tempfile::tempdir().unwrap();
     let a = Archive::open(dir.path()).unwrap();
-    a.set_meta("k", "v1").unwrap();
-    let seed = a.seed().unwrap();
-    // No copy yet: the busy state is an error that says so.
-    assert!(matches!(
-        Archive::open_or_snapshot(dir.path()),
-        Err(ArchiveError::Locked(_))
-    ));
-    a.export(dir.path()).unwrap();
-    a.set_meta("k", "v2").unwrap();
-    let (copy, at) = Archive::open_or_snapshot(dir.path()).unwrap();
-    assert!(at.is_some());
-    assert_eq!(
-        copy.meta("k").unwrap().as_deref(),
-        Some("v1"),
-        "as of the export"
+    let t = Utc.with_ymd_and_hms(2026, 6, 1, 10, 0, 0).unwrap();
+    a.begin(&intent("a", "mine", t), t).unwrap();
+    let mut sleeper = std::process::Command::new("sleep")
+        .arg("10")
+        .spawn()
+        .unwrap();
+    // The sleeper named as `owner::me` names a process: pid, start time, boot.
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", sleeper.id())).unwrap();
+    let start = stat[stat.rfind(')').unwrap() + 1..]
+        .split_whitespace()
+        .nth(19)
+        .unwrap()
+        .to_string();
+    let boot = super::owner::me().rsplit(':').next().unwrap().to_string();
+    let alive = format!("{}:{start}:{boot}", sleeper.id());
+    let insert = |key: &str, owner: &str, minute: i64| {
+        a.conn()
+            .execute(
+                "INSERT INTO intents (account, slot, article_key, url, text, created, owner) VALUES ('a', ?1, ?2, 'u', 't', ?1, ?3)",
+                rusqlite::params![time(t + chrono::Duration::minutes(minute)), key, owner],
+            )
+            .unwrap();
+    };
+    insert("running", &alive, 1);
+    insert("gone", "1:1:not-this-boot", 2);
+    let keys = |a: &Archive| {
+        a.pending_intents()
+            .unwrap()
+            .into_iter()
+            .map(|i| i.article_key)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(keys(&a), ["mine", "gone"]);
+    sleeper.kill().unwrap();
+    sleeper.wait().unwrap();
+    assert_eq!(keys(&a), ["mine", "running", "gone"]);
+}
+
+#[test]
+fn a_read_that_changes_nothing_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(dir.path()).unwrap();
+    let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    let items: Vec<Item> = (0..50)
+        .map(|i| item(&format!("b.org/{i}"), "T", Some(t0)))
+        .collect();
+    a.merge(&items, t0).unwrap();
+    let changes = |a: &Archive| {
+        a.conn()
+            .query_row("SELECT total_changes()", [], |r| r.get::<_, i64>(0))
+            .unwrap()
+    };
+    let before = changes(&a);
+    a.merge(&items, t0 + chrono::Duration::hours(6)).unwrap();
+    assert_eq!(changes(&a), before, "same items, same day: no row written");
+    let mut retitled = items.clone();
+    retitled[3].title = "New".into();
+    a.merge(&retitled, t0 + chrono::Duration::hours(7)).unwrap();
+    assert_eq!(changes(&a), before + 1, "one row changed");
+    a.merge(&retitled, t0 + chrono::Duration::days(2)).unwrap();
+    assert_eq!(changes(&a), before + 51, "last_seen kept to the day");
+}
+
+#[test]
+fn a_state_from_a_newer_encore_or_from_sled_is_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(Archive::open(dir.path()).unwrap());
+    let file = path(dir.path());
+    let newer = Connection::open(&file).unwrap();
+    newer
+        .execute_batch(&format!("PRAGMA user_version = {}", schema::CURRENT + 1))
+        .unwrap();
+    drop(newer);
+    let before = std::fs::read(&file).unwrap();
+    let err = Archive::open(dir.path()).err().expect("refused");
+    assert!(err.to_string().contains("newer Encore"), "{err}");
+    assert_eq!(std::fs::read(&file).unwrap(), before, "not altered");
+    let sled_dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(sled_dir.path().join("db")).unwrap();
+    std::fs::write(sled_dir.path().join("db/conf"), b"segment_size: 524288").unwrap();
+    let err = Archive::open(sled_dir.path()).err().expect("refused");
+    assert!(
+        err.to_string().contains("earlier build of Encore (sled"),
+        "{err}"
     );
-    assert_eq!(copy.seed().unwrap(), seed);
-    // Writes to the copy never reach the real state.
-    copy.set_meta("k", "from-copy").unwrap();
-    assert_eq!(a.meta("k").unwrap().as_deref(), Some("v2"));
-    drop(a);
-    let (real, at) = Archive::open_or_snapshot(dir.path()).unwrap();
-    assert!(at.is_none(), "the daemon is gone: the real state");
-    assert_eq!(real.meta("k").unwrap().as_deref(), Some("v2"));
-    std::fs::write(dir.path().join("snapshot"), b"garbage").unwrap();
-    assert!(Archive::open_snapshot(dir.path()).is_err());
+    assert!(!path(sled_dir.path()).exists(), "nothing created");
+}
+
+#[test]
+fn the_state_and_its_sidecars_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(dir.path()).unwrap();
+    a.set_meta("k", "v").unwrap();
+    for name in [FILE, "encore.db-wal", "encore.db-shm"] {
+        let mode = std::fs::metadata(dir.path().join(name))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{name}: {mode:o}");
+    }
 }
 
 #[test]
@@ -197,15 +340,14 @@ fn meta_json_keeps_every_float_exactly() {
 }
 
 #[test]
-fn an_io_error_wrapped_by_sled_reads_as_the_system_says_it() {
-    // sled 0.34 wraps the system's error in a new one carrying its Debug text.
-    let os = std::io::Error::from_raw_os_error(28);
-    let wrapped = std::io::Error::new(std::io::ErrorKind::StorageFull, format!("{os:?}"));
-    let e = ArchiveError::from(sled::Error::Io(wrapped));
-    assert_eq!(
-        e.to_string(),
-        "state storage error: No space left on device (os error 28)"
+fn a_full_disk_reads_as_the_system_says_it() {
+    let full =
+        rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL), None);
+    let e = ArchiveError::from(full);
+    assert!(e.is_storage());
+    assert!(
+        e.to_string()
+            .starts_with("state storage error: No space left on device (os error 28)"),
+        "{e}"
     );
-    let plain = ArchiveError::from(sled::Error::Io(std::io::Error::other("odd")));
-    assert_eq!(plain.to_string(), "state storage error: odd");
 }

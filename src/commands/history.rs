@@ -30,7 +30,7 @@ pub fn history(
             )));
         }
     }
-    let (archive, _) = Archive::open_or_snapshot(&config.state_dir)?;
+    let archive = Archive::open(&config.state_dir)?;
     let records: Vec<ShareRecord> = archive
         .all_history()?
         .into_iter()

@@ -18,7 +18,6 @@ use crate::archive::{Archive, MergeStats};
 use crate::config::{Config, FeedSource};
 use chrono::{DateTime, Utc};
 
-const VALIDATORS_KEY: &str = "feed_validators";
 /// Set once the archive was filled from older pages: the daemon does it on its first run only.
 pub const BACKFILLED_KEY: &str = "backfilled";
 
@@ -97,7 +96,10 @@ pub async fn refresh_archive(
         FeedSource::Url(u) => Some(u.to_string()),
         FeedSource::File(_) => None,
     };
-    let known: Option<crate::feed::Validators> = archive.meta_json(VALIDATORS_KEY).ok().flatten();
+    let known = match &base {
+        Some(url) => archive.feed_validators(url).ok().flatten(),
+        None => None,
+    };
     let result = async {
         match crate::feed::fetch_conditional(&config.feed, known.as_ref()).await? {
             crate::feed::Fetched::NotModified => Ok(None),
@@ -117,7 +119,7 @@ pub async fn refresh_archive(
             Ok(stats) => {
                 // Stored only once the content is safely archived: a failed merge re-reads.
                 let stored = match &validators {
-                    Some(v) => archive.set_meta_json(VALIDATORS_KEY, v),
+                    Some(v) => archive.set_feed_validators(v),
                     None => Ok(()),
                 };
                 if let Err(e) = stored {

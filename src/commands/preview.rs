@@ -65,9 +65,9 @@ pub async fn preview(
     let mut config = config.clone();
     crate::network::limits::apply_cached(&mut config);
     let config = &config;
-    // Beside a running daemon: its copy of the state, in memory (the feed read goes there and
-    // is dropped with it).
-    let (archive, _) = Archive::open_or_snapshot(&config.state_dir)?;
+    // The state the daemon uses (beside it if it runs): the feed read goes to the archive; the
+    // plan is simulated and writes no history.
+    let archive = Archive::open(&config.state_dir)?;
     super::refresh_archive(config, &archive, now).await;
     archive.flush()?;
     let seed = match opts.seed {

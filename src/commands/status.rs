@@ -168,31 +168,36 @@ pub fn collect(
     })
 }
 
-/// `encore status`: works whether or not the daemon runs (it then reads the daemon's copy of
-/// the state).
+/// `encore status`: reads the state the daemon writes, whether or not it runs.
 pub fn status(
     config: &Config,
     now: DateTime<Utc>,
     format: Format,
     out: &mut dyn Write,
 ) -> Result<(), crate::Error> {
-    let (archive, copy) = Archive::open_or_snapshot(&config.state_dir)?;
-    let source = match copy {
-        Some(at) => format!(
-            "the running daemon's copy of the state, written {}",
-            at.with_timezone(&config.timezone).to_rfc3339()
-        ),
-        None => "the state (no daemon holds it)".to_string(),
-    };
+    let archive = Archive::open(&config.state_dir)?;
+    let source = format!(
+        "the state in {}",
+        crate::archive::path(&config.state_dir).display()
+    );
     let s = collect(config, &archive, now, source)?;
+    let running = s.daemon.as_ref().is_some_and(|r| is_running(r.pid));
     match format {
         Format::Json => {
             serde_json::to_writer(&mut *out, &s).map_err(std::io::Error::other)?;
             writeln!(out)?;
         }
-        Format::Text => write_text(config, &s, copy.is_some(), out)?,
+        Format::Text => write_text(config, &s, running, out)?,
     }
     Ok(())
+}
+
+/// Whether `pid` is an Encore process other than this one (the daemon that last wrote its
+/// runtime, unless it has stopped since).
+fn is_running(pid: u32) -> bool {
+    pid != std::process::id()
+        && std::fs::read_to_string(format!("/proc/{pid}/comm"))
+            .is_ok_and(|comm| comm.trim() == "encore")
 }
 
 fn write_text(

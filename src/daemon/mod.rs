@@ -172,7 +172,7 @@ impl Daemon {
         &self.config
     }
 
-    /// The archive (the daemon owns it: sled allows one process).
+    /// The archive.
     pub fn archive(&self) -> &Archive {
         &self.archive
     }
@@ -322,22 +322,21 @@ impl Daemon {
         self.flush().await
     }
 
-    /// The daily chore: the state flushed and the archive's size in the log.
+    /// The daily chore: the archive's size in the log, and a write that shows the state can
+    /// still be written.
     pub async fn housekeeping(&self) -> Result<(), ArchiveError> {
-        let flushed = self.flush().await;
-        tracing::info!(articles = self.archive.len(), "housekeeping: state flushed");
-        flushed
+        let checked = match self.dry_run {
+            true => Ok(()),
+            false => self.archive.check_writable(),
+        };
+        tracing::info!(articles = self.archive.len(), "housekeeping: state checked");
+        checked
     }
 
+    /// Every change is committed, durably, where it is made (SQLite, `synchronous = FULL`):
+    /// kept so that the places where the state must be on disk say so.
     async fn flush(&self) -> Result<(), ArchiveError> {
-        // sled's flush blocks; flush_async can deadlock in 0.34. The archive is not 'static, so
-        // use block_in_place where the runtime allows it, else flush inline.
-        match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
-            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => {
-                tokio::task::block_in_place(|| self.archive.flush())
-            }
-            _ => self.archive.flush(),
-        }
+        self.archive.flush()
     }
 
     /// Posts what is due at `now`. Slots missed by more than the grace period are skipped with a
@@ -649,47 +648,67 @@ impl Daemon {
                 a.dead = true;
             }
         }
-        // A dead link is found at the last moment; the slot then goes to the next best article.
-        let (article, message) = loop {
-            let (article, message) =
-                match schedule::decide(&account, &articles, &last_shares, slot, self.seed) {
-                    Decision::Skip { reason, .. } => return Ok(self.skip(i, slot, now, reason)?),
-                    Decision::Post { article, message } => (article, message),
-                };
-            if !account.select.check_link {
-                break (article, message);
-            }
-            match crate::feed::check_link(&article.url, self.config.feed.timeout).await {
-                crate::feed::LinkStatus::Dead(code) => {
-                    tracing::warn!(url = %article.url, "article link answers HTTP {code}: marked dead, never shared");
-                    if self.dry_run {
-                        self.dry_dead.insert(article.key.clone());
-                    } else {
-                        self.archive.mark_dead(&article.key)?;
-                    }
-                    // The same flag in this slot's copy: no need to re-read the whole archive.
-                    if let Some(a) = articles.iter_mut().find(|a| a.key == article.key) {
-                        a.dead = true;
-                    }
-                }
-                crate::feed::LinkStatus::Unknown(why) => {
-                    tracing::warn!(url = %article.url, "article link could not be checked ({why}): sharing it anyway");
+        // The article and its intent, committed: a dead link found at the last moment, or an
+        // article another process (`post-now`) has just taken, gives the slot to the next best.
+        let mut taken = 0;
+        let (article, message, intent) = loop {
+            let (article, message) = loop {
+                let (article, message) =
+                    match schedule::decide(&account, &articles, &last_shares, slot, self.seed) {
+                        Decision::Skip { reason, .. } => {
+                            return Ok(self.skip(i, slot, now, reason)?)
+                        }
+                        Decision::Post { article, message } => (article, message),
+                    };
+                if !account.select.check_link {
                     break (article, message);
                 }
-                crate::feed::LinkStatus::Alive => break (article, message),
+                match crate::feed::check_link(&article.url, self.config.feed.timeout).await {
+                    crate::feed::LinkStatus::Dead(code) => {
+                        tracing::warn!(url = %article.url, "article link answers HTTP {code}: marked dead, never shared");
+                        if self.dry_run {
+                            self.dry_dead.insert(article.key.clone());
+                        } else {
+                            self.archive.mark_dead(&article.key)?;
+                        }
+                        // The same flag in this slot's copy: no need to re-read the whole archive.
+                        if let Some(a) = articles.iter_mut().find(|a| a.key == article.key) {
+                            a.dead = true;
+                        }
+                    }
+                    crate::feed::LinkStatus::Unknown(why) => {
+                        tracing::warn!(url = %article.url, "article link could not be checked ({why}): sharing it anyway");
+                        break (article, message);
+                    }
+                    crate::feed::LinkStatus::Alive => break (article, message),
+                }
+            };
+            let intent = Intent {
+                account: account.name.clone(),
+                article_key: article.key.clone(),
+                url: message.url.clone(),
+                slot,
+                text: message.text.clone(),
+                created: now,
+            };
+            if self.dry_run {
+                break (article, message, intent);
+            }
+            let cooldown = Duration::days(i64::from(account.select.cooldown_days));
+            match self.archive.begin(&intent, slot - cooldown) {
+                Ok(()) => break (article, message, intent),
+                // Another process posting beside this one takes one article, not five.
+                Err(ArchiveError::Taken(why)) if taken >= 5 => {
+                    return Ok(self.skip(i, slot, now, why)?);
+                }
+                Err(ArchiveError::Taken(why)) => {
+                    tracing::info!(account = %account.name, "{why}; the slot goes to another article");
+                    last_shares.insert(article.key.clone(), now);
+                    taken += 1;
+                }
+                Err(e) => return Err(e.into()),
             }
         };
-        let intent = Intent {
-            account: account.name.clone(),
-            article_key: article.key.clone(),
-            url: message.url.clone(),
-            slot,
-            text: message.text.clone(),
-            created: now,
-        };
-        if !self.dry_run {
-            self.archive.begin(&intent)?;
-        }
         let out = Outgoing {
             account: &account.name,
             url: &message.url,

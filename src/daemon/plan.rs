@@ -8,14 +8,6 @@ use crate::config::CadenceMode;
 use crate::volume::{self, Basis, Sample, Volume};
 use chrono::{DateTime, Duration, Utc};
 
-pub(super) fn plans_key(account: &str) -> String {
-    format!("plans:{account}")
-}
-
-pub(super) fn samples_key(account: &str) -> String {
-    format!("samples:{account}")
-}
-
 /// Where the running daemon leaves what only it knows.
 pub const RUNTIME_KEY: &str = "runtime";
 
@@ -74,7 +66,11 @@ impl Daemon {
                 Ok(info) => match info.post_count {
                     Some(count) => {
                         volume::record(&mut self.samples[i], Sample { at: now, count });
-                        self.put_meta(&samples_key(&name), &self.samples[i])?;
+                        if !self.dry_run {
+                            let rows: Vec<_> =
+                                self.samples[i].iter().map(|s| (s.at, s.count)).collect();
+                            self.archive.set_volume_samples(&name, &rows)?;
+                        }
                         tracing::debug!(account = %name, "post count {count}");
                     }
                     None => tracing::debug!(account = %name, "the network gives no post count"),
@@ -134,7 +130,9 @@ impl Daemon {
                 count,
                 credit_after,
             });
-            self.put_meta(&plans_key(&a.name), &self.plans[i])?;
+            if !self.dry_run {
+                self.archive.set_plans(&a.name, &self.plans[i])?;
+            }
         }
         Ok(())
     }
@@ -200,11 +198,8 @@ impl Daemon {
             pid: std::process::id(),
             pauses,
         };
-        let result = self
-            .put_meta(RUNTIME_KEY, &runtime)
-            .and_then(|()| self.archive.export(&self.config.state_dir));
-        if let Err(e) = result {
-            tracing::warn!("state copy for status/history/preview not written: {e}");
+        if let Err(e) = self.put_meta(RUNTIME_KEY, &runtime) {
+            tracing::warn!("the daemon's runtime for `encore status` not written: {e}");
         }
     }
 
@@ -293,9 +288,11 @@ pub fn kept_state(
     archive: &crate::archive::Archive,
     account: &str,
 ) -> Result<(Plans, Vec<Sample>), ArchiveError> {
-    let plans = archive.meta_json(&plans_key(account))?.unwrap_or_default();
+    let plans = archive.plans(account)?.unwrap_or_default();
     let samples = archive
-        .meta_json(&samples_key(account))?
-        .unwrap_or_default();
+        .volume_samples(account)?
+        .into_iter()
+        .map(|(at, count)| Sample { at, count })
+        .collect();
     Ok((plans, samples))
 }

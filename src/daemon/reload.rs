@@ -4,7 +4,7 @@
 //! re-reads every post count and forgets rate-limit pauses that only the running daemon
 //! knows. A reload keeps what is still true for each account, by name.
 
-use super::{plan, Daemon};
+use super::Daemon;
 use crate::config::{CadenceMode, Config};
 use crate::network::Network;
 use crate::Error;
@@ -125,7 +125,7 @@ impl Daemon {
                 // Another account on the network: its post counts say nothing of this one.
                 plans[j].days.retain(|d, _| *d < today);
                 if !self.dry_run {
-                    self.archive.remove_meta(&plan::samples_key(&a.name))?;
+                    self.archive.forget_volume_samples(&a.name)?;
                 }
             }
             if matches!(a.cadence.mode, CadenceMode::Auto(_)) && old.cadence != a.cadence {

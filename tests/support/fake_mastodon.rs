@@ -323,7 +323,7 @@ fn create(state: &Arc<Mutex<State>>, req: &Request, key: Option<String>) -> Opti
         return None;
     }
     let delay = match s.slow {
-        Some((n, d)) if n > 0 && s.statuses.len() as u64 % n == 0 => {
+        Some((n, d)) if n > 0 && (s.statuses.len() as u64).is_multiple_of(n) => {
             s.slow_until = Some(std::time::Instant::now() + d);
             d
         }

@@ -1,0 +1,93 @@
+//! The state's schema, in one place, and the numbered migrations that make it.
+//!
+//! Each migration is one step from schema N-1 to N, run in one transaction with the
+//! `PRAGMA user_version` write that records it; a state whose version is higher than
+//! [`CURRENT`] was made by a newer Encore and is refused, never altered. Times are UTC text
+//! (`2026-12-01T08:00:00.000000000Z`: fixed width, so text order is time order, and readable by
+//! `sqlite3` and its date functions).
+//!
+//! | table | one row per | what |
+//! |---|---|---|
+//! | `articles` | article | every article any feed read has shown, by key (`categories` is a JSON array) |
+//! | `shares` | slot outcome | the share history: shared, failed, skipped, duplicate, uncertain, refused |
+//! | `intents` | post in flight | written and committed before a post leaves; `owner` is the process posting it |
+//! | `slots` | settled slot | which planned slots are done, and how |
+//! | `plans` | account | auto mode's day plans (JSON) |
+//! | `volume_samples` | post-count reading | an account's total post count at a time |
+//! | `feed_validators` | feed URL | `ETag` / `Last-Modified` of its last read |
+//! | `settings` | value | small values: the seed, the last tick, the daemon's runtime, feed status… |
+
+/// The schema this build writes and reads.
+pub(super) const CURRENT: i64 = 1;
+
+/// `MIGRATIONS[n]` takes a state from schema `n` to `n + 1`.
+pub(super) const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE articles (
+    key         TEXT PRIMARY KEY NOT NULL,
+    url         TEXT NOT NULL,
+    title       TEXT NOT NULL,
+    published   TEXT NOT NULL,
+    categories  TEXT NOT NULL,
+    first_seen  TEXT NOT NULL,
+    last_seen   TEXT NOT NULL,
+    dead        INTEGER NOT NULL DEFAULT 0,
+    undated     INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+
+CREATE TABLE shares (
+    id          INTEGER PRIMARY KEY,
+    account     TEXT NOT NULL,
+    at          TEXT NOT NULL,
+    article_key TEXT,
+    url         TEXT,
+    slot        TEXT NOT NULL,
+    outcome     TEXT NOT NULL,
+    post_id     TEXT,
+    detail      TEXT NOT NULL
+);
+CREATE INDEX shares_by_account ON shares (account, at);
+CREATE INDEX shares_by_article ON shares (account, article_key);
+
+CREATE TABLE intents (
+    account     TEXT NOT NULL,
+    slot        TEXT NOT NULL,
+    article_key TEXT NOT NULL,
+    url         TEXT NOT NULL,
+    text        TEXT NOT NULL,
+    created     TEXT NOT NULL,
+    owner       TEXT NOT NULL,
+    PRIMARY KEY (account, slot)
+) WITHOUT ROWID;
+-- One post of an article per account in flight, whichever process sends it.
+CREATE UNIQUE INDEX intents_by_article ON intents (account, article_key);
+
+CREATE TABLE slots (
+    account     TEXT NOT NULL,
+    slot        TEXT NOT NULL,
+    outcome     TEXT NOT NULL,
+    PRIMARY KEY (account, slot)
+) WITHOUT ROWID;
+
+CREATE TABLE plans (
+    account     TEXT PRIMARY KEY NOT NULL,
+    plans       TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE volume_samples (
+    account     TEXT NOT NULL,
+    at          TEXT NOT NULL,
+    count       INTEGER NOT NULL,
+    PRIMARY KEY (account, at)
+) WITHOUT ROWID;
+
+CREATE TABLE feed_validators (
+    url           TEXT PRIMARY KEY NOT NULL,
+    etag          TEXT,
+    last_modified TEXT
+) WITHOUT ROWID;
+
+CREATE TABLE settings (
+    key         TEXT PRIMARY KEY NOT NULL,
+    value       TEXT NOT NULL
+) WITHOUT ROWID;
+"#];
