@@ -9,7 +9,7 @@
 # `feed2toot --dry-run --all --limit 5000 -r FILE` with a config that prints every entry
 # ("Would toot …"): it reads and parses the feed, formats each entry, posts nothing.
 # Encore's side is `encore preview --days 1` on a fresh state each run: it parses the feed,
-# archives every article in its sled state (flushed to disk), then plans a day — more work than
+# archives every article in its SQLite state (committed to disk), then plans a day — more work than
 # feed2toot's dry run (it writes the archive), so the comparison does not flatter Encore.
 # Needs python3 (venv, pip) and GNU time (/usr/bin/time; Debian package `time`).
 set -euo pipefail

@@ -3,7 +3,7 @@
 //!
 //! Inputs are generated, never downloaded: the 5,000-item WordPress-style feed (~10 MB) by
 //! `scripts/gen_feed.py` into `target/bench/` (written on first use), the 100,000-article
-//! archive in memory (and, for the preview, in a sled state built before the timing starts).
+//! archive in memory (and, for the preview, in a SQLite state built before the timing starts).
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use divan::Bencher;
@@ -212,7 +212,7 @@ fn feed_parse_5000(b: Bencher) {
         .bench(|| encore::feed::parse(bytes, None).unwrap().len());
 }
 
-/// Archive alone: the 5,000 parsed items into a new sled state (created, written, flushed to
+/// Archive alone: the 5,000 parsed items into a new SQLite state (created, written, committed to
 /// disk), to show how parse + archive splits.
 #[divan::bench(sample_count = 20)]
 fn feed_archive_5000(b: Bencher) {
@@ -221,7 +221,7 @@ fn feed_archive_5000(b: Bencher) {
         .bench_values(|dir| (archive_into(&dir, &items), dir));
 }
 
-/// The items into a new sled state in `dir`, flushed and closed: the number archived.
+/// The items into a new SQLite state in `dir`, committed and closed: the number archived.
 fn archive_into(dir: &tempfile::TempDir, items: &[Item]) -> usize {
     let archive = Archive::open(&dir.path().join("state")).unwrap();
     let stats = archive.merge(items, now()).unwrap();
@@ -230,7 +230,7 @@ fn archive_into(dir: &tempfile::TempDir, items: &[Item]) -> usize {
     stats.new
 }
 
-/// Parse and archive: the feed into a new sled state, flushed.
+/// Parse and archive: the feed into a new SQLite state, committed.
 #[divan::bench(sample_count = 20)]
 fn feed_parse_and_archive_5000(b: Bencher) {
     let bytes = feed_bytes();

@@ -131,6 +131,10 @@ pub enum Command {
         /// Say what would be posted; post nothing, write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// TEST ONLY (hidden): the clock of `run --test-clock`, so that a post-now and a
+        /// daemon share one time line (tests/race.rs races them).
+        #[arg(long, hide = true)]
+        test_clock: Option<String>,
     },
     /// Log an account in where the network needs an interactive login (X with OAuth 2.0).
     ///

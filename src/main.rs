@@ -4,6 +4,7 @@ mod cli;
 
 use clap::Parser;
 use cli::{AuthNetwork, Cli, Command, OutputFormat};
+use encore::clock::Clock as _;
 use encore::commands::{self, Format, PreviewOptions};
 use encore::config::Config;
 use std::process::ExitCode;
@@ -48,13 +49,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 current_thread()?.block_on(commands::check_online(&config, &mut out))?;
             }
         }
-        Command::PostNow { account, dry_run } => {
+        Command::PostNow {
+            account,
+            dry_run,
+            test_clock,
+        } => {
+            let now = match test_clock {
+                Some(c) => encore::clock::ScaledClock::parse(&c)
+                    .map_err(|e| encore::Error::Usage(format!("--test-clock: {e}")))?
+                    .now(),
+                None => chrono::Utc::now(),
+            };
             current_thread()?.block_on(commands::post_now(
-                &config,
-                &account,
-                dry_run,
-                chrono::Utc::now(),
-                &mut out,
+                &config, &account, dry_run, now, &mut out,
             ))?;
         }
         Command::Auth {
