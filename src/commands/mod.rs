@@ -104,7 +104,7 @@ pub async fn refresh_archive(
         match crate::feed::fetch_conditional(&config.feed, known.as_ref()).await? {
             crate::feed::Fetched::NotModified => Ok(None),
             crate::feed::Fetched::Body { bytes, validators } => {
-                crate::feed::parse_page(&bytes, base.as_deref(), config.feed.timezone)
+                crate::feed::parse_page_owned(bytes, base.as_deref(), config.feed.timezone)
                     .map(|(items, _)| Some((items, validators)))
             }
         }

@@ -12,7 +12,7 @@ mod stream;
 pub use backfill::{backfill, BackfillOptions, BackfillStats};
 pub use date::lenient as lenient_date;
 pub use fetch::{check_link, fetch, fetch_conditional, Fetched, LinkStatus, Validators};
-pub use parse::{article_key, both_readers, parse, parse_page, Page};
+pub use parse::{article_key, both_readers, parse, parse_page, parse_page_owned, Page};
 
 use chrono::{DateTime, Utc};
 

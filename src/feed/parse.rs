@@ -18,6 +18,24 @@ pub fn parse(bytes: &[u8], base: Option<&str>) -> Result<Vec<Item>, FeedError> {
 /// exactly as feed-rs does goes to feed-rs; JSON Feed to Encore's own reader (`feed/json.rs`).
 /// What was left out (a JSON field out of shape, dates that cannot be read) is one warning.
 pub fn parse_page(bytes: &[u8], base: Option<&str>, tz: chrono_tz::Tz) -> Result<Page, FeedError> {
+    let raw = read_raw(bytes, base, tz)?;
+    Ok(finish(raw, base))
+}
+
+/// [`parse_page`] of a document it owns: the bytes are freed once read, before the items are
+/// made (a 60 MB feed of 100,000 items: its bytes and its items are never all in memory).
+pub fn parse_page_owned(
+    bytes: Vec<u8>,
+    base: Option<&str>,
+    tz: chrono_tz::Tz,
+) -> Result<Page, FeedError> {
+    let raw = read_raw(&bytes, base, tz)?;
+    drop(bytes);
+    Ok(finish(raw, base))
+}
+
+/// The document read by the reader that fits it: JSON Feed, the fast RSS/Atom reader, feed-rs.
+fn read_raw(bytes: &[u8], base: Option<&str>, tz: chrono_tz::Tz) -> Result<Read, FeedError> {
     let source_name = || base.unwrap_or("feed").to_string();
     if let Some(order) = utf16_without_bom(bytes) {
         return Err(FeedError::Parse {
@@ -25,33 +43,61 @@ pub fn parse_page(bytes: &[u8], base: Option<&str>, tz: chrono_tz::Tz) -> Result
             reason: format!("the document is UTF-16 ({order}) without a byte order mark, which XML requires: save it as UTF-8, or as UTF-16 with a byte order mark"),
         });
     }
-    let raw = if is_json(bytes) {
-        super::json::read(bytes, tz).map_err(|reason| FeedError::Parse {
-            source_name: source_name(),
-            reason,
-        })?
-    } else {
-        // A panic in the fast reader would be a bug in it: feed-rs then reads the feed.
-        match quietly(|| super::stream::read(bytes, base)).flatten() {
-            Some(raw) => raw,
-            None => with_feed_rs(bytes, base, tz).map_err(|e| {
-                match super::html::not_a_feed(bytes, base) {
-                    Some(reason) => FeedError::Parse {
-                        source_name: source_name(),
-                        reason,
-                    },
-                    None => e,
-                }
-            })?,
-        }
-    };
-    if let Some(problems) = &raw.problems {
-        tracing::warn!(feed = %source_name(), "{problems}");
+    if is_json(bytes) {
+        return super::json::read(bytes, tz)
+            .map(|raw| Read::from_raw(raw, base))
+            .map_err(|reason| FeedError::Parse {
+                source_name: source_name(),
+                reason,
+            });
     }
-    let unreadable = raw.entries.iter().find_map(|e| e.unread_date.clone());
-    let page = items_of(raw, base);
-    warn_undated(&page.0, unreadable, &source_name());
-    Ok(page)
+    // A panic in the fast reader would be a bug in it: feed-rs then reads the feed.
+    if let Some(read) = quietly(|| super::stream::read(bytes, base)).flatten() {
+        return Ok(read);
+    }
+    let raw =
+        with_feed_rs(bytes, base, tz).map_err(|e| match super::html::not_a_feed(bytes, base) {
+            Some(reason) => FeedError::Parse {
+                source_name: source_name(),
+                reason,
+            },
+            None => e,
+        })?;
+    Ok(Read::from_raw(raw, base))
+}
+
+/// A document read: its links, its items so far, what was left out.
+pub(super) struct Read {
+    pub links: Vec<RawLink>,
+    pub maker: ItemMaker,
+    pub problems: Option<String>,
+}
+
+impl Read {
+    fn from_raw(raw: RawFeed, base: Option<&str>) -> Read {
+        let mut maker = ItemMaker::new(base, raw.plain_text);
+        for entry in raw.entries {
+            maker.add(entry);
+        }
+        Read {
+            links: raw.links,
+            maker,
+            problems: raw.problems,
+        }
+    }
+}
+
+/// The items of a document read, with one warning for what was left out.
+fn finish(read: Read, base: Option<&str>) -> Page {
+    let source_name = base.unwrap_or("feed");
+    if let Some(problems) = &read.problems {
+        tracing::warn!(feed = %source_name, "{problems}");
+    }
+    let unreadable = read.maker.unreadable.clone();
+    let older = older_link(&read.links, base);
+    let items = read.maker.finish();
+    warn_undated(&items, unreadable, source_name);
+    (items, older)
 }
 
 /// A JSON document: its first `<` or `{` is `{` (feed-rs's test).
@@ -86,7 +132,8 @@ pub type Page = (Vec<Item>, Option<String>);
 pub fn both_readers(bytes: &[u8], base: Option<&str>) -> Option<(Page, Result<Page, FeedError>)> {
     let fast = super::stream::read(bytes, base)?;
     let reference = with_feed_rs(bytes, base, chrono_tz::UTC).map(|raw| items_of(raw, base));
-    Some((items_of(fast, base), reference))
+    let older = older_link(&fast.links, base);
+    Some(((fast.maker.finish(), older), reference))
 }
 
 /// The fields of a feed Encore reads, as feed-rs gives them: both readers produce this, and
@@ -293,43 +340,80 @@ fn quietly<T>(f: impl FnOnce() -> T) -> Option<T> {
 
 /// Items and the link to older entries from what a reader found.
 fn items_of(feed: RawFeed, base: Option<&str>) -> Page {
+    let mut maker = ItemMaker::new(base, feed.plain_text);
+    let older = older_link(&feed.links, base);
+    for entry in feed.entries {
+        maker.add(entry);
+    }
+    (maker.finish(), older)
+}
+
+/// The feed's link to older entries, resolved.
+fn older_link(links: &[RawLink], base: Option<&str>) -> Option<String> {
     let base_url = base.and_then(|b| url::Url::parse(b).ok());
-    let older = feed
-        .links
+    links
         .iter()
         .find(|l| l.is_older())
         .and_then(|l| match &base_url {
             Some(b) => b.join(&l.href).ok().map(|u| u.to_string()),
             None => url::Url::parse(&l.href).ok().map(|u| u.to_string()),
-        });
-    let mut items = Vec::with_capacity(feed.entries.len());
-    let mut folds: fxhash::FxHashMap<String, String> = Default::default();
-    let linked: Vec<(RawEntry, url::Url, String)> = feed
-        .entries
-        .into_iter()
-        .filter_map(|entry| {
-            let Some(url) = entry_link(&entry, base_url.as_ref()) else {
-                tracing::debug!(id = %entry.id, "feed entry without a link skipped");
-                return None;
-            };
-            let key = key_of(&url)?;
-            Some((entry, url, key))
         })
-        .collect();
-    let anchored = anchored_posts(&linked);
-    let text_of = |t: &str| -> String {
-        if feed.plain_text {
+}
+
+/// Turns entries into items one at a time, as a reader finds them: a large feed's entries and
+/// items are never all in memory together (100,000 entries took 40 MB as entries).
+pub(super) struct ItemMaker {
+    base_url: Option<url::Url>,
+    plain: bool,
+    /// A feed repeats a few categories over all its items: each is folded once.
+    folds: fxhash::FxHashMap<String, String>,
+    /// Links with a fragment that may name a post: (item, fragment, the id names it).
+    anchors: Vec<(usize, String, bool)>,
+    items: Vec<Item>,
+    /// The first date text no reader could read, for the warning.
+    pub unreadable: Option<String>,
+}
+
+impl ItemMaker {
+    /// `plain`: titles and categories are plain text (JSON Feed), not HTML.
+    pub fn new(base: Option<&str>, plain: bool) -> ItemMaker {
+        ItemMaker {
+            base_url: base.and_then(|b| url::Url::parse(b).ok()),
+            plain,
+            folds: Default::default(),
+            anchors: Vec::new(),
+            items: Vec::new(),
+            unreadable: None,
+        }
+    }
+
+    fn text_of(&self, t: &str) -> String {
+        if self.plain {
             crate::text::clean_line(t).into_owned()
         } else {
             plain_text(t)
         }
-    };
-    for (i, (entry, url, mut key)) in linked.into_iter().enumerate() {
-        if anchored.contains(&i) {
-            key.push('#');
-            key.push_str(url.fragment().unwrap_or_default());
+    }
+
+    /// The item of one entry, if it has a link to share.
+    pub fn add(&mut self, entry: RawEntry) {
+        if self.unreadable.is_none() {
+            self.unreadable.clone_from(&entry.unread_date);
         }
-        let url = String::from(url);
+        let Some(url) = entry_link(&entry, self.base_url.as_ref()) else {
+            tracing::debug!(id = %entry.id, "feed entry without a link skipped");
+            return;
+        };
+        let Some(key) = key_of(&url) else {
+            return;
+        };
+        if let Some(f) = url
+            .fragment()
+            .filter(|f| !f.is_empty() && !is_comment_or_jump(f))
+        {
+            let named = entry.id.trim().ends_with(&format!("#{f}"));
+            self.anchors.push((self.items.len(), f.to_string(), named));
+        }
         let mut categories: Vec<String> = Vec::new();
         let mut folded: Vec<String> = Vec::new();
         let subjects = entry.subjects.iter().map(String::as_str);
@@ -339,54 +423,68 @@ fn items_of(feed: RawFeed, base: Option<&str>) -> Page {
             .map(|(term, label)| label.as_deref().unwrap_or(term))
             .chain(subjects);
         for name in names {
-            let name = text_of(name);
-            // A feed repeats a few categories over all its items: each is folded once.
-            let key = folds.entry(name.clone()).or_insert_with(|| fold(&name));
-            if !name.is_empty() && !folded.contains(key) {
-                folded.push(key.clone());
+            let name = self.text_of(name);
+            let key = match self.folds.get(&name) {
+                Some(k) => k.clone(),
+                None => {
+                    let k = fold(&name);
+                    self.folds.insert(name.clone(), k.clone());
+                    k
+                }
+            };
+            if !name.is_empty() && !folded.contains(&key) {
+                folded.push(key);
                 categories.push(name);
             }
         }
-        items.push(Item {
+        let title = entry.title.as_deref().map(|t| self.text_of(t));
+        self.items.push(Item {
             key,
-            url,
-            title: entry.title.as_deref().map(text_of).unwrap_or_default(),
+            url: String::from(url),
+            title: title.unwrap_or_default(),
             published: entry.published.or(entry.updated),
             categories,
         });
     }
-    (items, older)
+
+    /// The items, the fragments that name posts kept in their keys.
+    pub fn finish(mut self) -> Vec<Item> {
+        let anchors = std::mem::take(&mut self.anchors);
+        for (i, fragment) in anchored_posts(&self.items, anchors) {
+            self.items[i].key.push('#');
+            self.items[i].key.push_str(&fragment);
+        }
+        self.items
+    }
 }
 
-/// The entries (by position) whose link's fragment tells posts apart, so that it stays in their
-/// key: a blog that publishes each post as an anchor on a day page
+/// The items whose link's fragment tells posts apart, so that it stays in their key, with
+/// that fragment: a blog that publishes each post as an anchor on a day page
 /// (`…/2017/06/26.html#a010633`, Scripting News and its followers) has one page for many
 /// posts. A fragment counts when another entry of the feed has the same page with another
 /// fragment, or when the entry's id (RSS `guid`, Atom `id`) names the anchored link itself; not
 /// when it only points into the page of a post that is already one page (`#comments`,
-/// `#more-123`, `#respond`).
-fn anchored_posts(linked: &[(RawEntry, url::Url, String)]) -> fxhash::FxHashSet<usize> {
-    let fragment = |url: &url::Url| {
-        url.fragment()
-            .filter(|f| !f.is_empty() && !is_comment_or_jump(f))
-            .map(str::to_string)
+/// `#more-123`, `#respond`: those never reach here).
+fn anchored_posts(items: &[Item], anchors: Vec<(usize, String, bool)>) -> Vec<(usize, String)> {
+    let mut pages: fxhash::FxHashMap<&str, fxhash::FxHashSet<&str>> = Default::default();
+    for (i, f, _) in &anchors {
+        pages.entry(items[*i].key.as_str()).or_default().insert(f);
+    }
+    let shared_page = |i: usize| {
+        pages
+            .get(items[i].key.as_str())
+            .is_some_and(|fs| fs.len() > 1)
     };
-    let mut pages: fxhash::FxHashMap<&str, fxhash::FxHashSet<String>> = Default::default();
-    for (_, url, key) in linked {
-        if let Some(f) = fragment(url) {
-            pages.entry(key.as_str()).or_default().insert(f);
-        }
-    }
-    let mut anchored = fxhash::FxHashSet::default();
-    for (i, (entry, url, key)) in linked.iter().enumerate() {
-        let Some(f) = fragment(url) else { continue };
-        let shared_page = pages.get(key.as_str()).is_some_and(|fs| fs.len() > 1);
-        let named_by_id = entry.id.trim().ends_with(&format!("#{f}"));
-        if shared_page || named_by_id {
-            anchored.insert(i);
-        }
-    }
-    anchored
+    let keep: Vec<bool> = anchors
+        .iter()
+        .map(|(i, _, named)| *named || shared_page(*i))
+        .collect();
+    anchors
+        .into_iter()
+        .zip(keep)
+        .filter(|(_, keep)| *keep)
+        .map(|((i, f, _), _)| (i, f))
+        .collect()
 }
 
 /// Fragments that point into a post's own page rather than name a post: comments, the

@@ -9,7 +9,7 @@
 //! extensions, a document feed-rs would refuse, any XML error. The caller then asks feed-rs. A
 //! test runs both over feedparser's corpus of 2,200 feeds and requires the same items.
 
-use super::parse::{href, RawEntry, RawFeed, RawLink};
+use super::parse::{href, ItemMaker, RawEntry, RawFeed, RawLink};
 use chrono::{DateTime, Utc};
 use quick_xml::encoding::{detect_encoding, DetectedEncoding};
 use quick_xml::events::{BytesStart, Event};
@@ -54,8 +54,10 @@ impl From<quick_xml::Error> for GiveUp {
     }
 }
 
-/// The fields Encore uses, or `None` when feed-rs must read this document.
-pub(super) fn read(bytes: &[u8], base: Option<&str>) -> Option<RawFeed> {
+/// The fields Encore uses, or `None` when feed-rs must read this document. Each entry is made
+/// an item as soon as it is read.
+pub(super) fn read(bytes: &[u8], base_text: Option<&str>) -> Option<super::parse::Read> {
+    let base = base_text;
     // feed-rs reads a document whose first `<` or `{` is `{` as JSON Feed.
     if bytes
         .iter()
@@ -88,12 +90,17 @@ pub(super) fn read(bytes: &[u8], base: Option<&str>) -> Option<RawFeed> {
         base,
         default: Ns::Rss,
         mirror: true,
+        maker: ItemMaker::new(base_text, false),
     };
     let feed = doc.feed().ok()?;
     // What follows the feed is not read, by feed-rs either; it must still be UTF-8.
     let end = usize::try_from(doc.reader.buffer_position()).ok()?;
     std::str::from_utf8(bytes.get(end..)?).ok()?;
-    Some(feed)
+    Some(super::parse::Read {
+        links: feed.links,
+        maker: doc.maker,
+        problems: None,
+    })
 }
 
 /// A start tag and its namespace (feed-rs's default applied).
@@ -142,8 +149,10 @@ struct Doc<'a> {
     /// document, Atom in a `<feed>`).
     default: Ns,
     /// Reading as feed-rs does, giving up where it would read otherwise (`xml:base`); off for
-    /// [`dc_subjects`], whose texts do not depend on it.
+    /// [`extras`], whose texts do not depend on it.
     mirror: bool,
+    /// Where each entry read goes.
+    maker: ItemMaker,
 }
 
 impl<'a> Doc<'a> {
@@ -298,7 +307,7 @@ impl<'a> Doc<'a> {
             match (s.ns, s.name()) {
                 (Ns::Rss, "item") => {
                     let entry = self.rss_item()?;
-                    feed.entries.push(entry);
+                    self.maker.add(entry);
                 }
                 (Ns::Atom, "link") => self.older_link(&s, &mut feed)?,
                 (Ns::Podcast, _) => return Err(GiveUp),
@@ -354,7 +363,7 @@ impl<'a> Doc<'a> {
             match (s.ns, s.name()) {
                 (Ns::Atom, "entry") => {
                     let entry = self.atom_entry()?;
-                    feed.entries.push(entry);
+                    self.maker.add(entry);
                 }
                 (Ns::Atom, "link") => self.older_link(&s, &mut feed)?,
                 (Ns::Atom, "title" | "rights" | "subtitle") => {
@@ -519,6 +528,7 @@ pub(super) fn extras(bytes: &[u8]) -> Option<Vec<Extras>> {
         base: None,
         default: Ns::Other,
         mirror: false,
+        maker: ItemMaker::new(None, false),
     };
     let mut entries: Vec<Extras> = Vec::new();
     // Depth of the entry being read (its children are one deeper), when inside one.
