@@ -95,6 +95,19 @@ pub enum Decision {
     },
 }
 
+/// The publication times an article must fall between to be of age for a share at `at`
+/// (both included): the age window as instants.
+pub fn age_window(
+    select: &crate::config::SelectSettings,
+    at: DateTime<Utc>,
+) -> (DateTime<Utc>, DateTime<Utc>) {
+    let minus = |days: u32| {
+        at.checked_sub_signed(chrono::Duration::days(i64::from(days)))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC)
+    };
+    (minus(select.max_age_days), minus(select.min_age_days))
+}
+
 /// Decides one slot: the best eligible article whose message fits the network.
 pub fn decide(
     account: &Account,

@@ -647,3 +647,65 @@ async fn a_reload_that_changes_an_auto_cadence_plans_today_again() {
     let shared = day.iter().filter(|r| r.outcome == Outcome::Shared).count();
     assert_eq!(shared as u32, replanned.count, "{day:?}");
 }
+
+/// A slot looks only at the articles its age window can choose from (the daemon's memory then
+/// follows the window, not the archive): over a 2,000-article archive spread over ten years
+/// with shares, dead links and a pause after new posts, the choice is the whole archive's at
+/// every slot tried.
+#[test]
+fn a_slot_chooses_from_its_age_window_as_from_the_whole_archive() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(&dir.path().join("state"), 3.0);
+    cfg.accounts[0].cadence.pause_after_new_post = Some(std::time::Duration::from_secs(4 * 3600));
+    let a = Archive::open(&cfg.state_dir).unwrap();
+    let items: Vec<encore::feed::Item> = (0..2000)
+        .map(|i| encore::feed::Item {
+            key: format!("blog.example.org/{:04}", (i * 7919) % 2000),
+            url: format!("https://blog.example.org/{i}/"),
+            title: format!("Article {i}"),
+            // Every 43 hours back from t0, some on the same instant.
+            published: Some(t0() - Duration::hours(43 * (i / 2))),
+            categories: vec![if i % 9 == 0 { "Événements" } else { "SEO" }.into()],
+        })
+        .collect();
+    a.merge(&items, t0()).unwrap();
+    for i in (0..2000).step_by(13) {
+        a.mark_dead(&items[i].key).unwrap();
+    }
+    let all = a.articles().unwrap();
+    let mut last_shares = std::collections::HashMap::new();
+    for (n, art) in all.iter().enumerate().step_by(3) {
+        last_shares.insert(art.key.clone(), t0() - Duration::days((n % 200) as i64));
+    }
+    let key_of = |d: &Decision| match d {
+        Decision::Post { article, message } => Some((article.key.clone(), message.text.clone())),
+        Decision::Skip { .. } => None,
+    };
+    let mut posted = 0;
+    for k in 0..300 {
+        let slot = t0() - Duration::days(3000) + Duration::hours(k * 241);
+        for account in &cfg.accounts {
+            let (from, to) = schedule::age_window(&account.select, slot);
+            let newest = a.newest_published(slot).unwrap();
+            let window = a
+                .articles_published_between(from, to, newest.as_deref())
+                .unwrap();
+            assert!(
+                window.len() < all.len() / 4,
+                "{} of {}",
+                window.len(),
+                all.len()
+            );
+            let whole = schedule::decide(account, &all, &last_shares, slot, 11);
+            let part = schedule::decide(account, &window, &last_shares, slot, 11);
+            assert_eq!(
+                key_of(&whole),
+                key_of(&part),
+                "slot {slot}, {}",
+                account.name
+            );
+            posted += usize::from(key_of(&whole).is_some());
+        }
+    }
+    assert!(posted > 300, "the slots posted: {posted}");
+}

@@ -33,6 +33,11 @@ async fn post_now_and_the_daemon_never_both_post_one_article() {
     )
     .unwrap();
     let mut daemon = fast::spawn(dir.path(), &clock, "run.log");
+    // The daemon's first post, so that both sides have posted whatever the races give.
+    fast::wait(dir.path(), "run.log", 10, "the daemon's first post", || {
+        !fake.state.lock().unwrap().statuses.is_empty()
+    });
+    let by_daemon_first = fake.state.lock().unwrap().statuses.len();
     // 16 s of real time: 32 hours of the daemon's, so each article's cooldown ends at least once
     // with post-now processes and the daemon's slots racing for it.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(16);
@@ -93,6 +98,6 @@ async fn post_now_and_the_daemon_never_both_post_one_article() {
     assert!(audit.phantom.is_empty(), "phantom: {:?}", audit.phantom);
     assert_eq!(audit.pending, 0);
     assert!(shared_by_post_now > 0, "post-now never got an article");
-    assert!(audit.posts > shared_by_post_now, "the daemon never posted");
+    assert!(by_daemon_first > 0 && audit.posts > shared_by_post_now);
     assert!(refused > 0, "post-now was never refused: no race happened");
 }

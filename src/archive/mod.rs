@@ -60,9 +60,6 @@ pub struct MergeStats {
 /// A state operation that failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ArchiveError {
-    /// Another process held a write on the state for longer than [`BUSY_TIMEOUT`].
-    #[error("the state in {} stayed busy for {}s (another Encore process is writing it)", .0.display(), BUSY_TIMEOUT.as_secs())]
-    Locked(PathBuf),
     /// The state could not be opened or created.
     #[error("cannot open the state in {}: {reason}", path.display())]
     Open {
@@ -83,6 +80,10 @@ pub enum ArchiveError {
     /// A read or write failed (disk full, I/O error).
     #[error("state storage error: {0}")]
     Storage(String),
+    /// Another process held the state longer than [`BUSY_TIMEOUT`], or at a moment SQLite
+    /// does not wait (while a new state is switched to WAL).
+    #[error("the state is busy: {0}")]
+    Busy(String),
     /// A stored record could not be decoded.
     #[error("corrupt record in the state ({what}): {reason}")]
     Corrupt {
@@ -103,14 +104,17 @@ impl ArchiveError {
     pub fn is_storage(&self) -> bool {
         matches!(
             self,
-            ArchiveError::Storage(_) | ArchiveError::Open { .. } | ArchiveError::Locked(_)
+            ArchiveError::Storage(_) | ArchiveError::Busy(_) | ArchiveError::Open { .. }
         )
     }
 }
 
 impl From<rusqlite::Error> for ArchiveError {
     fn from(e: rusqlite::Error) -> Self {
-        ArchiveError::Storage(storage_reason(&e))
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy) => ArchiveError::Busy(e.to_string()),
+            _ => ArchiveError::Storage(storage_reason(&e)),
+        }
     }
 }
 
@@ -162,13 +166,22 @@ impl Archive {
         let conn = Connection::open(&file).map_err(|e| open_err(storage_reason(&e)))?;
         conn.busy_timeout(BUSY_TIMEOUT)
             .map_err(|e| open_err(storage_reason(&e)))?;
-        // WAL: readers and one writer side by side. FULL: a commit is durable when it returns
-        // (an intent must be on disk before its post leaves). Foreign keys are not used.
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
-        )
-        .map_err(|e| open_err(storage_reason(&e)))?;
-        migrate(&conn, &file)?;
+        // A state being created by another process at the same moment answers "busy" without
+        // waiting while it is switched to WAL (SQLite does not wait where waiting could
+        // deadlock): tried again until the timeout.
+        let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+        loop {
+            match prepare(&conn, &file) {
+                Err(ArchiveError::Busy(_)) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(ArchiveError::Storage(reason) | ArchiveError::Busy(reason)) => {
+                    return Err(open_err(reason))
+                }
+                Err(e) => return Err(e),
+                Ok(()) => break,
+            }
+        }
         Ok(Archive {
             conn: Mutex::new(conn),
             dir: dir.to_path_buf(),
@@ -193,11 +206,35 @@ impl Archive {
         seen_at: DateTime<Utc>,
     ) -> Result<MergeStats, ArchiveError> {
         let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let mut stats = MergeStats::default();
-        {
-            let mut known = tx.prepare_cached("SELECT 1 FROM articles WHERE key = ?1")?;
-            let mut upsert = tx.prepare_cached(
+        // A large read touches more pages than the default 2 MiB cache holds: spilled to the
+        // log mid-transaction, each would be written several times. The cache grows for the
+        // merge only (a daemon between reads keeps the small one).
+        conn.execute_batch(MERGE_CACHE)?;
+        let merged = merge_in(&mut conn, items, seen_at);
+        conn.execute_batch(DEFAULT_CACHE)?;
+        merged
+    }
+}
+
+/// `PRAGMA cache_size` for a merge, and back.
+const MERGE_CACHE: &str = "PRAGMA cache_size = -32768";
+const DEFAULT_CACHE: &str = "PRAGMA cache_size = -2000; PRAGMA shrink_memory";
+
+/// [`Archive::merge`]'s transaction. Items are written in key order: the table is kept in key
+/// order, so its pages fill one after the other instead of splitting all over.
+fn merge_in(
+    conn: &mut Connection,
+    items: &[Item],
+    seen_at: DateTime<Utc>,
+) -> Result<MergeStats, ArchiveError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let mut stats = MergeStats::default();
+    let mut order: Vec<&Item> = items.iter().collect();
+    // Stable: of two items with one key, the later in the feed is written last, as before.
+    order.sort_by(|a, b| a.key.cmp(&b.key));
+    {
+        let mut known = tx.prepare_cached("SELECT 1 FROM articles WHERE key = ?1")?;
+        let mut upsert = tx.prepare_cached(
                 "INSERT INTO articles (key, url, title, published, categories, first_seen, last_seen, dead, undated)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 0, ?7)
                  ON CONFLICT (key) DO UPDATE SET
@@ -213,32 +250,33 @@ impl Archive {
                     OR categories IS NOT excluded.categories
                     OR last_seen < ?8",
             )?;
-            let seen = time(seen_at);
-            let day_before = time(seen_at - chrono::Duration::days(1));
-            for item in items {
-                let exists = known.exists([&item.key])?;
-                if exists {
-                    stats.known += 1;
-                } else {
-                    stats.new += 1;
-                }
-                let categories = json(&item.categories)?;
-                upsert.execute(params![
-                    item.key,
-                    item.url,
-                    item.title,
-                    time(item.published.unwrap_or(seen_at)),
-                    categories,
-                    seen,
-                    item.published.is_none(),
-                    day_before,
-                ])?;
+        let seen = time(seen_at);
+        let day_before = time(seen_at - chrono::Duration::days(1));
+        for item in order {
+            let exists = known.exists([&item.key])?;
+            if exists {
+                stats.known += 1;
+            } else {
+                stats.new += 1;
             }
+            let categories = json(&item.categories)?;
+            upsert.execute(params![
+                item.key,
+                item.url,
+                item.title,
+                time(item.published.unwrap_or(seen_at)),
+                categories,
+                seen,
+                item.published.is_none(),
+                day_before,
+            ])?;
         }
-        tx.commit()?;
-        Ok(stats)
     }
+    tx.commit()?;
+    Ok(stats)
+}
 
+impl Archive {
     /// One article by key.
     pub fn article(&self, key: &str) -> Result<Option<Article>, ArchiveError> {
         let conn = self.conn();
@@ -259,6 +297,39 @@ impl Archive {
         Ok(out)
     }
 
+    /// The articles published between `from` and `to` (both included), in key order, and the
+    /// one with `also`'s key if there is one: what one slot's age window can choose from (and
+    /// the newest article, which a pause after a new post looks at), without the rest of a
+    /// large archive in memory.
+    pub fn articles_published_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        also: Option<&str>,
+    ) -> Result<Vec<Article>, ArchiveError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "{ARTICLE_SELECT} WHERE (published >= ?1 AND published <= ?2) OR key = ?3 ORDER BY key"
+        ))?;
+        let rows = stmt.query_map(params![time(from), time(to), also], article_row)?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(row??);
+        }
+        Ok(out)
+    }
+
+    /// The key of the most recently published live article published at or before `at`.
+    pub fn newest_published(&self, at: DateTime<Utc>) -> Result<Option<String>, ArchiveError> {
+        Ok(self
+            .conn()
+            .prepare_cached(
+                "SELECT key FROM articles WHERE NOT dead AND published <= ?1 ORDER BY published DESC, key DESC LIMIT 1",
+            )?
+            .query_row([time(at)], |r| r.get(0))
+            .optional()?)
+    }
+
     /// Marks an article's link dead (404/410): it is never chosen again.
     pub fn mark_dead(&self, key: &str) -> Result<(), ArchiveError> {
         self.conn()
@@ -271,6 +342,16 @@ impl Archive {
         self.conn()
             .query_row("SELECT count(*) FROM articles", [], |r| r.get::<_, i64>(0))
             .map_or(0, |n| usize::try_from(n).unwrap_or(0))
+    }
+
+    /// Number of archived articles whose feed gives no readable date.
+    pub fn undated_count(&self) -> Result<usize, ArchiveError> {
+        let n: i64 =
+            self.conn()
+                .query_row("SELECT count(*) FROM articles WHERE undated", [], |r| {
+                    r.get(0)
+                })?;
+        Ok(usize::try_from(n).unwrap_or(0))
     }
 
     /// Whether the archive holds no article yet.
@@ -554,6 +635,24 @@ fn refuse_sled_state(dir: &Path) -> Result<(), ArchiveError> {
         });
     }
     Ok(())
+}
+
+/// The connection's settings, then the schema.
+fn prepare(conn: &Connection, file: &Path) -> Result<(), ArchiveError> {
+    // WAL: readers and one writer side by side. FULL: a commit is durable when it returns
+    // (an intent must be on disk before its post leaves). The WAL is kept when the last
+    // connection closes (no checkpoint then: each command would copy the log into the file
+    // and fsync it again on its way out, the larger part of a short command's time); SQLite
+    // checkpoints it as it grows, and a checkpointed log is cut back to 4 MiB.
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;
+         PRAGMA journal_size_limit = 4194304;",
+    )?;
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+        true,
+    )?;
+    migrate(conn, file)
 }
 
 /// Brings the state to [`schema::CURRENT`], one migration a transaction; refuses a state made

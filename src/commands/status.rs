@@ -73,7 +73,6 @@ pub fn collect(
     let day_end = crate::cadence::local_to_utc(tz, today + Duration::days(1), 0);
     let slots = schedule::slots(config, day_start, now + Duration::days(30), seed, &auto);
     let runtime: Option<Runtime> = archive.meta_json(RUNTIME_KEY)?;
-    let articles = archive.articles()?;
     let mut accounts = Vec::new();
     let mut rate_lines = rates.into_iter();
     for (i, a) in config.accounts.iter().enumerate() {
@@ -132,7 +131,10 @@ pub fn collect(
                 }
             });
         let last_shares = crate::archive::last_shares_in(&history);
-        let census = Pool::new(&articles, &a.select, &last_shares)
+        // Only an article of age now can be eligible now: the window, not the whole archive.
+        let (from, to) = schedule::age_window(&a.select, now);
+        let of_age = archive.articles_published_between(from, to, None)?;
+        let census = Pool::new(&of_age, &a.select, &last_shares)
             .rank(now, crate::seed::rng_for(seed, &[b"status"]))
             .census;
         let (mode, rate) = match a.cadence.mode {
@@ -161,8 +163,8 @@ pub fn collect(
     Ok(Status {
         source,
         daemon: runtime,
-        archived: articles.len(),
-        undated: articles.iter().filter(|a| a.undated).count(),
+        archived: archive.len(),
+        undated: archive.undated_count()?,
         feed: archive.meta_json(FEED_STATUS_KEY)?,
         accounts,
     })

@@ -319,6 +319,7 @@ impl Daemon {
             tracing::warn!("feed status not kept: {e}");
         }
         self.publish(now);
+        release_freed_memory();
         self.flush().await
     }
 
@@ -444,6 +445,9 @@ impl Daemon {
         }
         if !reports.is_empty() || new_day {
             self.publish(now);
+        }
+        if !reports.is_empty() {
+            release_freed_memory();
         }
         Ok(reports)
     }
@@ -628,6 +632,23 @@ impl Daemon {
         Ok(Some(self.skip(i, slot, now, why)?))
     }
 
+    /// Why a slot finds no article, with the whole archive's numbers (too young, too old…):
+    /// the slot itself looked only at its age window.
+    fn skip_reason(
+        &self,
+        account: &crate::config::Account,
+        last_shares: &HashMap<String, DateTime<Utc>>,
+        slot: DateTime<Utc>,
+    ) -> Result<String, ArchiveError> {
+        let all = self.archive.articles()?;
+        Ok(
+            match schedule::decide(account, &all, last_shares, slot, self.seed) {
+                Decision::Skip { reason, .. } => reason,
+                Decision::Post { .. } => "no article fits".to_string(),
+            },
+        )
+    }
+
     async fn post_slot(
         &mut self,
         i: usize,
@@ -638,7 +659,17 @@ impl Daemon {
         if let Some(report) = self.over_budget(i, slot, now)? {
             return Ok(report);
         }
-        let mut articles = self.archive.articles()?;
+        // Only what this slot's age window can choose from (and the newest article, for a pause
+        // after a new post): the same choice as over the whole archive (tests/daemon.rs), in
+        // memory proportional to the window, not to the archive.
+        let (from, to) = schedule::age_window(&account.select, slot);
+        let newest = match account.cadence.pause_after_new_post {
+            Some(_) => self.archive.newest_published(slot)?,
+            None => None,
+        };
+        let mut articles = self
+            .archive
+            .articles_published_between(from, to, newest.as_deref())?;
         let mut last_shares = self.archive.last_shares(&account.name)?;
         for (k, t) in &self.dry_shares[i] {
             last_shares.insert(k.clone(), *t);
@@ -655,8 +686,9 @@ impl Daemon {
             let (article, message) = loop {
                 let (article, message) =
                     match schedule::decide(&account, &articles, &last_shares, slot, self.seed) {
-                        Decision::Skip { reason, .. } => {
-                            return Ok(self.skip(i, slot, now, reason)?)
+                        Decision::Skip { .. } => {
+                            let reason = self.skip_reason(&account, &last_shares, slot)?;
+                            return Ok(self.skip(i, slot, now, reason)?);
                         }
                         Decision::Post { article, message } => (article, message),
                     };
@@ -781,6 +813,17 @@ impl Daemon {
             }
         };
         Ok(report)
+    }
+}
+
+/// Gives back to the system the memory a slot or a feed read used and freed (a large window of
+/// articles, a feed's items): glibc keeps freed memory for reuse, and a daemon that sleeps
+/// for hours between slots would hold its peak all that time.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim takes no pointer and only returns glibc's own free pages.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
