@@ -95,9 +95,10 @@ for _ in $(seq "$runs"); do
     echo "$s $kib" >>"$work/p.txt"
 done
 echo "preview --days 30: $(cut -d' ' -f1 "$work/p.txt" | median) s (median), peak $(($(cut -d' ' -f2 "$work/p.txt" | median | cut -d. -f1) / 1024)) MiB"
-run_daemon() { # run_daemon CONFIG LABEL: 20 s on a fast clock; peak RSS, RSS at 12 s, status
+run_daemon() { # run_daemon CONFIG LABEL START: 20 s on a fast clock from START (a day of its
+    # own: slots settled by an earlier run are not posted again); peak RSS, RSS at 12 s, status
     local clock tpid dpid idle kib posts
-    clock="2026-12-01T00:00:00Z,$(date -u +%Y-%m-%dT%H:%M:%SZ),7200"
+    clock="$3T00:00:00Z,$(date -u +%Y-%m-%dT%H:%M:%SZ),7200"
     /usr/bin/time -f "%M" -o "$work/run.time" "$E" --config "$1" run --test-clock "$clock" \
         >/dev/null 2>"$work/run.log" &
     tpid=$!
@@ -117,6 +118,13 @@ run_daemon() { # run_daemon CONFIG LABEL: 20 s on a fast clock; peak RSS, RSS at
     echo "encore run, $2 (fast clock, 20 s, $posts posts): peak $((kib / 1024)) MiB, RSS after 12 s $((idle / 1024)) MiB"
     echo "encore status beside it: $(median <"$work/st.txt") s (median of $runs)"
 }
-run_daemon "$work/s10.toml" "age window 30-7300 days (all 100,000 of age)"
+run_daemon "$work/s10.toml" "age window 30-7300 days (all 100,000 of age)" 2026-12-01
+# Idle: the same state and config in real time (the day's slots hours away, 3 a day).
+sed 's/per_day = 24/per_day = 3/; s/00:00-24:00/09:00-20:00/' "$work/s10.toml" >"$work/s10i.toml"
+"$E" --config "$work/s10i.toml" run >/dev/null 2>"$work/idle.log" &
+ipid=$!
+sleep 10
+echo "encore run in real time, idle after 10 s: RSS $(($(awk '/VmRSS/ {print $2}' "/proc/$ipid/status") / 1024)) MiB"
+kill -TERM "$ipid"; wait "$ipid" || true
 config "$work/s10w.toml" "$abs/s100k" "$abs/feed-10.xml" 90
-run_daemon "$work/s10w.toml" "age window 30-90 days (the default)"
+run_daemon "$work/s10w.toml" "age window 30-90 days (the default)" 2026-12-05

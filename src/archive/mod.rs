@@ -561,6 +561,25 @@ impl Archive {
     }
 }
 
+impl Drop for Archive {
+    /// A log grown past its limit (a large feed read) is checkpointed into the file and cut
+    /// on the way out, so that the state's size on disk is its data's; a small one is left for
+    /// the next opener (see [`prepare`]). Best effort: the log is as durable as the file.
+    fn drop(&mut self) {
+        let wal = self.dir.join(format!("{FILE}-wal"));
+        let big = std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_KEPT);
+        if big {
+            let _ = self
+                .conn()
+                .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
+        }
+    }
+}
+
+/// The log is checkpointed when a process leaves it larger than this (and cut back to it
+/// after any checkpoint: `journal_size_limit`).
+const WAL_KEPT: u64 = 4 << 20;
+
 const ARTICLE_SELECT: &str = "SELECT key, url, title, published, categories, first_seen, last_seen, dead, undated FROM articles";
 
 /// An `articles` row; the inner result is the decoding of its text fields.
