@@ -569,9 +569,7 @@ impl Drop for Archive {
         let wal = self.dir.join(format!("{FILE}-wal"));
         let big = std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_KEPT);
         if big {
-            let _ = self
-                .conn()
-                .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
+            let _ = self.conn().execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
         }
     }
 }
