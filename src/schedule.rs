@@ -120,6 +120,60 @@ pub fn decide(
     decide_in(&pool, account, articles, at, seed).0
 }
 
+/// [`decide`]'s post when it is one of the best-ranked articles, found from articles read one
+/// at a time (in key order, as the archive gives them): only the keys of the best group are
+/// held, never the articles, so a slot over 100,000 articles of age takes a few megabytes.
+/// `fetch` gives an article in full by key. `None` where [`decide`] would do anything else
+/// (skip, or go past the best group): the caller then decides over the articles themselves.
+///
+/// The same choice as [`decide`]: the eligibility is [`select::Rules::verdict`], which the
+/// pool is held to, the group is gathered in the same order and drawn with the same generator.
+/// Not for an account that pauses after a new post (that check needs the newest article).
+pub fn decide_streamed<E>(
+    account: &Account,
+    each: impl FnOnce(&mut dyn FnMut(Article)) -> Result<(), E>,
+    mut fetch: impl FnMut(&str) -> Result<Option<Article>, E>,
+    last_shares: &HashMap<String, DateTime<Utc>>,
+    at: DateTime<Utc>,
+    seed: u64,
+) -> Result<Option<Decision>, E> {
+    if account.cadence.pause_after_new_post.is_some() {
+        return Ok(None);
+    }
+    let rules = select::Rules::new(&account.select);
+    let mut best: Vec<String> = Vec::new();
+    let mut best_key: Option<Option<DateTime<Utc>>> = None;
+    each(&mut |article: Article| {
+        let last = last_shares.get(&article.key).copied();
+        if rules.verdict(&article, at, last) != select::Verdict::Eligible {
+            return;
+        }
+        match best_key {
+            Some(k) if last > k => {}
+            Some(k) if last == k => best.push(article.key),
+            _ => {
+                best.clear();
+                best.push(article.key);
+                best_key = Some(last);
+            }
+        }
+    })?;
+    let when = at.timestamp().to_le_bytes();
+    let mut rng = seed::rng_for(seed, &[account.name.as_bytes(), b"pick", &when]);
+    while !best.is_empty() {
+        use rand::RngExt;
+        let pick = rng.random_range(0..best.len());
+        let key = best.swap_remove(pick);
+        let Some(article) = fetch(&key)? else {
+            return Ok(None);
+        };
+        if let Ok(message) = compose::compose(&article, account) {
+            return Ok(Some(Decision::Post { article, message }));
+        }
+    }
+    Ok(None)
+}
+
 /// [`decide`] over an account's pool, also giving the position of the article it posts.
 fn decide_in(
     pool: &Pool,

@@ -648,10 +648,10 @@ async fn a_reload_that_changes_an_auto_cadence_plans_today_again() {
     assert_eq!(shared as u32, replanned.count, "{day:?}");
 }
 
-/// A slot looks only at the articles its age window can choose from (the daemon's memory then
-/// follows the window, not the archive): over a 2,000-article archive spread over ten years
-/// with shares, dead links and a pause after new posts, the choice is the whole archive's at
-/// every slot tried.
+/// A slot looks only at the articles its age window can choose from, streamed (the daemon's
+/// memory then follows neither the archive nor the window): over a 2,000-article archive spread
+/// over ten years with shares, dead links and a pause after new posts, the choice is the whole
+/// archive's at every slot tried, both ways.
 #[test]
 fn a_slot_chooses_from_its_age_window_as_from_the_whole_archive() {
     let dir = tempfile::tempdir().unwrap();
@@ -681,7 +681,7 @@ fn a_slot_chooses_from_its_age_window_as_from_the_whole_archive() {
         Decision::Post { article, message } => Some((article.key.clone(), message.text.clone())),
         Decision::Skip { .. } => None,
     };
-    let mut posted = 0;
+    let (mut posted, mut by_stream) = (0, 0);
     for k in 0..300 {
         let slot = t0() - Duration::days(3000) + Duration::hours(k * 241);
         for account in &cfg.accounts {
@@ -705,7 +705,27 @@ fn a_slot_chooses_from_its_age_window_as_from_the_whole_archive() {
                 account.name
             );
             posted += usize::from(key_of(&whole).is_some());
+            // Streamed (the daemon's first try): the same post whenever it decides.
+            let streamed = schedule::decide_streamed(
+                account,
+                |f| a.each_published_between(from, to, f),
+                |key| a.article(key),
+                &last_shares,
+                slot,
+                11,
+            )
+            .unwrap();
+            if let Some(d) = streamed {
+                assert_eq!(
+                    key_of(&d),
+                    key_of(&whole),
+                    "streamed: slot {slot}, {}",
+                    account.name
+                );
+                by_stream += 1;
+            }
         }
     }
     assert!(posted > 300, "the slots posted: {posted}");
+    assert!(by_stream > 150, "streamed decisions: {by_stream}");
 }

@@ -319,6 +319,61 @@ impl Archive {
         Ok(out)
     }
 
+    /// Calls `f` with each article published between `from` and `to` (both included), in key
+    /// order, one at a time: a slot's or `status`'s look at a large window without holding it.
+    /// What selection reads only: the title is empty and `first_seen`/`last_seen` are the
+    /// publication time (read [`Archive::article`] for the whole article).
+    pub fn each_published_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        f: &mut dyn FnMut(Article),
+    ) -> Result<(), ArchiveError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT key, url, published, categories, dead, undated FROM articles
+             WHERE published >= ?1 AND published <= ?2 ORDER BY key",
+        )?;
+        let mut rows = stmt.query(params![time(from), time(to)])?;
+        // Categories are a few sets repeated over the archive: each JSON text decoded once.
+        let mut sets: fxhash::FxHashMap<String, Vec<String>> = Default::default();
+        while let Some(r) = rows.next()? {
+            let key: String = r.get(0)?;
+            let text = |i: usize| -> Result<&str, ArchiveError> {
+                r.get_ref(i)?.as_str().map_err(|e| ArchiveError::Corrupt {
+                    what: format!("articles column {i}"),
+                    reason: e.to_string(),
+                })
+            };
+            let published = parse_time(text(2)?, "articles.published")?;
+            let json = text(3)?;
+            let categories = match sets.get(json) {
+                Some(c) => c.clone(),
+                None => {
+                    let c: Vec<String> =
+                        serde_json::from_str(json).map_err(|e| ArchiveError::Corrupt {
+                            what: format!("articles.categories of {key}"),
+                            reason: e.to_string(),
+                        })?;
+                    sets.insert(json.to_string(), c.clone());
+                    c
+                }
+            };
+            f(Article {
+                key,
+                url: r.get(1)?,
+                title: String::new(),
+                published,
+                categories,
+                first_seen: published,
+                last_seen: published,
+                dead: r.get(4)?,
+                undated: r.get(5)?,
+            });
+        }
+        Ok(())
+    }
+
     /// The key of the most recently published live article published at or before `at`.
     pub fn newest_published(&self, at: DateTime<Utc>) -> Result<Option<String>, ArchiveError> {
         Ok(self

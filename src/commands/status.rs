@@ -8,7 +8,6 @@ use crate::archive::{Archive, Outcome};
 use crate::config::{CadenceMode, Config};
 use crate::daemon::{FeedStatus, Pause, Runtime, FEED_STATUS_KEY, RUNTIME_KEY};
 use crate::schedule;
-use crate::select::Pool;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use std::io::Write;
@@ -131,12 +130,17 @@ pub fn collect(
                 }
             });
         let last_shares = crate::archive::last_shares_in(&history);
-        // Only an article of age now can be eligible now: the window, not the whole archive.
+        // Only an article of age now can be eligible now: the window, streamed, not the whole
+        // archive in memory.
         let (from, to) = schedule::age_window(&a.select, now);
-        let of_age = archive.articles_published_between(from, to, None)?;
-        let census = Pool::new(&of_age, &a.select, &last_shares)
-            .rank(now, crate::seed::rng_for(seed, &[b"status"]))
-            .census;
+        let rules = crate::select::Rules::new(&a.select);
+        let mut eligible = 0;
+        archive.each_published_between(from, to, &mut |article| {
+            let last = last_shares.get(&article.key).copied();
+            if rules.verdict(&article, now, last) == crate::select::Verdict::Eligible {
+                eligible += 1;
+            }
+        })?;
         let (mode, rate) = match a.cadence.mode {
             CadenceMode::Fixed => (
                 "fixed".to_string(),
@@ -157,7 +161,7 @@ pub fn collect(
             last_share,
             spend,
             pause,
-            eligible: census.eligible,
+            eligible,
         });
     }
     Ok(Status {

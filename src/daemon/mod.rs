@@ -13,7 +13,7 @@ pub use plan::{kept_state, measured_volume, Pause, Runtime, RUNTIME_KEY};
 pub use reload::Reloaded;
 pub use run::{run, RunOptions};
 
-use crate::archive::{Archive, ArchiveError, Intent, Outcome, ShareRecord};
+use crate::archive::{Archive, ArchiveError, Article, Intent, Outcome, ShareRecord};
 use crate::config::{Config, HumanDuration};
 use crate::network::{Network, Outgoing, PostError};
 use crate::schedule::{self, Decision};
@@ -632,6 +632,60 @@ impl Daemon {
         Ok(Some(self.skip(i, slot, now, why)?))
     }
 
+    /// What slot `slot` of `account` posts. The articles are streamed from the archive and only
+    /// the best-ranked keys held ([`schedule::decide_streamed`]); when that cannot decide
+    /// (nothing eligible, a pause after a new post, no article of the first rank fits), the
+    /// window's articles (and the newest, for the pause) are loaded into `articles` and decided
+    /// over: the same choice as over the whole archive (tests/daemon.rs), in memory that
+    /// follows the window at most, never the archive.
+    fn choose(
+        &self,
+        account: &crate::config::Account,
+        last_shares: &HashMap<String, DateTime<Utc>>,
+        slot: DateTime<Utc>,
+        articles: &mut Option<Vec<Article>>,
+    ) -> Result<Decision, ArchiveError> {
+        let (from, to) = schedule::age_window(&account.select, slot);
+        if articles.is_none() {
+            let dry_dead = &self.dry_dead;
+            let streamed = schedule::decide_streamed(
+                account,
+                |f| {
+                    self.archive.each_published_between(from, to, &mut |mut a| {
+                        a.dead |= dry_dead.contains(&a.key);
+                        f(a)
+                    })
+                },
+                |key| self.archive.article(key),
+                last_shares,
+                slot,
+                self.seed,
+            )?;
+            if let Some(decision) = streamed {
+                return Ok(decision);
+            }
+            let newest = match account.cadence.pause_after_new_post {
+                Some(_) => self.archive.newest_published(slot)?,
+                None => None,
+            };
+            let mut window =
+                self.archive
+                    .articles_published_between(from, to, newest.as_deref())?;
+            for a in window.iter_mut() {
+                a.dead |= dry_dead.contains(&a.key);
+            }
+            *articles = Some(window);
+        }
+        let window = articles.as_deref().unwrap_or_default();
+        Ok(schedule::decide(
+            account,
+            window,
+            last_shares,
+            slot,
+            self.seed,
+        ))
+    }
+
     /// Why a slot finds no article, with the whole archive's numbers (too young, too old…):
     /// the slot itself looked only at its age window.
     fn skip_reason(
@@ -659,39 +713,25 @@ impl Daemon {
         if let Some(report) = self.over_budget(i, slot, now)? {
             return Ok(report);
         }
-        // Only what this slot's age window can choose from (and the newest article, for a pause
-        // after a new post): the same choice as over the whole archive (tests/daemon.rs), in
-        // memory proportional to the window, not to the archive.
-        let (from, to) = schedule::age_window(&account.select, slot);
-        let newest = match account.cadence.pause_after_new_post {
-            Some(_) => self.archive.newest_published(slot)?,
-            None => None,
-        };
-        let mut articles = self
-            .archive
-            .articles_published_between(from, to, newest.as_deref())?;
         let mut last_shares = self.archive.last_shares(&account.name)?;
         for (k, t) in &self.dry_shares[i] {
             last_shares.insert(k.clone(), *t);
         }
-        for a in articles.iter_mut() {
-            if self.dry_dead.contains(&a.key) {
-                a.dead = true;
-            }
-        }
+        // The window's articles, loaded only when the streamed choice cannot decide.
+        let mut articles: Option<Vec<Article>> = None;
         // The article and its intent, committed: a dead link found at the last moment, or an
         // article another process (`post-now`) has just taken, gives the slot to the next best.
         let mut taken = 0;
         let (article, message, intent) = loop {
             let (article, message) = loop {
-                let (article, message) =
-                    match schedule::decide(&account, &articles, &last_shares, slot, self.seed) {
-                        Decision::Skip { .. } => {
-                            let reason = self.skip_reason(&account, &last_shares, slot)?;
-                            return Ok(self.skip(i, slot, now, reason)?);
-                        }
-                        Decision::Post { article, message } => (article, message),
-                    };
+                let decision = self.choose(&account, &last_shares, slot, &mut articles)?;
+                let (article, message) = match decision {
+                    Decision::Skip { .. } => {
+                        let reason = self.skip_reason(&account, &last_shares, slot)?;
+                        return Ok(self.skip(i, slot, now, reason)?);
+                    }
+                    Decision::Post { article, message } => (article, message),
+                };
                 if !account.select.check_link {
                     break (article, message);
                 }
@@ -703,8 +743,9 @@ impl Daemon {
                         } else {
                             self.archive.mark_dead(&article.key)?;
                         }
-                        // The same flag in this slot's copy: no need to re-read the whole archive.
-                        if let Some(a) = articles.iter_mut().find(|a| a.key == article.key) {
+                        // The same flag in this slot's copy, if it was loaded.
+                        let loaded = articles.iter_mut().flatten();
+                        if let Some(a) = loaded.into_iter().find(|a| a.key == article.key) {
                             a.dead = true;
                         }
                     }
