@@ -533,8 +533,23 @@ pub(super) fn extras(bytes: &[u8]) -> Option<Vec<Extras>> {
     let mut entries: Vec<Extras> = Vec::new();
     // Depth of the entry being read (its children are one deeper), when inside one.
     let (mut depth, mut entry_depth) = (0usize, None);
+    // In RSS 2.0, feed-rs reads the first channel and nothing after it (found by the `reader`
+    // fuzz target: an error after the channel lost the subjects).
+    let (mut rss, mut channel_depth) = (false, None);
     loop {
-        match doc.next().ok()? {
+        // An XML error: what was read stands (the caller checks it has one list per entry).
+        let Ok(next) = doc.next() else {
+            return Some(entries);
+        };
+        match next {
+            Next::Start(s) if depth == 0 => {
+                rss = s.name() == "rss";
+                depth += 1;
+            }
+            Next::Start(s) if rss && channel_depth.is_none() && s.name() == "channel" => {
+                channel_depth = Some(depth);
+                depth += 1;
+            }
             Next::Start(s) if entry_depth.is_none() && matches!(s.name(), "item" | "entry") => {
                 entries.push(Extras::default());
                 entry_depth = Some(depth);
@@ -561,6 +576,9 @@ pub(super) fn extras(bytes: &[u8]) -> Option<Vec<Extras>> {
                 depth = depth.checked_sub(1)?;
                 if entry_depth == Some(depth) {
                     entry_depth = None;
+                }
+                if channel_depth == Some(depth) {
+                    return Some(entries);
                 }
             }
             Next::Text(_) => {}
@@ -726,6 +744,8 @@ mod tests {
             rss("<item><link>https://b.org/c/</link><category> SEO </category><category></category><category>seo</category><category domain=\"x\">Café</category></item>"),
             // Media RSS titles feed-rs accepts.
             rss("<item><link>https://b.org/m/</link><media:content url=\"https://b.org/i.jpg\"><media:title type=\"html\">img</media:title></media:content></item>"),
+            // After the channel, nothing is read: not even an XML error there (reader fuzz target).
+            format!("{}<garbage></other>", rss("<item><link>https://b.org/g/</link><dc:subject>Kept</dc:subject></item>")),
             // Dublin Core subjects are categories, after the others (issue 25: SPIP, RSS 1.0).
             rss("<item><link>https://b.org/s/</link><dc:subject> Politique </dc:subject><category>Local</category><dc:subject></dc:subject><dc:subject>local</dc:subject></item><item><link>https://b.org/s2/</link><dc:subject>Culture</dc:subject></item>"),
             atom("<entry xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><link href=\"https://b.org/e/\"/><dc:subject>Atom subject</dc:subject><category term=\"t\"/></entry>"),
