@@ -134,6 +134,8 @@ def main():
         else:
             body = " ".join(["<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit.</p>"] * 8)
         cat_xml = "".join(f"\n\t\t<category><![CDATA[{c}]]></category>" for c in cats)
+        content = "" if args.no_content else f"""
+		<content:encoded><![CDATA[{body}]]></content:encoded>"""
         items.append(f"""	<item>
 		<title>{html.escape(title, quote=False)}</title>
 		<link>{link}</link>
@@ -141,16 +143,7 @@ def main():
 		<dc:creator><![CDATA[Camille]]></dc:creator>
 		<pubDate>{rfc822(published)}</pubDate>{cat_xml}
 		<guid isPermaLink="false">{args.site}/?p={1000 + i}</guid>
-		<description><![CDATA[{title[:80]} […]]]></description>
-		<content:encoded><![CDATA[{body}]]></content:encoded>
-	</item>""" if not args.no_content else f"""	<item>
-		<title>{html.escape(title, quote=False)}</title>
-		<link>{link}</link>
-		<comments>{link}#respond</comments>
-		<dc:creator><![CDATA[Camille]]></dc:creator>
-		<pubDate>{rfc822(published)}</pubDate>{cat_xml}
-		<guid isPermaLink="false">{args.site}/?p={1000 + i}</guid>
-		<description><![CDATA[{title[:80]} […]]]></description>
+		<description><![CDATA[{title[:80]} […]]]></description>{content}
 	</item>""")
     feed = f"""<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0"

@@ -79,14 +79,8 @@ pub(super) fn read(bytes: &[u8], base_text: Option<&str>) -> Option<super::parse
     ) {
         return None;
     }
-    let mut reader = NsReader::from_reader(bytes);
-    // feed-rs's settings: the same document gives the same events and the same errors.
-    let config = reader.config_mut();
-    config.expand_empty_elements = true;
-    config.trim_markup_names_in_closing_tags = true;
-    config.trim_text(false);
     let mut doc = Doc {
-        reader,
+        reader: feed_rs_reader(bytes),
         base,
         default: Ns::Rss,
         mirror: true,
@@ -101,6 +95,16 @@ pub(super) fn read(bytes: &[u8], base_text: Option<&str>) -> Option<super::parse
         maker: doc.maker,
         problems: None,
     })
+}
+
+/// A reader with feed-rs's settings: the same document gives the same events and errors.
+fn feed_rs_reader(bytes: &[u8]) -> NsReader<&[u8]> {
+    let mut reader = NsReader::from_reader(bytes);
+    let config = reader.config_mut();
+    config.expand_empty_elements = true;
+    config.trim_markup_names_in_closing_tags = true;
+    config.trim_text(false);
+    reader
 }
 
 /// A start tag and its namespace (feed-rs's default applied).
@@ -518,13 +522,8 @@ pub(super) struct Extras {
 /// when the document cannot be read here (not UTF-8, an XML error): feed-rs's reading then
 /// stands alone.
 pub(super) fn extras(bytes: &[u8]) -> Option<Vec<Extras>> {
-    let mut reader = NsReader::from_reader(bytes);
-    let config = reader.config_mut();
-    config.expand_empty_elements = true;
-    config.trim_markup_names_in_closing_tags = true;
-    config.trim_text(false);
     let mut doc = Doc {
-        reader,
+        reader: feed_rs_reader(bytes),
         base: None,
         default: Ns::Other,
         mirror: false,
