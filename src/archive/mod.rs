@@ -609,11 +609,6 @@ impl Archive {
     pub fn check_writable(&self) -> Result<(), ArchiveError> {
         self.set_meta("state_checked", &Utc::now().to_rfc3339())
     }
-
-    /// The state directory.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
 }
 
 impl Drop for Archive {
