@@ -74,6 +74,12 @@ pub(super) struct Read {
 }
 
 impl Read {
+    /// The items and the link to older entries, resolved against `base`.
+    fn page(self, base: Option<&str>) -> Page {
+        let older = older_link(&self.links, base);
+        (self.maker.finish(), older)
+    }
+
     fn from_raw(raw: RawFeed, base: Option<&str>) -> Read {
         let mut maker = ItemMaker::new(base, raw.plain_text);
         for entry in raw.entries {
@@ -94,10 +100,9 @@ fn finish(read: Read, base: Option<&str>) -> Page {
         tracing::warn!(feed = %source_name, "{problems}");
     }
     let unreadable = read.maker.unreadable.clone();
-    let older = older_link(&read.links, base);
-    let items = read.maker.finish();
-    warn_undated(&items, unreadable, source_name);
-    (items, older)
+    let page = read.page(base);
+    warn_undated(&page.0, unreadable, source_name);
+    page
 }
 
 /// A JSON document: its first `<` or `{` is `{` (feed-rs's test).
@@ -131,13 +136,14 @@ pub type Page = (Vec<Item>, Option<String>);
 #[doc(hidden)]
 pub fn both_readers(bytes: &[u8], base: Option<&str>) -> Option<(Page, Result<Page, FeedError>)> {
     let fast = super::stream::read(bytes, base)?;
-    let reference = with_feed_rs(bytes, base, chrono_tz::UTC).map(|raw| items_of(raw, base));
-    let older = older_link(&fast.links, base);
-    Some(((fast.maker.finish(), older), reference))
+    let reference =
+        with_feed_rs(bytes, base, chrono_tz::UTC).map(|raw| Read::from_raw(raw, base).page(base));
+    Some((fast.page(base), reference))
 }
 
-/// The fields of a feed Encore reads, as feed-rs gives them: both readers produce this, and
-/// one function ([`items_of`]) turns it into items, so they cannot drift apart there.
+/// The fields of a feed Encore reads, as feed-rs gives them: the fast reader gives the same
+/// entries, one at a time, and one maker ([`ItemMaker`]) turns both readers' entries into
+/// items, so they cannot drift apart there.
 #[derive(Debug, Default, PartialEq)]
 pub(super) struct RawFeed {
     /// Feed-level links (only `next` / `prev-archive` are used).
@@ -336,16 +342,6 @@ fn quietly<T>(f: impl FnOnce() -> T) -> Option<T> {
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
     QUIET.with(|q| q.set(was));
     result.ok()
-}
-
-/// Items and the link to older entries from what a reader found.
-fn items_of(feed: RawFeed, base: Option<&str>) -> Page {
-    let mut maker = ItemMaker::new(base, feed.plain_text);
-    let older = older_link(&feed.links, base);
-    for entry in feed.entries {
-        maker.add(entry);
-    }
-    (maker.finish(), older)
 }
 
 /// The feed's link to older entries, resolved.

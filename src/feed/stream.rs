@@ -56,8 +56,7 @@ impl From<quick_xml::Error> for GiveUp {
 
 /// The fields Encore uses, or `None` when feed-rs must read this document. Each entry is made
 /// an item as soon as it is read.
-pub(super) fn read(bytes: &[u8], base_text: Option<&str>) -> Option<super::parse::Read> {
-    let base = base_text;
+pub(super) fn read(bytes: &[u8], base: Option<&str>) -> Option<super::parse::Read> {
     // feed-rs reads a document whose first `<` or `{` is `{` as JSON Feed.
     if bytes
         .iter()
@@ -66,7 +65,7 @@ pub(super) fn read(bytes: &[u8], base_text: Option<&str>) -> Option<super::parse
     {
         return None;
     }
-    let base = match base {
+    let base_url = match base {
         Some(b) => Some(url::Url::parse(b).ok()?),
         None => None,
     };
@@ -81,10 +80,10 @@ pub(super) fn read(bytes: &[u8], base_text: Option<&str>) -> Option<super::parse
     }
     let mut doc = Doc {
         reader: feed_rs_reader(bytes),
-        base,
+        base: base_url,
         default: Ns::Rss,
         mirror: true,
-        maker: ItemMaker::new(base_text, false),
+        maker: ItemMaker::new(base, false),
     };
     let feed = doc.feed().ok()?;
     // What follows the feed is not read, by feed-rs either; it must still be UTF-8.
