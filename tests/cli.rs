@@ -592,16 +592,19 @@ fn status_history_and_preview_work_while_the_daemon_runs() {
         .unwrap();
     // The daemon and the commands share one SQLite state: status reads it as the daemon
     // writes it, once the daemon has said it runs.
-    let running = format!("daemon   running (pid {})", daemon.id());
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    let text = loop {
+    let status = || {
         let out = s
             .encore(&["status", "--now", NOW])
             .success()
             .get_output()
             .stdout
             .clone();
-        let text = String::from_utf8(out).unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    let running = format!("daemon   running (pid {})", daemon.id());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let text = loop {
+        let text = status();
         if text.contains(&running) || std::time::Instant::now() > deadline {
             break text;
         }
@@ -645,14 +648,8 @@ fn status_history_and_preview_work_while_the_daemon_runs() {
         .status();
     let done = daemon.wait().unwrap();
     assert!(done.success(), "SIGTERM ends the daemon cleanly: {done:?}");
-    // Stopped: status reads the real state and says the daemon is gone.
-    let out = s
-        .encore(&["status", "--now", NOW])
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8(out).unwrap();
+    // Stopped: status reads the same state and says the daemon is gone.
+    let text = status();
     assert!(text.contains("daemon   not running"), "{text}");
 }
 

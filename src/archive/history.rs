@@ -44,6 +44,17 @@ impl std::fmt::Display for Outcome {
 }
 
 impl Outcome {
+    /// Every outcome.
+    pub const ALL: [Outcome; 7] = [
+        Outcome::Shared,
+        Outcome::Failed,
+        Outcome::Skipped,
+        Outcome::Duplicate,
+        Outcome::Uncertain,
+        Outcome::Refused,
+        Outcome::Deferred,
+    ];
+
     /// Whether the article counts as shared for its cooldown. A failure does not: a post that
     /// never appeared must not be held back for 90 days.
     pub fn counts_as_shared(self) -> bool {
@@ -109,12 +120,13 @@ impl Archive {
         account: &str,
     ) -> Result<HashMap<String, DateTime<Utc>>, ArchiveError> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
+        let mut stmt = conn.prepare_cached(&format!(
             "SELECT article_key, max(at) FROM shares
              WHERE account = ?1 AND article_key IS NOT NULL
-               AND outcome IN ('shared', 'duplicate', 'uncertain', 'refused')
+               AND outcome IN {}
              GROUP BY article_key",
-        )?;
+            counts_as_shared_sql()
+        ))?;
         let rows = stmt.query_map([account], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
         })?;
@@ -218,13 +230,7 @@ impl Archive {
                 intent.url, intent.account
             )))
         };
-        let slot_done = tx
-            .prepare_cached(
-                "SELECT 1 FROM slots WHERE account = ?1 AND slot = ?2
-                 UNION ALL SELECT 1 FROM intents WHERE account = ?1 AND slot = ?2",
-            )?
-            .exists(params![intent.account, slot])?;
-        if slot_done {
+        if slot_taken(&tx, &intent.account, &slot)? {
             return taken("this slot is already settled or being posted");
         }
         let in_flight = tx
@@ -234,10 +240,11 @@ impl Archive {
             return taken("another process is posting this article");
         }
         let shared = tx
-            .prepare_cached(
+            .prepare_cached(&format!(
                 "SELECT 1 FROM shares WHERE account = ?1 AND article_key = ?2 AND at > ?3
-                 AND outcome IN ('shared', 'duplicate', 'uncertain', 'refused')",
-            )?
+                 AND outcome IN {}",
+                counts_as_shared_sql()
+            ))?
             .exists(params![
                 intent.account,
                 intent.article_key,
@@ -342,17 +349,53 @@ impl Archive {
 
     /// Whether the slot was already settled (posted, failed or skipped) or is in flight.
     pub fn slot_settled(&self, account: &str, slot: DateTime<Utc>) -> Result<bool, ArchiveError> {
-        Ok(self
-            .conn()
-            .prepare_cached(
-                "SELECT 1 FROM slots WHERE account = ?1 AND slot = ?2
-                 UNION ALL SELECT 1 FROM intents WHERE account = ?1 AND slot = ?2",
-            )?
-            .exists(params![account, time(slot)])?)
+        slot_taken(&self.conn(), account, &time(slot))
     }
 
     /// Every record of every account, newest first.
     pub fn all_history(&self) -> Result<Vec<ShareRecord>, ArchiveError> {
         self.records(&format!("{SHARE_SELECT} ORDER BY at DESC, id DESC"), [])
+    }
+}
+
+/// Whether a slot (as stored) is settled or has an intent: what [`Archive::slot_settled`] asks
+/// and what [`Archive::begin`] checks inside its transaction.
+fn slot_taken(
+    conn: &rusqlite::Connection,
+    account: &str,
+    slot: &str,
+) -> Result<bool, ArchiveError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT 1 FROM slots WHERE account = ?1 AND slot = ?2
+             UNION ALL SELECT 1 FROM intents WHERE account = ?1 AND slot = ?2",
+        )?
+        .exists(params![account, slot])?)
+}
+
+/// `('shared', …)`: the outcomes that count as shared, for SQL, made from
+/// [`Outcome::counts_as_shared`] so that the two cannot differ.
+fn counts_as_shared_sql() -> &'static str {
+    static LIST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    LIST.get_or_init(|| {
+        let names: Vec<String> = Outcome::ALL
+            .iter()
+            .filter(|o| o.counts_as_shared())
+            .map(|o| format!("'{o}'"))
+            .collect();
+        format!("({})", names.join(", "))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sql_list_of_shared_outcomes_follows_counts_as_shared() {
+        assert_eq!(
+            counts_as_shared_sql(),
+            "('shared', 'duplicate', 'uncertain', 'refused')"
+        );
     }
 }

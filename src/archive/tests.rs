@@ -307,15 +307,7 @@ fn the_state_and_its_sidecars_are_private() {
 
 #[test]
 fn outcomes_print_as_their_json_names() {
-    for o in [
-        Outcome::Shared,
-        Outcome::Failed,
-        Outcome::Skipped,
-        Outcome::Duplicate,
-        Outcome::Uncertain,
-        Outcome::Refused,
-        Outcome::Deferred,
-    ] {
+    for o in Outcome::ALL {
         assert_eq!(serde_json::to_string(&o).unwrap(), format!("\"{o}\""));
     }
 }
