@@ -136,7 +136,7 @@ fn articles(n: usize) -> Vec<Article> {
                 published.format("%Y/%m")
             );
             Article {
-                key: encore::feed::article_key(&url).unwrap(),
+                key: encore::vocab::article_key(&url).unwrap(),
                 url,
                 title: format!("{} ({i})", TITLES[i % TITLES.len()]),
                 published,

@@ -201,8 +201,8 @@ fn decide_in(
                 reason: format!(
                     "a new article ({}) was published {} ago: old articles step aside for {}",
                     n.url,
-                    crate::config::HumanDuration((at - n.published).to_std().unwrap_or_default()),
-                    crate::config::HumanDuration(pause.to_std().unwrap_or_default())
+                    crate::vocab::HumanDuration((at - n.published).to_std().unwrap_or_default()),
+                    crate::vocab::HumanDuration(pause.to_std().unwrap_or_default())
                 ),
             };
             return (skip, None);

@@ -136,7 +136,7 @@ impl Watchdog<'_> {
                 _ = tokio::time::sleep_until(deadline), if !said => {
                     said = true;
                     if self.enabled() {
-                        tracing::error!("{what} has run for over {}: taken to be hung, the watchdog is no longer fed (systemd will restart Encore)", crate::config::HumanDuration(limit));
+                        tracing::error!("{what} has run for over {}: taken to be hung, the watchdog is no longer fed (systemd will restart Encore)", crate::vocab::HumanDuration(limit));
                     }
                 }
             }

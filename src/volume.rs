@@ -121,7 +121,7 @@ pub fn estimate(
     if span < MIN_WINDOW {
         return assume(format!(
             "{} of samples so far, at least 1 day needed",
-            crate::config::HumanDuration(span.to_std().unwrap_or_default())
+            crate::vocab::HumanDuration(span.to_std().unwrap_or_default())
         ));
     }
     let grown = latest.count as i64 - first.count as i64 - own(first.at, latest.at) as i64;

@@ -142,7 +142,7 @@ async fn the_daemon_keeps_posting_from_the_archive_while_the_feed_hangs() {
     assert_eq!(d.archive().len(), held, "the archive is untouched");
     let status: encore::daemon::FeedStatus = d
         .archive()
-        .meta_json(encore::daemon::FEED_STATUS_KEY)
+        .meta_json(encore::archive::key::FEED_STATUS)
         .unwrap()
         .unwrap();
     assert!(status.result.starts_with("failed"), "{status:?}");

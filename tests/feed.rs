@@ -28,7 +28,7 @@ fn wordpress_rss_with_cdata_categories() {
     assert_eq!(first.categories, ["Médias sociaux", "Twitter"]);
     assert!(first.url.starts_with("https://blog.example.org/2026/"));
     // The key comes from the link, not from the non-permalink guid.
-    assert_eq!(first.key, encore::feed::article_key(&first.url).unwrap());
+    assert_eq!(first.key, encore::vocab::article_key(&first.url).unwrap());
     assert!(first.published.is_some());
     // Entities decoded: "un(e)" and the apostrophe survive; no markup remains.
     assert!(items

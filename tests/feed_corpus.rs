@@ -5,9 +5,9 @@
 
 use chrono::{TimeZone, Utc};
 use encore::archive::Article;
-use encore::compose::length::LengthRule;
 use encore::compose::{compose_with, ComposeError};
 use encore::config::{MessageSettings, Template};
+use encore::vocab::length::LengthRule;
 use std::io::Read;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -44,7 +44,7 @@ fn every_feed_of_feedparsers_corpus_is_read_without_a_panic() {
                     let mut made = 0;
                     for item in &found {
                         assert_eq!(
-                            encore::feed::article_key(&item.url).as_deref(),
+                            encore::vocab::article_key(&item.url).as_deref(),
                             Some(item.key.as_str())
                         );
                         let article = Article {

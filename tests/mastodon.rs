@@ -5,13 +5,13 @@ mod support;
 
 use chrono::{Duration, TimeZone, Utc};
 use encore::archive::{Archive, Outcome};
-use encore::compose::length::LengthRule;
 use encore::compose::Message;
 use encore::config::{Config, Endpoint, MastodonSettings};
 use encore::daemon::Daemon;
 use encore::network::call::RetryPolicy;
 use encore::network::mastodon::{idempotency_key, MastodonNetwork};
 use encore::network::{Network, Outgoing, PostError};
+use encore::vocab::length::LengthRule;
 use std::path::Path;
 use support::fake_mastodon::{self, mastodon_length, FakeMastodon, Fault};
 

@@ -4,9 +4,9 @@
 
 use chrono::{TimeZone, Utc};
 use encore::archive::Article;
-use encore::compose::length::LengthRule;
 use encore::compose::{compose_with, ComposeError};
 use encore::config::{MessageSettings, Template, Utm};
+use encore::vocab::length::LengthRule;
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 

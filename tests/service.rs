@@ -184,7 +184,8 @@ fn sigterm_flushes_the_state_and_exits_0() {
     // The state opens at once (the lock is released) and holds the feed read before the stop.
     let archive = encore::archive::Archive::open(&dir.path().join("state")).unwrap();
     assert_eq!(archive.len(), 41);
-    let status: Option<encore::daemon::FeedStatus> =
-        archive.meta_json(encore::daemon::FEED_STATUS_KEY).unwrap();
+    let status: Option<encore::daemon::FeedStatus> = archive
+        .meta_json(encore::archive::key::FEED_STATUS)
+        .unwrap();
     assert!(status.unwrap().result.starts_with("ok"));
 }

@@ -120,7 +120,7 @@ async fn one_daemon_posts_to_each_network_under_its_own_cadence_through_faults()
     assert_eq!(f.bsky.posts().len(), shared("blog-bsky"));
     assert_eq!(f.bsky.logins(), 1, "one Bluesky login all week");
     for p in f.x.posts() {
-        assert!(encore::compose::length::x_weighted_length(&p.text) <= 280);
+        assert!(encore::vocab::length::x_weighted_length(&p.text) <= 280);
     }
     for s in f.masto.statuses() {
         assert!(fake_mastodon::mastodon_length(&s.text, 23) <= 500);

@@ -439,7 +439,7 @@ async fn a_simulated_week_against_the_fake_posts_every_slot_once_through_faults(
     fake_ids.sort();
     assert_eq!(ids, fake_ids, "every recorded id is a real post");
     for p in &posts {
-        assert!(encore::compose::length::x_weighted_length(&p.text) <= 280);
+        assert!(encore::vocab::length::x_weighted_length(&p.text) <= 280);
     }
     let history = d.archive().history("blog-x").unwrap();
     assert_eq!(

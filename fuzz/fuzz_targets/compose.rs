@@ -3,7 +3,7 @@
 #![no_main]
 
 use chrono::TimeZone;
-use encore::compose::length::LengthRule;
+use encore::vocab::length::LengthRule;
 use encore::compose::{compose_with, ComposeError};
 use libfuzzer_sys::fuzz_target;
 

@@ -3,7 +3,7 @@
 #![no_main]
 
 use chrono::TimeZone;
-use encore::compose::length::LengthRule;
+use encore::vocab::length::LengthRule;
 use encore::compose::{compose_with, ComposeError};
 use libfuzzer_sys::fuzz_target;
 
@@ -32,7 +32,7 @@ fuzz_target!(|data: &[u8]| {
             Some((page, f)) => (page, Some(f)),
             None => (item.key.as_str(), None),
         };
-        assert_eq!(encore::feed::article_key(&item.url).as_deref(), Some(page));
+        assert_eq!(encore::vocab::article_key(&item.url).as_deref(), Some(page));
         if let Some(f) = fragment {
             assert!(item.url.ends_with(&format!("#{f}")), "{} {}", item.key, item.url);
         }

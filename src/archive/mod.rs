@@ -13,6 +13,7 @@ mod owner;
 mod schema;
 
 pub use history::{last_shares_in, Intent, Outcome, ShareRecord};
+pub use schema::key;
 
 use crate::feed::Item;
 use chrono::{DateTime, Utc};
@@ -25,7 +26,7 @@ use std::time::Duration;
 /// An article as Encore remembers it, whether or not it is still in the feed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Article {
-    /// Normalised link (see [`crate::feed::article_key`]).
+    /// Normalised link (see [`crate::vocab::article_key`]).
     pub key: String,
     /// Link to share (the latest the feed gave).
     pub url: String,
@@ -423,7 +424,7 @@ impl Archive {
             "INSERT INTO settings (key, value) VALUES ('seed', ?1) ON CONFLICT DO NOTHING",
             [fresh.to_string()],
         )?;
-        let stored = self.meta("seed")?.unwrap_or_default();
+        let stored = self.meta(key::SEED)?.unwrap_or_default();
         stored.parse().map_err(|_| ArchiveError::Corrupt {
             what: "settings.seed".into(),
             reason: format!("{stored:?} is not a number"),
@@ -607,7 +608,7 @@ impl Archive {
     /// Writes a small record: after a write failure (a full disk) the daemon waits for this
     /// to succeed before it starts over.
     pub fn check_writable(&self) -> Result<(), ArchiveError> {
-        self.set_meta("state_checked", &Utc::now().to_rfc3339())
+        self.set_meta(key::STATE_CHECKED, &Utc::now().to_rfc3339())
     }
 }
 

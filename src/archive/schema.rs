@@ -17,6 +17,27 @@
 //! | `feed_validators` | feed URL | `ETag` / `Last-Modified` of its last read |
 //! | `settings` | value | small values: the seed, the last tick, the daemon's runtime, feed status… |
 
+/// Every key of the `settings` table, named once so that two floors never pick the same one.
+pub mod key {
+    /// The state's random seed (see `Archive::seed`).
+    pub const SEED: &str = "seed";
+    /// When `encore check` last found the state readable.
+    pub const STATE_CHECKED: &str = "state_checked";
+    /// The daemon's last tick: slots missed while it was down are reconciled from here.
+    pub const LAST_TICK: &str = "last_tick";
+    /// Set once the archive was filled from older pages: the daemon does it on its first run.
+    pub const BACKFILLED: &str = "backfilled";
+    /// The last feed read's outcome, for `encore status`.
+    pub const FEED_STATUS: &str = "feed_status";
+    /// The daemon's runtime view (pauses, auto plans), for `encore status`.
+    pub const RUNTIME: &str = "runtime";
+
+    /// A slot moved by "pause after a new post", per account.
+    pub fn deferred(account: &str) -> String {
+        format!("deferred:{account}")
+    }
+}
+
 /// The schema this build writes and reads.
 pub(super) const CURRENT: i64 = 1;
 

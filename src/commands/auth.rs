@@ -1,7 +1,7 @@
 use crate::config::{Config, Endpoint, XAuth};
+use crate::error::Error;
 use crate::network::session::SessionStore;
 use crate::network::x::oauth2;
-use crate::Error;
 use std::io::Write;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 

@@ -4,7 +4,7 @@ use std::io::Write;
 
 /// Prints the resolved settings (secrets masked) and what deserves attention. The config was
 /// already validated when it was loaded; this shows the admin what Encore understood.
-pub fn check(config: &Config, out: &mut dyn Write) -> Result<(), crate::Error> {
+pub fn check(config: &Config, out: &mut dyn Write) -> Result<(), crate::error::Error> {
     writeln!(out, "{}: OK", config.path.display())?;
     let tz_note = match config.timezone_source {
         TimezoneSource::Configured => "configured",
@@ -48,13 +48,13 @@ pub fn check(config: &Config, out: &mut dyn Write) -> Result<(), crate::Error> {
 /// `encore check --quiet`: what the daemon does with a config before it takes it (every
 /// account set up, every secret read), printing nothing when all is well. `systemctl reload`
 /// runs it first, so that a config the daemon would reject fails the reload with its error.
-pub fn check_quiet(config: &Config) -> Result<(), crate::Error> {
+pub fn check_quiet(config: &Config) -> Result<(), crate::error::Error> {
     crate::network::build_all(config, false).map(drop)
 }
 
 /// `encore check --online`: one cheap authenticated call per account, printing whose
 /// credentials they are. Any account failing makes the whole check fail.
-pub async fn check_online(config: &Config, out: &mut dyn Write) -> Result<(), crate::Error> {
+pub async fn check_online(config: &Config, out: &mut dyn Write) -> Result<(), crate::error::Error> {
     let networks = crate::network::build_all(config, false)?;
     let mut limited = config.clone();
     crate::network::limits::refresh(&mut limited, &networks).await;
@@ -71,7 +71,7 @@ pub async fn check_online(config: &Config, out: &mut dyn Write) -> Result<(), cr
                     "online  {}: {} OK as {}{count}",
                     a.name, a.network, info.handle
                 )?;
-                if a.network == crate::network::NetworkKind::Mastodon {
+                if a.network == crate::vocab::NetworkKind::Mastodon {
                     writeln!(
                         out,
                         "online  {}: the instance allows {} characters per post (Mastodon's default: {})",
@@ -90,7 +90,7 @@ pub async fn check_online(config: &Config, out: &mut dyn Write) -> Result<(), cr
     if failed.is_empty() {
         Ok(())
     } else {
-        Err(crate::Error::NotPosted(format!(
+        Err(crate::error::Error::NotPosted(format!(
             "credentials check failed for {}",
             failed.join(", ")
         )))
@@ -118,7 +118,7 @@ fn write_secret(
     writeln!(out, "           {key} = {r} ({state})")
 }
 
-use crate::compose::length::LengthRule;
+use crate::vocab::length::LengthRule;
 
 fn write_endpoint(
     out: &mut dyn Write,

@@ -21,10 +21,10 @@ pub fn history(
     account: Option<&str>,
     format: super::Format,
     out: &mut dyn Write,
-) -> Result<(), crate::Error> {
+) -> Result<(), crate::error::Error> {
     if let Some(name) = account {
         if config.account(name).is_none() {
-            return Err(crate::Error::Usage(format!(
+            return Err(crate::error::Error::Usage(format!(
                 "no account named {name:?} in {}",
                 config.path.display()
             )));
@@ -91,7 +91,7 @@ fn write_spend(
     archive: &Archive,
     only: Option<&str>,
     out: &mut dyn Write,
-) -> Result<(), crate::Error> {
+) -> Result<(), crate::error::Error> {
     let now = chrono::Utc::now();
     let (start, _) = crate::budget::month_bounds(config.timezone, now);
     let month = start.with_timezone(&config.timezone).format("%Y-%m");

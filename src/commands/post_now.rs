@@ -1,7 +1,7 @@
 use crate::archive::{Archive, Outcome};
 use crate::config::Config;
 use crate::daemon::Daemon;
-use crate::Error;
+use crate::error::Error;
 use chrono::{DateTime, Utc};
 use std::io::Write;
 

@@ -54,9 +54,9 @@ pub async fn preview(
     config: &Config,
     opts: &PreviewOptions,
     out: &mut dyn Write,
-) -> Result<(), crate::Error> {
+) -> Result<(), crate::error::Error> {
     if opts.days == 0 || opts.days > 366 {
-        return Err(crate::Error::Usage(
+        return Err(crate::error::Error::Usage(
             "--days must be between 1 and 366".into(),
         ));
     }
@@ -114,7 +114,7 @@ pub fn auto_plans(
     archive: &Archive,
     now: DateTime<Utc>,
     volume: Option<f64>,
-) -> Result<(Vec<Option<schedule::AutoPlan>>, Vec<String>), crate::Error> {
+) -> Result<(Vec<Option<schedule::AutoPlan>>, Vec<String>), crate::error::Error> {
     let mut rates = Vec::new();
     let mut auto = Vec::new();
     for a in &config.accounts {

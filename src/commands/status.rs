@@ -4,9 +4,9 @@
 
 use super::preview::auto_plans;
 use super::Format;
-use crate::archive::{Archive, Outcome};
+use crate::archive::{key, Archive, Outcome};
 use crate::config::{CadenceMode, Config};
-use crate::daemon::{FeedStatus, Pause, Runtime, FEED_STATUS_KEY, RUNTIME_KEY};
+use crate::daemon::{FeedStatus, Pause, Runtime};
 use crate::schedule;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -63,7 +63,7 @@ pub fn collect(
     archive: &Archive,
     now: DateTime<Utc>,
     source: String,
-) -> Result<Status, crate::Error> {
+) -> Result<Status, crate::error::Error> {
     let tz = config.timezone;
     let seed = archive.seed()?;
     let (auto, rates) = auto_plans(config, archive, now, None)?;
@@ -71,7 +71,7 @@ pub fn collect(
     let day_start = crate::cadence::local_to_utc(tz, today, 0);
     let day_end = crate::cadence::local_to_utc(tz, today + Duration::days(1), 0);
     let slots = schedule::slots(config, day_start, now + Duration::days(30), seed, &auto);
-    let runtime: Option<Runtime> = archive.meta_json(RUNTIME_KEY)?;
+    let runtime: Option<Runtime> = archive.meta_json(key::RUNTIME)?;
     let mut accounts = Vec::new();
     let mut rate_lines = rates.into_iter();
     for (i, a) in config.accounts.iter().enumerate() {
@@ -169,7 +169,7 @@ pub fn collect(
         daemon: runtime,
         archived: archive.len(),
         undated: archive.undated_count()?,
-        feed: archive.meta_json(FEED_STATUS_KEY)?,
+        feed: archive.meta_json(key::FEED_STATUS)?,
         accounts,
     })
 }
@@ -180,7 +180,7 @@ pub fn status(
     now: DateTime<Utc>,
     format: Format,
     out: &mut dyn Write,
-) -> Result<(), crate::Error> {
+) -> Result<(), crate::error::Error> {
     let archive = Archive::open(&config.state_dir)?;
     let source = format!(
         "the state in {}",

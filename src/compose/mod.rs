@@ -2,12 +2,10 @@
 //! to the network's limit without ever cutting the link or leaving a broken text.
 
 pub mod hashtag;
-pub mod length;
-mod tlds;
 
 use crate::archive::Article;
 use crate::config::{Account, MessageSettings, Template, TemplatePart, Utm};
-use length::LengthRule;
+use crate::vocab::LengthRule;
 use unicode_segmentation::UnicodeSegmentation;
 
 /// A message ready to post.

@@ -1,6 +1,6 @@
-use super::length::{weighted_length, LengthRule};
 use super::*;
 use crate::config::{Template, Utm};
+use crate::vocab::length::{self, weighted_length, LengthRule};
 use chrono::{TimeZone, Utc};
 use std::collections::BTreeMap;
 use yaml_rust2::{Yaml, YamlLoader};

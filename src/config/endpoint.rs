@@ -7,7 +7,7 @@
 use super::raw::RawAccount;
 use super::secret::SecretRef;
 use super::SpanError;
-use crate::network::NetworkKind;
+use crate::vocab::NetworkKind;
 use std::ops::Range;
 use toml::Spanned;
 

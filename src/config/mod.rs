@@ -10,7 +10,7 @@ mod raw;
 pub mod secret;
 pub mod value;
 
-use crate::network::NetworkKind;
+use crate::vocab::NetworkKind;
 pub use endpoint::{
     BlueskySettings, Budget, Endpoint, MastodonSettings, Visibility, XAuth, XSettings,
 };
@@ -272,7 +272,7 @@ pub struct Account {
     pub budget: Budget,
     /// How the network measures a message. Starts at the network's defaults; a Mastodon
     /// instance's own limits replace them once read (see [`crate::network::limits`]).
-    pub length: crate::compose::length::LengthRule,
+    pub length: crate::vocab::length::LengthRule,
     /// Where the account's secrets are written, so that a secret that cannot be read at start
     /// is reported as FILE:LINE like any other config error.
     pub secret_lines: SecretLines,

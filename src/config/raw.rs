@@ -2,7 +2,7 @@
 //! refer to keeps its span so that an error can name its line.
 
 use super::value::{ActiveHours, ByteSize, Day, HumanDuration, TimeZone};
-use crate::network::NetworkKind;
+use crate::vocab::NetworkKind;
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
 use toml::Spanned;

@@ -306,7 +306,7 @@ fn mastodon_and_bluesky_keys_are_read_checked_and_kept_apart() {
     assert_eq!(m.language.as_deref(), Some("fr"));
     assert_eq!(
         c.accounts[0].length,
-        crate::compose::length::LengthRule::Graphemes {
+        crate::vocab::length::LengthRule::Graphemes {
             max: 500,
             url_len: Some(23)
         }

@@ -9,20 +9,18 @@ mod plan;
 mod reload;
 mod run;
 
-pub use plan::{kept_state, measured_volume, Pause, Runtime, RUNTIME_KEY};
+pub use plan::{kept_state, measured_volume, Pause, Runtime};
 pub use reload::Reloaded;
 pub use run::{run, RunOptions};
 
-use crate::archive::{Archive, ArchiveError, Article, Intent, Outcome, ShareRecord};
+use crate::archive::{key, Archive, ArchiveError, Article, Intent, Outcome, ShareRecord};
+use crate::cadence;
 use crate::config::{Config, HumanDuration};
+use crate::error::Error;
 use crate::network::{Network, Outgoing, PostError};
 use crate::schedule::{self, Decision};
-use crate::{cadence, Error};
 use chrono::{DateTime, Datelike, Duration, Utc};
 use std::collections::HashMap;
-
-/// Where the last feed read's outcome is kept.
-pub const FEED_STATUS_KEY: &str = "feed_status";
 
 /// The last feed read, for `encore status`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -60,10 +58,6 @@ struct Deferred {
     until: DateTime<Utc>,
 }
 
-fn deferred_key(account: &str) -> String {
-    format!("deferred:{account}")
-}
-
 /// The daemon's state between ticks.
 pub struct Daemon {
     config: Config,
@@ -98,7 +92,7 @@ impl Daemon {
     ) -> Result<Daemon, Error> {
         let seed = archive.seed()?;
         let last_tick = archive
-            .meta("last_tick")?
+            .meta(key::LAST_TICK)?
             .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
             .map(|t| t.with_timezone(&Utc));
         let n = config.accounts.len();
@@ -134,7 +128,7 @@ impl Daemon {
     /// Takes up what the state keeps of account `i` between runs: a slot a rate limit moved
     /// (the account stays paused until then), auto mode's day plans and post-count samples.
     fn restore(&mut self, i: usize, name: &str) -> Result<(), ArchiveError> {
-        if let Some(d) = self.archive.meta_json::<Deferred>(&deferred_key(name))? {
+        if let Some(d) = self.archive.meta_json::<Deferred>(&key::deferred(name))? {
             self.paused[i] = Some(Some(d.until));
             self.deferred[i] = Some(d);
         }
@@ -292,14 +286,9 @@ impl Daemon {
 
     /// On the very first run, fills the archive from the feed's older pages.
     pub async fn backfill_once(&mut self, now: DateTime<Utc>) -> Result<(), Error> {
-        if self.config.feed.backfill_pages > 0
-            && self
-                .archive
-                .meta(crate::commands::BACKFILLED_KEY)?
-                .is_none()
-        {
+        if self.config.feed.backfill_pages > 0 && self.archive.meta(key::BACKFILLED)?.is_none() {
             tracing::info!("first run: reading older feed pages into the archive");
-            crate::commands::backfill_archive(&self.config, &self.archive, now).await?;
+            crate::ingest::backfill_archive(&self.config, &self.archive, now).await?;
         }
         Ok(())
     }
@@ -307,7 +296,7 @@ impl Daemon {
     /// Reads the feed into the archive (a failure is logged; the archive keeps serving). Errs
     /// only when the state cannot be written.
     pub async fn refresh_feed(&mut self, now: DateTime<Utc>) -> Result<(), ArchiveError> {
-        let stats = crate::commands::refresh_archive(&self.config, &self.archive, now).await;
+        let stats = crate::ingest::refresh_archive(&self.config, &self.archive, now).await;
         let status = FeedStatus {
             at: now,
             result: match stats {
@@ -315,7 +304,7 @@ impl Daemon {
                 None => "failed (see the log); the archive keeps serving".into(),
             },
         };
-        if let Err(e) = self.put_meta(FEED_STATUS_KEY, &status) {
+        if let Err(e) = self.put_meta(key::FEED_STATUS, &status) {
             tracing::warn!("feed status not kept: {e}");
         }
         self.publish(now);
@@ -439,7 +428,7 @@ impl Daemon {
         });
         self.last_tick = Some(now);
         if !self.dry_run {
-            self.archive.set_meta("last_tick", &now.to_rfc3339())?;
+            self.archive.set_meta(key::LAST_TICK, &now.to_rfc3339())?;
             // What the tick planned and skipped is on disk before the loop sleeps.
             self.flush().await?;
         }
@@ -477,7 +466,7 @@ impl Daemon {
         self.paused[i] = None;
         if !self.dry_run {
             self.archive
-                .remove_meta(&deferred_key(&self.config.accounts[i].name))?;
+                .remove_meta(&key::deferred(&self.config.accounts[i].name))?;
         }
         if self.settled(i, d.slot)? {
             return Ok(None);
@@ -815,7 +804,7 @@ impl Daemon {
                 self.paused[i] = Some(Some(until));
                 let d = Deferred { slot, until };
                 self.deferred[i] = Some(d);
-                self.put_meta(&deferred_key(&account.name), &d)?;
+                self.put_meta(&key::deferred(&account.name), &d)?;
                 if !self.dry_run {
                     // Flushes the deferral with it.
                     self.archive.withdraw(&intent)?;

@@ -2,14 +2,11 @@
 //! before the day, and the slots both modes give.
 
 use super::Daemon;
-use crate::archive::{ArchiveError, Outcome};
+use crate::archive::{key, ArchiveError, Outcome};
 use crate::cadence::{self, DayPlan, Plans};
 use crate::config::CadenceMode;
 use crate::volume::{self, Basis, Sample, Volume};
 use chrono::{DateTime, Duration, Utc};
-
-/// Where the running daemon leaves what only it knows.
-pub const RUNTIME_KEY: &str = "runtime";
 
 /// What the running daemon knows beyond the state: `encore status` shows it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -198,7 +195,7 @@ impl Daemon {
             pid: std::process::id(),
             pauses,
         };
-        if let Err(e) = self.put_meta(RUNTIME_KEY, &runtime) {
+        if let Err(e) = self.put_meta(key::RUNTIME, &runtime) {
             tracing::warn!("the daemon's runtime for `encore status` not written: {e}");
         }
     }

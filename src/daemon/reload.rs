@@ -6,8 +6,8 @@
 
 use super::Daemon;
 use crate::config::{CadenceMode, Config};
+use crate::error::Error;
 use crate::network::Network;
-use crate::Error;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 

@@ -6,7 +6,7 @@
 //! Titles and tags are plain text in JSON Feed (the format has `content_html` for markup), so
 //! `Die Rückkehr von <i> und <b>` stays as written.
 
-use super::parse::{RawEntry, RawFeed, RawLink};
+use super::raw::{RawEntry, RawFeed, RawLink};
 use serde::Deserialize;
 use serde_json::Value;
 

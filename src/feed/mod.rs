@@ -7,12 +7,14 @@ mod fetch;
 mod html;
 mod json;
 mod parse;
+mod raw;
 mod stream;
 
+pub use crate::vocab::article_key;
 pub use backfill::{backfill, BackfillOptions, BackfillStats};
 pub use date::lenient as lenient_date;
 pub use fetch::{check_link, fetch, fetch_conditional, Fetched, LinkStatus, Validators};
-pub use parse::{article_key, both_readers, parse, parse_page, parse_page_owned, Page};
+pub use parse::{both_readers, parse, parse_page, parse_page_owned, Page};
 
 use chrono::{DateTime, Utc};
 

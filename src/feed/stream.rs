@@ -9,7 +9,7 @@
 //! extensions, a document feed-rs would refuse, any XML error. The caller then asks feed-rs. A
 //! test runs both over feedparser's corpus of 2,200 feeds and requires the same items.
 
-use super::parse::{href, ItemMaker, RawEntry, RawFeed, RawLink};
+use super::raw::{href, ItemMaker, RawEntry, RawFeed, RawLink};
 use chrono::{DateTime, Utc};
 use quick_xml::encoding::{detect_encoding, DetectedEncoding};
 use quick_xml::events::{BytesStart, Event};
@@ -56,7 +56,7 @@ impl From<quick_xml::Error> for GiveUp {
 
 /// The fields Encore uses, or `None` when feed-rs must read this document. Each entry is made
 /// an item as soon as it is read.
-pub(super) fn read(bytes: &[u8], base: Option<&str>) -> Option<super::parse::Read> {
+pub(super) fn read(bytes: &[u8], base: Option<&str>) -> Option<super::raw::Read> {
     // feed-rs reads a document whose first `<` or `{` is `{` as JSON Feed.
     if bytes
         .iter()
@@ -89,7 +89,7 @@ pub(super) fn read(bytes: &[u8], base: Option<&str>) -> Option<super::parse::Rea
     // What follows the feed is not read, by feed-rs either; it must still be UTF-8.
     let end = usize::try_from(doc.reader.buffer_position()).ok()?;
     std::str::from_utf8(bytes.get(end..)?).ok()?;
-    Some(super::parse::Read {
+    Some(super::raw::Read {
         links: feed.links,
         maker: doc.maker,
         problems: None,

@@ -3,8 +3,8 @@
 //! which never goes online, writes messages for the limit the server will apply.
 
 use super::Network;
-use crate::compose::length::LengthRule;
 use crate::config::Config;
+use crate::vocab::length::LengthRule;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 

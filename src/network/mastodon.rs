@@ -7,9 +7,9 @@
 use super::call::{gave_up, header, judge, read_json, send, Answer, Attempt, RetryPolicy};
 use super::{AccountInfo, BoxFuture, Network, Outgoing, PostError, Receipt};
 use crate::archive::Intent;
-use crate::compose::length::LengthRule;
 use crate::config::secret::Secret;
 use crate::config::{MastodonSettings, Visibility};
+use crate::vocab::length::LengthRule;
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -231,9 +231,9 @@ impl MastodonNetwork {
             .append_pair("limit", "10")
             .append_pair("exclude_reblogs", "true");
         let statuses: Vec<Status> = self.get_json(endpoint).await?;
-        let wanted = crate::feed::article_key(url);
+        let wanted = crate::vocab::article_key(url);
         let same =
-            |u: &str| u == url || (wanted.is_some() && crate::feed::article_key(u) == wanted);
+            |u: &str| u == url || (wanted.is_some() && crate::vocab::article_key(u) == wanted);
         for s in statuses {
             let recent = s
                 .created_at

@@ -3,57 +3,7 @@
 //! This module knows what differs between networks when a message is written (how length is
 //! counted, what the limit is). Posting itself lives behind the seam added by the daemon.
 
-use serde::{Deserialize, Serialize};
-use std::fmt;
-
-/// A network an account lives on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum NetworkKind {
-    /// X (Twitter).
-    X,
-    /// A Mastodon instance.
-    Mastodon,
-    /// Bluesky (AT Protocol).
-    Bluesky,
-    /// Writes posts to the log only: for demos, tests and trying a config out. Counts length like
-    /// X, so what it shows would also fit there.
-    Log,
-}
-
-impl NetworkKind {
-    /// The name used in config, logs and JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NetworkKind::X => "x",
-            NetworkKind::Mastodon => "mastodon",
-            NetworkKind::Bluesky => "bluesky",
-            NetworkKind::Log => "log",
-        }
-    }
-
-    /// How this network measures a message, with its default limits.
-    pub fn length_rule(self) -> crate::compose::length::LengthRule {
-        use crate::compose::length::LengthRule;
-        match self {
-            NetworkKind::X | NetworkKind::Log => LengthRule::XWeighted { max: 280 },
-            NetworkKind::Mastodon => LengthRule::Graphemes {
-                max: 500,
-                url_len: Some(23),
-            },
-            NetworkKind::Bluesky => LengthRule::Graphemes {
-                max: 300,
-                url_len: None,
-            },
-        }
-    }
-}
-
-impl fmt::Display for NetworkKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::vocab::NetworkKind;
 
 pub mod bluesky;
 pub mod call;
@@ -67,8 +17,8 @@ pub use call::RetryPolicy;
 pub use log::{DryRunNetwork, LogNetwork};
 
 use crate::archive::Intent;
-use crate::compose::length::LengthRule;
 use crate::compose::Message;
+use crate::vocab::length::LengthRule;
 use chrono::{DateTime, Utc};
 use std::future::Future;
 use std::pin::Pin;
@@ -238,7 +188,7 @@ pub const API_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 pub fn build_all(
     config: &crate::config::Config,
     dry_run: bool,
-) -> Result<Vec<Box<dyn Network>>, crate::Error> {
+) -> Result<Vec<Box<dyn Network>>, crate::error::Error> {
     build_all_with(config, dry_run, RetryPolicy::default())
 }
 
@@ -247,7 +197,7 @@ pub fn build_all_with(
     config: &crate::config::Config,
     dry_run: bool,
     retry: RetryPolicy,
-) -> Result<Vec<Box<dyn Network>>, crate::Error> {
+) -> Result<Vec<Box<dyn Network>>, crate::error::Error> {
     let sessions = session::SessionStore::new(&config.state_dir);
     config
         .accounts
@@ -261,14 +211,14 @@ pub fn build_all_with(
                         .position(&config.path, key)
                         .map(|p| format!("{p}: "))
                         .unwrap_or_default();
-                    return Err(crate::Error::Setup(format!(
+                    return Err(crate::error::Error::Setup(format!(
                         "{at}account {:?}: `{key}`: {e}",
                         a.name
                     )));
                 }
             }
             build(a, &sessions, API_TIMEOUT, retry, dry_run)
-                .map_err(|m| crate::Error::Setup(format!("account {:?}: {m}", a.name)))
+                .map_err(|m| crate::error::Error::Setup(format!("account {:?}: {m}", a.name)))
         })
         .collect()
 }

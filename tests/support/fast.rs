@@ -158,7 +158,7 @@ pub fn audit(state: &Path, statuses: &[Status]) -> Audit {
             .split(' ')
             .find(|w| w.starts_with("https://"))
             .unwrap();
-        let article = encore::feed::article_key(link).unwrap();
+        let article = encore::vocab::article_key(link).unwrap();
         by_article.entry(article).or_default().push(s.created_at);
     }
     let mut duplicates = 0;

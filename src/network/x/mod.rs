@@ -349,7 +349,7 @@ impl XNetwork {
             .append_pair("max_results", "5")
             .append_pair("tweet.fields", "created_at,entities");
         let timeline: Timeline = self.get_json(endpoint).await?;
-        let wanted = crate::feed::article_key(url);
+        let wanted = crate::vocab::article_key(url);
         for post in timeline.data {
             let recent = post
                 .created_at
@@ -360,7 +360,7 @@ impl XNetwork {
                     .into_iter()
                     .flatten()
                     .any(|u| {
-                        u == url || (wanted.is_some() && crate::feed::article_key(u) == wanted)
+                        u == url || (wanted.is_some() && crate::vocab::article_key(u) == wanted)
                     })
             });
             if recent && matches {

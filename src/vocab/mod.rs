@@ -1,0 +1,18 @@
+//! The ground floor: plain words every other module speaks and that import nothing above them.
+//!
+//! Which networks exist and how each counts a message's length, what makes two links the same
+//! article, and how admins write durations. Anything here may be used by any floor; nothing here
+//! may use `config`, `feed`, `archive` or anything higher (see ARCHITECTURE.md and the floors
+//! test).
+
+mod duration;
+mod kind;
+pub mod length;
+mod link;
+mod tlds;
+
+pub use duration::HumanDuration;
+pub use kind::NetworkKind;
+pub use length::LengthRule;
+pub use link::article_key;
+pub(crate) use link::key_of;
