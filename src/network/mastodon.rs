@@ -4,7 +4,8 @@
 //! already made, so every retry of one slot sends the same key (derived from account, article
 //! and slot) and a timeout can never turn into a second status.
 
-use super::call::{gave_up, header, judge, read_json, send, Answer, Attempt, RetryPolicy};
+use super::call::{header, read_json, send, Answer, CallError, RetryPolicy};
+use super::deliver::{deliver, Delivery, Resend};
 use super::{AccountInfo, BoxFuture, Network, Outgoing, PostError, Receipt};
 use crate::archive::Intent;
 use crate::config::secret::Secret;
@@ -231,9 +232,7 @@ impl MastodonNetwork {
             .append_pair("limit", "10")
             .append_pair("exclude_reblogs", "true");
         let statuses: Vec<Status> = self.get_json(endpoint).await?;
-        let wanted = crate::vocab::article_key(url);
-        let same =
-            |u: &str| u == url || (wanted.is_some() && crate::vocab::article_key(u) == wanted);
+        let same = crate::vocab::same_article(url);
         for s in statuses {
             let recent = s
                 .created_at
@@ -258,55 +257,13 @@ impl MastodonNetwork {
         if let Some(lang) = &self.language {
             body["language"] = serde_json::Value::String(lang.clone());
         }
-        let key = idempotency_key(out.account, out.article_key, out.slot);
-        let mut last = String::new();
-        let mut ambiguous = false;
-        for attempt in 1..=self.retry.attempts() {
-            if attempt > 1 {
-                self.retry
-                    .wait(attempt, &self.account, "Mastodon", &last)
-                    .await;
-            }
-            // The same key every time: a request the instance did process is answered with
-            // the status it made, not a second one.
-            let req = self
-                .request(reqwest::Method::POST, self.endpoint("api/v1/statuses"))
-                .header("Idempotency-Key", &key)
-                .json(&body);
-            match judge(send(req).await, |a| classify(a, Utc::now()), error_text) {
-                Attempt::Accepted(a) => {
-                    let s: Status =
-                        serde_json::from_slice(&a.body).map_err(|e| PostError::Unknown {
-                            reason: format!(
-                                "Mastodon accepted the status but its answer was not understood ({e})"
-                            ),
-                        })?;
-                    return Ok(Receipt {
-                        post_id: s.id,
-                        at: s.created_at.unwrap_or_else(Utc::now),
-                    });
-                }
-                Attempt::Refused(e) | Attempt::Blocked(e) => return Err(e),
-                Attempt::Failed {
-                    ambiguous: maybe,
-                    why,
-                } => {
-                    ambiguous |= maybe;
-                    last = why;
-                }
-            }
-        }
-        // The key protects against doubles only for an hour: whether an attempt landed is
-        // settled now, while the answer is still fresh.
-        let looked = if ambiguous {
-            Some(
-                self.find_post(out.url, Utc::now() - Duration::hours(1))
-                    .await,
-            )
-        } else {
-            None
+        let post = MastodonPost {
+            mastodon: self,
+            body,
+            key: idempotency_key(out.account, out.article_key, out.slot),
+            url: out.url,
         };
-        gave_up("Mastodon", self.retry.attempts(), &last, looked)
+        deliver(&post, self.retry).await
     }
 
     async fn instance_limits(&self) -> Result<Option<LengthRule>, PostError> {
@@ -324,6 +281,62 @@ impl MastodonNetwork {
             max,
             url_len: Some(url_len),
         }))
+    }
+}
+
+/// One status on Mastodon, as the post loop sends it.
+struct MastodonPost<'a> {
+    mastodon: &'a MastodonNetwork,
+    body: serde_json::Value,
+    key: String,
+    url: &'a str,
+}
+
+impl Delivery for MastodonPost<'_> {
+    fn network(&self) -> &'static str {
+        "Mastodon"
+    }
+
+    fn account(&self) -> &str {
+        &self.mastodon.account
+    }
+
+    /// The same `Idempotency-Key` every time: a request the instance did process is answered
+    /// with the status it made, not a second one.
+    fn resend(&self) -> Resend {
+        Resend::Keyed { look_first: false }
+    }
+
+    async fn attempt(&self) -> Result<Answer, CallError> {
+        let m = self.mastodon;
+        let req = m
+            .request(reqwest::Method::POST, m.endpoint("api/v1/statuses"))
+            .header("Idempotency-Key", &self.key)
+            .json(&self.body);
+        send(req).await
+    }
+
+    fn classify(&self, a: &Answer) -> Option<PostError> {
+        classify(a, Utc::now())
+    }
+
+    fn describe(&self, a: &Answer) -> String {
+        error_text(a)
+    }
+
+    fn receipt(&self, a: &Answer) -> Result<Receipt, String> {
+        let s: Status = serde_json::from_slice(&a.body).map_err(|e| e.to_string())?;
+        Ok(Receipt {
+            post_id: s.id,
+            at: s.created_at.unwrap_or_else(Utc::now),
+        })
+    }
+
+    /// The key protects against doubles only for an hour: the loop's last look is taken while
+    /// it still holds, over that hour.
+    async fn look(&self) -> Result<Option<Receipt>, PostError> {
+        let since = Utc::now() - Duration::hours(1);
+        self.mastodon.find_post(self.url, since).await
     }
 }
 

@@ -7,6 +7,7 @@ pub use crate::vocab::NetworkKind;
 
 pub mod bluesky;
 pub mod call;
+mod deliver;
 pub mod limits;
 mod log;
 pub mod mastodon;

@@ -7,6 +7,14 @@ pub fn article_key(link: &str) -> Option<String> {
     key_of(&url::Url::parse(link).ok()?)
 }
 
+/// Whether a link found on a network (a post's expanded URL, a card) is `url`'s article: the
+/// same text, or the same [`article_key`] (a network may add or drop a trailing slash or
+/// tracking parameters). What the "did it land?" look-ups compare.
+pub fn same_article(url: &str) -> impl Fn(&str) -> bool + '_ {
+    let wanted = article_key(url);
+    move |u: &str| u == url || (wanted.is_some() && article_key(u) == wanted)
+}
+
 /// [`article_key`] of a parsed link.
 pub(crate) fn key_of(u: &url::Url) -> Option<String> {
     let host = u.host_str()?.to_ascii_lowercase();
@@ -63,5 +71,14 @@ mod tests {
             article_key("https://blog.example.org/?p=42")
         );
         assert!(article_key("not a url").is_none());
+    }
+
+    #[test]
+    fn a_link_on_a_network_is_the_article_when_its_key_is() {
+        let same = same_article("https://blog.example.org/2026/01/post/");
+        assert!(same("https://blog.example.org/2026/01/post/"));
+        assert!(same("http://blog.example.org/2026/01/post?utm_source=x"));
+        assert!(!same("https://blog.example.org/2026/01/other/"));
+        assert!(!same("not a link"));
     }
 }

@@ -14,5 +14,5 @@ mod tlds;
 pub use duration::HumanDuration;
 pub use kind::NetworkKind;
 pub use length::LengthRule;
-pub use link::article_key;
 pub(crate) use link::key_of;
+pub use link::{article_key, same_article};

@@ -11,9 +11,8 @@ pub mod card;
 pub mod facets;
 pub mod tid;
 
-use super::call::{
-    gave_up, header, judge, read_json, send, Answer, Attempt, CallError, RetryPolicy,
-};
+use super::call::{header, read_json, send, Answer, CallError, RetryPolicy};
+use super::deliver::{deliver, Delivery, Resend};
 use super::session::{SessionStore, Tokens};
 use super::{AccountInfo, BoxFuture, Network, Outgoing, PostError, Receipt};
 use crate::archive::Intent;
@@ -488,67 +487,12 @@ impl BlueskyNetwork {
         let did = self.did().await?;
         let record = self.record(&out).await;
         let body = json!({"repo": did, "collection": POST, "rkey": rkey, "record": record});
-        let mut ambiguous = false;
-        let mut last = String::new();
-        for attempt in 1..=self.retry.attempts() {
-            if attempt > 1 {
-                self.retry
-                    .wait(attempt, &self.account, "Bluesky", &last)
-                    .await;
-                // The key is ours alone: a record there is the earlier attempt. Sending again
-                // is safe anyway (the key is taken), this only saves the call.
-                if ambiguous {
-                    if let Ok(Some(r)) = self.get_post(&rkey).await {
-                        return Ok(r);
-                    }
-                }
-            }
-            let result = self
-                .call(
-                    reqwest::Method::POST,
-                    "com.atproto.repo.createRecord",
-                    &[],
-                    Body::Json(&body),
-                )
-                .await;
-            match judge(result, |a| classify(a, Utc::now()), error_text) {
-                Attempt::Accepted(a) => {
-                    let c: Created =
-                        serde_json::from_slice(&a.body).map_err(|e| PostError::Unknown {
-                            reason: format!(
-                                "Bluesky accepted the post but its answer was not understood ({e})"
-                            ),
-                        })?;
-                    return Ok(Receipt {
-                        post_id: c.uri,
-                        at: Utc::now(),
-                    });
-                }
-                Attempt::Refused(PostError::SkipArticle { reason }) => {
-                    // "Already exists at this key" is how a repeat of a post that went
-                    // through shows up: that is a success.
-                    if let Ok(Some(r)) = self.get_post(&rkey).await {
-                        tracing::info!(account = %self.account, "the post is already at its key: an earlier attempt went through");
-                        return Ok(r);
-                    }
-                    return Err(PostError::SkipArticle { reason });
-                }
-                Attempt::Refused(e) | Attempt::Blocked(e) => return Err(e),
-                Attempt::Failed {
-                    ambiguous: maybe,
-                    why,
-                } => {
-                    ambiguous |= maybe;
-                    last = why;
-                }
-            }
-        }
-        let looked = if ambiguous {
-            Some(self.get_post(&rkey).await)
-        } else {
-            None
+        let post = BlueskyPost {
+            bsky: self,
+            body,
+            rkey: &rkey,
         };
-        gave_up("Bluesky", self.retry.attempts(), &last, looked)
+        deliver(&post, self.retry).await
     }
 
     /// `postsCount` from the AppView's public profile.
@@ -616,6 +560,72 @@ impl BlueskyNetwork {
             handle: format!("@{}", me.handle),
             post_count,
         })
+    }
+}
+
+/// One post on Bluesky, as the post loop sends it.
+struct BlueskyPost<'a> {
+    bsky: &'a BlueskyNetwork,
+    body: Value,
+    rkey: &'a str,
+}
+
+impl Delivery for BlueskyPost<'_> {
+    fn network(&self) -> &'static str {
+        "Bluesky"
+    }
+
+    fn account(&self) -> &str {
+        &self.bsky.account
+    }
+
+    /// The record key is ours alone and derived from the slot: a record there is the earlier
+    /// attempt. Looking first only saves the call.
+    fn resend(&self) -> Resend {
+        Resend::Keyed { look_first: true }
+    }
+
+    async fn attempt(&self) -> Result<Answer, CallError> {
+        self.bsky
+            .call(
+                reqwest::Method::POST,
+                "com.atproto.repo.createRecord",
+                &[],
+                Body::Json(&self.body),
+            )
+            .await
+    }
+
+    fn classify(&self, a: &Answer) -> Option<PostError> {
+        classify(a, Utc::now())
+    }
+
+    fn describe(&self, a: &Answer) -> String {
+        error_text(a)
+    }
+
+    fn receipt(&self, a: &Answer) -> Result<Receipt, String> {
+        let c: Created = serde_json::from_slice(&a.body).map_err(|e| e.to_string())?;
+        Ok(Receipt {
+            post_id: c.uri,
+            at: Utc::now(),
+        })
+    }
+
+    async fn look(&self) -> Result<Option<Receipt>, PostError> {
+        self.bsky.get_post(self.rkey).await
+    }
+
+    /// "Already exists at this key" is how a repeat of a post that went through shows up:
+    /// that is a success.
+    async fn refused(&self, refusal: PostError, _ambiguous: bool) -> Result<Receipt, PostError> {
+        if matches!(refusal, PostError::SkipArticle { .. }) {
+            if let Ok(Some(r)) = self.bsky.get_post(self.rkey).await {
+                tracing::info!(account = %self.bsky.account, "the post is already at its key: an earlier attempt went through");
+                return Ok(r);
+            }
+        }
+        Err(refusal)
     }
 }
 

@@ -9,7 +9,8 @@ pub mod oauth1;
 pub mod oauth2;
 
 pub use super::call::RetryPolicy;
-use super::call::{judge, read_json, send, Answer, Attempt, CallError};
+use super::call::{read_json, send, Answer, CallError};
+use super::deliver::{deliver, Delivery, Resend};
 use super::session::{SessionStore, Tokens};
 use super::{AccountInfo, BoxFuture, Network, Outgoing, PostError, Receipt};
 use crate::archive::Intent;
@@ -349,7 +350,7 @@ impl XNetwork {
             .append_pair("max_results", "5")
             .append_pair("tweet.fields", "created_at,entities");
         let timeline: Timeline = self.get_json(endpoint).await?;
-        let wanted = crate::vocab::article_key(url);
+        let same = crate::vocab::same_article(url);
         for post in timeline.data {
             let recent = post
                 .created_at
@@ -359,9 +360,7 @@ impl XNetwork {
                 [&l.expanded_url, &l.unwound_url]
                     .into_iter()
                     .flatten()
-                    .any(|u| {
-                        u == url || (wanted.is_some() && crate::vocab::article_key(u) == wanted)
-                    })
+                    .any(|u| same(u))
             });
             if recent && matches {
                 return Ok(Some(Receipt {
@@ -376,91 +375,74 @@ impl XNetwork {
     /// After an ambiguous failure (`last`): did the post land anyway? `Ok(None)` means it
     /// surely did not, so sending again is safe; when the account's posts cannot be read, the
     /// outcome is unknown and nothing may be sent again.
-    async fn landed(
-        &self,
-        url: &str,
-        since: DateTime<Utc>,
-        last: &str,
-    ) -> Result<Option<Receipt>, PostError> {
-        match self.find_post(url, since).await {
-            Ok(Some(r)) => {
-                tracing::info!(account = %self.account, post_id = %r.post_id, "the earlier attempt did reach X: not sending again");
-                Ok(Some(r))
-            }
-            Ok(None) => Ok(None),
-            Err(e) => Err(PostError::Unknown {
-                reason: format!(
-                    "{last}; the account's posts could not be checked ({e}), so no retry"
-                ),
-            }),
-        }
+    async fn post_text(&self, out: Outgoing<'_>) -> Result<Receipt, PostError> {
+        let post = XPost {
+            x: self,
+            body: serde_json::json!({ "text": out.message.text }),
+            url: out.url,
+            started: Utc::now(),
+        };
+        deliver(&post, self.retry).await
+    }
+}
+
+/// One post on X, as the post loop sends it.
+struct XPost<'a> {
+    x: &'a XNetwork,
+    body: serde_json::Value,
+    url: &'a str,
+    started: DateTime<Utc>,
+}
+
+impl Delivery for XPost<'_> {
+    fn network(&self) -> &'static str {
+        "X"
     }
 
-    async fn post_text(&self, out: Outgoing<'_>) -> Result<Receipt, PostError> {
-        let body = serde_json::json!({ "text": out.message.text });
-        let started = Utc::now();
-        let mut ambiguous = false;
-        let mut last = String::new();
-        for attempt in 1..=self.retry.attempts() {
-            if attempt > 1 {
-                self.retry.wait(attempt, &self.account, "X", &last).await;
-                if ambiguous {
-                    if let Some(r) = self.landed(out.url, started, &last).await? {
-                        return Ok(r);
-                    }
-                }
-            }
-            let result = self
-                .call(
-                    reqwest::Method::POST,
-                    self.endpoint("2/tweets"),
-                    Some(&body),
-                )
-                .await;
-            let classify = |a: &Answer| answer::classify(a.status, &a.headers, &a.body, Utc::now());
-            let describe = |a: &Answer| answer::Problem::parse(&a.body).summary(a.status);
-            match judge(result, classify, describe) {
-                Attempt::Accepted(a) => {
-                    let created: Created =
-                        serde_json::from_slice(&a.body).map_err(|e| PostError::Unknown {
-                            reason: format!(
-                                "X accepted the post but its answer was not understood ({e})"
-                            ),
-                        })?;
-                    return Ok(Receipt {
-                        post_id: created.data.id,
-                        at: Utc::now(),
-                    });
-                }
-                // After an ambiguous failure, X calling the text a duplicate means the earlier
-                // attempt went through.
-                Attempt::Refused(PostError::Duplicate { reason }) if ambiguous => {
-                    return Err(PostError::Duplicate {
-                        reason: format!(
-                            "{reason} (an earlier attempt that timed out did go through)"
-                        ),
-                    })
-                }
-                Attempt::Refused(e) | Attempt::Blocked(e) => return Err(e),
-                Attempt::Failed {
-                    ambiguous: maybe,
-                    why,
-                } => {
-                    ambiguous |= maybe;
-                    last = why;
-                }
-            }
-        }
-        if ambiguous {
-            if let Some(r) = self.landed(out.url, started, &last).await? {
-                return Ok(r);
-            }
-        }
-        Err(PostError::Unavailable {
-            reason: format!(
-                "X unavailable after {} attempts: {last}",
-                self.retry.attempts
-            ),
+    fn account(&self) -> &str {
+        &self.x.account
+    }
+
+    /// No idempotency key: a resend after an ambiguous failure could double-post.
+    fn resend(&self) -> Resend {
+        Resend::LookFirst
+    }
+
+    async fn attempt(&self) -> Result<Answer, CallError> {
+        let url = self.x.endpoint("2/tweets");
+        self.x
+            .call(reqwest::Method::POST, url, Some(&self.body))
+            .await
+    }
+
+    fn classify(&self, a: &Answer) -> Option<PostError> {
+        answer::classify(a.status, &a.headers, &a.body, Utc::now())
+    }
+
+    fn describe(&self, a: &Answer) -> String {
+        answer::Problem::parse(&a.body).summary(a.status)
+    }
+
+    fn receipt(&self, a: &Answer) -> Result<Receipt, String> {
+        let created: Created = serde_json::from_slice(&a.body).map_err(|e| e.to_string())?;
+        Ok(Receipt {
+            post_id: created.data.id,
+            at: Utc::now(),
+        })
+    }
+
+    async fn look(&self) -> Result<Option<Receipt>, PostError> {
+        self.x.find_post(self.url, self.started).await
+    }
+
+    /// After an ambiguous failure, X calling the text a duplicate means the earlier attempt
+    /// went through.
+    async fn refused(&self, refusal: PostError, ambiguous: bool) -> Result<Receipt, PostError> {
+        Err(match refusal {
+            PostError::Duplicate { reason } if ambiguous => PostError::Duplicate {
+                reason: format!("{reason} (an earlier attempt that timed out did go through)"),
+            },
+            other => other,
         })
     }
 }
