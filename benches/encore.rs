@@ -250,7 +250,14 @@ fn select_and_compose_100k(b: Bencher) {
     let mut slot = now();
     b.bench_local(|| {
         slot += Duration::minutes(97);
-        encore::schedule::decide(&cfg.accounts[0], &arts, &shares, slot, 7)
+        encore::schedule::decide(
+            &cfg.accounts[0],
+            cfg.accounts[0].network.length_rule(),
+            &arts,
+            &shares,
+            slot,
+            7,
+        )
     });
 }
 
@@ -263,7 +270,14 @@ fn compose_10k_titles(b: Bencher) {
     b.counter(divan::counter::ItemsCount::new(arts.len()))
         .bench_local(|| {
             arts.iter()
-                .filter(|a| encore::compose::compose(a, &cfg.accounts[0]).is_ok())
+                .filter(|a| {
+                    encore::compose::compose(
+                        a,
+                        &cfg.accounts[0],
+                        cfg.accounts[0].network.length_rule(),
+                    )
+                    .is_ok()
+                })
                 .count()
         });
 }

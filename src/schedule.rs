@@ -8,6 +8,7 @@ use crate::archive::Article;
 use crate::compose::{self, Message};
 use crate::config::{Account, CadenceMode, Config};
 use crate::select::{self, Census, Pool};
+use crate::vocab::LengthRule;
 use crate::{cadence, seed};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -111,13 +112,14 @@ pub fn age_window(
 /// Decides one slot: the best eligible article whose message fits the network.
 pub fn decide(
     account: &Account,
+    rule: LengthRule,
     articles: &[Article],
     last_shares: &HashMap<String, DateTime<Utc>>,
     at: DateTime<Utc>,
     seed: u64,
 ) -> Decision {
     let pool = Pool::new(articles, &account.select, last_shares);
-    decide_in(&pool, account, articles, at, seed).0
+    decide_in(&pool, account, rule, articles, at, seed).0
 }
 
 /// [`decide`]'s post when it is one of the best-ranked articles, found from articles read one
@@ -131,6 +133,7 @@ pub fn decide(
 /// Not for an account that pauses after a new post (that check needs the newest article).
 pub fn decide_streamed<E>(
     account: &Account,
+    rule: LengthRule,
     each: impl FnOnce(&mut dyn FnMut(Article)) -> Result<(), E>,
     mut fetch: impl FnMut(&str) -> Result<Option<Article>, E>,
     last_shares: &HashMap<String, DateTime<Utc>>,
@@ -167,7 +170,7 @@ pub fn decide_streamed<E>(
         let Some(article) = fetch(&key)? else {
             return Ok(None);
         };
-        if let Ok(message) = compose::compose(&article, account) {
+        if let Ok(message) = compose::compose(&article, account, rule) {
             return Ok(Some(Decision::Post { article, message }));
         }
     }
@@ -178,6 +181,7 @@ pub fn decide_streamed<E>(
 fn decide_in(
     pool: &Pool,
     account: &Account,
+    rule: LengthRule,
     articles: &[Article],
     at: DateTime<Utc>,
     seed: u64,
@@ -213,7 +217,7 @@ fn decide_in(
     let mut ranked = pool.rank(at, rng);
     let mut refused = Vec::new();
     for (index, article) in ranked.by_ref() {
-        match compose::compose(article, account) {
+        match compose::compose(article, account, rule) {
             Ok(message) => {
                 let post = Decision::Post {
                     article: article.clone(),
@@ -242,14 +246,15 @@ pub struct Planned {
     pub decision: Decision,
 }
 
-/// Plans `[from, until)` as the daemon would, counting each planned share for the rest of the
-/// period (cooldown and rotation), without writing anything.
+/// Plans `period` as the daemon would, counting each planned share for the rest of the period
+/// (cooldown and rotation), without writing anything. `rules`: each account's length rule, in
+/// config order.
 pub fn simulate(
     config: &Config,
+    rules: &[LengthRule],
     articles: &[Article],
     mut last_shares: Vec<HashMap<String, DateTime<Utc>>>,
-    from: DateTime<Utc>,
-    until: DateTime<Utc>,
+    period: std::ops::Range<DateTime<Utc>>,
     seed: u64,
     auto: &[Option<AutoPlan>],
 ) -> Vec<Planned> {
@@ -260,12 +265,16 @@ pub fn simulate(
         .zip(&last_shares)
         .map(|(a, last)| Pool::new(articles, &a.select, last))
         .collect();
-    slots(config, from, until, seed, auto)
+    slots(config, period.start, period.end, seed, auto)
         .into_iter()
         .map(|slot| {
             let account = &config.accounts[slot.account];
             let pool = &mut pools[slot.account];
-            let (decision, posted) = decide_in(pool, account, articles, slot.at, seed);
+            let rule = rules
+                .get(slot.account)
+                .copied()
+                .unwrap_or_else(|| account.network.length_rule());
+            let (decision, posted) = decide_in(pool, account, rule, articles, slot.at, seed);
             if let Some(index) = posted {
                 pool.shared(index, slot.at);
             }

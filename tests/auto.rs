@@ -148,12 +148,12 @@ async fn a_lively_account_converges_to_two_or_three_a_day_and_restarts_keep_the_
     let day12 = (t0 + Duration::days(12))
         .with_timezone(&chrono_tz::Europe::Paris)
         .date_naive();
-    let kept = sim.daemon.plans(0).days[&day12].clone();
+    let kept = sim.daemon.plans("organic").unwrap().days[&day12].clone();
     drop(sim);
     let at = t0 + Duration::days(12) + Duration::hours(9);
     let mut sim = start(&cfg, at, t0, 6.0).await;
     assert_eq!(
-        sim.daemon.plans(0).days[&day12],
+        sim.daemon.plans("organic").unwrap().days[&day12],
         kept,
         "today's plan survives the restart"
     );
@@ -172,7 +172,7 @@ async fn a_lively_account_converges_to_two_or_three_a_day_and_restarts_keep_the_
         (2.2..=2.6).contains(&mean),
         "6 a day × 0.4 = 2.4, got {mean}: {days:?}"
     );
-    let last = sim.daemon.plans(0).last().unwrap().clone();
+    let last = sim.daemon.plans("organic").unwrap().last().unwrap().clone();
     assert!(
         (last.volume - 6.0).abs() < 0.3,
         "Encore's own posts are not counted: {last:?}"

@@ -63,7 +63,7 @@ fn planned(
     from: DateTime<Utc>,
     until: DateTime<Utc>,
 ) -> Vec<(String, DateTime<Utc>, String)> {
-    schedule::simulate(config, articles, vec![], from, until, seed, &[])
+    schedule::simulate(config, &[], articles, vec![], from..until, seed, &[])
         .into_iter()
         .filter_map(|p| match p.decision {
             Decision::Post { article, .. } => Some((
@@ -479,10 +479,10 @@ async fn old_articles_step_aside_after_a_new_one() {
     let from = Utc.with_ymd_and_hms(2026, 5, 31, 22, 0, 0).unwrap();
     let plan = schedule::simulate(
         &cfg,
+        &[],
         &articles,
         vec![],
-        from,
-        from + Duration::days(2),
+        from..from + Duration::days(2),
         1,
         &[],
     );
@@ -586,7 +586,7 @@ async fn no_slot_is_posted_within_the_minimum_spacing_of_the_last_post() {
     let mut d = Daemon::start(cfg.clone(), a, log_networks(&cfg), false, t0())
         .await
         .unwrap();
-    let slot = d.next_slot(0, t0()).unwrap();
+    let slot = d.next_slot(&cfg.accounts[0].name, t0()).unwrap();
     // A post made by hand 30 minutes before the slot (a plan moved by a reload looks the same).
     let by_hand = d
         .post_now("solo", slot - Duration::minutes(30))
@@ -602,7 +602,9 @@ async fn no_slot_is_posted_within_the_minimum_spacing_of_the_last_post() {
         r[0].detail
     );
     // The next slot, 2 hours or more later, posts.
-    let next = d.next_slot(0, slot + Duration::seconds(1)).unwrap();
+    let next = d
+        .next_slot(&cfg.accounts[0].name, slot + Duration::seconds(1))
+        .unwrap();
     let r = d.tick(next).await.unwrap();
     assert_eq!(r[0].outcome, Outcome::Shared, "{r:?}");
 }
@@ -622,7 +624,7 @@ async fn a_reload_that_changes_an_auto_cadence_plans_today_again() {
         .await
         .unwrap();
     let today = t0().with_timezone(&chrono_tz::Europe::Paris).date_naive();
-    let plan = d.plans(0).days[&today].clone();
+    let plan = d.plans("auto").unwrap().days[&today].clone();
     assert!((plan.rate - 0.4).abs() < 1e-9, "{plan:?}");
 
     // The same config again: today's plan stands.
@@ -631,7 +633,7 @@ async fn a_reload_that_changes_an_auto_cadence_plans_today_again() {
         .await
         .unwrap();
     assert!(changes.changed.is_empty());
-    assert_eq!(d.plans(0).days[&today], plan);
+    assert_eq!(d.plans("auto").unwrap().days[&today], plan);
 
     // A busier account: 40% of 10 a day, capped at 3, from today on.
     let after = auto(10);
@@ -640,7 +642,7 @@ async fn a_reload_that_changes_an_auto_cadence_plans_today_again() {
         .await
         .unwrap();
     assert_eq!(changes.changed, vec!["auto".to_string()]);
-    let replanned = d.plans(0).days[&today].clone();
+    let replanned = d.plans("auto").unwrap().days[&today].clone();
     assert!((replanned.rate - 3.0).abs() < 1e-9, "{replanned:?}");
     assert!(replanned.count >= 2, "{replanned:?}");
     let day = tick_through(&mut d, t0(), t0() + Duration::hours(18)).await;
@@ -696,8 +698,22 @@ fn a_slot_chooses_from_its_age_window_as_from_the_whole_archive() {
                 window.len(),
                 all.len()
             );
-            let whole = schedule::decide(account, &all, &last_shares, slot, 11);
-            let part = schedule::decide(account, &window, &last_shares, slot, 11);
+            let whole = schedule::decide(
+                account,
+                account.network.length_rule(),
+                &all,
+                &last_shares,
+                slot,
+                11,
+            );
+            let part = schedule::decide(
+                account,
+                account.network.length_rule(),
+                &window,
+                &last_shares,
+                slot,
+                11,
+            );
             assert_eq!(
                 key_of(&whole),
                 key_of(&part),
@@ -708,6 +724,7 @@ fn a_slot_chooses_from_its_age_window_as_from_the_whole_archive() {
             // Streamed (the daemon's first try): the same post whenever it decides.
             let streamed = schedule::decide_streamed(
                 account,
+                account.network.length_rule(),
                 |f| a.each_published_between(from, to, f),
                 |key| a.article(key),
                 &last_shares,

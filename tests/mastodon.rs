@@ -242,11 +242,11 @@ async fn a_20_character_instance_gets_20_character_statuses() {
     let fake = FakeMastodon::start().await;
     fake.set_limits(20, 8);
     let dir = tempfile::tempdir().unwrap();
-    let mut c = cfg(dir.path(), &fake, "");
+    let c = cfg(dir.path(), &fake, "");
     let networks: Vec<Box<dyn Network>> = vec![Box::new(network(&c))];
-    encore::network::limits::refresh(&mut c, &networks).await;
+    let rules = encore::network::limits::read_rules(&c, &networks).await;
     assert_eq!(
-        c.accounts[0].length,
+        rules[0],
         LengthRule::Graphemes {
             max: 20,
             url_len: Some(8)
@@ -255,8 +255,9 @@ async fn a_20_character_instance_gets_20_character_statuses() {
     // Kept for preview, which never goes online.
     assert_eq!(
         encore::network::limits::cached(dir.path(), "blog-masto"),
-        Some(c.accounts[0].length)
+        Some(rules[0])
     );
+    // The daemon asks again at start and holds the answer in the account's lane.
 
     let t0 = Utc.with_ymd_and_hms(2026, 6, 1, 5, 0, 0).unwrap();
     let archive = Archive::open(&c.state_dir).unwrap();

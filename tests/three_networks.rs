@@ -68,9 +68,8 @@ async fn start() -> (Fakes, tempfile::TempDir, chrono::DateTime<Utc>, Daemon) {
     let dir = tempfile::tempdir().unwrap();
     let t0 = Utc.with_ymd_and_hms(2026, 6, 1, 5, 0, 0).unwrap();
     let feed = feed(dir.path(), &f.blog.base, t0);
-    let mut cfg = support::config(dir.path(), &feed, 1.0, &f.accounts());
+    let cfg = support::config(dir.path(), &feed, 1.0, &f.accounts());
     let nets = networks(&cfg);
-    encore::network::limits::refresh(&mut cfg, &nets).await;
     let archive = Archive::open(&cfg.state_dir).unwrap();
     encore::commands::refresh_archive(&cfg, &archive, t0).await;
     let d = Daemon::start(cfg.clone(), archive, nets, false, t0)

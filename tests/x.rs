@@ -458,7 +458,7 @@ async fn a_rate_limited_slot_moves_past_the_reset_and_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(dir.path(), &fake.base, OAUTH1, 1.0);
     let mut d = daemon_for(&cfg, &fake).await;
-    let slot = d.next_slot(0, t0()).unwrap();
+    let slot = d.next_slot(&cfg.accounts[0].name, t0()).unwrap();
     // X's reset header is an epoch; here it is set on the test's clock, 2 hours after the slot.
     let reset = slot + Duration::hours(2);
     {

@@ -56,10 +56,9 @@ pub fn check_quiet(config: &Config) -> Result<(), crate::error::Error> {
 /// credentials they are. Any account failing makes the whole check fail.
 pub async fn check_online(config: &Config, out: &mut dyn Write) -> Result<(), crate::error::Error> {
     let networks = crate::network::build_all(config, false)?;
-    let mut limited = config.clone();
-    crate::network::limits::refresh(&mut limited, &networks).await;
+    let rules = crate::network::limits::read_rules(config, &networks).await;
     let mut failed = Vec::new();
-    for ((a, n), fitted) in config.accounts.iter().zip(&networks).zip(&limited.accounts) {
+    for ((a, n), rule) in config.accounts.iter().zip(&networks).zip(&rules) {
         match n.verify().await {
             Ok(info) => {
                 let count = info
@@ -76,8 +75,8 @@ pub async fn check_online(config: &Config, out: &mut dyn Write) -> Result<(), cr
                         out,
                         "online  {}: the instance allows {} characters per post (Mastodon's default: {})",
                         a.name,
-                        fitted.length.max(),
-                        a.length.max()
+                        rule.max(),
+                        a.network.length_rule().max()
                     )?;
                 }
             }
@@ -210,7 +209,7 @@ fn write_account(
         }
     )?;
     let m = &a.message;
-    let rule = a.length;
+    let rule = a.network.length_rule();
     writeln!(
         out,
         "  message  template {:?}, text {:?}, max {} hashtags, limit {} ({})",

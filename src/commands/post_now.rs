@@ -23,8 +23,7 @@ pub async fn post_now(
         )));
     }
     let networks = crate::network::build_all(config, dry_run)?;
-    let mut config = config.clone();
-    crate::network::limits::refresh(&mut config, &networks).await;
+    let config = config.clone();
     let archive = Archive::open(&config.state_dir)?;
     super::refresh_archive(&config, &archive, now).await;
     let mut daemon = Daemon::start(config, archive, networks, dry_run, now).await?;

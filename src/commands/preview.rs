@@ -62,9 +62,7 @@ pub async fn preview(
     }
     let now = opts.now.unwrap_or_else(Utc::now);
     // Never online: the limits a server announced last time, else the network's defaults.
-    let mut config = config.clone();
-    crate::network::limits::apply_cached(&mut config);
-    let config = &config;
+    let rules = crate::network::limits::kept_rules(config);
     // The state the daemon uses (beside it if it runs): the feed read goes to the archive; the
     // plan is simulated and writes no history.
     let archive = Archive::open(&config.state_dir)?;
@@ -85,7 +83,7 @@ pub async fn preview(
     for r in &rates {
         tracing::info!("{r}");
     }
-    let plan = schedule::simulate(config, &articles, history, now, until, seed, &auto);
+    let plan = schedule::simulate(config, &rules, &articles, history, now..until, seed, &auto);
     for p in &plan {
         if let Decision::Skip { reason, .. } = &p.decision {
             tracing::info!(

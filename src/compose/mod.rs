@@ -54,12 +54,17 @@ pub enum ComposeError {
 /// with three hashtags and a stub of a title reads as spam.
 const MIN_TITLE_CHARS: usize = 40;
 
-/// Writes the message for `article` on `account`'s network.
-pub fn compose(article: &Article, account: &Account) -> Result<Message, ComposeError> {
+/// Writes the message for `article` on `account`'s network, measured by `rule` (the network's,
+/// or what the account's server said of itself).
+pub fn compose(
+    article: &Article,
+    account: &Account,
+    rule: LengthRule,
+) -> Result<Message, ComposeError> {
     compose_with(
         article,
         &account.message,
-        account.length,
+        rule,
         account.network.as_str(),
         &account.name,
     )

@@ -270,9 +270,6 @@ pub struct Account {
     pub endpoint: Endpoint,
     /// What posting costs, and the monthly ceiling.
     pub budget: Budget,
-    /// How the network measures a message. Starts at the network's defaults; a Mastodon
-    /// instance's own limits replace them once read (see [`crate::network::limits`]).
-    pub length: crate::vocab::length::LengthRule,
     /// Where the account's secrets are written, so that a secret that cannot be read at start
     /// is reported as FILE:LINE like any other config error.
     pub secret_lines: SecretLines,
@@ -483,7 +480,6 @@ fn resolve_account(
     Ok(Account {
         endpoint,
         budget,
-        length: acc.network.length_rule(),
         select: resolve_select(&raw.select, &acc.select)?,
         message: resolve_message(&raw.message, &acc.message)?,
         cadence: resolve_cadence(&raw.cadence, &acc.cadence)?,

@@ -304,13 +304,6 @@ fn mastodon_and_bluesky_keys_are_read_checked_and_kept_apart() {
     assert_eq!(m.instance.as_str(), "https://masto.example/");
     assert_eq!(m.visibility, Visibility::Unlisted);
     assert_eq!(m.language.as_deref(), Some("fr"));
-    assert_eq!(
-        c.accounts[0].length,
-        crate::vocab::length::LengthRule::Graphemes {
-            max: 500,
-            url_len: Some(23)
-        }
-    );
     assert!((c.accounts[0].budget.cost_per_post_usd).abs() < 1e-9);
 
     let c = parse(&format!(

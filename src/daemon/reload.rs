@@ -4,8 +4,11 @@
 //! re-reads every post count and forgets rate-limit pauses that only the running daemon
 //! knows. A reload keeps what is still true for each account, by name.
 
-use super::Daemon;
-use crate::config::{CadenceMode, Config};
+use super::lane::Lane;
+use super::ledger::Ledger;
+use super::{Daemon, Pause};
+use crate::archive::ArchiveError;
+use crate::config::{Account, CadenceMode, Config};
 use crate::error::Error;
 use crate::network::Network;
 use chrono::{DateTime, Utc};
@@ -50,12 +53,12 @@ impl std::fmt::Display for Reloaded {
 }
 
 impl Daemon {
-    /// Swaps in a new config and its networks. Per account, by name: rate-limit pauses and
-    /// moved slots stay; a stop after refused credentials is lifted (the reload is how the
-    /// admin says it is fixed); an auto-mode account whose cadence changed gets today's plan
-    /// made again at the new settings; a new account starts from what the state keeps of it.
-    /// The minimum spacing is checked against the last post's slot at every slot, so a plan
-    /// that moves under a reload never posts two close together.
+    /// Swaps in a new config and its networks. The lanes whose account names survive are kept
+    /// (rate-limit pauses and moved slots stay); a stop after refused credentials is lifted (the
+    /// reload is how the admin says it is fixed); an auto-mode account whose cadence changed
+    /// gets today's plan made again at the new settings; a new account gets a lane from what
+    /// the state keeps of it. The minimum spacing is checked against the last post's slot at
+    /// every slot, so a plan that moves under a reload never posts two close together.
     ///
     /// Refused, leaving everything as it was: a different `state_dir` (the state is open; a
     /// restart moves it).
@@ -72,93 +75,74 @@ impl Daemon {
                 config.state_dir.display()
             )));
         }
-        let old_index: HashMap<&str, usize> = self
-            .config
-            .accounts
-            .iter()
-            .enumerate()
-            .map(|(i, a)| (a.name.as_str(), i))
-            .collect();
+        let changes = self.changes(&config);
         let today = now.with_timezone(&config.timezone).date_naive();
-        let mut changes = Reloaded {
-            feed_changed: config.feed.source != self.config.feed.source
-                || config.feed.timeout != self.config.feed.timeout
-                || config.feed.max_size != self.config.feed.max_size,
-            refresh_changed: config.feed.refresh != self.config.feed.refresh,
-            ..Reloaded::default()
-        };
-        let n = config.accounts.len();
-        let mut paused = vec![None; n];
-        let mut deferred = vec![None; n];
-        let mut plans = vec![crate::cadence::Plans::default(); n];
-        let mut samples = vec![Vec::new(); n];
-        let mut sample_tried = vec![None; n];
-        let mut dry_shares = vec![HashMap::new(); n];
-        // Old account index -> new one, for what is kept by index.
-        let mut moved: HashMap<usize, usize> = HashMap::new();
-        for (j, a) in config.accounts.iter().enumerate() {
-            let Some(&i) = old_index.get(a.name.as_str()) else {
-                // Restored below, once the new vectors are in place.
-                changes.added.push(a.name.clone());
-                continue;
-            };
-            moved.insert(i, j);
-            let old = &self.config.accounts[i];
-            if old != a {
-                changes.changed.push(a.name.clone());
-            }
-            // A stop waits for the admin; a reload is the admin. Timed pauses are the network's.
-            paused[j] = match self.paused[i] {
-                Some(None) => {
-                    tracing::info!(account = %a.name, "stopped account resumed by the reload");
-                    None
-                }
-                p => p,
-            };
-            deferred[j] = self.deferred[i];
-            dry_shares[j] = std::mem::take(&mut self.dry_shares[i]);
-            plans[j] = std::mem::take(&mut self.plans[i]);
-            if old.endpoint == a.endpoint {
-                samples[j] = std::mem::take(&mut self.samples[i]);
-                sample_tried[j] = self.sample_tried[i];
-            } else {
-                // Another account on the network: its post counts say nothing of this one.
-                plans[j].days.retain(|d, _| *d < today);
-                if !self.dry_run {
-                    self.archive.forget_volume_samples(&a.name)?;
-                }
-            }
-            if matches!(a.cadence.mode, CadenceMode::Auto(_)) && old.cadence != a.cadence {
-                plans[j].days.remove(&today);
-            }
-        }
-        for a in &self.config.accounts {
-            if !config.accounts.iter().any(|b| b.name == a.name) {
-                changes.removed.push(a.name.clone());
-            }
-        }
-        self.dry_settled = std::mem::take(&mut self.dry_settled)
+        let mut old: HashMap<String, Lane> = std::mem::take(&mut self.lanes)
             .into_iter()
-            .filter_map(|((i, t), o)| moved.get(&i).map(|&j| ((j, t), o)))
+            .map(|l| (l.account.name.clone(), l))
             .collect();
-        self.config = config;
-        self.networks = networks;
-        self.paused = paused;
-        self.deferred = deferred;
-        self.plans = plans;
-        self.samples = samples;
-        self.sample_tried = sample_tried;
-        self.dry_shares = dry_shares;
-        for j in 0..self.config.accounts.len() {
-            let name = self.config.accounts[j].name.clone();
-            if changes.added.contains(&name) {
-                self.restore(j, &name)?;
+        for a in &config.accounts {
+            if let Some(lane) = old.get_mut(&a.name) {
+                carry_over(lane, a, today, &self.ledger)?;
             }
         }
-        self.sample_volumes(now).await?;
-        self.ensure_plans(now)?;
+        self.lanes =
+            super::open_lanes(&config, networks, &self.ledger, |name| old.remove(name)).await?;
+        self.config = config;
+        self.plan(now).await?;
         self.log_cadences(now);
         self.publish(now);
         Ok(changes)
     }
+
+    /// What `config` changes against the config in force.
+    fn changes(&self, config: &Config) -> Reloaded {
+        let (old, new) = (&self.config, config);
+        let named = |c: &Config, name: &str| c.accounts.iter().find(|a| a.name == name).cloned();
+        let mut changes = Reloaded {
+            feed_changed: new.feed.source != old.feed.source
+                || new.feed.timeout != old.feed.timeout
+                || new.feed.max_size != old.feed.max_size,
+            refresh_changed: new.feed.refresh != old.feed.refresh,
+            ..Reloaded::default()
+        };
+        for a in &new.accounts {
+            match named(old, &a.name) {
+                None => changes.added.push(a.name.clone()),
+                Some(before) if before != *a => changes.changed.push(a.name.clone()),
+                Some(_) => {}
+            }
+        }
+        for a in &old.accounts {
+            if named(new, &a.name).is_none() {
+                changes.removed.push(a.name.clone());
+            }
+        }
+        changes
+    }
+}
+
+/// What a kept lane keeps when its account's settings become `new`.
+fn carry_over(
+    lane: &mut Lane,
+    new: &Account,
+    today: chrono::NaiveDate,
+    ledger: &Ledger,
+) -> Result<(), ArchiveError> {
+    // A stop waits for the admin; a reload is the admin. Timed pauses are the network's.
+    if lane.pause == Some(Pause::Stopped) {
+        tracing::info!(account = %new.name, "stopped account resumed by the reload");
+        lane.pause = None;
+    }
+    if lane.account.endpoint != new.endpoint {
+        // Another account on the network: its post counts say nothing of this one.
+        lane.auto.samples.clear();
+        lane.auto.tried = None;
+        lane.auto.plans.days.retain(|d, _| *d < today);
+        ledger.write(|a| a.forget_volume_samples(&new.name))?;
+    }
+    if matches!(new.cadence.mode, CadenceMode::Auto(_)) && lane.account.cadence != new.cadence {
+        lane.auto.plans.days.remove(&today);
+    }
+    Ok(())
 }

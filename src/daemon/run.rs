@@ -149,7 +149,7 @@ fn state_failure(e: Error) -> Result<ArchiveError, Error> {
 /// `first`: at the first start a state that cannot be opened is an error (the unit fails at
 /// once, where the admin looks); at a start-over it is one more failure to wait out.
 async fn serve<S: std::future::Future<Output = ()>>(
-    mut config: Config,
+    config: Config,
     ctx: &mut Ctx<'_, S>,
     first: bool,
 ) -> Result<Served, Error> {
@@ -162,13 +162,6 @@ async fn serve<S: std::future::Future<Output = ()>>(
     let (notifier, clock) = (ctx.notifier, ctx.clock.clone());
     notifier.status("starting: opening the state, settling interrupted posts, planning");
     let networks = crate::network::build_all_with(&config, ctx.dry_run, ctx.retry)?;
-    ctx.dog
-        .feed_while(
-            "reading the networks' limits",
-            STEP_LIMIT,
-            crate::network::limits::refresh(&mut config, &networks),
-        )
-        .await;
     let archive = match Archive::open(&config.state_dir) {
         Ok(a) => a,
         Err(e) if !first => return failed(&config, e.into()),
@@ -381,10 +374,8 @@ async fn reload(
     retry: RetryPolicy,
     now: DateTime<Utc>,
 ) -> Result<Reloaded, Error> {
-    let mut config = load_config(&daemon.config().path)?;
+    let config = load_config(&daemon.config().path)?;
     let networks = crate::network::build_all_with(&config, dry_run, retry)?;
-    // The instance's limits may have changed too (Mastodon): read them again.
-    crate::network::limits::refresh(&mut config, &networks).await;
     daemon.reload(config, networks, now).await
 }
 

@@ -3,8 +3,9 @@
 //! which never goes online, writes messages for the limit the server will apply.
 
 use super::Network;
-use crate::config::Config;
+use crate::config::{Account, Config};
 use crate::vocab::length::LengthRule;
+use crate::vocab::NetworkKind;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -42,40 +43,54 @@ fn save(state_dir: &Path, account: &str, rule: LengthRule) -> std::io::Result<()
     crate::private_file::write(&dir(state_dir), &format!("{account}.json"), &bytes)
 }
 
-/// Applies what is cached to every account (offline commands).
-pub fn apply_cached(config: &mut Config) {
-    let state_dir = config.state_dir.clone();
-    for a in &mut config.accounts {
-        if a.network == super::NetworkKind::Mastodon {
-            if let Some(rule) = cached(&state_dir, &a.name) {
-                a.length = rule;
+/// The rule each account is written for, in config order, without going online (`preview`,
+/// `status`): what its server said last time, else its network's defaults.
+pub fn kept_rules(config: &Config) -> Vec<LengthRule> {
+    config
+        .accounts
+        .iter()
+        .map(|a| kept_rule(&config.state_dir, a))
+        .collect()
+}
+
+fn kept_rule(state_dir: &Path, account: &Account) -> LengthRule {
+    match account.network {
+        NetworkKind::Mastodon => cached(state_dir, &account.name),
+        _ => None,
+    }
+    .unwrap_or_else(|| account.network.length_rule())
+}
+
+/// The rule `account` is written for, asked of its server and kept for the offline commands;
+/// when the server cannot tell, the kept value or the network's defaults, with a warning.
+/// Held by whoever composes (the daemon's lane, `check`), never written into the config.
+pub async fn read_rule(state_dir: &Path, account: &Account, network: &dyn Network) -> LengthRule {
+    let kept = kept_rule(state_dir, account);
+    match network.limits().await {
+        Ok(Some(rule)) => {
+            if rule != kept {
+                tracing::info!(account = %account.name, "{} limit: {} characters", account.network, rule.max());
             }
+            if let Err(e) = save(state_dir, &account.name, rule) {
+                tracing::warn!(account = %account.name, "cannot keep the server's limits: {e}");
+            }
+            rule
+        }
+        Ok(None) => kept,
+        Err(e) => {
+            tracing::warn!(account = %account.name, "cannot read the server's limits ({e}); using {} characters", kept.max());
+            kept
         }
     }
 }
 
-/// Asks every network for its limits (`networks` in config order), keeps and applies them;
-/// when a server cannot tell, the cached value or the network's defaults stay, with a warning.
-pub async fn refresh(config: &mut Config, networks: &[Box<dyn Network>]) {
-    apply_cached(config);
-    let state_dir = config.state_dir.clone();
-    for (a, n) in config.accounts.iter_mut().zip(networks) {
-        match n.limits().await {
-            Ok(Some(rule)) => {
-                if rule != a.length {
-                    tracing::info!(account = %a.name, "{} limit: {} characters", a.network, rule.max());
-                }
-                a.length = rule;
-                if let Err(e) = save(&state_dir, &a.name, rule) {
-                    tracing::warn!(account = %a.name, "cannot keep the server's limits: {e}");
-                }
-            }
-            Ok(None) => {}
-            Err(e) => {
-                tracing::warn!(account = %a.name, "cannot read the server's limits ({e}); using {} characters", a.length.max());
-            }
-        }
+/// [`read_rule`] for every account (`networks` in config order).
+pub async fn read_rules(config: &Config, networks: &[Box<dyn Network>]) -> Vec<LengthRule> {
+    let mut rules = Vec::with_capacity(networks.len());
+    for (a, n) in config.accounts.iter().zip(networks) {
+        rules.push(read_rule(&config.state_dir, a, n.as_ref()).await);
     }
+    rules
 }
 
 #[cfg(test)]
