@@ -169,132 +169,159 @@ async fn serve<S: std::future::Future<Output = ()>>(
     };
     let backfill_limit = backfill_limit(&config);
     let kept = config.clone();
-    let start = ctx.dog.feed_while(
-        "start-up",
-        STEP_LIMIT,
-        Daemon::start(config, archive, networks, ctx.dry_run, clock.now()),
-    );
-    let mut daemon = tokio::select! {
-        d = start => match d {
-            Ok(d) => d,
-            Err(e) => return failed(&kept, e),
-        },
-        _ = &mut ctx.shutdown => return Ok(Served::Stopped),
+    let start = Daemon::start(config, archive, networks, ctx.dry_run, clock.now());
+    let mut daemon = match guarded(ctx, "start-up", STEP_LIMIT, start).await {
+        None => return Ok(Served::Stopped),
+        Some(Ok(d)) => d,
+        Some(Err(e)) => return failed(&kept, e),
     };
     drop(kept);
-    let mut status = daemon.status_line(clock.now());
+    let status = daemon.status_line(clock.now());
     notifier.ready(&status);
     tracing::info!(accounts = daemon.config().accounts.len(), "ready");
-
-    tokio::select! {
-        r = ctx.dog.feed_while("the backfill", backfill_limit, daemon.backfill_once(clock.now())) => {
-            if let Err(e) = r {
-                return failed(daemon.config(), e);
-            }
-        }
-        _ = &mut ctx.shutdown => return stop(&daemon, notifier),
+    let backfill = daemon.backfill_once(clock.now());
+    match guarded(ctx, "the backfill", backfill_limit, backfill).await {
+        None => return stop(&daemon, notifier),
+        Some(Err(e)) => return failed(daemon.config(), e),
+        Some(Ok(())) => {}
     }
-    tokio::select! {
-        r = ctx.dog.feed_while("the feed read", STEP_LIMIT, daemon.refresh_feed(clock.now())) => {
-            if let Err(e) = r {
-                return failed(daemon.config(), e.into());
-            }
-        }
-        _ = &mut ctx.shutdown => return stop(&daemon, notifier),
+    let read = daemon.refresh_feed(clock.now());
+    match guarded(ctx, "the feed read", STEP_LIMIT, read).await {
+        None => return stop(&daemon, notifier),
+        Some(Err(e)) => return failed(daemon.config(), e.into()),
+        Some(Ok(())) => {}
     }
-
-    let mut chores = Chores::new(daemon.config().feed.refresh, clock.now());
-
     tracing::info!(accounts = daemon.config().accounts.len(), "started");
-    // The first tick at once; then at the next slot (at least every TICK).
-    let mut wake = tokio::time::Instant::now();
-    // Said in every status until a reload succeeds.
-    let mut rejected = "";
-    let outcome = 'serving: loop {
-        // Counted by bench/idle.sh (an idle daemon wakes once a minute).
-        tracing::trace!("loop wake-up");
-        let now = clock.now();
-        let line = daemon.status_line(now) + rejected;
-        if line != status {
-            notifier.status(&line);
-            status = line;
-        }
-        tokio::select! {
-            _ = &mut ctx.shutdown => break Ok(()),
-            _ = ctx.dog.fed() => {}
-            Some(()) = ctx.hangup.recv() => {
-                tracing::info!("SIGHUP received: reloading {}", daemon.config().path.display());
-                notifier.reloading(&format!("reloading {}", daemon.config().path.display()));
-                let now = clock.now();
-                let result = ctx.dog
-                    .feed_while("the reload", STEP_LIMIT, reload(&mut daemon, ctx.dry_run, ctx.retry, now))
-                    .await;
-                match result {
-                    Ok(changes) => {
-                        tracing::info!("config reloaded: {changes}");
-                        rejected = "";
-                        status = daemon.status_line(clock.now());
-                        notifier.ready(&status);
-                        if changes.refresh_changed {
-                            chores = Chores::new(daemon.config().feed.refresh, clock.now());
-                        }
-                        if changes.feed_changed {
-                            let r = ctx.dog.feed_while("the feed read", STEP_LIMIT, daemon.refresh_feed(clock.now())).await;
-                            if let Err(e) = r {
-                                break Err(e.into());
-                            }
-                        }
-                        wake = next_wake(&daemon, &chores, clock.as_ref());
-                    }
-                    Err(e) => {
-                        tracing::error!("reload rejected, still running with the previous config: {e}");
-                        rejected = " (last reload rejected: see the log)";
-                        status = daemon.status_line(clock.now()) + rejected;
-                        notifier.ready(&status);
-                    }
-                }
-            }
-            _ = tokio::time::sleep_until(wake) => {
-                for chore in chores.due(clock.now()) {
-                    let r = match chore {
-                        Chore::RefreshFeed => {
-                            ctx.dog.feed_while("the feed read", STEP_LIMIT, daemon.refresh_feed(clock.now())).await
-                        }
-                        Chore::Housekeeping => daemon.housekeeping().await,
-                    };
-                    if let Err(e) = r {
-                        break 'serving Err(e.into());
-                    }
-                }
-                let now = clock.now();
-                let result = {
-                let mut tick = std::pin::pin!(ctx.dog.feed_while("a tick", STEP_LIMIT, daemon.tick(now)));
-                tokio::select! {
-                    r = &mut tick => r,
-                    _ = &mut ctx.shutdown => {
-                        tracing::info!("stopping: letting the post in flight finish");
-                        let r = tokio::time::timeout(IN_FLIGHT_GRACE, &mut tick).await;
-                        if r.is_err() {
-                            tracing::warn!("post in flight abandoned; it will be reconciled at the next start");
-                        }
-                        break Ok(());
-                    }
-                }
-                };
-                if let Err(e) = result {
-                    break Err(e);
-                }
-                wake = next_wake(&daemon, &chores, clock.as_ref());
-            }
-        }
-    };
-    match outcome {
+    match serve_loop(&mut daemon, ctx, status).await {
         Ok(()) => stop(&daemon, notifier),
         Err(e) => failed(daemon.config(), e).or_else(|fatal| {
             // A fatal error still leaves the state flushed.
             stop(&daemon, notifier)?;
             Err(fatal)
         }),
+    }
+}
+
+/// Runs one step under the watchdog, racing a stop signal: `None` when the signal came first.
+async fn guarded<S: std::future::Future<Output = ()>, T>(
+    ctx: &mut Ctx<'_, S>,
+    what: &str,
+    limit: Duration,
+    step: impl std::future::Future<Output = T>,
+) -> Option<T> {
+    tokio::select! {
+        r = ctx.dog.feed_while(what, limit, step) => Some(r),
+        _ = &mut ctx.shutdown => None,
+    }
+}
+
+/// The loop of a started daemon: sleeps until the next slot or chore (at most a TICK), runs
+/// what is due, reloads on SIGHUP, keeps the systemd status line current. Ends on a stop
+/// signal (`Ok`) or an error the caller sorts (a state failure, a fatal answer).
+async fn serve_loop<S: std::future::Future<Output = ()>>(
+    daemon: &mut Daemon,
+    ctx: &mut Ctx<'_, S>,
+    mut status: String,
+) -> Result<(), Error> {
+    let clock = ctx.clock.clone();
+    let mut chores = Chores::new(daemon.config().feed.refresh, clock.now());
+    // The first tick at once; then at the next slot (at least every TICK).
+    let mut wake = tokio::time::Instant::now();
+    // Said in every status until a reload succeeds.
+    let mut rejected = "";
+    loop {
+        // Counted by bench/idle.sh (an idle daemon wakes once a minute).
+        tracing::trace!("loop wake-up");
+        let line = daemon.status_line(clock.now()) + rejected;
+        if line != status {
+            ctx.notifier.status(&line);
+            status = line;
+        }
+        tokio::select! {
+            _ = &mut ctx.shutdown => return Ok(()),
+            _ = ctx.dog.fed() => {}
+            Some(()) = ctx.hangup.recv() => {
+                rejected = on_hangup(daemon, ctx, &mut chores).await?;
+                status = daemon.status_line(clock.now()) + rejected;
+                ctx.notifier.ready(&status);
+                wake = next_wake(daemon, &chores, clock.as_ref());
+            }
+            _ = tokio::time::sleep_until(wake) => {
+                for chore in chores.due(clock.now()) {
+                    match chore {
+                        Chore::RefreshFeed => read_feed(daemon, ctx).await?,
+                        Chore::Housekeeping => daemon.housekeeping().await?,
+                    }
+                }
+                if !tick(daemon, ctx).await? {
+                    return Ok(());
+                }
+                wake = next_wake(daemon, &chores, clock.as_ref());
+            }
+        }
+    }
+}
+
+/// A feed read under the watchdog.
+async fn read_feed<S: std::future::Future<Output = ()>>(
+    daemon: &mut Daemon,
+    ctx: &mut Ctx<'_, S>,
+) -> Result<(), Error> {
+    let now = ctx.clock.now();
+    let read = daemon.refresh_feed(now);
+    Ok(ctx
+        .dog
+        .feed_while("the feed read", STEP_LIMIT, read)
+        .await?)
+}
+
+/// One tick under the watchdog. A stop signal during it lets the post in flight finish (for
+/// a while); `false` then, for the loop to end.
+async fn tick<S: std::future::Future<Output = ()>>(
+    daemon: &mut Daemon,
+    ctx: &mut Ctx<'_, S>,
+) -> Result<bool, Error> {
+    let now = ctx.clock.now();
+    let mut tick = std::pin::pin!(ctx.dog.feed_while("a tick", STEP_LIMIT, daemon.tick(now)));
+    tokio::select! {
+        r = &mut tick => r.map(|_| true),
+        _ = &mut ctx.shutdown => {
+            tracing::info!("stopping: letting the post in flight finish");
+            if tokio::time::timeout(IN_FLIGHT_GRACE, &mut tick).await.is_err() {
+                tracing::warn!("post in flight abandoned; it will be reconciled at the next start");
+            }
+            Ok(false)
+        }
+    }
+}
+
+/// A SIGHUP: the config read again and handed to the daemon, or rejected with the daemon
+/// keeping the config it has. Gives what the status line says of it ("" once accepted).
+async fn on_hangup<S: std::future::Future<Output = ()>>(
+    daemon: &mut Daemon,
+    ctx: &mut Ctx<'_, S>,
+    chores: &mut Chores,
+) -> Result<&'static str, Error> {
+    let path = daemon.config().path.display().to_string();
+    tracing::info!("SIGHUP received: reloading {path}");
+    ctx.notifier.reloading(&format!("reloading {path}"));
+    let now = ctx.clock.now();
+    let reloaded = reload(daemon, ctx.dry_run, ctx.retry, now);
+    match ctx.dog.feed_while("the reload", STEP_LIMIT, reloaded).await {
+        Ok(changes) => {
+            tracing::info!("config reloaded: {changes}");
+            if changes.refresh_changed {
+                *chores = Chores::new(daemon.config().feed.refresh, ctx.clock.now());
+            }
+            if changes.feed_changed {
+                read_feed(daemon, ctx).await?;
+            }
+            Ok("")
+        }
+        Err(e) => {
+            tracing::error!("reload rejected, still running with the previous config: {e}");
+            Ok(" (last reload rejected: see the log)")
+        }
     }
 }
 
