@@ -7,9 +7,9 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use divan::Bencher;
-use encore::archive::{Archive, Article};
-use encore::config::Config;
-use encore::feed::Item;
+use encore::Config;
+use encore::FeedItem;
+use encore::{Archive, Article};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -136,7 +136,7 @@ fn articles(n: usize) -> Vec<Article> {
                 published.format("%Y/%m")
             );
             Article {
-                key: encore::vocab::article_key(&url).unwrap(),
+                key: encore::article_key(&url).unwrap(),
                 url,
                 title: format!("{} ({i})", TITLES[i % TITLES.len()]),
                 published,
@@ -155,10 +155,10 @@ fn articles(n: usize) -> Vec<Article> {
     articles
 }
 
-fn items(articles: &[Article]) -> Vec<Item> {
+fn items(articles: &[Article]) -> Vec<FeedItem> {
     articles
         .iter()
-        .map(|a| Item {
+        .map(|a| FeedItem {
             key: a.key.clone(),
             url: a.url.clone(),
             title: a.title.clone(),
@@ -209,20 +209,20 @@ fn xml_floor_quick_xml(b: Bencher) {
 fn feed_parse_5000(b: Bencher) {
     let bytes = feed_bytes();
     b.counter(divan::counter::BytesCount::new(bytes.len()))
-        .bench(|| encore::feed::parse(bytes, None).unwrap().len());
+        .bench(|| encore::parse_feed(bytes, None).unwrap().len());
 }
 
 /// Archive alone: the 5,000 parsed items into a new SQLite state (created, written, committed to
 /// disk), to show how parse + archive splits.
 #[divan::bench(sample_count = 20)]
 fn feed_archive_5000(b: Bencher) {
-    let items = encore::feed::parse(feed_bytes(), None).unwrap();
+    let items = encore::parse_feed(feed_bytes(), None).unwrap();
     b.with_inputs(bench_dir)
         .bench_values(|dir| (archive_into(&dir, &items), dir));
 }
 
 /// The items into a new SQLite state in `dir`, committed and closed: the number archived.
-fn archive_into(dir: &tempfile::TempDir, items: &[Item]) -> usize {
+fn archive_into(dir: &tempfile::TempDir, items: &[FeedItem]) -> usize {
     let archive = Archive::open(&dir.path().join("state")).unwrap();
     let stats = archive.merge(items, now()).unwrap();
     archive.flush().unwrap();
@@ -235,7 +235,7 @@ fn archive_into(dir: &tempfile::TempDir, items: &[Item]) -> usize {
 fn feed_parse_and_archive_5000(b: Bencher) {
     let bytes = feed_bytes();
     b.with_inputs(bench_dir).bench_values(|dir| {
-        let items = encore::feed::parse(bytes, None).unwrap();
+        let items = encore::parse_feed(bytes, None).unwrap();
         (archive_into(&dir, &items), dir)
     });
 }
@@ -250,7 +250,7 @@ fn select_and_compose_100k(b: Bencher) {
     let mut slot = now();
     b.bench_local(|| {
         slot += Duration::minutes(97);
-        encore::schedule::decide(
+        encore::decide(
             &cfg.accounts[0],
             cfg.accounts[0].network.length_rule(),
             &arts,
@@ -271,12 +271,8 @@ fn compose_10k_titles(b: Bencher) {
         .bench_local(|| {
             arts.iter()
                 .filter(|a| {
-                    encore::compose::compose(
-                        a,
-                        &cfg.accounts[0],
-                        cfg.accounts[0].network.length_rule(),
-                    )
-                    .is_ok()
+                    encore::compose(a, &cfg.accounts[0], cfg.accounts[0].network.length_rule())
+                        .is_ok()
                 })
                 .count()
         });

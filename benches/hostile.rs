@@ -8,8 +8,8 @@
 
 use chrono::{TimeZone, Utc};
 use divan::Bencher;
-use encore::archive::Article;
-use encore::config::Config;
+use encore::Article;
+use encore::Config;
 use std::path::Path;
 
 #[global_allocator]
@@ -60,7 +60,7 @@ fn compose_huge_title(b: Bencher, kind: &str) {
     let a = article(title(kind, size));
     // One word of 2,000 characters has no cut point: refused (NoRoomForTitle), as it should be.
     b.bench_local(|| {
-        encore::compose::compose(&a, &account, account.network.length_rule()).map(|m| m.length)
+        encore::compose(&a, &account, account.network.length_rule()).map(|m| m.length)
     });
 }
 
@@ -72,7 +72,7 @@ fn parse_feed_with_a_2_mib_title(b: Bencher) {
         title("words", 2 * MIB)
     );
     b.bench_local(|| {
-        encore::feed::parse(feed.as_bytes(), None).unwrap()[0]
+        encore::parse_feed(feed.as_bytes(), None).unwrap()[0]
             .title
             .len()
     });

@@ -8,7 +8,10 @@ use crate::archive::{Archive, ArchiveError};
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 
 /// Start of the month containing `now`, and start of the next one, in `tz`.
-pub fn month_bounds(tz: chrono_tz::Tz, now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+pub(crate) fn month_bounds(
+    tz: chrono_tz::Tz,
+    now: DateTime<Utc>,
+) -> (DateTime<Utc>, DateTime<Utc>) {
     let local = now.with_timezone(&tz);
     let (y, m) = (local.year(), local.month());
     let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
@@ -25,7 +28,7 @@ pub fn month_bounds(tz: chrono_tz::Tz, now: DateTime<Utc>) -> (DateTime<Utc>, Da
 }
 
 /// Posts of `account` this month that may have been billed.
-pub fn billed_posts(
+pub(crate) fn billed_posts(
     archive: &Archive,
     account: &str,
     tz: chrono_tz::Tz,

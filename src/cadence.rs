@@ -15,8 +15,10 @@ use crate::seed;
 use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
-/// The slots of `account` on local `date`, in order (fixed mode).
-pub fn slots_for_day(
+/// The slots of `account` on local `date`, in order (fixed mode): what the tests check the
+/// spreading with.
+#[cfg(test)]
+fn slots_for_day(
     c: &CadenceSettings,
     tz: Tz,
     account: &str,
@@ -35,7 +37,7 @@ pub fn slots_for_day(
 
 /// `n` slots on local `date`, spread over the active hours with jitter, at least `min_spacing`
 /// apart (fewer when a clock change leaves no room).
-pub fn spread(
+pub(crate) fn spread(
     c: &CadenceSettings,
     tz: Tz,
     account: &str,
@@ -78,7 +80,7 @@ pub fn spread(
 
 /// How many posts `account` makes on `date`: 0 on days not listed; otherwise the whole part of
 /// the running credit, which grows by `per_day` each active day from a per-account phase.
-pub fn count_for_day(c: &CadenceSettings, account: &str, date: NaiveDate, seed: u64) -> u32 {
+pub(crate) fn count_for_day(c: &CadenceSettings, account: &str, date: NaiveDate, seed: u64) -> u32 {
     if !c.days.contains(&date.weekday()) {
         return 0;
     }
@@ -104,7 +106,7 @@ fn active_day_ordinal(days: &[chrono::Weekday], date: NaiveDate) -> i64 {
 
 /// The instant of local time `secs` after midnight on `date`. In a spring-forward gap the
 /// first instant after the gap is used; in a fall-back overlap, the earlier one.
-pub fn local_to_utc(tz: Tz, date: NaiveDate, secs: u32) -> DateTime<Utc> {
+pub(crate) fn local_to_utc(tz: Tz, date: NaiveDate, secs: u32) -> DateTime<Utc> {
     let naive: NaiveDateTime =
         date.and_hms_opt(0, 0, 0).unwrap_or_default() + Duration::seconds(i64::from(secs));
     let mut probe = naive;
@@ -119,7 +121,7 @@ pub fn local_to_utc(tz: Tz, date: NaiveDate, secs: u32) -> DateTime<Utc> {
 }
 
 /// Every slot of the account in `[from, until)` (fixed mode).
-pub fn slots_between(
+pub(crate) fn slots_between(
     c: &CadenceSettings,
     tz: Tz,
     account: &str,
@@ -133,7 +135,7 @@ pub fn slots_between(
 }
 
 /// Every slot in `[from, until)` with the day counts `count` gives.
-pub fn slots_between_with(
+pub(crate) fn slots_between_with(
     c: &CadenceSettings,
     tz: Tz,
     account: &str,
@@ -159,7 +161,7 @@ pub fn slots_between_with(
 /// Auto mode's slots in `[from, until)`: the kept day plans, then, past them (or from `today`
 /// when none is kept), a projection at `rate`.
 #[allow(clippy::too_many_arguments)]
-pub fn auto_slots_between(
+pub(crate) fn auto_slots_between(
     c: &CadenceSettings,
     tz: Tz,
     account: &str,
@@ -177,7 +179,7 @@ pub fn auto_slots_between(
 
 /// Auto mode's rate per active day for an organic `volume` per day:
 /// clamp(share_of_volume × volume, min_per_week / active days a week, max_per_day).
-pub fn auto_rate(volume: f64, a: &AutoSettings, active_days: usize) -> f64 {
+pub(crate) fn auto_rate(volume: f64, a: &AutoSettings, active_days: usize) -> f64 {
     let floor = a.min_per_week / active_days.max(1) as f64;
     (a.share_of_volume * volume.max(0.0))
         .max(floor)
@@ -185,7 +187,7 @@ pub fn auto_rate(volume: f64, a: &AutoSettings, active_days: usize) -> f64 {
 }
 
 /// Why auto mode gives `rate` for `volume`: one phrase for the log, `preview` and `status`.
-pub fn explain_rate(
+pub(crate) fn explain_rate(
     rate: f64,
     volume: &crate::volume::Volume,
     a: &AutoSettings,
@@ -219,7 +221,12 @@ pub struct DayPlan {
 
 /// The day's count and the credit it leaves: the whole part of credit + rate on active days;
 /// an inactive day posts nothing and keeps the credit.
-pub fn plan_day(c: &CadenceSettings, date: NaiveDate, rate: f64, credit_before: f64) -> (u32, f64) {
+pub(crate) fn plan_day(
+    c: &CadenceSettings,
+    date: NaiveDate,
+    rate: f64,
+    credit_before: f64,
+) -> (u32, f64) {
     if !c.days.contains(&date.weekday()) {
         return (0, credit_before);
     }
@@ -230,7 +237,7 @@ pub fn plan_day(c: &CadenceSettings, date: NaiveDate, rate: f64, credit_before: 
 
 /// The credit an auto-mode account starts with: a per-account phase, so that accounts (and
 /// installations) with a low rate do not all post on the same day.
-pub fn initial_credit(account: &str, seed: u64) -> f64 {
+pub(crate) fn initial_credit(account: &str, seed: u64) -> f64 {
     seed::unit(seed, &[account.as_bytes(), b"phase"])
 }
 

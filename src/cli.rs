@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 /// The config file read when `--config` and `ENCORE_CONFIG` are absent: the one the unit's
-/// `ConfigurationDirectory=encore` holds (`encore::config::DEFAULT_PATH`; a test ties the two).
+/// `ConfigurationDirectory=encore` holds (`encore::DEFAULT_PATH`; a test ties the two).
 pub const DEFAULT_CONFIG: &str = "/etc/encore/config.toml";
 
 /// Files, signals and exit statuses, for `--help` and the man page.

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 /// `encore/<version>`, sent with every request.
-pub const USER_AGENT: &str = concat!("encore/", env!("CARGO_PKG_VERSION"));
+pub(crate) const USER_AGENT: &str = concat!("encore/", env!("CARGO_PKG_VERSION"));
 
 /// A client with connect, read and total timeouts derived from `total`, at most 5 redirects,
 /// gzip, and TLS through rustls with the ring provider (no C toolchain beyond what ring needs).
@@ -24,7 +24,7 @@ pub fn client(total: Duration) -> Result<reqwest::Client, reqwest::Error> {
 /// reqwest's top-level message is vague ("error sending request"); the cause chain says why
 /// ("dns error: failed to lookup address information: Name or service not known"). The URL is
 /// left out: callers name what they fetched, and a URL's query may hold a key.
-pub fn describe(e: reqwest::Error) -> String {
+pub(crate) fn describe(e: reqwest::Error) -> String {
     let e = &e.without_url();
     let mut out = if e.is_timeout() {
         "timed out".to_string()

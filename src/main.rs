@@ -4,9 +4,9 @@ mod cli;
 
 use clap::Parser;
 use cli::{AuthNetwork, Cli, Command, OutputFormat};
-use encore::clock::Clock as _;
-use encore::commands::{self, Format, PreviewOptions};
-use encore::config::Config;
+use encore::Clock as _;
+use encore::Config;
+use encore::{commands, commands::Format, commands::PreviewOptions};
 use std::process::ExitCode;
 
 impl From<OutputFormat> for Format {
@@ -20,7 +20,7 @@ impl From<OutputFormat> for Format {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    encore::logging::init(cli.log_level.as_deref());
+    encore::init_logging(cli.log_level.as_deref());
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -55,7 +55,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             test_clock,
         } => {
             let now = match test_clock {
-                Some(c) => encore::clock::ScaledClock::parse(&c)
+                Some(c) => encore::ScaledClock::parse(&c)
                     .map_err(|e| encore::Error::Usage(format!("--test-clock: {e}")))?
                     .now(),
                 None => chrono::Utc::now(),
@@ -91,16 +91,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             test_clock,
         } => {
             let test_clock = test_clock
-                .map(|c| encore::clock::ScaledClock::parse(&c))
+                .map(|c| encore::ScaledClock::parse(&c))
                 .transpose()
                 .map_err(|e| encore::Error::Usage(format!("--test-clock: {e}")))?;
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
                 .enable_all()
                 .build()?;
-            runtime.block_on(encore::daemon::run(
+            runtime.block_on(encore::run_daemon(
                 config,
-                encore::daemon::RunOptions {
+                encore::RunOptions {
                     dry_run,
                     now,
                     test_clock,
@@ -109,7 +109,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Backfill => {
             current_thread()?.block_on(async {
-                let archive = encore::archive::Archive::open(&config.state_dir)?;
+                let archive = encore::Archive::open(&config.state_dir)?;
                 let stats =
                     commands::backfill_archive(&config, &archive, chrono::Utc::now()).await?;
                 println!(
@@ -142,7 +142,7 @@ fn current_thread() -> std::io::Result<tokio::runtime::Runtime> {
 mod tests {
     #[test]
     fn the_default_config_is_the_library_s() {
-        assert_eq!(super::cli::DEFAULT_CONFIG, encore::config::DEFAULT_PATH);
+        assert_eq!(super::cli::DEFAULT_CONFIG, encore::DEFAULT_PATH);
     }
 
     #[test]

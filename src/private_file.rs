@@ -8,7 +8,7 @@ use std::path::Path;
 
 /// Writes `dir/name` whole or not at all (temporary file, fsync, rename, fsync of the
 /// directory), readable by the owner only, in a directory only the owner can enter.
-pub fn write(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
     create_private_dir(dir)?;
     let tmp = dir.join(format!(".{name}.tmp"));
     let mut opts = std::fs::OpenOptions::new();

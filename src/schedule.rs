@@ -36,7 +36,7 @@ pub struct AutoPlan {
 
 /// Every account's slots in `[from, until)`, in time order (ties in config order). `auto[i]`
 /// drives account `i` when it is in auto mode.
-pub fn slots(
+pub(crate) fn slots(
     config: &Config,
     from: DateTime<Utc>,
     until: DateTime<Utc>,

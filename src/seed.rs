@@ -9,7 +9,7 @@ use rand::SeedableRng;
 
 /// FNV-1a over the parts, then a SplitMix64 finaliser: stable across Rust versions and platforms,
 /// unlike `std::hash::DefaultHasher`.
-pub fn derive(seed: u64, parts: &[&[u8]]) -> u64 {
+pub(crate) fn derive(seed: u64, parts: &[&[u8]]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed;
     for part in parts {
         for &b in *part {
@@ -31,12 +31,12 @@ fn splitmix(mut z: u64) -> u64 {
 }
 
 /// An RNG for one named choice.
-pub fn rng_for(seed: u64, parts: &[&[u8]]) -> StdRng {
+pub(crate) fn rng_for(seed: u64, parts: &[&[u8]]) -> StdRng {
     StdRng::seed_from_u64(derive(seed, parts))
 }
 
 /// A uniform float in [0, 1) for one named choice, without building an RNG.
-pub fn unit(seed: u64, parts: &[&[u8]]) -> f64 {
+pub(crate) fn unit(seed: u64, parts: &[&[u8]]) -> f64 {
     // 53 random bits: the precision of an f64 mantissa.
     (derive(seed, parts) >> 11) as f64 / (1u64 << 53) as f64
 }

@@ -14,7 +14,7 @@ use std::fmt;
 
 /// An account's selection rules, prepared once (folded categories, split globs).
 #[derive(Debug, Clone)]
-pub struct Rules {
+pub(crate) struct Rules {
     min_age: Duration,
     max_age: Duration,
     cooldown: Duration,
@@ -30,7 +30,7 @@ pub struct Rules {
 
 /// Why an article is, or is not, eligible at a given time.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// May be shared.
     Eligible,
     /// Younger than `min_age_days` at the share time.
@@ -51,7 +51,7 @@ pub enum Verdict {
 
 impl Rules {
     /// Prepares the rules.
-    pub fn new(s: &SelectSettings) -> Rules {
+    pub(crate) fn new(s: &SelectSettings) -> Rules {
         Rules {
             min_age: Duration::days(i64::from(s.min_age_days)),
             max_age: Duration::days(i64::from(s.max_age_days)),
@@ -78,7 +78,7 @@ impl Rules {
     }
 
     /// Judges one article for a share at `at`, given when it was last shared to the account.
-    pub fn verdict(
+    pub(crate) fn verdict(
         &self,
         article: &Article,
         at: DateTime<Utc>,
@@ -171,7 +171,7 @@ impl fmt::Display for Census {
 /// preview): what does not change between slots (dead links, excluded categories and URLs) is
 /// judged once per article, and the share history is held by article position, so a slot is
 /// one pass over a compact array, with no hashing and no category text touched.
-pub struct Pool<'a> {
+pub(crate) struct Pool<'a> {
     articles: &'a [Article],
     rules: Rules,
     fixed: Vec<Fixed>,
@@ -189,7 +189,7 @@ enum Fixed {
 
 impl<'a> Pool<'a> {
     /// `last_shares`: the account's last share of each article, by article key.
-    pub fn new(
+    pub(crate) fn new(
         articles: &'a [Article],
         settings: &SelectSettings,
         last_shares: &HashMap<String, DateTime<Utc>>,
@@ -221,7 +221,7 @@ impl<'a> Pool<'a> {
     }
 
     /// Counts a share of article `index` at `at` (a planned one, in a simulation).
-    pub fn shared(&mut self, index: usize, at: DateTime<Utc>) {
+    pub(crate) fn shared(&mut self, index: usize, at: DateTime<Utc>) {
         if let Some(last) = self.last.get_mut(index) {
             *last = Some(last.map_or(at, |t| t.max(at)));
         }
@@ -231,7 +231,7 @@ impl<'a> Pool<'a> {
     /// least recently shared; ties in random order (from `rng`, seeded by the caller). The
     /// order is made as it is read: a slot takes the first article almost always, and finding
     /// it needs one pass and one random draw, not a shuffle and a sort of the whole archive.
-    pub fn rank<R: Rng>(&self, at: DateTime<Utc>, rng: R) -> Ranking<'_, 'a, R> {
+    pub(crate) fn rank<R: Rng>(&self, at: DateTime<Utc>, rng: R) -> Ranking<'_, 'a, R> {
         let mut census = Census {
             total: self.articles.len(),
             ..Census::default()
@@ -329,7 +329,7 @@ impl Bounds {
 }
 
 /// The eligible articles of one slot, best first (see [`Pool::rank`]), with the census.
-pub struct Ranking<'p, 'a, R> {
+pub(crate) struct Ranking<'p, 'a, R> {
     pool: &'p Pool<'a>,
     at: DateTime<Utc>,
     rng: R,
@@ -381,7 +381,7 @@ impl<R: Rng> Ranking<'_, '_, R> {
 
 /// Shell-style glob on a whole string: `*` is any run of characters (slashes included), `?` any
 /// one character.
-pub fn glob_match(pattern: &str, text: &str) -> bool {
+pub(crate) fn glob_match(pattern: &str, text: &str) -> bool {
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();
     let (mut pi, mut ti) = (0, 0);

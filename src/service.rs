@@ -14,7 +14,7 @@ use tokio::time::{Instant, Interval};
 
 /// Sends state changes to the service manager, if there is one.
 #[derive(Debug, Default)]
-pub struct Notifier {
+pub(crate) struct Notifier {
     active: bool,
     watchdog: Option<Duration>,
     /// One warning for a socket that refuses messages, not one per tick.
@@ -25,7 +25,7 @@ pub struct Notifier {
 
 impl Notifier {
     /// Reads `NOTIFY_SOCKET`, `WATCHDOG_USEC` and `WATCHDOG_PID` from the environment.
-    pub fn from_env() -> Notifier {
+    pub(crate) fn from_env() -> Notifier {
         Notifier {
             active: std::env::var_os("NOTIFY_SOCKET").is_some(),
             watchdog: sd_notify::watchdog_enabled(),
@@ -35,13 +35,13 @@ impl Notifier {
     }
 
     /// The daemon can post: config loaded, state opened, plans made. Also ends a reload.
-    pub fn ready(&self, status: &str) {
+    pub(crate) fn ready(&self, status: &str) {
         self.send(&[NotifyState::Ready, NotifyState::Status(&one_line(status))]);
     }
 
     /// A reload begins. `MONOTONIC_USEC` lets `Type=notify-reload` (systemd ≥ 253) match this
     /// message to the SIGHUP it sent; `Type=notify` ignores it.
-    pub fn reloading(&self, status: &str) {
+    pub(crate) fn reloading(&self, status: &str) {
         let status = one_line(status);
         match NotifyState::monotonic_usec_now() {
             Ok(usec) => self.send(&[NotifyState::Reloading, usec, NotifyState::Status(&status)]),
@@ -50,18 +50,18 @@ impl Notifier {
     }
 
     /// The line `systemctl status` shows under the unit.
-    pub fn status(&self, status: &str) {
+    pub(crate) fn status(&self, status: &str) {
         self.send(&[NotifyState::Status(&one_line(status))]);
     }
 
     /// The daemon is stopping (a stop that takes a few seconds is then not taken for a hang).
-    pub fn stopping(&self) {
+    pub(crate) fn stopping(&self) {
         self.send(&[NotifyState::Stopping, NotifyState::Status("stopping")]);
     }
 
     /// A watchdog for this notifier: fed every half `WatchdogSec=`, as sd_watchdog_enabled(3)
     /// advises; never fires when the unit sets no watchdog.
-    pub fn watchdog(&self) -> Watchdog<'_> {
+    pub(crate) fn watchdog(&self) -> Watchdog<'_> {
         let interval = self.watchdog.map(|d| {
             let mut i = tokio::time::interval((d / 2).max(Duration::from_millis(20)));
             i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -92,20 +92,20 @@ fn one_line(s: &str) -> String {
 
 /// Feeds systemd's watchdog from the loop that does the work, so that only a working loop
 /// feeds it.
-pub struct Watchdog<'a> {
+pub(crate) struct Watchdog<'a> {
     notifier: &'a Notifier,
     interval: Option<Interval>,
 }
 
 impl Watchdog<'_> {
     /// Whether the unit asked for a watchdog.
-    pub fn enabled(&self) -> bool {
+    pub(crate) fn enabled(&self) -> bool {
         self.interval.is_some()
     }
 
     /// Waits until the next feeding is due, and feeds. Never returns without a watchdog (so it
     /// can sit in a `select!` either way).
-    pub async fn fed(&mut self) {
+    pub(crate) async fn fed(&mut self) {
         match &mut self.interval {
             Some(i) => {
                 i.tick().await;
@@ -120,7 +120,7 @@ impl Watchdog<'_> {
     /// while it runs, for at most `limit`: a step that takes longer is taken to be hung, the
     /// feeding stops, and systemd restarts the service once `WatchdogSec=` has passed. Every
     /// network call has its own timeout, so `limit` is far above any honest step.
-    pub async fn feed_while<F: Future>(
+    pub(crate) async fn feed_while<F: Future>(
         &mut self,
         what: &str,
         limit: Duration,

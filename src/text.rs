@@ -19,7 +19,7 @@ pub fn fold(s: &str) -> String {
 }
 
 /// Collapses every run of whitespace into one space and trims the ends.
-pub fn collapse_whitespace(s: &str) -> String {
+pub(crate) fn collapse_whitespace(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for word in s.split_whitespace() {
         if !out.is_empty() {
@@ -33,7 +33,7 @@ pub fn collapse_whitespace(s: &str) -> String {
 /// The text in NFC, borrowed when it already is (ASCII always is; nearly every title and
 /// message passes the quick check), since titles are normalised at every feed read and
 /// messages measured many times each.
-pub fn nfc(text: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn nfc(text: &str) -> std::borrow::Cow<'_, str> {
     if text.is_ascii()
         || unicode_normalization::is_nfc_quick(text.chars())
             == unicode_normalization::IsNormalized::Yes
@@ -48,11 +48,11 @@ pub fn nfc(text: &str) -> std::borrow::Cow<'_, str> {
 /// message near this long (X 280, Bluesky 300, Mastodon 500 by default), and a hostile or broken
 /// feed can send megabytes: the archive, the preview and every composition stay small because
 /// nothing longer is kept (README, "Feed").
-pub const MAX_TEXT_CHARS: usize = 2000;
+pub(crate) const MAX_TEXT_CHARS: usize = 2000;
 
 /// Turns a feed's title or category (which may hold markup and entities, sometimes escaped twice
 /// by WordPress) into plain text: tags stripped, entities decoded, see [`clean_line`].
-pub fn plain_text(s: &str) -> String {
+pub(crate) fn plain_text(s: &str) -> String {
     // Without `<` or `&` there is no tag to strip and no entity to decode.
     if !s.contains(['<', '&']) {
         return clean_line(s).into_owned();
@@ -77,7 +77,7 @@ pub fn plain_text(s: &str) -> String {
 ///
 /// Used at ingestion and again when composing, so that an archive written before these rules
 /// (or any caller) cannot put a right-to-left override in front of a link or a NUL in a post.
-pub fn clean_line(s: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn clean_line(s: &str) -> std::borrow::Cow<'_, str> {
     use std::borrow::Cow;
     let tidy = s.chars().nth(MAX_TEXT_CHARS).is_none() && is_tidy_line(s);
     let line: Cow<'_, str> = if tidy {
@@ -168,7 +168,7 @@ const PDI: char = '\u{2069}';
 ///
 /// A title is placed before the link and the hashtags: a right-to-left override left open
 /// would run on into the link and show it backwards, a classic way to disguise one.
-pub fn balance_bidi(s: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn balance_bidi(s: &str) -> std::borrow::Cow<'_, str> {
     use std::borrow::Cow;
     if !s.contains(|c| matches!(c, LRE..=RLO | LRI..=PDI)) {
         return Cow::Borrowed(s);

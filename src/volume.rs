@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 /// One reading of the account's total post count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Sample {
+pub(crate) struct Sample {
     /// When it was read.
     pub at: DateTime<Utc>,
     /// The total the network gave.
@@ -19,17 +19,17 @@ pub struct Sample {
 }
 
 /// How long samples are kept.
-pub const KEEP: Duration = Duration::days(60);
+pub(crate) const KEEP: Duration = Duration::days(60);
 /// How often the total is read.
-pub const EVERY: Duration = Duration::hours(6);
+pub(crate) const EVERY: Duration = Duration::hours(6);
 /// How long the last measurement stands when the count cannot be read.
-pub const STALE_AFTER: Duration = Duration::days(3);
+pub(crate) const STALE_AFTER: Duration = Duration::days(3);
 /// The shortest window a measurement is made over.
-pub const MIN_WINDOW: Duration = Duration::days(1);
+pub(crate) const MIN_WINDOW: Duration = Duration::days(1);
 
 /// An account's organic posts per day, and how it is known.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Volume {
+pub(crate) struct Volume {
     /// Posts per day, Encore's own left out.
     pub per_day: f64,
     /// How it was known.
@@ -39,7 +39,7 @@ pub struct Volume {
 /// Where a volume comes from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
-pub enum Basis {
+pub(crate) enum Basis {
     /// Measured between two samples.
     Measured {
         /// The window's length in days (shorter than configured while history is young).
@@ -80,7 +80,7 @@ impl std::fmt::Display for Volume {
 }
 
 /// Adds a sample and forgets those older than [`KEEP`].
-pub fn record(samples: &mut Vec<Sample>, s: Sample) {
+pub(crate) fn record(samples: &mut Vec<Sample>, s: Sample) {
     samples.push(s);
     samples.sort_by_key(|s| s.at);
     samples.retain(|x| x.at >= s.at - KEEP);
@@ -89,7 +89,7 @@ pub fn record(samples: &mut Vec<Sample>, s: Sample) {
 /// The organic volume at `now` over the last `window_days` of `samples`; `own(from, to)` is
 /// how many posts Encore made on the account in `[from, to)` (a sample is read before the
 /// posts of its moment).
-pub fn estimate(
+pub(crate) fn estimate(
     samples: &[Sample],
     own: impl Fn(DateTime<Utc>, DateTime<Utc>) -> u64,
     now: DateTime<Utc>,

@@ -6,10 +6,10 @@ mod support;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
-use encore::archive::{Archive, Outcome};
-use encore::config::Config;
-use encore::daemon::{Daemon, SlotReport};
-use encore::network::{AccountInfo, BoxFuture, Network, Outgoing, PostError, Receipt};
+use encore::Config;
+use encore::{AccountInfo, BoxFuture, Network, Outgoing, PostError, Receipt};
+use encore::{Archive, Outcome};
+use encore::{Daemon, SlotReport};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};

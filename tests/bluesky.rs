@@ -5,14 +5,15 @@
 mod support;
 
 use chrono::{Duration, TimeZone, Utc};
-use encore::archive::{Archive, Intent, Outcome};
-use encore::compose::Message;
-use encore::config::{BlueskySettings, Config, Endpoint};
-use encore::daemon::Daemon;
-use encore::network::bluesky::{tid, BlueskyNetwork};
-use encore::network::call::RetryPolicy;
-use encore::network::session::SessionStore;
-use encore::network::{Network, Outgoing, PostError};
+use encore::internals::bluesky_record_key;
+use encore::BlueskyNetwork;
+use encore::Daemon;
+use encore::Message;
+use encore::RetryPolicy;
+use encore::SessionStore;
+use encore::{Archive, Intent, Outcome};
+use encore::{BlueskySettings, Config, Endpoint};
+use encore::{Network, Outgoing, PostError};
 use serde_json::Value;
 use std::path::Path;
 use support::fake_bluesky::{self, FakeBluesky, Fault};
@@ -91,7 +92,7 @@ async fn post_text(
     text: &str,
     url: &str,
     day: u32,
-) -> Result<encore::network::Receipt, PostError> {
+) -> Result<encore::Receipt, PostError> {
     let m = Message {
         text: text.into(),
         length: 0,
@@ -145,7 +146,7 @@ async fn a_post_is_a_valid_record_with_facets_card_and_thumbnail() {
     let (rkey, record) = &posts[0];
     assert_eq!(
         rkey,
-        &tid::for_slot("blog-bsky", slot(1)),
+        &bluesky_record_key("blog-bsky", slot(1)),
         "key from the slot"
     );
     assert_eq!(
@@ -253,7 +254,9 @@ async fn a_dropped_answer_or_a_5xx_never_makes_a_second_post() {
         .await
         .unwrap();
     assert_eq!(s.fake.posts().len(), 1);
-    assert!(r.post_id.ends_with(&tid::for_slot("blog-bsky", slot(1))));
+    assert!(r
+        .post_id
+        .ends_with(&bluesky_record_key("blog-bsky", slot(1))));
 
     // The same slot again (a crash between the post and its record): the PDS refuses the
     // taken key and Encore recognises its own post.

@@ -4,9 +4,9 @@ mod support;
 
 use assert_cmd::Command;
 use chrono::{DateTime, Duration, Utc};
-use encore::archive::{Archive, Outcome, ShareRecord};
-use encore::text::fold;
-use encore::vocab::NetworkKind;
+use encore::fold;
+use encore::NetworkKind;
+use encore::{Archive, Outcome, ShareRecord};
 use std::path::{Path, PathBuf};
 
 fn fixture(name: &str) -> PathBuf {
@@ -279,7 +279,7 @@ fn preview_respects_real_history_cooldown() {
     let first = s.preview_json(&["--now", NOW, "--seed", "5", "--days", "1"]);
     let chosen = first.iter().find(|p| p["account"] == "blog-x").unwrap();
     let url = chosen["url"].as_str().unwrap().to_string();
-    let key = encore::vocab::article_key(&url).unwrap();
+    let key = encore::article_key(&url).unwrap();
     {
         let archive = Archive::open(&s.state()).unwrap();
         let when = at(chosen, "at") - Duration::days(20);
@@ -299,7 +299,7 @@ fn preview_respects_real_history_cooldown() {
     }
     let posts = s.preview_json(&["--now", NOW, "--seed", "5", "--days", "30"]);
     assert!(!posts.iter().any(|p| p["account"] == "blog-x"
-        && encore::vocab::article_key(p["url"].as_str().unwrap()).unwrap() == key));
+        && encore::article_key(p["url"].as_str().unwrap()).unwrap() == key));
 }
 
 #[test]

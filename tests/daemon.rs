@@ -4,11 +4,11 @@
 mod support;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use encore::archive::{Archive, Intent, Outcome};
-use encore::config::Config;
-use encore::daemon::{Daemon, SlotReport};
-use encore::network::{self, BoxFuture, Network, Outgoing, PostError, Receipt};
-use encore::schedule::{self, Decision};
+use encore::Config;
+use encore::Decision;
+use encore::{Archive, Intent, Outcome};
+use encore::{BoxFuture, Network, Outgoing, PostError, Receipt};
+use encore::{Daemon, SlotReport};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -44,7 +44,7 @@ async fn archive(config: &Config) -> Archive {
 }
 
 fn log_networks(config: &Config) -> Vec<Box<dyn Network>> {
-    network::build_all(config, false).unwrap()
+    encore::build_networks(config, false).unwrap()
 }
 
 /// Ticks every minute over `[from, until)`.
@@ -58,12 +58,12 @@ async fn tick_through(
 
 fn planned(
     config: &Config,
-    articles: &[encore::archive::Article],
+    articles: &[encore::Article],
     seed: u64,
     from: DateTime<Utc>,
     until: DateTime<Utc>,
 ) -> Vec<(String, DateTime<Utc>, String)> {
-    schedule::simulate(config, &[], articles, vec![], from..until, seed, &[])
+    encore::simulate(config, &[], articles, vec![], from..until, seed, &[])
         .into_iter()
         .filter_map(|p| match p.decision {
             Decision::Post { article, .. } => Some((
@@ -337,7 +337,7 @@ async fn dry_run_writes_no_history() {
         t0(),
         t0() + Duration::days(3),
     );
-    let nets: Vec<Box<dyn Network>> = network::build_all(&cfg, true).unwrap();
+    let nets: Vec<Box<dyn Network>> = encore::build_networks(&cfg, true).unwrap();
     let mut d = Daemon::start(cfg.clone(), a, nets, true, t0())
         .await
         .unwrap();
@@ -477,7 +477,7 @@ async fn old_articles_step_aside_after_a_new_one() {
     // The feed's newest article: Mon, 01 Jun 2026 02:29 UTC.
     let newest = Utc.with_ymd_and_hms(2026, 6, 1, 2, 29, 0).unwrap();
     let from = Utc.with_ymd_and_hms(2026, 5, 31, 22, 0, 0).unwrap();
-    let plan = schedule::simulate(
+    let plan = encore::simulate(
         &cfg,
         &[],
         &articles,
@@ -569,7 +569,7 @@ async fn a_reload_adds_and_removes_accounts_and_resumes_a_stopped_one() {
         elsewhere.path(),
         "[[account]]\nname = \"other\"\nnetwork = \"log\"\n",
     );
-    let nets = network::build_all(&moved, false).unwrap();
+    let nets = encore::build_networks(&moved, false).unwrap();
     let err = d.reload(moved, nets, now).await.unwrap_err().to_string();
     assert!(err.contains("state_dir changed"), "{err}");
     assert_eq!(d.config().accounts[1].name, "kept");
@@ -660,8 +660,8 @@ fn a_slot_chooses_from_its_age_window_as_from_the_whole_archive() {
     let mut cfg = config(&dir.path().join("state"), 3.0);
     cfg.accounts[0].cadence.pause_after_new_post = Some(std::time::Duration::from_secs(4 * 3600));
     let a = Archive::open(&cfg.state_dir).unwrap();
-    let items: Vec<encore::feed::Item> = (0..2000)
-        .map(|i| encore::feed::Item {
+    let items: Vec<encore::FeedItem> = (0..2000)
+        .map(|i| encore::FeedItem {
             key: format!("blog.example.org/{:04}", (i * 7919) % 2000),
             url: format!("https://blog.example.org/{i}/"),
             title: format!("Article {i}"),
@@ -687,7 +687,7 @@ fn a_slot_chooses_from_its_age_window_as_from_the_whole_archive() {
     for k in 0..300 {
         let slot = t0() - Duration::days(3000) + Duration::hours(k * 241);
         for account in &cfg.accounts {
-            let (from, to) = schedule::age_window(&account.select, slot);
+            let (from, to) = encore::age_window(&account.select, slot);
             let newest = a.newest_published(slot).unwrap();
             let window = a
                 .articles_published_between(from, to, newest.as_deref())
@@ -698,7 +698,7 @@ fn a_slot_chooses_from_its_age_window_as_from_the_whole_archive() {
                 window.len(),
                 all.len()
             );
-            let whole = schedule::decide(
+            let whole = encore::decide(
                 account,
                 account.network.length_rule(),
                 &all,
@@ -706,7 +706,7 @@ fn a_slot_chooses_from_its_age_window_as_from_the_whole_archive() {
                 slot,
                 11,
             );
-            let part = schedule::decide(
+            let part = encore::decide(
                 account,
                 account.network.length_rule(),
                 &window,
@@ -722,7 +722,7 @@ fn a_slot_chooses_from_its_age_window_as_from_the_whole_archive() {
             );
             posted += usize::from(key_of(&whole).is_some());
             // Streamed (the daemon's first try): the same post whenever it decides.
-            let streamed = schedule::decide_streamed(
+            let streamed = encore::decide_streamed(
                 account,
                 account.network.length_rule(),
                 |f| a.each_published_between(from, to, f),

@@ -9,7 +9,7 @@
 
 mod support;
 
-use encore::archive::{Archive, Outcome};
+use encore::{Archive, Outcome};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

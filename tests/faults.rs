@@ -5,10 +5,10 @@
 mod support;
 
 use chrono::{Duration as Days, TimeZone, Utc};
-use encore::archive::{Archive, Outcome};
-use encore::config::{FeedSettings, FeedSource};
-use encore::daemon::Daemon;
-use encore::feed::{fetch, FeedError};
+use encore::Daemon;
+use encore::{fetch_feed, FeedError};
+use encore::{Archive, Outcome};
+use encore::{FeedSettings, FeedSource};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -41,7 +41,7 @@ async fn a_2_gib_gzip_bomb_stops_at_the_size_cap_with_bounded_memory() {
     .await;
     let before = support::peak_rss_kib();
     let started = Instant::now();
-    let err = fetch(&settings(format!("{base}/feed"), Duration::from_secs(30)))
+    let err = fetch_feed(&settings(format!("{base}/feed"), Duration::from_secs(30)))
         .await
         .unwrap_err();
     let grew = support::peak_rss_kib().saturating_sub(before);
@@ -93,7 +93,7 @@ async fn a_server_that_never_answers_or_trickles_costs_one_timeout() {
     });
     for addr in [silent_addr, trickle_addr] {
         let started = Instant::now();
-        let err = fetch(&settings(
+        let err = fetch_feed(&settings(
             format!("http://{addr}/feed"),
             Duration::from_secs(2),
         ))
@@ -128,7 +128,7 @@ async fn the_daemon_keeps_posting_from_the_archive_while_the_feed_hangs() {
     let addr = silent_server().await;
     let mut hanging = good.clone();
     hanging.feed = settings(format!("http://{addr}/feed"), Duration::from_secs(1));
-    let nets = encore::network::build_all(&hanging, false).unwrap();
+    let nets = encore::build_networks(&hanging, false).unwrap();
     let mut d = Daemon::start(hanging, archive, nets, false, t0)
         .await
         .unwrap();
@@ -140,9 +140,9 @@ async fn the_daemon_keeps_posting_from_the_archive_while_the_feed_hangs() {
         started.elapsed()
     );
     assert_eq!(d.archive().len(), held, "the archive is untouched");
-    let status: encore::daemon::FeedStatus = d
+    let status: encore::FeedStatus = d
         .archive()
-        .meta_json(encore::archive::key::FEED_STATUS)
+        .meta_json(encore::state_key::FEED_STATUS)
         .unwrap()
         .unwrap();
     assert!(status.result.starts_with("failed"), "{status:?}");

@@ -1,8 +1,8 @@
 //! Feed reading: every fixture format, and HTTP behaviour against a local server.
 
 use chrono::{TimeZone, Utc};
-use encore::config::{FeedSettings, FeedSource};
-use encore::feed::{fetch, parse, FeedError};
+use encore::{fetch_feed, parse_feed, FeedError};
+use encore::{FeedSettings, FeedSource};
 use std::io::Write;
 use std::time::Duration;
 use wiremock::matchers::{header, method, path};
@@ -18,7 +18,7 @@ fn fixture(name: &str) -> Vec<u8> {
 
 #[test]
 fn wordpress_rss_with_cdata_categories() {
-    let items = parse(&fixture("wordpress.xml"), None).unwrap();
+    let items = parse_feed(&fixture("wordpress.xml"), None).unwrap();
     assert_eq!(items.len(), 10);
     let first = &items[0];
     assert_eq!(
@@ -28,7 +28,7 @@ fn wordpress_rss_with_cdata_categories() {
     assert_eq!(first.categories, ["Médias sociaux", "Twitter"]);
     assert!(first.url.starts_with("https://blog.example.org/2026/"));
     // The key comes from the link, not from the non-permalink guid.
-    assert_eq!(first.key, encore::vocab::article_key(&first.url).unwrap());
+    assert_eq!(first.key, encore::article_key(&first.url).unwrap());
     assert!(first.published.is_some());
     // Entities decoded: "un(e)" and the apostrophe survive; no markup remains.
     assert!(items
@@ -38,7 +38,7 @@ fn wordpress_rss_with_cdata_categories() {
 
 #[test]
 fn atom_uses_labels_base_uri_and_skips_linkless_entries() {
-    let items = parse(
+    let items = parse_feed(
         &fixture("atom.xml"),
         Some("https://atom.example.org/feed.atom"),
     )
@@ -63,7 +63,7 @@ fn atom_uses_labels_base_uri_and_skips_linkless_entries() {
 
 #[test]
 fn json_feed_tags_become_categories() {
-    let items = parse(&fixture("feed.json"), None).unwrap();
+    let items = parse_feed(&fixture("feed.json"), None).unwrap();
     assert_eq!(items.len(), 2);
     assert_eq!(items[0].categories, ["Web development", "JSON"]);
     assert_eq!(
@@ -80,7 +80,7 @@ fn non_utf8_feed_is_decoded_from_its_declared_encoding() {
         std::str::from_utf8(&bytes).is_err(),
         "fixture must not be UTF-8"
     );
-    let items = parse(&bytes, None).unwrap();
+    let items = parse_feed(&bytes, None).unwrap();
     assert_eq!(
         items[0].title,
         "Référencement naturel : les bases décortiquées"
@@ -91,7 +91,7 @@ fn non_utf8_feed_is_decoded_from_its_declared_encoding() {
 
 #[test]
 fn html_instead_of_a_feed_is_a_parse_error() {
-    let err = parse(&fixture("broken.xml"), Some("https://b.org/feed")).unwrap_err();
+    let err = parse_feed(&fixture("broken.xml"), Some("https://b.org/feed")).unwrap_err();
     assert!(matches!(err, FeedError::Parse { .. }), "{err}");
     assert!(err.to_string().contains("https://b.org/feed"), "{err}");
 }
@@ -123,7 +123,7 @@ async fn http_feed_sends_user_agent_and_reads_bytes() {
         .expect(1)
         .mount(&server)
         .await;
-    let bytes = fetch(&settings(
+    let bytes = fetch_feed(&settings(
         format!("{}/feed/", server.uri()),
         1 << 20,
         Duration::from_secs(5),
@@ -140,7 +140,7 @@ async fn http_errors_are_reported_not_parsed() {
         .respond_with(ResponseTemplate::new(410))
         .mount(&server)
         .await;
-    let err = fetch(&settings(
+    let err = fetch_feed(&settings(
         format!("{}/gone", server.uri()),
         1 << 20,
         Duration::from_secs(5),
@@ -174,7 +174,7 @@ async fn body_cap_applies_before_and_after_decompression() {
         .mount(&server)
         .await;
     for p in ["/big", "/bomb"] {
-        let err = fetch(&settings(
+        let err = fetch_feed(&settings(
             format!("{}{p}", server.uri()),
             200_000,
             Duration::from_secs(5),
@@ -203,7 +203,7 @@ async fn redirect_loops_and_slow_servers_give_up() {
         )
         .mount(&server)
         .await;
-    let err = fetch(&settings(
+    let err = fetch_feed(&settings(
         format!("{}/loop", server.uri()),
         1 << 20,
         Duration::from_secs(5),
@@ -212,7 +212,7 @@ async fn redirect_loops_and_slow_servers_give_up() {
     .unwrap_err();
     assert!(err.to_string().contains("redirect"), "{err}");
     let started = std::time::Instant::now();
-    let err = fetch(&settings(
+    let err = fetch_feed(&settings(
         format!("{}/slow", server.uri()),
         1 << 20,
         Duration::from_millis(500),
@@ -241,7 +241,7 @@ fn local_file_over_the_cap_is_refused() {
         .enable_all()
         .build()
         .unwrap();
-    let err = rt.block_on(fetch(&s)).unwrap_err();
+    let err = rt.block_on(fetch_feed(&s)).unwrap_err();
     assert!(
         matches!(err, FeedError::TooLarge { limit: 4000, .. }),
         "{err}"
@@ -250,8 +250,8 @@ fn local_file_over_the_cap_is_refused() {
 
 #[tokio::test]
 async fn refresh_uses_conditional_get_and_a_304_costs_nothing() {
-    use encore::archive::Archive;
-    use encore::config::Config;
+    use encore::Archive;
+    use encore::Config;
     let server = MockServer::start().await;
     // Second read: the validators come back and the server says nothing changed.
     Mock::given(path("/feed"))
@@ -322,20 +322,14 @@ fn rss_page(
     )
 }
 
-fn backfill_setup(
-    url: String,
-) -> (
-    tempfile::TempDir,
-    encore::config::Config,
-    encore::archive::Archive,
-) {
+fn backfill_setup(url: String) -> (tempfile::TempDir, encore::Config, encore::Archive) {
     let dir = tempfile::tempdir().unwrap();
     let text = format!(
         "state_dir = {:?}\n[feed]\nurl = \"{url}\"\nbackfill_delay = \"1s\"\n[[account]]\nname = \"a\"\nnetwork = \"log\"\n",
         dir.path().display().to_string()
     );
-    let cfg = encore::config::Config::parse(std::path::Path::new("t.toml"), &text).unwrap();
-    let archive = encore::archive::Archive::open(&cfg.state_dir).unwrap();
+    let cfg = encore::Config::parse(std::path::Path::new("t.toml"), &text).unwrap();
+    let archive = encore::Archive::open(&cfg.state_dir).unwrap();
     (dir, cfg, archive)
 }
 

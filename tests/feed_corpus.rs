@@ -4,10 +4,10 @@
 //! message fits X's limit or is a clean error.
 
 use chrono::{TimeZone, Utc};
-use encore::archive::Article;
-use encore::compose::{compose_with, ComposeError};
-use encore::config::{MessageSettings, Template};
-use encore::vocab::length::LengthRule;
+use encore::Article;
+use encore::LengthRule;
+use encore::{compose_with, ComposeError};
+use encore::{MessageSettings, Template};
 use std::io::Read;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -39,12 +39,12 @@ fn every_feed_of_feedparsers_corpus_is_read_without_a_panic() {
         files += 1;
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             let base = "http://example.org/feed/";
-            match encore::feed::parse(&bytes, Some(base)) {
+            match encore::parse_feed(&bytes, Some(base)) {
                 Ok(found) => {
                     let mut made = 0;
                     for item in &found {
                         assert_eq!(
-                            encore::vocab::article_key(&item.url).as_deref(),
+                            encore::article_key(&item.url).as_deref(),
                             Some(item.key.as_str())
                         );
                         let article = Article {

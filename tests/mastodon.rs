@@ -4,14 +4,14 @@
 mod support;
 
 use chrono::{Duration, TimeZone, Utc};
-use encore::archive::{Archive, Outcome};
-use encore::compose::Message;
-use encore::config::{Config, Endpoint, MastodonSettings};
-use encore::daemon::Daemon;
-use encore::network::call::RetryPolicy;
-use encore::network::mastodon::{idempotency_key, MastodonNetwork};
-use encore::network::{Network, Outgoing, PostError};
-use encore::vocab::length::LengthRule;
+use encore::Daemon;
+use encore::LengthRule;
+use encore::MastodonNetwork;
+use encore::Message;
+use encore::RetryPolicy;
+use encore::{Archive, Outcome};
+use encore::{Config, Endpoint, MastodonSettings};
+use encore::{Network, Outgoing, PostError};
 use std::path::Path;
 use support::fake_mastodon::{self, mastodon_length, FakeMastodon, Fault};
 
@@ -68,7 +68,7 @@ fn message(text: &str, url: &str) -> Message {
 
 const URL: &str = "https://blog.example.org/2026/04/cafe-ete/";
 
-async fn post(n: &MastodonNetwork, text: &str) -> Result<encore::network::Receipt, PostError> {
+async fn post(n: &MastodonNetwork, text: &str) -> Result<encore::Receipt, PostError> {
     let m = message(text, URL);
     n.post(Outgoing {
         account: "blog-masto",
@@ -98,7 +98,14 @@ async fn a_status_carries_the_token_json_visibility_language_and_its_key() {
     let slot = Utc.with_ymd_and_hms(2026, 6, 1, 9, 0, 0).unwrap();
     assert_eq!(
         s.idempotency_key.as_deref(),
-        Some(idempotency_key("blog-masto", "blog.example.org/2026/04/cafe-ete", slot).as_str())
+        Some(
+            encore::internals::mastodon_idempotency_key(
+                "blog-masto",
+                "blog.example.org/2026/04/cafe-ete",
+                slot
+            )
+            .as_str()
+        )
     );
 }
 
@@ -143,7 +150,7 @@ async fn refusals_map_to_their_meaning() {
 
     // A revoked token stops the account.
     let mut bad = settings(&c);
-    bad.access_token = encore::config::secret::SecretRef::parse("not-the-token");
+    bad.access_token = encore::internals::SecretRef::parse("not-the-token");
     let n = MastodonNetwork::new("blog-masto", &bad, std::time::Duration::from_secs(2)).unwrap();
     let e = post(&n, &format!("x {URL}")).await.unwrap_err();
     assert!(
@@ -216,7 +223,7 @@ async fn verify_and_reconcile_read_the_account() {
         .await
         .unwrap();
     assert_eq!(n.verify().await.unwrap().post_count, Some(4001));
-    let intent = encore::archive::Intent {
+    let intent = encore::Intent {
         account: "blog-masto".into(),
         article_key: "k".into(),
         url: url.clone(),
@@ -230,7 +237,7 @@ async fn verify_and_reconcile_read_the_account() {
         Some(r.post_id),
         "found by the link in the status HTML"
     );
-    let other = encore::archive::Intent {
+    let other = encore::Intent {
         url: "https://blog.example.org/never-posted/".into(),
         ..intent
     };
@@ -244,7 +251,7 @@ async fn a_20_character_instance_gets_20_character_statuses() {
     let dir = tempfile::tempdir().unwrap();
     let c = cfg(dir.path(), &fake, "");
     let networks: Vec<Box<dyn Network>> = vec![Box::new(network(&c))];
-    let rules = encore::network::limits::read_rules(&c, &networks).await;
+    let rules = encore::read_length_rules(&c, &networks).await;
     assert_eq!(
         rules[0],
         LengthRule::Graphemes {
@@ -254,7 +261,7 @@ async fn a_20_character_instance_gets_20_character_statuses() {
     );
     // Kept for preview, which never goes online.
     assert_eq!(
-        encore::network::limits::cached(dir.path(), "blog-masto"),
+        encore::internals::cached_length_rule(dir.path(), "blog-masto"),
         Some(rules[0])
     );
     // The daemon asks again at start and holds the answer in the account's lane.

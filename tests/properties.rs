@@ -3,10 +3,10 @@
 //! carries the link intact; when nothing can fit, the error is a clean `TooLong`.
 
 use chrono::{TimeZone, Utc};
-use encore::archive::Article;
-use encore::compose::{compose_with, ComposeError};
-use encore::config::{MessageSettings, Template, Utm};
-use encore::vocab::length::LengthRule;
+use encore::Article;
+use encore::LengthRule;
+use encore::{compose_with, ComposeError};
+use encore::{MessageSettings, Template, Utm};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 

@@ -3,7 +3,7 @@
 //! quirks, markup in titles, sloppy dates, an HTML page given as the feed.
 
 use chrono::{DateTime, TimeZone, Utc};
-use encore::feed::{parse, parse_page, FeedError, Item};
+use encore::{parse_feed, parse_feed_page, FeedError, FeedItem};
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!(
@@ -13,7 +13,7 @@ fn fixture(name: &str) -> Vec<u8> {
     .unwrap()
 }
 
-fn item<'a>(items: &'a [Item], url_end: &str) -> &'a Item {
+fn item<'a>(items: &'a [FeedItem], url_end: &str) -> &'a FeedItem {
     items
         .iter()
         .find(|i| i.url.ends_with(url_end))
@@ -22,7 +22,7 @@ fn item<'a>(items: &'a [Item], url_end: &str) -> &'a Item {
 
 #[test]
 fn per_post_anchors_are_posts_and_comment_anchors_are_not() {
-    let items = parse(&fixture("anchors.xml"), None).unwrap();
+    let items = parse_feed(&fixture("anchors.xml"), None).unwrap();
     let keys: Vec<&str> = items.iter().map(|i| i.key.as_str()).collect();
     assert_eq!(
         keys,
@@ -49,14 +49,14 @@ fn per_post_anchors_are_posts_and_comment_anchors_are_not() {
 
 #[test]
 fn dublin_core_subjects_are_categories_in_rss_1_and_rss_2() {
-    let rdf = parse(&fixture("dc-subject.rdf"), None).unwrap();
+    let rdf = parse_feed(&fixture("dc-subject.rdf"), None).unwrap();
     assert_eq!(rdf.len(), 2);
     assert_eq!(
         item(&rdf, "/a").categories,
         ["Médias sociaux", "Événements"]
     );
     assert_eq!(item(&rdf, "/b").categories, ["Référencement"]);
-    let spip = parse(&fixture("spip.xml"), None).unwrap();
+    let spip = parse_feed(&fixture("spip.xml"), None).unwrap();
     assert_eq!(
         item(&spip, "article12").categories,
         ["Actualités", "Vie locale"]
@@ -67,7 +67,7 @@ fn dublin_core_subjects_are_categories_in_rss_1_and_rss_2() {
 
 #[test]
 fn an_early_json_feed_with_loose_fields_is_read_item_by_item() {
-    let items = parse(&fixture("jsonfeed-v1-http.json"), None).unwrap();
+    let items = parse_feed(&fixture("jsonfeed-v1-http.json"), None).unwrap();
     assert_eq!(items.len(), 3, "{items:#?}");
     let first = item(&items, "/1");
     // JSON Feed titles are plain text: nothing stripped.
@@ -86,7 +86,7 @@ fn an_early_json_feed_with_loose_fields_is_read_item_by_item() {
 
 #[test]
 fn inline_markup_in_a_title_joins_words_and_block_markup_separates_them() {
-    let items = parse(&fixture("inline-title.xml"), None).unwrap();
+    let items = parse_feed(&fixture("inline-title.xml"), None).unwrap();
     assert_eq!(
         item(&items, "/flat").title,
         "A 720ft2 flat for ₹4,000 a month"
@@ -105,7 +105,7 @@ fn at(rfc3339: &str) -> Option<DateTime<Utc>> {
 #[test]
 fn sloppy_dates_are_read_in_the_configured_zone_and_the_rest_left_undated() {
     let (items, _) =
-        parse_page(&fixture("sloppy-dates.xml"), None, chrono_tz::Europe::Paris).unwrap();
+        parse_feed_page(&fixture("sloppy-dates.xml"), None, chrono_tz::Europe::Paris).unwrap();
     assert_eq!(
         item(&items, "/a").published,
         at("2011-01-11T00:00:00+01:00")
@@ -125,7 +125,7 @@ fn sloppy_dates_are_read_in_the_configured_zone_and_the_rest_left_undated() {
 
 #[test]
 fn an_html_page_is_named_with_the_feed_it_advertises() {
-    let err = parse(
+    let err = parse_feed(
         &fixture("home-page.html"),
         Some("https://page.example.org/"),
     )
@@ -138,7 +138,7 @@ fn an_html_page_is_named_with_the_feed_it_advertises() {
         "{msg}"
     );
     assert!(!msg.contains("no root element"), "{msg}");
-    let msg = parse(
+    let msg = parse_feed(
         &fixture("xhtml-page.xhtml"),
         Some("https://page.example.org/blog/"),
     )

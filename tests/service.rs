@@ -182,10 +182,9 @@ fn sigterm_flushes_the_state_and_exits_0() {
     assert_eq!(status.code(), Some(0), "{log}");
     assert!(took < std::time::Duration::from_secs(10), "{took:?}");
     // The state opens at once (the lock is released) and holds the feed read before the stop.
-    let archive = encore::archive::Archive::open(&dir.path().join("state")).unwrap();
+    let archive = encore::Archive::open(&dir.path().join("state")).unwrap();
     assert_eq!(archive.len(), 41);
-    let status: Option<encore::daemon::FeedStatus> = archive
-        .meta_json(encore::archive::key::FEED_STATUS)
-        .unwrap();
+    let status: Option<encore::FeedStatus> =
+        archive.meta_json(encore::state_key::FEED_STATUS).unwrap();
     assert!(status.unwrap().result.starts_with("ok"));
 }

@@ -3,8 +3,8 @@
 //! so that the README stays true.
 
 use chrono::{Duration, Utc};
-use encore::archive::{Archive, Outcome, ShareRecord};
-use encore::feed::Item;
+use encore::FeedItem;
+use encore::{Archive, Outcome, ShareRecord};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
@@ -56,8 +56,8 @@ fn sqlite3_present() -> bool {
 fn state_with_shares(dir: &Path) {
     let a = Archive::open(dir).unwrap();
     let now = Utc::now();
-    let items: Vec<Item> = (1..=3)
-        .map(|i| Item {
+    let items: Vec<FeedItem> = (1..=3)
+        .map(|i| FeedItem {
             key: format!("blog.example.org/{i}"),
             url: format!("https://blog.example.org/{i}/"),
             title: format!("Article {i}"),

@@ -98,14 +98,14 @@ fn the_unit_says_what_the_daemon_does() {
         assert!(set(line), "missing {line:?}");
     }
     assert!(
-        unit.contains(&format!("--config {} run", encore::config::DEFAULT_PATH)),
+        unit.contains(&format!("--config {} run", encore::DEFAULT_PATH)),
         "the unit's config is the default one"
     );
     assert!(
         unit.contains("#LoadCredential=") && unit.contains("#LoadCredentialEncrypted="),
         "credential examples"
     );
-    assert_eq!(encore::config::EX_CONFIG, 78);
+    assert_eq!(encore::EX_CONFIG, 78);
 }
 
 #[test]

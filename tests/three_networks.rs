@@ -6,15 +6,15 @@
 mod support;
 
 use chrono::{Duration, TimeZone, Utc};
-use encore::archive::{Archive, Outcome};
-use encore::config::{Config, Endpoint};
-use encore::daemon::Daemon;
-use encore::network::bluesky::BlueskyNetwork;
-use encore::network::call::RetryPolicy;
-use encore::network::mastodon::MastodonNetwork;
-use encore::network::session::SessionStore;
-use encore::network::x::XNetwork;
-use encore::network::Network;
+use encore::BlueskyNetwork;
+use encore::Daemon;
+use encore::MastodonNetwork;
+use encore::Network;
+use encore::RetryPolicy;
+use encore::SessionStore;
+use encore::XNetwork;
+use encore::{Archive, Outcome};
+use encore::{Config, Endpoint};
 use support::fake_bluesky;
 use support::fake_mastodon;
 use support::fake_x;
@@ -119,7 +119,7 @@ async fn one_daemon_posts_to_each_network_under_its_own_cadence_through_faults()
     assert_eq!(f.bsky.posts().len(), shared("blog-bsky"));
     assert_eq!(f.bsky.logins(), 1, "one Bluesky login all week");
     for p in f.x.posts() {
-        assert!(encore::vocab::length::x_weighted_length(&p.text) <= 280);
+        assert!(encore::x_weighted_length(&p.text) <= 280);
     }
     for s in f.masto.statuses() {
         assert!(fake_mastodon::mastodon_length(&s.text, 23) <= 500);

@@ -4,13 +4,13 @@
 mod support;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use encore::archive::{Archive, Outcome};
-use encore::compose::Message;
-use encore::config::{Config, Endpoint, XSettings};
-use encore::daemon::{Daemon, SlotReport};
-use encore::network::session::{SessionStore, Tokens};
-use encore::network::x::{RetryPolicy, XNetwork};
-use encore::network::{Network, Outgoing, PostError};
+use encore::Message;
+use encore::{Archive, Outcome};
+use encore::{Config, Endpoint, XSettings};
+use encore::{Daemon, SlotReport};
+use encore::{Network, Outgoing, PostError};
+use encore::{RetryPolicy, XNetwork};
+use encore::{SessionStore, Tokens};
 use std::path::Path;
 use support::fake_x::{self, FakeX, Fault};
 
@@ -66,7 +66,7 @@ fn message(text: &str, url: &str) -> Message {
     }
 }
 
-async fn post(n: &XNetwork, text: &str, url: &str) -> Result<encore::network::Receipt, PostError> {
+async fn post(n: &XNetwork, text: &str, url: &str) -> Result<encore::Receipt, PostError> {
     let m = message(text, url);
     n.post(Outgoing {
         account: "blog-x",
@@ -131,7 +131,7 @@ async fn the_fake_rejects_what_x_rejects_wrong_secret_reused_nonce_stale_timesta
     assert!(fake.posts().is_empty());
 
     // A replayed header (same nonce) and a stale timestamp are refused even with the right keys.
-    let creds = encore::network::x::oauth1::Credentials {
+    let creds = encore::internals::oauth1::Credentials {
         consumer_key: fake_x::CONSUMER_KEY,
         consumer_secret: fake_x::CONSUMER_SECRET,
         token: fake_x::TOKEN,
@@ -143,7 +143,7 @@ async fn the_fake_rejects_what_x_rejects_wrong_secret_reused_nonce_stale_timesta
     ))
     .unwrap();
     let http = reqwest::Client::new();
-    let fresh = encore::network::x::oauth1::authorization(
+    let fresh = encore::internals::oauth1::authorization(
         "GET",
         &url,
         &creds,
@@ -153,7 +153,7 @@ async fn the_fake_rejects_what_x_rejects_wrong_secret_reused_nonce_stale_timesta
     let send = |h: String| http.get(url.clone()).header("authorization", h).send();
     assert_eq!(send(fresh.clone()).await.unwrap().status(), 200);
     assert_eq!(send(fresh).await.unwrap().status(), 401, "reused nonce");
-    let stale = encore::network::x::oauth1::authorization(
+    let stale = encore::internals::oauth1::authorization(
         "GET",
         &url,
         &creds,
@@ -163,7 +163,7 @@ async fn the_fake_rejects_what_x_rejects_wrong_secret_reused_nonce_stale_timesta
     assert_eq!(send(stale).await.unwrap().status(), 401, "stale timestamp");
     let other_url =
         url::Url::parse(&format!("{}/2/users/me?user.fields=created_at", fake.base)).unwrap();
-    let wrong_query = encore::network::x::oauth1::authorization(
+    let wrong_query = encore::internals::oauth1::authorization(
         "GET",
         &other_url,
         &creds,
@@ -439,7 +439,7 @@ async fn a_simulated_week_against_the_fake_posts_every_slot_once_through_faults(
     fake_ids.sort();
     assert_eq!(ids, fake_ids, "every recorded id is a real post");
     for p in &posts {
-        assert!(encore::vocab::length::x_weighted_length(&p.text) <= 280);
+        assert!(encore::x_weighted_length(&p.text) <= 280);
     }
     let history = d.archive().history("blog-x").unwrap();
     assert_eq!(

@@ -304,7 +304,7 @@ async fn auth_x_runs_pkce_through_the_local_redirect_and_stores_private_tokens()
     assert_eq!(q["code_challenge_method"], "S256");
     fake.approve("the-code", &q["code_challenge"], &q["redirect_uri"]);
     // A forged redirect (wrong state) would be refused; the real one is accepted.
-    let resp = encore::http::client(std::time::Duration::from_secs(5))
+    let resp = encore::http_client(std::time::Duration::from_secs(5))
         .unwrap()
         .get(format!("{redirect}?state={}&code=the-code", q["state"]))
         .send()

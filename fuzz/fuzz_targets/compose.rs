@@ -3,8 +3,8 @@
 #![no_main]
 
 use chrono::TimeZone;
-use encore::vocab::length::LengthRule;
-use encore::compose::{compose_with, ComposeError};
+use encore::LengthRule;
+use encore::{ComposeError, compose_with};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|input: (String, Vec<String>, String, String)| {
@@ -12,7 +12,7 @@ fuzz_target!(|input: (String, Vec<String>, String, String)| {
     let path: String = path.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(60).collect();
     let url = format!("https://blog.example.org/{path}/");
     let t = chrono::Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-    let article = encore::archive::Article {
+    let article = encore::Article {
         key: url.clone(),
         url: url.clone(),
         title,
@@ -23,8 +23,8 @@ fuzz_target!(|input: (String, Vec<String>, String, String)| {
         dead: false,
         undated: false,
     };
-    let settings = encore::config::MessageSettings {
-        template: encore::config::Template::parse("{hashtags} {title} {text} {url}").unwrap(),
+    let settings = encore::MessageSettings {
+        template: encore::Template::parse("{hashtags} {title} {text} {url}").unwrap(),
         text,
         max_hashtags: 3,
         hashtags: Default::default(),

@@ -7,9 +7,9 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    match encore::config::Config::parse(std::path::Path::new("/etc/encore/fuzz.toml"), text) {
+    match encore::Config::parse(std::path::Path::new("/etc/encore/fuzz.toml"), text) {
         Ok(c) => assert!(!c.accounts.is_empty()),
-        Err(encore::config::ConfigError::Invalid { line, col, message, .. }) => {
+        Err(encore::ConfigError::Invalid { line, col, message, .. }) => {
             assert!(line >= 1 && col >= 1 && !message.is_empty());
             assert!(line <= text.lines().count().max(1) + 1);
         }

@@ -3,8 +3,8 @@
 #![no_main]
 
 use chrono::TimeZone;
-use encore::vocab::length::LengthRule;
-use encore::compose::{compose_with, ComposeError};
+use encore::LengthRule;
+use encore::{ComposeError, compose_with};
 use libfuzzer_sys::fuzz_target;
 
 static QUIET: std::sync::Once = std::sync::Once::new();
@@ -15,11 +15,11 @@ fuzz_target!(|data: &[u8]| {
     // silent hook lets that catch work; a panic that escapes Encore still ends in libfuzzer-sys's
     // own catch_unwind, which aborts: a crash.
     QUIET.call_once(|| std::panic::set_hook(Box::new(|_| {})));
-    let Ok(items) = encore::feed::parse(data, Some("http://example.org/feed/")) else {
+    let Ok(items) = encore::parse_feed(data, Some("http://example.org/feed/")) else {
         return;
     };
-    let settings = encore::config::MessageSettings {
-        template: encore::config::Template::parse("{hashtags} {title} {text} {url}").unwrap(),
+    let settings = encore::MessageSettings {
+        template: encore::Template::parse("{hashtags} {title} {text} {url}").unwrap(),
         text: "À relire".into(),
         max_hashtags: 3,
         hashtags: Default::default(),
@@ -32,11 +32,11 @@ fuzz_target!(|data: &[u8]| {
             Some((page, f)) => (page, Some(f)),
             None => (item.key.as_str(), None),
         };
-        assert_eq!(encore::vocab::article_key(&item.url).as_deref(), Some(page));
+        assert_eq!(encore::article_key(&item.url).as_deref(), Some(page));
         if let Some(f) = fragment {
             assert!(item.url.ends_with(&format!("#{f}")), "{} {}", item.key, item.url);
         }
-        let article = encore::archive::Article {
+        let article = encore::Article {
             key: item.key,
             url: item.url,
             title: item.title,

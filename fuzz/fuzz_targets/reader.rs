@@ -8,7 +8,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     for base in [None, Some("http://example.org/feed/")] {
-        if let Some((fast, reference)) = encore::feed::both_readers(data, base) {
+        if let Some((fast, reference)) = encore::internals::both_readers(data, base) {
             match reference {
                 Ok(reference) => assert_eq!(fast, reference, "the readers disagree"),
                 Err(e) => panic!("read fast, but feed-rs refuses it: {e}"),

@@ -73,7 +73,7 @@ impl Outcome {
 
 /// For each article key, when `records` last shared it (shared, duplicate, uncertain or
 /// refused: what the cooldown holds back).
-pub fn last_shares_in(records: &[ShareRecord]) -> HashMap<String, DateTime<Utc>> {
+pub(crate) fn last_shares_in(records: &[ShareRecord]) -> HashMap<String, DateTime<Utc>> {
     let mut out: HashMap<String, DateTime<Utc>> = HashMap::new();
     for rec in records {
         if let (true, Some(key)) = (rec.outcome.counts_as_shared(), &rec.article_key) {

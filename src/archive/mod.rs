@@ -12,7 +12,8 @@ mod history;
 mod owner;
 mod schema;
 
-pub use history::{last_shares_in, Intent, Outcome, ShareRecord};
+pub(crate) use history::last_shares_in;
+pub use history::{Intent, Outcome, ShareRecord};
 pub use schema::key;
 
 use crate::feed::Item;
@@ -132,13 +133,13 @@ fn storage_reason(e: &rusqlite::Error) -> String {
 
 /// How long a writer waits for another process's write to end before giving up. A write of
 /// the daemon's is a few milliseconds; a feed merge of 100,000 articles about a second.
-pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The state file's name in the state directory.
-pub const FILE: &str = "encore.db";
+pub(crate) const FILE: &str = "encore.db";
 
 /// Where the state of `dir` lives.
-pub fn path(dir: &Path) -> PathBuf {
+pub(crate) fn path(dir: &Path) -> PathBuf {
     dir.join(FILE)
 }
 

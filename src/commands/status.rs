@@ -14,7 +14,7 @@ use std::io::Write;
 
 /// One account's state.
 #[derive(Debug, Serialize)]
-pub struct AccountStatus {
+pub(super) struct AccountStatus {
     name: String,
     network: String,
     mode: String,
@@ -30,7 +30,7 @@ pub struct AccountStatus {
 
 /// A slot of today.
 #[derive(Debug, Serialize)]
-pub struct SlotStatus {
+pub(super) struct SlotStatus {
     at: DateTime<Utc>,
     /// done, skipped, failed…, or pending.
     state: String,
@@ -38,7 +38,7 @@ pub struct SlotStatus {
 
 /// The latest record that chose an article.
 #[derive(Debug, Serialize)]
-pub struct LastShare {
+pub(super) struct LastShare {
     at: DateTime<Utc>,
     url: String,
     outcome: String,

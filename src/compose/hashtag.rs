@@ -12,7 +12,7 @@ use unicode_normalization::UnicodeNormalization;
 /// The hashtags for these categories, in category order: mapped through `[message.hashtags]`
 /// when listed there, else derived; de-duplicated case- and accent-insensitively; at most
 /// `max_hashtags`.
-pub fn for_categories(categories: &[String], settings: &MessageSettings) -> Vec<String> {
+pub(crate) fn for_categories(categories: &[String], settings: &MessageSettings) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut seen: Vec<String> = Vec::new();
     for category in categories {
@@ -35,7 +35,7 @@ pub fn for_categories(categories: &[String], settings: &MessageSettings) -> Vec<
 /// "Médias sociaux" → "#MédiasSociaux", "SEO" → "#SEO", "web 2.0" → "#Web20", "2024" → none.
 /// Words are split on anything that is not a letter, digit or mark; each word gets a capital first
 /// letter unless it already has capitals of its own ("iPhone" stays "iPhone").
-pub fn derive(category: &str) -> Option<String> {
+pub(crate) fn derive(category: &str) -> Option<String> {
     let nfc: String = category.nfc().collect();
     let mut tag = String::from("#");
     for word in nfc.split(|c: char| !(c.is_alphanumeric() || c == '_' || is_combining_mark(c))) {

@@ -1,7 +1,7 @@
 //! Writing the message: hashtags first, then the title, the additional text and the link, fitted
 //! to the network's limit without ever cutting the link or leaving a broken text.
 
-pub mod hashtag;
+pub(crate) mod hashtag;
 
 use crate::archive::Article;
 use crate::config::{Account, MessageSettings, Template, TemplatePart, Utm};
@@ -209,7 +209,7 @@ fn render(template: &Template, tags: &[String], title: &str, text: &str, url: &s
 
 /// Adds the UTM parameters to `url`, keeping its other query parameters (and replacing any
 /// UTM parameter of the same name already there).
-pub fn with_utm(url: &str, utm: &Utm, network: &str, account: &str) -> String {
+pub(crate) fn with_utm(url: &str, utm: &Utm, network: &str, account: &str) -> String {
     let Ok(mut parsed) = url::Url::parse(url) else {
         return url.to_string();
     };

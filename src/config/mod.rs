@@ -7,13 +7,12 @@
 
 mod endpoint;
 mod raw;
-pub mod secret;
-pub mod value;
+pub(crate) mod secret;
+pub(crate) mod value;
 
 use crate::vocab::NetworkKind;
-pub use endpoint::{
-    BlueskySettings, Budget, Endpoint, MastodonSettings, Visibility, XAuth, XSettings,
-};
+pub use endpoint::{BlueskySettings, Endpoint, MastodonSettings, XSettings};
+pub(crate) use endpoint::{Budget, Visibility, XAuth};
 use raw::{RawAccount, RawCadence, RawConfig, RawMessage, RawSelect};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -21,7 +20,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use toml::Spanned;
-pub use value::{ActiveHours, ByteSize, Day, HumanDuration, TimeZone};
+pub(crate) use value::{ActiveHours, ByteSize, HumanDuration};
 
 /// Exit status for a configuration error (sysexits.h `EX_CONFIG`), so that systemd's
 /// `RestartPreventExitStatus=78` stops a restart loop on a broken file.

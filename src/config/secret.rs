@@ -54,7 +54,7 @@ pub enum SecretError {
 }
 
 /// The config keys whose values are secrets: their values never appear in a message.
-pub const SECRET_KEYS: &[&str] = &[
+pub(crate) const SECRET_KEYS: &[&str] = &[
     "consumer_key",
     "consumer_secret",
     "access_token",
@@ -64,7 +64,7 @@ pub const SECRET_KEYS: &[&str] = &[
 ];
 
 /// Whether `key` (a bare key, as written in its table) holds a secret.
-pub fn is_secret_key(key: &str) -> bool {
+pub(crate) fn is_secret_key(key: &str) -> bool {
     SECRET_KEYS.contains(&key)
 }
 

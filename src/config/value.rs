@@ -8,7 +8,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-pub use crate::vocab::HumanDuration;
+pub(crate) use crate::vocab::HumanDuration;
 
 impl<'de> Deserialize<'de> for HumanDuration {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -18,7 +18,7 @@ impl<'de> Deserialize<'de> for HumanDuration {
 
 /// An IANA time zone ("Europe/Paris").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TimeZone(pub chrono_tz::Tz);
+pub(crate) struct TimeZone(pub chrono_tz::Tz);
 
 impl FromStr for TimeZone {
     type Err = String;
@@ -120,7 +120,7 @@ impl<'de> Deserialize<'de> for ActiveHours {
 
 /// A day of the week as written in the config ("mon" or "monday", any case).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Day(pub Weekday);
+pub(crate) struct Day(pub Weekday);
 
 impl FromStr for Day {
     type Err = String;
@@ -151,7 +151,7 @@ impl<'de> Deserialize<'de> for Day {
 
 /// A byte size: "10MiB", "512KiB", "1GiB", or a plain number of bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ByteSize(pub u64);
+pub(crate) struct ByteSize(pub u64);
 
 impl FromStr for ByteSize {
     type Err = String;

@@ -14,7 +14,7 @@ const DAY_SECS: i64 = 86_400;
 
 /// When a chore next falls due.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Chore {
+pub(crate) enum Chore {
     /// Read the feed.
     RefreshFeed,
     /// Flush the state and say how big the archive is.
@@ -23,7 +23,7 @@ pub enum Chore {
 
 /// The next due time of each chore.
 #[derive(Debug, Clone)]
-pub struct Chores {
+pub(crate) struct Chores {
     every: Duration,
     refresh: DateTime<Utc>,
     housekeeping: DateTime<Utc>,
@@ -31,7 +31,7 @@ pub struct Chores {
 
 impl Chores {
     /// Chores for a feed read every `every`, the first ones after `now`.
-    pub fn new(every: std::time::Duration, now: DateTime<Utc>) -> Chores {
+    pub(crate) fn new(every: std::time::Duration, now: DateTime<Utc>) -> Chores {
         let every = Duration::from_std(every).unwrap_or(Duration::hours(1));
         Chores {
             every,
@@ -41,13 +41,13 @@ impl Chores {
     }
 
     /// The earliest due time.
-    pub fn next(&self) -> DateTime<Utc> {
+    pub(crate) fn next(&self) -> DateTime<Utc> {
         self.refresh.min(self.housekeeping)
     }
 
     /// The chores due at `now`, each moved to its next time after `now` (one run for any
     /// number of missed times: a suspended machine reads the feed once, not once per hour).
-    pub fn due(&mut self, now: DateTime<Utc>) -> Vec<Chore> {
+    pub(crate) fn due(&mut self, now: DateTime<Utc>) -> Vec<Chore> {
         let mut out = Vec::new();
         if self.refresh <= now {
             out.push(Chore::RefreshFeed);

@@ -49,7 +49,7 @@ struct Picked {
 impl Lane {
     /// A lane for `account`, taking up what the state keeps of it between runs: a slot a rate
     /// limit moved (the account stays paused until then), auto mode's plans and samples.
-    pub fn open(
+    pub(super) fn open(
         account: Account,
         network: Box<dyn Network>,
         length: LengthRule,
@@ -67,19 +67,19 @@ impl Lane {
         })
     }
 
-    pub fn name(&self) -> &str {
+    pub(super) fn name(&self) -> &str {
         &self.account.name
     }
 
     /// The next unsettled slot after `now`.
-    pub fn next_slot(&self, ctx: Shared, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    pub(super) fn next_slot(&self, ctx: Shared, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         self.slots(ctx, now, now + Duration::days(30), now)
             .into_iter()
             .next()
     }
 
     /// The account's slots in `[from, until)` (see [`Auto::slots`]).
-    pub fn slots(
+    pub(super) fn slots(
         &self,
         ctx: Shared,
         from: DateTime<Utc>,
@@ -90,7 +90,7 @@ impl Lane {
     }
 
     /// Auto mode's post count read and today's plan made, when due.
-    pub async fn plan(
+    pub(super) async fn plan(
         &mut self,
         ctx: Shared,
         ledger: &Ledger,
@@ -104,7 +104,7 @@ impl Lane {
     }
 
     /// One line for the log: the cadence in force and the next slot (at start and reload).
-    pub fn log_cadence(&self, ctx: Shared, now: DateTime<Utc>) {
+    pub(super) fn log_cadence(&self, ctx: Shared, now: DateTime<Utc>) {
         let a = &self.account;
         let rate = match a.cadence.mode {
             CadenceMode::Fixed => format!("fixed, {} per day", a.cadence.per_day),
@@ -128,7 +128,7 @@ impl Lane {
     /// Posts what is due at `now`. Slots missed by more than the grace period are skipped with
     /// a line saying so; of several slots within grace, only the latest is posted (never a
     /// burst).
-    pub async fn tick(
+    pub(super) async fn tick(
         &mut self,
         ctx: Shared,
         ledger: &mut Ledger,
@@ -280,7 +280,7 @@ impl Lane {
         Ok(Some(self.post_slot(ctx, ledger, d.slot, now).await?))
     }
 
-    pub fn skip(
+    pub(super) fn skip(
         &mut self,
         ctx: Shared,
         ledger: &mut Ledger,
@@ -353,7 +353,7 @@ impl Lane {
     }
 
     /// Posts `slot`: the budget, the article and its intent, the network, the outcome.
-    pub async fn post_slot(
+    pub(super) async fn post_slot(
         &mut self,
         ctx: Shared,
         ledger: &mut Ledger,

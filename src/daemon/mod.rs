@@ -4,7 +4,7 @@
 //! can be simulated in a test. [`run`] wires it to the wall clock, its chores (feed refresh,
 //! housekeeping: [`chores`]) and the signals.
 
-pub mod chores;
+pub(crate) mod chores;
 mod lane;
 mod ledger;
 mod plan;
@@ -12,10 +12,10 @@ mod reload;
 mod run;
 mod status;
 
-pub use plan::{kept_state, measured_volume};
-pub use reload::Reloaded;
+pub(crate) use plan::{kept_state, measured_volume};
+pub(crate) use reload::Reloaded;
 pub use run::{run, RunOptions};
-pub use status::{Pause, Runtime};
+pub(crate) use status::{Pause, Runtime};
 
 use crate::archive::{key, Archive, ArchiveError, Intent, Outcome, ShareRecord};
 use crate::config::Config;

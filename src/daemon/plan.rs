@@ -25,7 +25,10 @@ pub(super) struct Auto {
 
 impl Auto {
     /// What the state keeps of `account`'s plans and samples.
-    pub fn open(archive: &crate::archive::Archive, account: &str) -> Result<Auto, ArchiveError> {
+    pub(super) fn open(
+        archive: &crate::archive::Archive,
+        account: &str,
+    ) -> Result<Auto, ArchiveError> {
         let (plans, samples) = kept_state(archive, account)?;
         Ok(Auto {
             plans,
@@ -36,7 +39,7 @@ impl Auto {
 
     /// Reads the post count when the account is in auto mode and its last reading is 6 hours
     /// old (a failed read is tried again after an hour).
-    pub async fn sample_volume(
+    pub(super) async fn sample_volume(
         &mut self,
         account: &Account,
         network: &dyn Network,
@@ -72,7 +75,7 @@ impl Auto {
     }
 
     /// The account's organic volume at `now` (auto mode).
-    pub fn volume(
+    pub(super) fn volume(
         &self,
         account: &Account,
         ledger: &Ledger,
@@ -83,7 +86,7 @@ impl Auto {
 
     /// Decides today's count when the account is in auto mode and has no plan for today yet,
     /// and keeps it, so that a restart keeps the day's slots.
-    pub fn ensure_plan(
+    pub(super) fn ensure_plan(
         &mut self,
         ctx: Shared,
         a: &Account,
@@ -128,7 +131,7 @@ impl Auto {
 
     /// The account's slots in `[from, until)`: fixed mode's pure plan, or auto mode's kept day
     /// plans and, past them, a projection at the current rate.
-    pub fn slots(
+    pub(super) fn slots(
         &self,
         ctx: Shared,
         a: &Account,
@@ -164,7 +167,7 @@ impl Auto {
 
 /// An auto-mode account's organic volume at `now`, from its post-count `samples` and the
 /// posts Encore made on it (shared or uncertain) in the state; `None` in fixed mode.
-pub fn measured_volume(
+pub(crate) fn measured_volume(
     archive: &crate::archive::Archive,
     account: &crate::config::Account,
     samples: &[Sample],
@@ -190,7 +193,7 @@ pub fn measured_volume(
 
 /// What `preview` and `status` know of an auto-mode account without a daemon: the kept plans
 /// and samples from the state.
-pub fn kept_state(
+pub(crate) fn kept_state(
     archive: &crate::archive::Archive,
     account: &str,
 ) -> Result<(Plans, Vec<Sample>), ArchiveError> {

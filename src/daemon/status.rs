@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 
 /// What the running daemon knows beyond the state: `encore status` shows it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Runtime {
+pub(crate) struct Runtime {
     /// When the daemon last wrote it.
     pub written_at: DateTime<Utc>,
     /// The daemon's process id.
@@ -19,7 +19,7 @@ pub struct Runtime {
 /// Why an account is not posting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Pause {
+pub(crate) enum Pause {
     /// Until this time (rate limit, monthly budget).
     Until(DateTime<Utc>),
     /// Until the daemon is restarted (refused credentials, no credit).

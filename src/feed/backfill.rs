@@ -12,7 +12,7 @@ use std::time::Duration;
 
 /// Limits of one backfill walk.
 #[derive(Debug, Clone)]
-pub struct BackfillOptions {
+pub(crate) struct BackfillOptions {
     /// Most pages read, the first included.
     pub max_pages: u32,
     /// Pause between two pages (politeness towards the blog's server).
@@ -33,7 +33,7 @@ pub struct BackfillStats {
 /// Walks the feed's pages from the first, handing each page's items to `on_page` (which
 /// archives them). Ends at a 404/410, an empty or already-seen page, a page entirely older than
 /// `stop_before`, or `max_pages`. Errors after the first page end the walk with what was read.
-pub async fn backfill(
+pub(crate) async fn backfill(
     settings: &FeedSettings,
     opts: &BackfillOptions,
     mut on_page: impl FnMut(u32, &[Item]),

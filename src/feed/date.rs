@@ -21,7 +21,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
 /// The date `text` stands for, read leniently (see the module's table); `None` when it is none
 /// of those forms.
-pub fn lenient(text: &str, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
+pub(crate) fn lenient(text: &str, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
     let t = text.trim();
     if t.is_empty() || t.len() > 64 {
         return None;

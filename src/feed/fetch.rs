@@ -16,7 +16,7 @@ pub struct Validators {
 
 /// The result of a conditional read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Fetched {
+pub(crate) enum Fetched {
     /// The server said nothing changed since the validators were stored.
     NotModified,
     /// New content, with the validators to send next time (when the server gave any).
@@ -38,7 +38,7 @@ pub async fn fetch(settings: &FeedSettings) -> Result<Vec<u8>, FeedError> {
 
 /// Reads the feed, sending `If-None-Match` / `If-Modified-Since` when validators for this URL
 /// are known.
-pub async fn fetch_conditional(
+pub(crate) async fn fetch_conditional(
     settings: &FeedSettings,
     known: Option<&Validators>,
 ) -> Result<Fetched, FeedError> {
@@ -60,7 +60,7 @@ pub async fn fetch_conditional(
 
 /// What a link check found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LinkStatus {
+pub(crate) enum LinkStatus {
     /// The page answers.
     Alive,
     /// 404 or 410: never share it.
@@ -71,7 +71,7 @@ pub enum LinkStatus {
 
 /// Checks an article link just before it is shared: HEAD, falling back to GET for servers that
 /// refuse HEAD.
-pub async fn check_link(url: &str, timeout: std::time::Duration) -> LinkStatus {
+pub(crate) async fn check_link(url: &str, timeout: std::time::Duration) -> LinkStatus {
     let client = match crate::http::client(timeout) {
         Ok(c) => c,
         Err(e) => return LinkStatus::Unknown(e.to_string()),

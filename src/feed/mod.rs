@@ -10,11 +10,11 @@ mod parse;
 mod raw;
 mod stream;
 
-pub use crate::vocab::article_key;
-pub use backfill::{backfill, BackfillOptions, BackfillStats};
-pub use date::lenient as lenient_date;
-pub use fetch::{check_link, fetch, fetch_conditional, Fetched, LinkStatus, Validators};
-pub use parse::{both_readers, parse, parse_page, parse_page_owned, Page};
+pub(crate) use backfill::{backfill, BackfillOptions, BackfillStats};
+pub use fetch::fetch;
+pub(crate) use fetch::{check_link, fetch_conditional, Fetched, LinkStatus, Validators};
+pub use parse::{both_readers, parse, parse_page};
+pub(crate) use parse::{parse_page_owned, Page};
 
 use chrono::{DateTime, Utc};
 

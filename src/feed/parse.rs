@@ -23,7 +23,7 @@ pub fn parse_page(bytes: &[u8], base: Option<&str>, tz: chrono_tz::Tz) -> Result
 
 /// [`parse_page`] of a document it owns: the bytes are freed once read, before the items are
 /// made (a 60 MB feed of 100,000 items: its bytes and its items are never all in memory).
-pub fn parse_page_owned(
+pub(crate) fn parse_page_owned(
     bytes: Vec<u8>,
     base: Option<&str>,
     tz: chrono_tz::Tz,
@@ -100,7 +100,7 @@ fn warn_undated(items: &[Item], unreadable: Option<String>, feed: &str) {
 }
 
 /// What a feed read gives: the items and the link to older entries.
-pub type Page = (Vec<Item>, Option<String>);
+pub(crate) type Page = (Vec<Item>, Option<String>);
 
 /// Both readers on one document, for the tests and the differential fuzz target
 /// (`fuzz/fuzz_targets/reader.rs`): `None` when the fast reader leaves the document to feed-rs,

@@ -76,12 +76,12 @@ pub(super) struct RawLink {
 
 impl RawLink {
     /// An entry's web page: an `alternate` or unnamed link.
-    pub fn is_page(&self) -> bool {
+    pub(super) fn is_page(&self) -> bool {
         self.rel.as_deref().is_none_or(|r| r == "alternate")
     }
 
     /// A feed's link to older entries (RFC 5005).
-    pub fn is_older(&self) -> bool {
+    pub(super) fn is_older(&self) -> bool {
         matches!(self.rel.as_deref(), Some("next" | "prev-archive"))
     }
 }
@@ -89,12 +89,12 @@ impl RawLink {
 impl RawEntry {
     /// Only an entry's first page link is used (see [`entry_link`]): a reader may keep that
     /// one alone, and skip resolving the others.
-    pub fn has_page_link(&self) -> bool {
+    pub(super) fn has_page_link(&self) -> bool {
         self.links.iter().any(RawLink::is_page)
     }
 
     /// Keeps `link` if it is the entry's first page link.
-    pub fn page_link(&mut self, link: RawLink) {
+    pub(super) fn page_link(&mut self, link: RawLink) {
         if link.is_page() && !self.has_page_link() {
             self.links.push(link);
         }
@@ -144,7 +144,7 @@ pub(super) struct ItemMaker {
 
 impl ItemMaker {
     /// `plain`: titles and categories are plain text (JSON Feed), not HTML.
-    pub fn new(base: Option<&str>, plain: bool) -> ItemMaker {
+    pub(super) fn new(base: Option<&str>, plain: bool) -> ItemMaker {
         ItemMaker {
             base_url: base.and_then(|b| url::Url::parse(b).ok()),
             plain,
@@ -164,7 +164,7 @@ impl ItemMaker {
     }
 
     /// The item of one entry, if it has a link to share.
-    pub fn add(&mut self, entry: RawEntry) {
+    pub(super) fn add(&mut self, entry: RawEntry) {
         if self.unreadable.is_none() {
             self.unreadable.clone_from(&entry.unread_date);
         }
@@ -216,7 +216,7 @@ impl ItemMaker {
     }
 
     /// The items, the fragments that name posts kept in their keys.
-    pub fn finish(mut self) -> Vec<Item> {
+    pub(super) fn finish(mut self) -> Vec<Item> {
         let anchors = std::mem::take(&mut self.anchors);
         for (i, fragment) in anchored_posts(&self.items, anchors) {
             self.items[i].key.push('#');

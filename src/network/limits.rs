@@ -45,7 +45,7 @@ fn save(state_dir: &Path, account: &str, rule: LengthRule) -> std::io::Result<()
 
 /// The rule each account is written for, in config order, without going online (`preview`,
 /// `status`): what its server said last time, else its network's defaults.
-pub fn kept_rules(config: &Config) -> Vec<LengthRule> {
+pub(crate) fn kept_rules(config: &Config) -> Vec<LengthRule> {
     config
         .accounts
         .iter()
@@ -64,7 +64,11 @@ fn kept_rule(state_dir: &Path, account: &Account) -> LengthRule {
 /// The rule `account` is written for, asked of its server and kept for the offline commands;
 /// when the server cannot tell, the kept value or the network's defaults, with a warning.
 /// Held by whoever composes (the daemon's lane, `check`), never written into the config.
-pub async fn read_rule(state_dir: &Path, account: &Account, network: &dyn Network) -> LengthRule {
+pub(crate) async fn read_rule(
+    state_dir: &Path,
+    account: &Account,
+    network: &dyn Network,
+) -> LengthRule {
     let kept = kept_rule(state_dir, account);
     match network.limits().await {
         Ok(Some(rule)) => {

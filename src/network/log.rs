@@ -6,7 +6,7 @@ use chrono::Utc;
 /// "Posts" by writing an info line; the post is recorded in the history like a real one, which
 /// makes the whole daemon observable without an account anywhere.
 #[derive(Debug, Default)]
-pub struct LogNetwork;
+pub(crate) struct LogNetwork;
 
 impl Network for LogNetwork {
     fn post<'a>(&'a self, out: Outgoing<'a>) -> BoxFuture<'a, Result<Receipt, PostError>> {
@@ -27,7 +27,7 @@ impl Network for LogNetwork {
 
 /// `--dry-run`: says what it would post and posts nothing.
 #[derive(Debug, Default)]
-pub struct DryRunNetwork;
+pub(crate) struct DryRunNetwork;
 
 impl Network for DryRunNetwork {
     fn post<'a>(&'a self, out: Outgoing<'a>) -> BoxFuture<'a, Result<Receipt, PostError>> {

@@ -116,7 +116,7 @@ fn error_text(a: &Answer) -> String {
 
 /// When the account may call again: `X-RateLimit-Reset` is an ISO 8601 time on Mastodon
 /// (not epoch seconds as on X and Bluesky).
-pub fn rate_limit_until(headers: &reqwest::header::HeaderMap) -> Option<DateTime<Utc>> {
+pub(crate) fn rate_limit_until(headers: &reqwest::header::HeaderMap) -> Option<DateTime<Utc>> {
     let v = header(headers, "x-ratelimit-reset")?;
     DateTime::parse_from_rfc3339(v)
         .ok()

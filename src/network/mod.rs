@@ -3,19 +3,19 @@
 //! This module knows what differs between networks when a message is written (how length is
 //! counted, what the limit is). Posting itself lives behind the seam added by the daemon.
 
-pub use crate::vocab::NetworkKind;
+pub(crate) use crate::vocab::NetworkKind;
 
-pub mod bluesky;
-pub mod call;
+pub(crate) mod bluesky;
+pub(crate) mod call;
 mod deliver;
-pub mod limits;
+pub(crate) mod limits;
 mod log;
-pub mod mastodon;
-pub mod session;
-pub mod x;
+pub(crate) mod mastodon;
+pub(crate) mod session;
+pub(crate) mod x;
 
 pub use call::RetryPolicy;
-pub use log::{DryRunNetwork, LogNetwork};
+pub(crate) use log::{DryRunNetwork, LogNetwork};
 
 use crate::archive::Intent;
 use crate::compose::Message;
@@ -147,7 +147,7 @@ pub trait Network: Send + Sync {
 }
 
 /// The network for an account, or why it cannot be set up (missing secret, no stored login).
-pub fn build(
+pub(crate) fn build(
     account: &crate::config::Account,
     sessions: &session::SessionStore,
     timeout: std::time::Duration,
@@ -182,7 +182,7 @@ pub fn build(
 }
 
 /// How long one API call may take.
-pub const API_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+pub(crate) const API_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The networks of every account, in config order; the first that cannot be set up stops it
 /// all (a missing secret is found at start, not at the first slot).
@@ -194,7 +194,7 @@ pub fn build_all(
 }
 
 /// [`build_all`] with another retry policy (the daemon on a test clock waits in its time).
-pub fn build_all_with(
+pub(crate) fn build_all_with(
     config: &crate::config::Config,
     dry_run: bool,
     retry: RetryPolicy,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 /// A duration written the way admins write them: "90m", "2h", "1d", "1h30m", "45s".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HumanDuration(pub Duration);
+pub(crate) struct HumanDuration(pub Duration);
 
 impl FromStr for HumanDuration {
     type Err = String;

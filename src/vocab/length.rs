@@ -66,7 +66,7 @@ pub fn x_weighted_length(text: &str) -> usize {
 }
 
 /// twitter-text weighted length; `emoji_parsing = false` is config v2.
-pub fn weighted_length(text: &str, emoji_parsing: bool) -> usize {
+pub(crate) fn weighted_length(text: &str, emoji_parsing: bool) -> usize {
     let text = nfc(text);
     let text = text.as_ref();
     let urls = extract_urls(text, false);
@@ -148,7 +148,7 @@ fn is_emoji(g: &str) -> bool {
 }
 
 /// Grapheme count, with each http(s) link counted as `url_len` when given.
-pub fn grapheme_length(text: &str, url_len: Option<usize>) -> usize {
+pub(crate) fn grapheme_length(text: &str, url_len: Option<usize>) -> usize {
     let text = nfc(text);
     let text = text.as_ref();
     let count = |t: &str| {
@@ -175,7 +175,7 @@ pub fn grapheme_length(text: &str, url_len: Option<usize>) -> usize {
 
 /// Byte ranges of the links in `text`, the way twitter-text finds them: `http(s)://` links with a
 /// valid host, and (unless `require_protocol`) bare domains with a known TLD such as `example.com`.
-pub fn extract_urls(text: &str, require_protocol: bool) -> Vec<Range<usize>> {
+pub(crate) fn extract_urls(text: &str, require_protocol: bool) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let bytes = text.as_bytes();
     let mut i = 0;

@@ -10,7 +10,7 @@ pub fn article_key(link: &str) -> Option<String> {
 /// Whether a link found on a network (a post's expanded URL, a card) is `url`'s article: the
 /// same text, or the same [`article_key`] (a network may add or drop a trailing slash or
 /// tracking parameters). What the "did it land?" look-ups compare.
-pub fn same_article(url: &str) -> impl Fn(&str) -> bool + '_ {
+pub(crate) fn same_article(url: &str) -> impl Fn(&str) -> bool + '_ {
     let wanted = article_key(url);
     move |u: &str| u == url || (wanted.is_some() && article_key(u) == wanted)
 }

@@ -7,12 +7,13 @@
 
 mod duration;
 mod kind;
-pub mod length;
+pub(crate) mod length;
 mod link;
 mod tlds;
 
-pub use duration::HumanDuration;
+pub(crate) use duration::HumanDuration;
 pub use kind::NetworkKind;
 pub use length::LengthRule;
+pub use link::article_key;
 pub(crate) use link::key_of;
-pub use link::{article_key, same_article};
+pub(crate) use link::same_article;

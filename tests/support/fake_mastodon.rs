@@ -58,13 +58,13 @@ pub struct State {
     pub slow_until: Option<std::time::Instant>,
     /// The fast clock of the daemon under test (`encore run --test-clock`), so that
     /// `created_at` is in the daemon's time.
-    pub clock: Option<encore::clock::ScaledClock>,
+    pub clock: Option<encore::ScaledClock>,
 }
 
 impl State {
     /// The instance's "now": the shared fast clock's when one is set.
     pub fn now(&self) -> DateTime<Utc> {
-        use encore::clock::Clock;
+        use encore::Clock;
         match &self.clock {
             Some(c) => c.now(),
             None => Utc::now(),

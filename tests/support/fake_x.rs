@@ -367,7 +367,7 @@ impl FakeX {
                 r#"{"title":"Invalid Request","detail":"text is required"}"#.into(),
             ));
         };
-        if encore::vocab::length::x_weighted_length(text) > 280 || text.trim().is_empty() {
+        if encore::x_weighted_length(text) > 280 || text.trim().is_empty() {
             return Some((400, vec![], r#"{"errors":[{"message":"Your Tweet text is too long."}],"title":"Invalid Request","detail":"One or more parameters to your request was invalid.","type":"https://api.x.com/2/problems/invalid-request"}"#.into()));
         }
         if s.posts.iter().any(|p| p.text == text) {

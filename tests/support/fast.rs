@@ -4,7 +4,7 @@
 
 use super::fake_mastodon::{Status, TOKEN};
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use encore::archive::{Archive, Outcome};
+use encore::{Archive, Outcome};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
@@ -15,10 +15,10 @@ pub const ACCOUNT: &str = "fast-masto";
 
 /// A shared test clock starting on 2026-06-01 now: its `--test-clock` argument and the
 /// clock itself (for the fake instance's dates).
-pub fn clock() -> (String, encore::clock::ScaledClock) {
+pub fn clock() -> (String, encore::ScaledClock) {
     let sim0 = Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap();
     let arg = format!("{},{},{SPEED}", sim0.to_rfc3339(), Utc::now().to_rfc3339());
-    let clock = encore::clock::ScaledClock::parse(&arg).unwrap();
+    let clock = encore::ScaledClock::parse(&arg).unwrap();
     (arg, clock)
 }
 
@@ -158,7 +158,7 @@ pub fn audit(state: &Path, statuses: &[Status]) -> Audit {
             .split(' ')
             .find(|w| w.starts_with("https://"))
             .unwrap();
-        let article = encore::vocab::article_key(link).unwrap();
+        let article = encore::article_key(link).unwrap();
         by_article.entry(article).or_default().push(s.created_at);
     }
     let mut duplicates = 0;

@@ -9,7 +9,7 @@ pub mod http;
 pub mod three;
 
 use chrono::{DateTime, Duration, Utc};
-use encore::daemon::{Daemon, SlotReport};
+use encore::{Daemon, SlotReport};
 
 /// Ticks the daemon every `step` over `[from, until)`, collecting what each slot came to.
 pub async fn tick_through(
@@ -135,7 +135,7 @@ pub fn config(
     feed: &std::path::Path,
     per_day: f64,
     accounts: &str,
-) -> encore::config::Config {
+) -> encore::Config {
     let text = format!(
         r#"
 timezone = "Europe/Paris"
@@ -152,7 +152,7 @@ per_day = {per_day}
         state = state.display().to_string(),
         feed = feed.display().to_string(),
     );
-    encore::config::Config::parse(std::path::Path::new("test.toml"), &text).unwrap()
+    encore::Config::parse(std::path::Path::new("test.toml"), &text).unwrap()
 }
 
 /// A blog serving article pages with Open Graph tags and their images: a small PNG, or,

@@ -6,13 +6,13 @@
 //! wrong costs the thumbnail, never the post.
 
 /// The largest thumbnail the lexicon accepts.
-pub const MAX_THUMB_BYTES: usize = 1_000_000;
+pub(crate) const MAX_THUMB_BYTES: usize = 1_000_000;
 /// How much of an article page is read looking for its `<head>` tags.
 const MAX_PAGE_BYTES: usize = 2_000_000;
 
 /// What the card shows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PageMeta {
+pub(crate) struct PageMeta {
     /// `og:title`.
     pub title: Option<String>,
     /// `og:description`, else `<meta name="description">`.
@@ -60,7 +60,7 @@ fn attributes(tag: &str) -> Vec<(String, String)> {
 }
 
 /// Reads the Open Graph tags of an HTML page.
-pub fn parse(html: &str, page: &url::Url) -> PageMeta {
+pub(crate) fn parse(html: &str, page: &url::Url) -> PageMeta {
     let lower = html.to_ascii_lowercase();
     let mut meta = PageMeta::default();
     let mut plain_description = None;
@@ -117,7 +117,7 @@ async fn read_limited(resp: reqwest::Response, limit: usize) -> Result<Vec<u8>, 
 }
 
 /// The article page's tags; empty when the page cannot be read.
-pub async fn fetch_meta(http: &reqwest::Client, url: &str) -> Result<PageMeta, String> {
+pub(crate) async fn fetch_meta(http: &reqwest::Client, url: &str) -> Result<PageMeta, String> {
     let page = url::Url::parse(url).map_err(|e| e.to_string())?;
     let resp = http
         .get(page.clone())
@@ -137,7 +137,7 @@ pub async fn fetch_meta(http: &reqwest::Client, url: &str) -> Result<PageMeta, S
 }
 
 /// The image's bytes and type, when it is an image small enough to be a thumbnail.
-pub async fn fetch_image(
+pub(crate) async fn fetch_image(
     http: &reqwest::Client,
     url: &url::Url,
 ) -> Result<(String, Vec<u8>), String> {

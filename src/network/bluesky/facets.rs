@@ -10,7 +10,7 @@ use unicode_segmentation::UnicodeSegmentation;
 
 /// What a facet points to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Feature {
+pub(crate) enum Feature {
     /// A link, with its full URL.
     Link(String),
     /// A hashtag, without its `#`.
@@ -19,7 +19,7 @@ pub enum Feature {
 
 /// One facet: a byte range of the text and what it means.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Facet {
+pub(crate) struct Facet {
     /// First byte (inclusive).
     pub start: usize,
     /// Last byte (exclusive).
@@ -30,7 +30,7 @@ pub struct Facet {
 
 impl Facet {
     /// The lexicon's JSON (`app.bsky.richtext.facet`).
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         let feature = match &self.feature {
             Feature::Link(uri) => json!({"$type": "app.bsky.richtext.facet#link", "uri": uri}),
             Feature::Tag(tag) => json!({"$type": "app.bsky.richtext.facet#tag", "tag": tag}),
@@ -53,7 +53,7 @@ fn tag_char(c: char) -> bool {
 /// Facets for `text`: the link `url` (its last occurrence, where the composer puts it) and every
 /// hashtag (`#` at the start or after a space, then letters, digits, marks or `_`, not only
 /// digits), sorted by position and never overlapping.
-pub fn detect(text: &str, url: &str) -> Vec<Facet> {
+pub(crate) fn detect(text: &str, url: &str) -> Vec<Facet> {
     let mut out = Vec::new();
     let link = (!url.is_empty())
         .then(|| text.rfind(url).map(|s| (s, s + url.len())))

@@ -7,9 +7,9 @@
 //! key and cannot make a second post. And the text is shown as sent: links and hashtags are
 //! only clickable through [`facets`], and the link card ([`card`]) is supplied by the poster.
 
-pub mod card;
-pub mod facets;
-pub mod tid;
+pub(crate) mod card;
+pub(crate) mod facets;
+pub(crate) mod tid;
 
 use super::call::{header, read_json, send, Answer, CallError, RetryPolicy};
 use super::deliver::{deliver, Delivery, Resend};
@@ -123,7 +123,7 @@ fn error_text(a: &Answer) -> String {
 }
 
 /// When the account may call again: `RateLimit-Reset` is epoch seconds on Bluesky.
-pub fn rate_limit_until(headers: &reqwest::header::HeaderMap) -> Option<DateTime<Utc>> {
+pub(crate) fn rate_limit_until(headers: &reqwest::header::HeaderMap) -> Option<DateTime<Utc>> {
     let secs: i64 = header(headers, "ratelimit-reset")?.parse().ok()?;
     Utc.timestamp_opt(secs, 0).single()
 }

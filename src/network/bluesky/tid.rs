@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 const ALPHABET: &[u8; 32] = b"234567abcdefghijklmnopqrstuvwxyz";
 
 /// The TID for `micros` since the epoch and `clock_id` (low 10 bits used).
-pub fn encode(micros: u64, clock_id: u16) -> String {
+pub(crate) fn encode(micros: u64, clock_id: u16) -> String {
     let v: u64 = ((micros & ((1 << 53) - 1)) << 10) | u64::from(clock_id & 0x3ff);
     (0..13)
         .map(|i| char::from(ALPHABET[((v >> (60 - 5 * i)) & 0x1f) as usize]))
@@ -31,7 +31,8 @@ pub fn for_slot(account: &str, slot: DateTime<Utc>) -> String {
 }
 
 /// Whether `s` is a valid TID (what the PDS checks for `app.bsky.feed.post` keys).
-pub fn is_valid(s: &str) -> bool {
+#[cfg(test)]
+fn is_valid(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 13 && b"234567abcdefghij".contains(&b[0]) && b.iter().all(|c| ALPHABET.contains(c))
 }

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 /// An error body in either dialect, reduced to what decisions need.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Problem {
+pub(crate) struct Problem {
     /// Last path segment of the problem `type` (`usage-capped`, `credits`…), if any.
     pub kind: Option<String>,
     /// `title`.
@@ -26,7 +26,7 @@ pub struct Problem {
 
 impl Problem {
     /// Parses a body; anything unparseable yields the raw text (cut short) as detail.
-    pub fn parse(body: &[u8]) -> Problem {
+    pub(crate) fn parse(body: &[u8]) -> Problem {
         #[derive(Deserialize)]
         struct Legacy {
             code: Option<i64>,
@@ -75,7 +75,7 @@ impl Problem {
     }
 
     /// A one-line summary for logs and history.
-    pub fn summary(&self, status: StatusCode) -> String {
+    pub(crate) fn summary(&self, status: StatusCode) -> String {
         let mut s = format!("HTTP {}", status.as_u16());
         for part in [&self.title, &self.detail].into_iter().flatten() {
             s.push_str(": ");
@@ -98,7 +98,7 @@ impl Problem {
 
 /// When the account may call again, from X's rate-limit headers: the per-window reset, pushed
 /// later by the 24-hour user or app limit when that one is exhausted.
-pub fn rate_limit_until(headers: &HeaderMap) -> Option<DateTime<Utc>> {
+pub(crate) fn rate_limit_until(headers: &HeaderMap) -> Option<DateTime<Utc>> {
     let num = |name: &str| -> Option<i64> {
         headers
             .get(name)
@@ -119,7 +119,7 @@ pub fn rate_limit_until(headers: &HeaderMap) -> Option<DateTime<Utc>> {
 
 /// What a non-success answer to `POST /2/tweets` means. `None`: a server-side failure worth
 /// retrying (5xx), where the post may or may not exist.
-pub fn classify(
+pub(crate) fn classify(
     status: StatusCode,
     headers: &HeaderMap,
     body: &[u8],

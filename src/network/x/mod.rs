@@ -4,11 +4,11 @@
 //! connection, 5xx) is where double posts come from. Before any such retry Encore looks at the
 //! account's latest posts for the article's link and only retries when it is not there.
 
-pub mod answer;
+pub(crate) mod answer;
 pub mod oauth1;
-pub mod oauth2;
+pub(crate) mod oauth2;
 
-pub use super::call::RetryPolicy;
+pub(crate) use super::call::RetryPolicy;
 use super::call::{read_json, send, Answer, CallError};
 use super::deliver::{deliver, Delivery, Resend};
 use super::session::{SessionStore, Tokens};

@@ -12,10 +12,10 @@ use sha2::{Digest, Sha256};
 
 /// Scopes Encore asks for: posting, reading its own posts (reconcile), its profile (post
 /// count), and `offline.access` for a refresh token.
-pub const SCOPES: &str = "tweet.read tweet.write users.read offline.access";
+pub(crate) const SCOPES: &str = "tweet.read tweet.write users.read offline.access";
 
 /// A PKCE verifier and its S256 challenge.
-pub struct Pkce {
+pub(crate) struct Pkce {
     /// Sent with the token request.
     pub verifier: String,
     /// Sent in the authorisation URL.
@@ -28,13 +28,13 @@ fn b64url(bytes: &[u8]) -> String {
 
 impl Pkce {
     /// A fresh pair (43-character verifier from 32 random bytes).
-    pub fn new() -> Pkce {
+    pub(crate) fn new() -> Pkce {
         let bytes: [u8; 32] = rand::random();
         Pkce::from_verifier(b64url(&bytes))
     }
 
     /// The pair for a given verifier (RFC 7636 §4.2).
-    pub fn from_verifier(verifier: String) -> Pkce {
+    pub(crate) fn from_verifier(verifier: String) -> Pkce {
         let challenge = b64url(&Sha256::digest(verifier.as_bytes()));
         Pkce {
             verifier,
@@ -50,13 +50,13 @@ impl Default for Pkce {
 }
 
 /// A random `state` value, checked on the callback against cross-site request forgery.
-pub fn state() -> String {
+pub(crate) fn state() -> String {
     let bytes: [u8; 16] = rand::random();
     b64url(&bytes)
 }
 
 /// The address the admin opens in a browser.
-pub fn authorize_url(
+pub(crate) fn authorize_url(
     base: &url::Url,
     client_id: &str,
     redirect_uri: &url::Url,
@@ -76,7 +76,7 @@ pub fn authorize_url(
 }
 
 /// The client identity sent to the token endpoint.
-pub struct Client<'a> {
+pub(crate) struct Client<'a> {
     /// The app's client id.
     pub id: &'a str,
     /// Confidential clients authenticate with HTTP Basic; public ones send the id in the body.
@@ -85,7 +85,7 @@ pub struct Client<'a> {
 
 /// Why the token endpoint said no.
 #[derive(Debug, thiserror::Error)]
-pub enum TokenError {
+pub(crate) enum TokenError {
     /// X refused the grant (expired code, revoked or reused refresh token…): log in again.
     #[error("X refused the token request (HTTP {status}): {detail}")]
     Refused {
@@ -107,7 +107,7 @@ struct TokenResponse {
 }
 
 /// Trades an authorisation code or a refresh token for a token pair.
-pub async fn token_request(
+pub(crate) async fn token_request(
     http: &reqwest::Client,
     token_url: &url::Url,
     client: &Client<'_>,
@@ -167,7 +167,7 @@ pub async fn token_request(
 }
 
 /// Whether the access token should be renewed before use: within five minutes of expiry.
-pub fn needs_refresh(tokens: &Tokens, now: DateTime<Utc>) -> bool {
+pub(crate) fn needs_refresh(tokens: &Tokens, now: DateTime<Utc>) -> bool {
     tokens
         .expires_at
         .is_some_and(|t| t - Duration::minutes(5) <= now)
