@@ -2,7 +2,7 @@
 //! accepts, facets whose byte offsets cover exactly the hashtags and the link, link cards with
 //! uploaded thumbnails, record keys that make retries harmless, and every refusal's meaning.
 
-mod support;
+use crate::support;
 
 use chrono::{Duration, TimeZone, Utc};
 use encore::internals::bluesky_record_key;

@@ -3,7 +3,7 @@
 //! the state holds none of them in clear (the session tokens Encore must keep are in files of
 //! mode 0600, the app password is never stored).
 
-mod support;
+use crate::support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! RELOADING, STOPPING) spoken to a Unix datagram socket that stands in for systemd, SIGHUP
 //! reloads (a broken config is rejected and the old one goes on posting), SIGTERM.
 
-mod support;
+use crate::support;
 
 use chrono::{DateTime, Duration, Utc};
 use std::os::unix::net::UnixDatagram;

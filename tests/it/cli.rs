@@ -1,6 +1,6 @@
 //! The `encore` binary as an admin uses it: `check` and `preview`.
 
-mod support;
+use crate::support;
 
 use assert_cmd::Command;
 use chrono::{DateTime, Duration, Utc};

@@ -1,7 +1,7 @@
 //! The X commands end to end, as an admin runs them, against the fake X API:
 //! `check --online`, `post-now`, `auth x`.
 
-mod support;
+use crate::support;
 
 use assert_cmd::Command;
 use chrono::{Duration, Utc};

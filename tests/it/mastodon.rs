@@ -1,7 +1,7 @@
 //! Mastodon against a fake instance on 127.0.0.1: the token, the body, the instance's own
 //! limit, Idempotency-Key replay through dropped answers, and every refusal's meaning.
 
-mod support;
+use crate::support;
 
 use chrono::{Duration, TimeZone, Utc};
 use encore::Daemon;

@@ -7,7 +7,7 @@
 //!
 //! Needs root (a mount namespace and port 53); elsewhere the test says why it did nothing.
 
-mod support;
+use crate::support;
 
 use encore::{Archive, Outcome};
 use std::path::Path;

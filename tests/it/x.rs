@@ -1,7 +1,7 @@
 //! X against a fake X API on 127.0.0.1: every answer leads to the documented behaviour, and
 //! no sequence of failures produces a duplicate post or a lost slot.
 
-mod support;
+use crate::support;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use encore::Message;

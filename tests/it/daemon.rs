@@ -1,7 +1,7 @@
 //! The daemon driven by an explicit clock: it posts exactly the preview's plan, survives
 //! restarts and crashes without double posts, and never records a failure as a share.
 
-mod support;
+use crate::support;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use encore::Config;

@@ -9,7 +9,7 @@
 //! default; `ENCORE_CRASH_KILLS=200 cargo test --test crash -- --nocapture` for the long run,
 //! see TESTING.md), `ENCORE_CRASH_SEED` the random kill times.
 
-mod support;
+use crate::support;
 
 use rand::{RngExt, SeedableRng};
 use std::time::Instant;

@@ -2,7 +2,7 @@
 //! server that accepts and never answers, a body that trickles forever. Each is one clear
 //! error; the archive keeps serving (a slot still posts from it).
 
-mod support;
+use crate::support;
 
 use chrono::{Duration as Days, TimeZone, Utc};
 use encore::Daemon;

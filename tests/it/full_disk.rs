@@ -5,7 +5,7 @@
 //!
 //! Mounting a tmpfs needs root (CI runs as root); elsewhere the test says why it did nothing.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

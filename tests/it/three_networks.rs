@@ -3,7 +3,7 @@
 //! network never touch the others, and the admin's commands (`check`, `check --online`,
 //! `post-now`, `preview`) work across all three.
 
-mod support;
+use crate::support;
 
 use chrono::{Duration, TimeZone, Utc};
 use encore::BlueskyNetwork;
@@ -18,7 +18,7 @@ use encore::{Config, Endpoint};
 use support::fake_bluesky;
 use support::fake_mastodon;
 use support::fake_x;
-use support::three::{encore, feed, secrets, set_env, text, write_config, Fakes};
+use support::three::{encore, feed, secrets, text, with_secret_files, write_config, Fakes};
 
 /// One test of this file at a time: the storm test measures the process's peak memory (which
 /// another test running beside it in the same process raises), and the admin commands test
@@ -61,14 +61,14 @@ fn networks(c: &Config) -> Vec<Box<dyn Network>> {
 }
 
 /// The three fakes, a blog, and a daemon over them with the feed read, at 2026-06-01 05:00
-/// (the accounts' secrets set in the environment).
+/// (the accounts' secrets in files).
 async fn start() -> (Fakes, tempfile::TempDir, chrono::DateTime<Utc>, Daemon) {
-    set_env();
     let f = Fakes::start().await;
     let dir = tempfile::tempdir().unwrap();
     let t0 = Utc.with_ymd_and_hms(2026, 6, 1, 5, 0, 0).unwrap();
     let feed = feed(dir.path(), &f.blog.base, t0);
-    let cfg = support::config(dir.path(), &feed, 1.0, &f.accounts());
+    let accounts = with_secret_files(&f.accounts(), dir.path());
+    let cfg = support::config(dir.path(), &feed, 1.0, &accounts);
     let nets = networks(&cfg);
     let archive = Archive::open(&cfg.state_dir).unwrap();
     encore::commands::refresh_archive(&cfg, &archive, t0).await;

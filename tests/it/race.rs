@@ -5,7 +5,7 @@
 //! the fake instance's own record: no article was ever posted twice within its cooldown, both
 //! sides did post, and every status is in the history.
 
-mod support;
+use crate::support;
 
 use support::fake_mastodon::FakeMastodon;
 use support::fast;

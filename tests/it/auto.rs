@@ -2,7 +2,7 @@
 //! a fake network whose post count grows by itself, and every slot stays in local active hours
 //! through daylight-saving changes.
 
-mod support;
+use crate::support;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;

@@ -69,11 +69,23 @@ per_day = 0.5
     }
 }
 
-pub fn set_env() {
-    // The library reads secrets from the environment too; these are the fakes' values.
+/// `accounts` with each `env:NAME` secret read from a file `dir/NAME` instead, for tests that
+/// run the library in this process: one test binary runs every suite in parallel threads, and
+/// setting the environment while another thread reads it is undefined behaviour.
+pub fn with_secret_files(accounts: &str, dir: &Path) -> String {
+    let mut out = accounts.to_string();
     for (k, v) in secrets() {
-        std::env::set_var(k, v);
+        let path = dir.join(k);
+        std::fs::write(&path, v).unwrap();
+        // Encore refuses a secret file others can read.
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .unwrap();
+        out = out.replace(
+            &format!("\"env:{k}\""),
+            &format!("\"file:{}\"", path.display()),
+        );
     }
+    out
 }
 
 pub fn secrets() -> [(&'static str, &'static str); 6] {
