@@ -132,7 +132,7 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
         /// TEST ONLY (hidden): the clock of `run --test-clock`, so that a post-now and a
-        /// daemon share one time line (tests/race.rs races them).
+        /// daemon share one time line (tests/it/race.rs races them).
         #[arg(long, hide = true)]
         test_clock: Option<String>,
     },

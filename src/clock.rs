@@ -51,7 +51,7 @@ impl Clock for OffsetClock {
 
 /// TEST ONLY (`encore run --test-clock`): a clock that runs `speed` times faster than the
 /// wall clock and read `at` when the wall clock read `anchor`. Every process given the same
-/// three values agrees on the time, so the crash harness (tests/crash.rs) can kill and restart
+/// three values agrees on the time, so the crash harness (tests/it/crash.rs) can kill and restart
 /// the daemon many times within a simulated month. Never meant for a real account.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ScaledClock {

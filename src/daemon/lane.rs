@@ -473,7 +473,7 @@ impl Lane {
     /// keys held ([`schedule::decide_streamed`]); when that cannot decide (nothing eligible, a
     /// pause after a new post, no article of the first rank fits), the window's articles (and
     /// the newest, for the pause) are loaded into `window` and decided over: the same choice as
-    /// over the whole archive (tests/daemon.rs), in memory that follows the window at most,
+    /// over the whole archive (tests/it/daemon.rs), in memory that follows the window at most,
     /// never the archive.
     fn choose(
         &self,
