@@ -5,6 +5,7 @@
 
 use crate::archive::{key, Archive, MergeStats};
 use crate::config::{Config, FeedSource};
+use crate::feed::{BackfillOptions, BackfillStats, FeedError, Fetched, Item, Validators};
 use chrono::{DateTime, Utc};
 
 /// Walks the feed's older pages into the archive (`encore backfill`, and the daemon's first
@@ -13,42 +14,18 @@ pub async fn backfill_archive(
     config: &Config,
     archive: &Archive,
     now: DateTime<Utc>,
-) -> Result<crate::feed::BackfillStats, crate::error::Error> {
-    let oldest = config
-        .accounts
-        .iter()
-        .map(|a| a.select.max_age_days)
-        .max()
-        .unwrap_or(90);
-    let opts = crate::feed::BackfillOptions {
-        max_pages: config.feed.backfill_pages,
-        delay: config.feed.backfill_delay,
-        stop_before: now - chrono::Duration::days(i64::from(oldest) + 7),
-    };
-    use std::io::{IsTerminal, Write};
-    // On a terminal, one progress line rewritten in place; elsewhere the per-page log lines.
-    let progress = std::io::stderr().is_terminal();
+) -> Result<BackfillStats, crate::error::Error> {
+    let opts = backfill_options(config, now);
+    let mut progress = Progress::on_terminal(opts.max_pages);
     let mut failure = None;
-    let mut total = 0;
     let walk = crate::feed::backfill(&config.feed, &opts, |page, items| {
-        total += items.len();
-        if progress {
-            let mut err = std::io::stderr();
-            let _ = write!(
-                err,
-                "\rbackfill: page {page}/{}, {total} items read",
-                opts.max_pages
-            );
-            let _ = err.flush();
-        }
+        progress.page(page, items.len());
         if let Err(e) = archive.merge(items, now) {
             failure.get_or_insert(e);
         }
     })
     .await;
-    if progress && total > 0 {
-        eprintln!();
-    }
+    progress.done();
     if let Some(e) = failure {
         return Err(e.into());
     }
@@ -66,7 +43,57 @@ pub async fn backfill_archive(
         }
         Err(e) => {
             tracing::warn!("backfill skipped, the archive keeps serving: {e}");
-            Ok(crate::feed::BackfillStats::default())
+            Ok(BackfillStats::default())
+        }
+    }
+}
+
+fn backfill_options(config: &Config, now: DateTime<Utc>) -> BackfillOptions {
+    let oldest = config
+        .accounts
+        .iter()
+        .map(|a| a.select.max_age_days)
+        .max()
+        .unwrap_or(90);
+    BackfillOptions {
+        max_pages: config.feed.backfill_pages,
+        delay: config.feed.backfill_delay,
+        stop_before: now - chrono::Duration::days(i64::from(oldest) + 7),
+    }
+}
+
+/// On a terminal, one progress line rewritten in place; elsewhere nothing (the per-page log
+/// lines say it).
+struct Progress {
+    shown: bool,
+    max_pages: u32,
+    items: usize,
+}
+
+impl Progress {
+    fn on_terminal(max_pages: u32) -> Progress {
+        use std::io::IsTerminal;
+        Progress {
+            shown: std::io::stderr().is_terminal(),
+            max_pages,
+            items: 0,
+        }
+    }
+
+    fn page(&mut self, page: u32, items: usize) {
+        use std::io::Write;
+        self.items += items;
+        if self.shown {
+            let mut err = std::io::stderr();
+            let (max, total) = (self.max_pages, self.items);
+            let _ = write!(err, "\rbackfill: page {page}/{max}, {total} items read");
+            let _ = err.flush();
+        }
+    }
+
+    fn done(&self) {
+        if self.shown && self.items > 0 {
+            eprintln!();
         }
     }
 }
@@ -78,53 +105,12 @@ pub async fn refresh_archive(
     archive: &Archive,
     now: DateTime<Utc>,
 ) -> Option<MergeStats> {
-    let base = match &config.feed.source {
-        FeedSource::Url(u) => Some(u.to_string()),
-        FeedSource::File(_) => None,
-    };
-    let known = match &base {
-        Some(url) => archive.feed_validators(url).ok().flatten(),
-        None => None,
-    };
-    let result = async {
-        match crate::feed::fetch_conditional(&config.feed, known.as_ref()).await? {
-            crate::feed::Fetched::NotModified => Ok(None),
-            crate::feed::Fetched::Body { bytes, validators } => {
-                crate::feed::parse_page_owned(bytes, base.as_deref(), config.feed.timezone)
-                    .map(|(items, _)| Some((items, validators)))
-            }
-        }
-    }
-    .await;
-    match result {
+    match read(config, archive).await {
         Ok(None) => {
             tracing::info!(feed = %config.feed.source, "feed not modified since the last read");
             Some(MergeStats::default())
         }
-        Ok(Some((items, validators))) => match archive.merge(&items, now) {
-            Ok(stats) => {
-                // Stored only once the content is safely archived: a failed merge re-reads.
-                let stored = match &validators {
-                    Some(v) => archive.set_feed_validators(v),
-                    None => Ok(()),
-                };
-                if let Err(e) = stored {
-                    tracing::warn!("feed cache validators not stored: {e}");
-                }
-                tracing::info!(
-                    feed = %config.feed.source,
-                    items = items.len(),
-                    new = stats.new,
-                    archived = archive.len(),
-                    "feed read"
-                );
-                Some(stats)
-            }
-            Err(e) => {
-                tracing::warn!("feed read but not archived: {e}");
-                None
-            }
-        },
+        Ok(Some((items, validators))) => keep(config, archive, &items, validators, now),
         Err(e) => {
             tracing::warn!(
                 "feed skipped, the archive keeps serving ({} articles): {e}",
@@ -133,4 +119,55 @@ pub async fn refresh_archive(
             None
         }
     }
+}
+
+/// The feed's items, or `None` when the server says they have not changed since the last read.
+async fn read(
+    config: &Config,
+    archive: &Archive,
+) -> Result<Option<(Vec<Item>, Option<Validators>)>, FeedError> {
+    let base = match &config.feed.source {
+        FeedSource::Url(u) => Some(u.to_string()),
+        FeedSource::File(_) => None,
+    };
+    let known = match &base {
+        Some(url) => archive.feed_validators(url).ok().flatten(),
+        None => None,
+    };
+    match crate::feed::fetch_conditional(&config.feed, known.as_ref()).await? {
+        Fetched::NotModified => Ok(None),
+        Fetched::Body { bytes, validators } => {
+            crate::feed::parse_page_owned(bytes, base.as_deref(), config.feed.timezone)
+                .map(|(items, _)| Some((items, validators)))
+        }
+    }
+}
+
+/// Merges a read into the archive, then keeps its cache validators: only once the content is
+/// safely archived, so that a failed merge reads again.
+fn keep(
+    config: &Config,
+    archive: &Archive,
+    items: &[Item],
+    validators: Option<Validators>,
+    now: DateTime<Utc>,
+) -> Option<MergeStats> {
+    let stats = match archive.merge(items, now) {
+        Ok(stats) => stats,
+        Err(e) => {
+            tracing::warn!("feed read but not archived: {e}");
+            return None;
+        }
+    };
+    if let Some(Err(e)) = validators.map(|v| archive.set_feed_validators(&v)) {
+        tracing::warn!("feed cache validators not stored: {e}");
+    }
+    tracing::info!(
+        feed = %config.feed.source,
+        items = items.len(),
+        new = stats.new,
+        archived = archive.len(),
+        "feed read"
+    );
+    Some(stats)
 }

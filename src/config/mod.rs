@@ -371,73 +371,8 @@ impl Config {
             None => default_state_dir(),
         };
 
-        let feed = match &raw.feed {
-            None => {
-                return Err(err(
-                    Some(0..0),
-                    "missing [feed] table: `url` is required".into(),
-                ))
-            }
-            Some(f) => {
-                let f = f.get_ref();
-                FeedSettings {
-                    source: feed_source(&base_dir, &f.url)
-                        .map_err(|m| err(Some(f.url.span()), m))?,
-                    refresh: f
-                        .refresh
-                        .map(|d| d.0)
-                        .unwrap_or(Duration::from_secs(6 * 3600)),
-                    timeout: f.timeout.map(|d| d.0).unwrap_or(Duration::from_secs(30)),
-                    max_size: f.max_size.map(|b| b.0).unwrap_or(10 << 20),
-                    backfill_pages: f.backfill_pages.unwrap_or(50),
-                    backfill_delay: f
-                        .backfill_delay
-                        .map(|d| d.0)
-                        .unwrap_or(Duration::from_secs(1)),
-                    timezone,
-                }
-            }
-        };
-        if feed.refresh < Duration::from_secs(60) {
-            return Err(err(
-                find_key(text, "refresh"),
-                "`feed.refresh` must be at least 1m: polling a blog faster is impolite".into(),
-            ));
-        }
-
-        if raw.accounts.is_empty() {
-            return Err(err(
-                Some(0..0),
-                "no [[account]] defined: add at least one (network = \"log\" posts to the log only)".into(),
-            ));
-        }
-        let mut accounts: Vec<Account> = Vec::new();
-        for acc in &raw.accounts {
-            let mut account = resolve_account(&raw, acc.get_ref(), &mut warnings)
-                .map_err(|(span, m)| err(span, m))?;
-            let keys: Vec<&'static str> =
-                account.endpoint.secrets().iter().map(|(k, _)| *k).collect();
-            account.secret_lines = SecretLines(
-                keys.into_iter()
-                    .filter_map(|k| {
-                        let at = endpoint::field(acc.get_ref(), k)?.span().start;
-                        let (line, col) = line_col(text, at);
-                        Some((k, line, col))
-                    })
-                    .collect(),
-            );
-            let name_span = acc.get_ref().name.span();
-            if accounts.iter().any(|a| a.name == account.name) {
-                return Err(err(
-                    Some(name_span),
-                    format!(
-                        "duplicate account name {:?}: `account.name` must be unique",
-                        account.name
-                    ),
-                ));
-            }
-            accounts.push(account);
-        }
+        let feed = resolve_feed(&raw, &base_dir, text, timezone).map_err(|(s, m)| err(s, m))?;
+        let accounts = resolve_accounts(&raw, text, &mut warnings).map_err(|(s, m)| err(s, m))?;
 
         Ok(Config {
             path: path.to_path_buf(),
@@ -666,6 +601,82 @@ fn table_mode(t: &RawCadence) -> Result<Option<bool>, SpanError> {
     Ok(auto)
 }
 
+/// `[feed]`, with its defaults; a refresh under a minute is refused.
+fn resolve_feed(
+    raw: &RawConfig,
+    base_dir: &Path,
+    text: &str,
+    timezone: chrono_tz::Tz,
+) -> Result<FeedSettings, SpanError> {
+    let Some(f) = &raw.feed else {
+        return Err((Some(0..0), "missing [feed] table: `url` is required".into()));
+    };
+    let f = f.get_ref();
+    let feed = FeedSettings {
+        source: feed_source(base_dir, &f.url).map_err(|m| (Some(f.url.span()), m))?,
+        refresh: f
+            .refresh
+            .map(|d| d.0)
+            .unwrap_or(Duration::from_secs(6 * 3600)),
+        timeout: f.timeout.map(|d| d.0).unwrap_or(Duration::from_secs(30)),
+        max_size: f.max_size.map(|b| b.0).unwrap_or(10 << 20),
+        backfill_pages: f.backfill_pages.unwrap_or(50),
+        backfill_delay: f
+            .backfill_delay
+            .map(|d| d.0)
+            .unwrap_or(Duration::from_secs(1)),
+        timezone,
+    };
+    if feed.refresh < Duration::from_secs(60) {
+        return Err((
+            find_key(text, "refresh"),
+            "`feed.refresh` must be at least 1m: polling a blog faster is impolite".into(),
+        ));
+    }
+    Ok(feed)
+}
+
+/// Every `[[account]]`, resolved over the global tables, with the positions of its secrets;
+/// names must be unique.
+fn resolve_accounts(
+    raw: &RawConfig,
+    text: &str,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Account>, SpanError> {
+    if raw.accounts.is_empty() {
+        return Err((
+            Some(0..0),
+            "no [[account]] defined: add at least one (network = \"log\" posts to the log only)"
+                .into(),
+        ));
+    }
+    let mut accounts: Vec<Account> = Vec::new();
+    for acc in &raw.accounts {
+        let mut account = resolve_account(raw, acc.get_ref(), warnings)?;
+        let keys: Vec<&'static str> = account.endpoint.secrets().iter().map(|(k, _)| *k).collect();
+        account.secret_lines = SecretLines(
+            keys.into_iter()
+                .filter_map(|k| {
+                    let at = endpoint::field(acc.get_ref(), k)?.span().start;
+                    let (line, col) = line_col(text, at);
+                    Some((k, line, col))
+                })
+                .collect(),
+        );
+        if accounts.iter().any(|a| a.name == account.name) {
+            return Err((
+                Some(acc.get_ref().name.span()),
+                format!(
+                    "duplicate account name {:?}: `account.name` must be unique",
+                    account.name
+                ),
+            ));
+        }
+        accounts.push(account);
+    }
+    Ok(accounts)
+}
+
 fn resolve_cadence(global: &RawCadence, over: &RawCadence) -> Result<CadenceSettings, SpanError> {
     // The account's own table decides before the global one; in each, `per_day` without a
     // `mode` means fixed (configs written before auto mode existed); else auto.
@@ -678,68 +689,9 @@ fn resolve_cadence(global: &RawCadence, over: &RawCadence) -> Result<CadenceSett
     } else {
         pick(&over.per_day, &global.per_day)
     };
-    let number = |s: Option<&Spanned<f64>>,
-                  key: &str,
-                  default: f64,
-                  ok: &dyn Fn(f64) -> bool,
-                  want: &str|
-     -> Result<f64, SpanError> {
-        let v = s.map(|s| *s.get_ref()).unwrap_or(default);
-        if v.is_finite() && ok(v) {
-            Ok(v)
-        } else {
-            Err((
-                s.map(|s| s.span()),
-                format!("invalid `cadence.{key}` {v}: expected {want}"),
-            ))
-        }
-    };
-    let mode = if auto {
-        let window_s = pick(&over.volume_window_days, &global.volume_window_days);
-        let volume_window_days = window_s.map(|s| *s.get_ref()).unwrap_or(7);
-        if !(1..=60).contains(&volume_window_days) {
-            return Err((
-                window_s.map(|s| s.span()),
-                format!(
-                    "invalid `cadence.volume_window_days` {volume_window_days}: expected 1 to 60"
-                ),
-            ));
-        }
-        let max_per_day = number(
-            pick(&over.max_per_day, &global.max_per_day),
-            "max_per_day",
-            3.0,
-            &|v| v > 0.0 && v <= 24.0,
-            "more than 0 and at most 24",
-        )?;
-        let min_per_week = number(
-            pick(&over.min_per_week, &global.min_per_week),
-            "min_per_week",
-            1.0,
-            &|v| (0.0..=7.0 * max_per_day).contains(&v),
-            "0 to 7 × max_per_day",
-        )?;
-        CadenceMode::Auto(AutoSettings {
-            share_of_volume: number(
-                pick(&over.share_of_volume, &global.share_of_volume),
-                "share_of_volume",
-                0.4,
-                &|v| v > 0.0 && v <= 10.0,
-                "more than 0 and at most 10",
-            )?,
-            max_per_day,
-            min_per_week,
-            volume_window_days,
-            assumed_daily_volume: number(
-                pick(&over.assumed_daily_volume, &global.assumed_daily_volume),
-                "assumed_daily_volume",
-                1.0,
-                &|v| (0.0..=1000.0).contains(&v),
-                "0 to 1000",
-            )?,
-        })
-    } else {
-        CadenceMode::Fixed
+    let mode = match auto {
+        true => CadenceMode::Auto(resolve_auto(global, over)?),
+        false => CadenceMode::Fixed,
     };
     let per_day = match mode {
         CadenceMode::Auto(a) => a.max_per_day,
@@ -753,30 +705,14 @@ fn resolve_cadence(global: &RawCadence, over: &RawCadence) -> Result<CadenceSett
     }
     let hours_s = pick(&over.active_hours, &global.active_hours);
     let active_hours = hours_s.map(|h| *h.get_ref()).unwrap_or_default();
-    let days_s = pick(&over.days, &global.days);
-    let mut days: Vec<chrono::Weekday> = match days_s {
-        Some(d) => d.get_ref().iter().map(|d| d.0).collect(),
-        None => ALL_DAYS.to_vec(),
-    };
-    days.sort_by_key(|d| d.num_days_from_monday());
-    days.dedup();
-    if days.is_empty() {
-        return Err((
-            days_s.map(|d| d.span()),
-            "`cadence.days` is empty: Encore would never post".into(),
-        ));
-    }
+    let days = resolve_days(global, over)?;
     let spacing_s = pick(&over.min_spacing, &global.min_spacing);
     let min_spacing = spacing_s
         .map(|s| s.get_ref().0)
         .unwrap_or(Duration::from_secs(2 * 3600));
     let slots = per_day.ceil() as u64;
-    let needed = min_spacing.as_secs() * slots;
-    if needed > active_hours.nominal_len().as_secs() {
-        let span = spacing_s
-            .or(None)
-            .map(|s| s.span())
-            .or(per_day_s.map(|s| s.span()));
+    if min_spacing.as_secs() * slots > active_hours.nominal_len().as_secs() {
+        let span = spacing_s.map(|s| s.span()).or(per_day_s.map(|s| s.span()));
         return Err((
             span,
             format!(
@@ -798,6 +734,88 @@ fn resolve_cadence(global: &RawCadence, over: &RawCadence) -> Result<CadenceSett
             .map(|g| g.0)
             .filter(|d| !d.is_zero()),
     })
+}
+
+/// Auto mode's settings, each checked against its range.
+fn resolve_auto(global: &RawCadence, over: &RawCadence) -> Result<AutoSettings, SpanError> {
+    let window_s = pick(&over.volume_window_days, &global.volume_window_days);
+    let volume_window_days = window_s.map(|s| *s.get_ref()).unwrap_or(7);
+    if !(1..=60).contains(&volume_window_days) {
+        return Err((
+            window_s.map(|s| s.span()),
+            format!("invalid `cadence.volume_window_days` {volume_window_days}: expected 1 to 60"),
+        ));
+    }
+    let max_per_day = number(
+        pick(&over.max_per_day, &global.max_per_day),
+        "max_per_day",
+        3.0,
+        &|v| v > 0.0 && v <= 24.0,
+        "more than 0 and at most 24",
+    )?;
+    Ok(AutoSettings {
+        share_of_volume: number(
+            pick(&over.share_of_volume, &global.share_of_volume),
+            "share_of_volume",
+            0.4,
+            &|v| v > 0.0 && v <= 10.0,
+            "more than 0 and at most 10",
+        )?,
+        max_per_day,
+        min_per_week: number(
+            pick(&over.min_per_week, &global.min_per_week),
+            "min_per_week",
+            1.0,
+            &|v| (0.0..=7.0 * max_per_day).contains(&v),
+            "0 to 7 × max_per_day",
+        )?,
+        volume_window_days,
+        assumed_daily_volume: number(
+            pick(&over.assumed_daily_volume, &global.assumed_daily_volume),
+            "assumed_daily_volume",
+            1.0,
+            &|v| (0.0..=1000.0).contains(&v),
+            "0 to 1000",
+        )?,
+    })
+}
+
+/// A `cadence.{key}` number, `default` when absent, refused (at its position) unless finite
+/// and `ok`; `want` says what is expected.
+fn number(
+    s: Option<&Spanned<f64>>,
+    key: &str,
+    default: f64,
+    ok: &dyn Fn(f64) -> bool,
+    want: &str,
+) -> Result<f64, SpanError> {
+    let v = s.map(|s| *s.get_ref()).unwrap_or(default);
+    if v.is_finite() && ok(v) {
+        Ok(v)
+    } else {
+        Err((
+            s.map(|s| s.span()),
+            format!("invalid `cadence.{key}` {v}: expected {want}"),
+        ))
+    }
+}
+
+/// The posting days, in week order, once each; none is an error (Encore would never post).
+fn resolve_days(global: &RawCadence, over: &RawCadence) -> Result<Vec<chrono::Weekday>, SpanError> {
+    let days_s = pick(&over.days, &global.days);
+    let mut days: Vec<chrono::Weekday> = match days_s {
+        Some(d) => d.get_ref().iter().map(|d| d.0).collect(),
+        None => ALL_DAYS.to_vec(),
+    };
+    days.sort_by_key(|d| d.num_days_from_monday());
+    days.dedup();
+    if days.is_empty() {
+        return Err((
+            days_s.map(|d| d.span()),
+            "`cadence.days` is empty: Encore would never post".into(),
+        ));
+    }
+    Ok(days)
 }
 
 const ALL_DAYS: [chrono::Weekday; 7] = [

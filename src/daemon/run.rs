@@ -54,19 +54,7 @@ pub async fn run(mut config: Config, opts: RunOptions) -> Result<(), Error> {
     let shutdown = std::pin::pin!(shutdown_signal()?);
     let hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     let notifier = Notifier::from_env();
-    let clock: Arc<dyn Clock> = match opts.test_clock {
-        Some(c) => {
-            tracing::warn!(
-                "TEST CLOCK: time runs {}x faster; never use this on a real account",
-                c.speed
-            );
-            Arc::new(c)
-        }
-        None => match opts.now {
-            Some(t) => Arc::new(OffsetClock::starting_at(t)),
-            None => Arc::new(SystemClock),
-        },
-    };
+    let clock = clock_for(&opts);
     if opts.dry_run {
         tracing::info!("dry run: nothing will be posted and no share history written");
     }
@@ -111,6 +99,24 @@ pub async fn run(mut config: Config, opts: RunOptions) -> Result<(), Error> {
                 );
             }
         }
+    }
+}
+
+/// The daemon's clock: the wall clock, one started at `--now` (a rehearsal over a sample with
+/// fixed dates), or the crash harness's fast one.
+fn clock_for(opts: &RunOptions) -> Arc<dyn Clock> {
+    match opts.test_clock {
+        Some(c) => {
+            tracing::warn!(
+                "TEST CLOCK: time runs {}x faster; never use this on a real account",
+                c.speed
+            );
+            Arc::new(c)
+        }
+        None => match opts.now {
+            Some(t) => Arc::new(OffsetClock::starting_at(t)),
+            None => Arc::new(SystemClock),
+        },
     }
 }
 

@@ -90,6 +90,12 @@ pub(crate) async fn send(req: reqwest::RequestBuilder) -> Result<Answer, CallErr
     })
 }
 
+/// An API endpoint: `path` (fixed and relative) under `base`, which the config guarantees ends
+/// with '/'. Falls back to the base itself rather than fail: a fixed path always joins.
+pub(crate) fn endpoint(base: &url::Url, path: &str) -> url::Url {
+    base.join(path).unwrap_or_else(|_| base.clone())
+}
+
 /// A header's value as text, when present and readable.
 pub(crate) fn header<'a>(headers: &'a reqwest::header::HeaderMap, name: &str) -> Option<&'a str> {
     headers

@@ -182,10 +182,7 @@ impl MastodonNetwork {
     }
 
     fn endpoint(&self, path: &str) -> url::Url {
-        // `instance` ends with '/' (config guarantees it) and `path` is a fixed relative path.
-        self.instance
-            .join(path)
-            .unwrap_or_else(|_| self.instance.clone())
+        super::call::endpoint(&self.instance, path)
     }
 
     fn request(&self, method: reqwest::Method, url: url::Url) -> reqwest::RequestBuilder {

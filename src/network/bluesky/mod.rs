@@ -210,9 +210,7 @@ impl BlueskyNetwork {
     }
 
     fn xrpc(base: &url::Url, nsid: &str) -> url::Url {
-        // Bases end with '/' (config guarantees it) and NSIDs are fixed.
-        base.join(&format!("xrpc/{nsid}"))
-            .unwrap_or_else(|_| base.clone())
+        super::call::endpoint(base, &format!("xrpc/{nsid}"))
     }
 
     fn keep(&self, out: SessionOut) -> Result<Tokens, PostError> {

@@ -183,10 +183,7 @@ impl XNetwork {
     }
 
     fn endpoint(&self, path: &str) -> url::Url {
-        // api_base ends with '/' (config guarantees it) and `path` is a fixed relative path.
-        self.api_base
-            .join(path)
-            .unwrap_or_else(|_| self.api_base.clone())
+        super::call::endpoint(&self.api_base, path)
     }
 
     /// The `Authorization` header for one request; for OAuth 2, renews the token first when
