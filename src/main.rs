@@ -34,6 +34,8 @@ fn main() -> ExitCode {
     }
 }
 
+/// Runs one subcommand. Long because it is one arm per subcommand, each a few lines from the
+/// parsed arguments to the library call; the work is in `encore::commands`.
 fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::load(&cli.config).map_err(encore::Error::from)?;
     for w in &config.warnings {

@@ -15,16 +15,81 @@ const LOGIN_WINDOW: std::time::Duration = std::time::Duration::from_secs(600);
 /// browser ended on to be pasted on standard input (when the browser runs elsewhere and the
 /// redirect cannot reach this machine). The tokens go to the state, mode 0600.
 pub async fn auth_x(config: &Config, account: &str, out: &mut dyn Write) -> Result<(), Error> {
+    let (x, app) = oauth2_app(config, account)?;
+    let pkce = oauth2::Pkce::new();
+    let state = oauth2::state();
+    let url = oauth2::authorize_url(
+        app.authorize_url,
+        app.client_id,
+        app.redirect_uri,
+        &state,
+        &pkce,
+    );
+    let code = login_code(account, &url, app.redirect_uri, &state, out).await?;
+    let http = crate::http::client(crate::network::API_TIMEOUT)
+        .map_err(|e| Error::Setup(format!("HTTP client: {e}")))?;
+    let token_url = x
+        .api_base
+        .join("2/oauth2/token")
+        .map_err(|e| Error::Setup(e.to_string()))?;
+    let client = oauth2::Client {
+        id: app.client_id,
+        secret: app.secret.as_ref().map(|s| s.expose()),
+    };
+    let grant = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", app.redirect_uri.as_str()),
+        ("code_verifier", pkce.verifier.as_str()),
+    ];
+    let tokens = oauth2::token_request(&http, &token_url, &client, &grant, chrono::Utc::now())
+        .await
+        .map_err(|e| Error::NotPosted(e.to_string()))?;
+    if tokens.refresh_token.is_none() {
+        tracing::warn!("X returned no refresh token (offline.access not granted?): the login lasts about 2 hours");
+    }
+    let store = SessionStore::new(&config.state_dir);
+    store
+        .save(account, &tokens)
+        .map_err(|e| Error::Setup(e.to_string()))?;
+    let network = crate::network::x::XNetwork::new(account, x, &store, crate::network::API_TIMEOUT)
+        .map_err(|e| Error::Setup(e.to_string()))?;
+    use crate::network::Network;
+    match network.verify().await {
+        Ok(info) => writeln!(
+            out,
+            "Logged in as {}; tokens stored for {account}.",
+            info.handle
+        )?,
+        Err(e) => writeln!(
+            out,
+            "Tokens stored for {account}, but the profile check failed: {e}"
+        )?,
+    }
+    Ok(())
+}
+
+/// An X account's OAuth 2.0 app, as its config gives it.
+struct App<'a> {
+    client_id: &'a str,
+    secret: Option<crate::config::secret::Secret>,
+    authorize_url: &'a url::Url,
+    redirect_uri: &'a url::Url,
+}
+
+/// The X settings and OAuth 2.0 app of `account`; a usage error when it is not an X account
+/// on OAuth 2.0.
+fn oauth2_app<'a>(
+    config: &'a Config,
+    account: &str,
+) -> Result<(&'a crate::config::XSettings, App<'a>), Error> {
     let a = config
         .account(account)
         .ok_or_else(|| Error::Usage(format!("no account named {account:?}")))?;
-    let x = match &a.endpoint {
-        Endpoint::X(x) => x,
-        _ => {
-            return Err(Error::Usage(format!(
-                "account {account:?} is not an X account"
-            )))
-        }
+    let Endpoint::X(x) = &a.endpoint else {
+        return Err(Error::Usage(format!(
+            "account {account:?} is not an X account"
+        )));
     };
     let XAuth::OAuth2 {
         client_id,
@@ -44,9 +109,24 @@ pub async fn auth_x(config: &Config, account: &str, out: &mut dyn Write) -> Resu
         ),
         None => None,
     };
-    let pkce = oauth2::Pkce::new();
-    let state = oauth2::state();
-    let url = oauth2::authorize_url(authorize_url, client_id, redirect_uri, &state, &pkce);
+    let app = App {
+        client_id,
+        secret,
+        authorize_url,
+        redirect_uri,
+    };
+    Ok((x, app))
+}
+
+/// Says where to log in, waits for the redirect (or a pasted address) and gives its code,
+/// once its `state` is this login's.
+async fn login_code(
+    account: &str,
+    url: &url::Url,
+    redirect_uri: &url::Url,
+    state: &str,
+    out: &mut dyn Write,
+) -> Result<String, Error> {
     let addr = format!(
         "{}:{}",
         redirect_uri.host_str().unwrap_or("127.0.0.1"),
@@ -75,68 +155,23 @@ pub async fn auth_x(config: &Config, account: &str, out: &mut dyn Write) -> Resu
     let params: std::collections::HashMap<String, String> =
         callback.query_pairs().into_owned().collect();
     if let Some(err) = params.get("error") {
+        let why = params
+            .get("error_description")
+            .map(String::as_str)
+            .unwrap_or("");
         return Err(Error::NotPosted(format!(
-            "X did not grant access: {err} {}",
-            params
-                .get("error_description")
-                .map(String::as_str)
-                .unwrap_or("")
+            "X did not grant access: {err} {why}"
         )));
     }
-    if params.get("state") != Some(&state) {
+    if params.get("state").map(String::as_str) != Some(state) {
         return Err(Error::NotPosted(
             "the redirect's state does not match this login (an old or forged address): nothing stored".into(),
         ));
     }
-    let code = params
+    params
         .get("code")
-        .ok_or_else(|| Error::NotPosted("the redirect carries no code".into()))?;
-    let http = crate::http::client(crate::network::API_TIMEOUT)
-        .map_err(|e| Error::Setup(format!("HTTP client: {e}")))?;
-    let token_url = x
-        .api_base
-        .join("2/oauth2/token")
-        .map_err(|e| Error::Setup(e.to_string()))?;
-    let client = oauth2::Client {
-        id: client_id,
-        secret: secret.as_ref().map(|s| s.expose()),
-    };
-    let tokens = oauth2::token_request(
-        &http,
-        &token_url,
-        &client,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", redirect_uri.as_str()),
-            ("code_verifier", &pkce.verifier),
-        ],
-        chrono::Utc::now(),
-    )
-    .await
-    .map_err(|e| Error::NotPosted(e.to_string()))?;
-    if tokens.refresh_token.is_none() {
-        tracing::warn!("X returned no refresh token (offline.access not granted?): the login lasts about 2 hours");
-    }
-    let store = SessionStore::new(&config.state_dir);
-    store
-        .save(account, &tokens)
-        .map_err(|e| Error::Setup(e.to_string()))?;
-    let network = crate::network::x::XNetwork::new(account, x, &store, crate::network::API_TIMEOUT)
-        .map_err(|e| Error::Setup(e.to_string()))?;
-    use crate::network::Network;
-    match network.verify().await {
-        Ok(info) => writeln!(
-            out,
-            "Logged in as {}; tokens stored for {account}.",
-            info.handle
-        )?,
-        Err(e) => writeln!(
-            out,
-            "Tokens stored for {account}, but the profile check failed: {e}"
-        )?,
-    }
-    Ok(())
+        .cloned()
+        .ok_or_else(|| Error::NotPosted("the redirect carries no code".into()))
 }
 
 /// The first request to the redirect path, or a pasted address on standard input.

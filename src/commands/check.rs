@@ -119,6 +119,8 @@ fn write_secret(
 
 use crate::vocab::length::LengthRule;
 
+/// Writes where an account posts and how its secrets are read. Long because it is one match
+/// arm per network, each a few lines of output.
 fn write_endpoint(
     out: &mut dyn Write,
     path: &std::path::Path,
@@ -186,6 +188,8 @@ fn write_endpoint(
     Ok(())
 }
 
+/// Writes what `check` says of one account. Long because it is one line per setting, in the
+/// order the reference config gives them; the order on screen is the order here.
 fn write_account(
     out: &mut dyn Write,
     path: &std::path::Path,

@@ -15,7 +15,8 @@ struct JsonRecord<'a> {
     detail: &'a str,
 }
 
-/// Prints the share history (shares, failures, skipped slots), newest first.
+/// Prints the share history (shares, failures, skipped slots), newest first. Long because it
+/// reads the filters, then writes the text or the JSON form, both here side by side.
 pub fn history(
     config: &Config,
     account: Option<&str>,

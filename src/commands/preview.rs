@@ -186,6 +186,8 @@ fn write_json(config: &Config, plan: &[Planned], out: &mut dyn Write) -> std::io
     Ok(())
 }
 
+/// Writes the plan as text. Long because it is the screen, top to bottom: the header, one
+/// block per day, the census of skipped slots.
 fn write_text(
     config: &Config,
     plan: &[Planned],

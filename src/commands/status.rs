@@ -57,7 +57,8 @@ pub struct Status {
     accounts: Vec<AccountStatus>,
 }
 
-/// Gathers the status at `now`.
+/// Gathers the status at `now`. Long because it is one field of `Status` after another, per
+/// account, each from its own helper below.
 pub fn collect(
     config: &Config,
     archive: &Archive,
@@ -91,77 +92,30 @@ pub fn collect(
         let today_slots = mine
             .iter()
             .filter(|t| **t < day_end)
-            .map(|t| SlotStatus {
-                at: *t,
-                state: match outcome_of(*t) {
-                    Some(Outcome::Shared) => "done".into(),
-                    Some(o) => o.to_string(),
-                    None if *t <= now => "missed or due".into(),
-                    None => "pending".into(),
-                },
-            })
+            .map(|t| slot_status(*t, outcome_of(*t), now))
             .collect();
-        let last_share = history
-            .iter()
-            .filter(|r| r.url.is_some())
-            .max_by_key(|r| r.at)
-            .map(|r| LastShare {
-                at: r.at,
-                url: r.url.clone().unwrap_or_default(),
-                outcome: r.outcome.to_string(),
-            });
-        let spend = if a.budget.cost_per_post_usd > 0.0 || a.budget.monthly_usd.is_some() {
-            let n = crate::budget::billed_posts(archive, &a.name, tz, now)?;
-            let spent = n as f64 * a.budget.cost_per_post_usd;
-            Some(match a.budget.monthly_usd {
-                Some(b) => format!("{n} posts, ${spent:.2} of ${b:.2} this month"),
-                None => format!("{n} posts, ${spent:.2} this month"),
-            })
-        } else {
-            None
-        };
-        let pause = runtime
-            .as_ref()
-            .and_then(|r| r.pauses.get(&a.name))
-            .map(|p| match p {
-                Pause::Until(t) => format!("paused until {}", t.with_timezone(&tz).to_rfc3339()),
-                Pause::Stopped => {
-                    "stopped after an error (see the daemon's log); restart it once fixed".into()
-                }
-            });
-        let last_shares = crate::archive::last_shares_in(&history);
-        // Only an article of age now can be eligible now: the window, streamed, not the whole
-        // archive in memory.
-        let (from, to) = schedule::age_window(&a.select, now);
-        let rules = crate::select::Rules::new(&a.select);
-        let mut eligible = 0;
-        archive.each_published_between(from, to, &mut |article| {
-            let last = last_shares.get(&article.key).copied();
-            if rules.verdict(&article, now, last) == crate::select::Verdict::Eligible {
-                eligible += 1;
-            }
-        })?;
         let (mode, rate) = match a.cadence.mode {
             CadenceMode::Fixed => (
-                "fixed".to_string(),
+                "fixed".into(),
                 format!("{} per active day", a.cadence.per_day),
             ),
-            CadenceMode::Auto(_) => ("auto".to_string(), rate_lines.next().unwrap_or_default()),
+            CadenceMode::Auto(_) => ("auto".into(), rate_lines.next().unwrap_or_default()),
         };
+        let next_slot = mine
+            .iter()
+            .copied()
+            .find(|t| *t > now && outcome_of(*t).is_none());
         accounts.push(AccountStatus {
             name: a.name.clone(),
             network: a.network.to_string(),
             mode,
             rate,
             today: today_slots,
-            next_slot: mine
-                .iter()
-                .copied()
-                .find(|t| *t > now && outcome_of(*t).is_none()),
-            last_share,
-            spend,
-            pause,
-            eligible,
+            next_slot,
+            last_share: last_share(&history),
+            spend: month_spend(archive, a, tz, now)?,
+            pause: pause_text(runtime.as_ref(), &a.name, tz),
+            eligible: eligible_now(archive, a, &history, now)?,
         });
     }
     Ok(Status {
@@ -172,6 +126,79 @@ pub fn collect(
         feed: archive.meta_json(key::FEED_STATUS)?,
         accounts,
     })
+}
+
+/// What became of a slot of today, as `status` says it.
+fn slot_status(at: DateTime<Utc>, outcome: Option<Outcome>, now: DateTime<Utc>) -> SlotStatus {
+    let state = match outcome {
+        Some(Outcome::Shared) => "done".into(),
+        Some(o) => o.to_string(),
+        None if at <= now => "missed or due".into(),
+        None => "pending".into(),
+    };
+    SlotStatus { at, state }
+}
+
+/// The account's last share (or attempt) of an article.
+fn last_share(history: &[crate::archive::ShareRecord]) -> Option<LastShare> {
+    history
+        .iter()
+        .filter(|r| r.url.is_some())
+        .max_by_key(|r| r.at)
+        .map(|r| LastShare {
+            at: r.at,
+            url: r.url.clone().unwrap_or_default(),
+            outcome: r.outcome.to_string(),
+        })
+}
+
+/// The month's posts and spend, for an account that has a price or a budget.
+fn month_spend(
+    archive: &Archive,
+    a: &crate::config::Account,
+    tz: chrono_tz::Tz,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, crate::archive::ArchiveError> {
+    if a.budget.cost_per_post_usd <= 0.0 && a.budget.monthly_usd.is_none() {
+        return Ok(None);
+    }
+    let n = crate::budget::billed_posts(archive, &a.name, tz, now)?;
+    let spent = n as f64 * a.budget.cost_per_post_usd;
+    Ok(Some(match a.budget.monthly_usd {
+        Some(b) => format!("{n} posts, ${spent:.2} of ${b:.2} this month"),
+        None => format!("{n} posts, ${spent:.2} this month"),
+    }))
+}
+
+/// Why the daemon says the account is not posting, if it does.
+fn pause_text(runtime: Option<&Runtime>, account: &str, tz: chrono_tz::Tz) -> Option<String> {
+    runtime?.pauses.get(account).map(|p| match p {
+        Pause::Until(t) => format!("paused until {}", t.with_timezone(&tz).to_rfc3339()),
+        Pause::Stopped => {
+            "stopped after an error (see the daemon's log); restart it once fixed".into()
+        }
+    })
+}
+
+/// How many articles the account could share now. Only an article of age now can be
+/// eligible now: the window is streamed, never the whole archive in memory.
+fn eligible_now(
+    archive: &Archive,
+    a: &crate::config::Account,
+    history: &[crate::archive::ShareRecord],
+    now: DateTime<Utc>,
+) -> Result<usize, crate::archive::ArchiveError> {
+    let last_shares = crate::archive::last_shares_in(history);
+    let (from, to) = schedule::age_window(&a.select, now);
+    let rules = crate::select::Rules::new(&a.select);
+    let mut eligible = 0;
+    archive.each_published_between(from, to, &mut |article| {
+        let last = last_shares.get(&article.key).copied();
+        if rules.verdict(&article, now, last) == crate::select::Verdict::Eligible {
+            eligible += 1;
+        }
+    })?;
+    Ok(eligible)
 }
 
 /// `encore status`: reads the state the daemon writes, whether or not it runs.
@@ -206,6 +233,8 @@ fn is_running(pid: u32) -> bool {
             .is_ok_and(|comm| comm.trim() == "encore")
 }
 
+/// Writes the status as text. Long because it is the screen, top to bottom: one block per
+/// part of the status, in the order an admin reads it.
 fn write_text(
     config: &Config,
     s: &Status,

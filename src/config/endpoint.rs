@@ -421,6 +421,9 @@ fn resolve_bluesky(
     })
 }
 
+/// An X account's settings. Long because it is one key after another (auth mode, its keys,
+/// the API base), each refused at its own position; split, the order of the checks (which
+/// error an admin sees first) would be spread over several places.
 fn resolve_x(
     acc: &RawAccount,
     name: &str,

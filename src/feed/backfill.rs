@@ -33,6 +33,7 @@ pub struct BackfillStats {
 /// Walks the feed's pages from the first, handing each page's items to `on_page` (which
 /// archives them). Ends at a 404/410, an empty or already-seen page, a page entirely older than
 /// `stop_before`, or `max_pages`. Errors after the first page end the walk with what was read.
+/// Long because each of those ends is one check in the walk, in the order they are tried.
 pub(crate) async fn backfill(
     settings: &FeedSettings,
     opts: &BackfillOptions,

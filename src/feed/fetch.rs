@@ -113,6 +113,10 @@ fn read_file(path: &std::path::Path, limit: u64) -> Result<Vec<u8>, FeedError> {
     Ok(buf)
 }
 
+/// Downloads a feed's body within its size cap and time limit. Long because the steps must
+/// stay in this order to keep their promises (the conditional request, the status, the
+/// declared length, the cache validators, the body counted as it arrives decompressed), each
+/// with its own error.
 async fn download(
     url: &str,
     settings: &FeedSettings,

@@ -113,6 +113,9 @@ pub fn both_readers(bytes: &[u8], base: Option<&str>) -> Option<(Page, Result<Pa
     Some((fast.page(base), reference))
 }
 
+/// Reads a document with feed-rs into the readers' raw form. Long because it maps feed-rs's
+/// model field by field (links, dates, categories, content) and keeps what it leaves out for
+/// the one warning; the fast reader fills the same fields, so they are read side by side.
 fn with_feed_rs(bytes: &[u8], base: Option<&str>, tz: chrono_tz::Tz) -> Result<RawFeed, FeedError> {
     let source_name = base.unwrap_or("feed").to_string();
     // The XML library panics on a few ill-formed documents (an encoding declared after the

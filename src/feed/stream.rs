@@ -379,6 +379,8 @@ impl<'a> Doc<'a> {
         Ok(feed)
     }
 
+    /// One Atom entry, read event by event. Long because it is the one match over the
+    /// elements an entry may hold, as a streaming reader must be.
     fn atom_entry(&mut self) -> Read<RawEntry> {
         let mut entry = RawEntry::default();
         while let Some(s) = self.child()? {
@@ -519,7 +521,8 @@ pub(super) struct Extras {
 
 /// [`Extras`] of each entry (RSS 0.9x/1.0/2.0 `item`, Atom `entry`), in document order. `None`
 /// when the document cannot be read here (not UTF-8, an XML error): feed-rs's reading then
-/// stands alone.
+/// stands alone. Long because it is one streaming pass with its match over events; split, the
+/// state of the pass would have to travel between functions.
 pub(super) fn extras(bytes: &[u8]) -> Option<Vec<Extras>> {
     let mut doc = Doc {
         reader: feed_rs_reader(bytes),

@@ -225,50 +225,63 @@ impl XNetwork {
                 let mut tokens = tokens.lock().await;
                 let now = Utc::now();
                 if force_refresh || oauth2::needs_refresh(&tokens, now) {
-                    let Some(refresh) = tokens.refresh_token.clone() else {
-                        return Err(PostError::StopAccount {
-                            reason: "the OAuth 2 access token expired and no refresh token was stored (was offline.access granted?): run `encore auth x` again".into(),
-                        });
-                    };
                     let client = oauth2::Client {
                         id: client_id,
                         secret: client_secret.as_ref().map(Secret::expose),
                     };
-                    let fresh = oauth2::token_request(
-                        &self.http,
-                        &self.endpoint("2/oauth2/token"),
-                        &client,
-                        &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
-                        now,
-                    )
-                    .await
-                    .map_err(|e| match e {
-                        oauth2::TokenError::Refused { .. } => PostError::StopAccount {
-                            reason: format!("{e}: the login is no longer valid; run `encore auth x --account {}` again", self.account),
-                        },
-                        oauth2::TokenError::Transport(_) => PostError::RetryLater {
-                            reason: e.to_string(),
-                            until: Some(now + Duration::minutes(5)),
-                        },
-                    })?;
-                    let fresh = Tokens {
-                        // X rotates refresh tokens; keep the old one only if none came back.
-                        refresh_token: fresh.refresh_token.or(Some(refresh)),
-                        user_id: tokens.user_id.clone(),
-                        ..fresh
-                    };
-                    // On disk before use: the old refresh token is already retired.
-                    store
-                        .save(&self.account, &fresh)
-                        .map_err(|e| PostError::Fatal {
-                            reason: format!("cannot keep the renewed X tokens: {e}"),
-                        })?;
-                    tracing::debug!(account = %self.account, "X access token renewed");
-                    *tokens = fresh;
+                    *tokens = self.renew(&client, store, &tokens, now).await?;
                 }
                 Ok(format!("Bearer {}", tokens.access_token))
             }
         }
+    }
+
+    /// New OAuth 2 tokens for `old`, kept on disk before they are used (the old refresh token
+    /// is retired the moment X answers).
+    async fn renew(
+        &self,
+        client: &oauth2::Client<'_>,
+        store: &SessionStore,
+        old: &Tokens,
+        now: DateTime<Utc>,
+    ) -> Result<Tokens, PostError> {
+        let Some(refresh) = old.refresh_token.clone() else {
+            return Err(PostError::StopAccount {
+                reason: "the OAuth 2 access token expired and no refresh token was stored (was offline.access granted?): run `encore auth x` again".into(),
+            });
+        };
+        let grant = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh.as_str()),
+        ];
+        let url = self.endpoint("2/oauth2/token");
+        let fresh = oauth2::token_request(&self.http, &url, client, &grant, now)
+            .await
+            .map_err(|e| match e {
+                oauth2::TokenError::Refused { .. } => PostError::StopAccount {
+                    reason: format!(
+                        "{e}: the login is no longer valid; run `encore auth x --account {}` again",
+                        self.account
+                    ),
+                },
+                oauth2::TokenError::Transport(_) => PostError::RetryLater {
+                    reason: e.to_string(),
+                    until: Some(now + Duration::minutes(5)),
+                },
+            })?;
+        let fresh = Tokens {
+            // X rotates refresh tokens; keep the old one only if none came back.
+            refresh_token: fresh.refresh_token.or(Some(refresh)),
+            user_id: old.user_id.clone(),
+            ..fresh
+        };
+        store
+            .save(&self.account, &fresh)
+            .map_err(|e| PostError::Fatal {
+                reason: format!("cannot keep the renewed X tokens: {e}"),
+            })?;
+        tracing::debug!(account = %self.account, "X access token renewed");
+        Ok(fresh)
     }
 
     /// Sends one request; on an OAuth 2 401, renews the token once and repeats (a 401 means
