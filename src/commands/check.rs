@@ -1,5 +1,6 @@
 use crate::config::secret::SecretRef;
 use crate::config::{Account, Config, Endpoint, FeedSource, HumanDuration, TimezoneSource, XAuth};
+use crate::vocab::LengthRule;
 use std::io::Write;
 
 /// Prints the resolved settings (secrets masked) and what deserves attention. The config was
@@ -116,8 +117,6 @@ fn write_secret(
     };
     writeln!(out, "           {key} = {r} ({state})")
 }
-
-use crate::vocab::length::LengthRule;
 
 /// Writes where an account posts and how its secrets are read. Long because it is one match
 /// arm per network, each a few lines of output.
