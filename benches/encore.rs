@@ -148,6 +148,7 @@ fn articles(n: usize) -> Vec<Article> {
                 last_seen: now(),
                 dead: false,
                 undated: false,
+                feed: String::new(),
             }
         })
         .collect();

@@ -42,6 +42,7 @@ fn article(title: String) -> Article {
         last_seen: t,
         dead: false,
         undated: false,
+        feed: String::new(),
     }
 }
 

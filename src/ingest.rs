@@ -4,23 +4,40 @@
 //! do it, and neither may call the other: the daemon sits below the commands.
 
 use crate::archive::{key, Archive, MergeStats};
-use crate::config::{Config, FeedSource};
+use crate::config::{Config, FeedSettings, FeedSource};
 use crate::feed::{BackfillOptions, BackfillStats, FeedError, Fetched, Item, Validators};
 use chrono::{DateTime, Utc};
 
-/// Walks the feed's older pages into the archive (`encore backfill`, and the daemon's first
-/// run). Stops at pages older than `max_age_days` + 7 days of every account.
+/// Walks every feed's older pages into the archive (`encore backfill`), one feed after the
+/// other; the pages read in all.
 pub async fn backfill_archive(
     config: &Config,
     archive: &Archive,
     now: DateTime<Utc>,
 ) -> Result<BackfillStats, crate::error::Error> {
-    let opts = backfill_options(config, now);
+    let mut all = BackfillStats::default();
+    for feed in &config.feeds {
+        let stats = backfill_feed(config, feed, archive, now).await?;
+        all.pages += stats.pages;
+        all.items += stats.items;
+    }
+    Ok(all)
+}
+
+/// Walks one feed's older pages into the archive (`encore backfill`, and the daemon's first
+/// read of a feed). Stops at pages older than `max_age_days` + 7 days of every account.
+pub(crate) async fn backfill_feed(
+    config: &Config,
+    feed: &FeedSettings,
+    archive: &Archive,
+    now: DateTime<Utc>,
+) -> Result<BackfillStats, crate::error::Error> {
+    let opts = backfill_options(config, feed, now);
     let mut progress = Progress::on_terminal(opts.max_pages);
     let mut failure = None;
-    let walk = crate::feed::backfill(&config.feed, &opts, |page, items| {
+    let walk = crate::feed::backfill(feed, &opts, |page, items| {
         progress.page(page, items.len());
-        if let Err(e) = archive.merge(items, now) {
+        if let Err(e) = archive.merge_feed(items, &feed.name, now) {
             failure.get_or_insert(e);
         }
     })
@@ -31,9 +48,10 @@ pub async fn backfill_archive(
     }
     match walk {
         Ok(stats) => {
-            archive.set_meta(key::BACKFILLED, &now.to_rfc3339())?;
+            archive.set_meta(&key::backfilled(&feed.name), &now.to_rfc3339())?;
             archive.flush()?;
             tracing::info!(
+                feed = %feed.name,
                 pages = stats.pages,
                 items = stats.items,
                 archived = archive.len(),
@@ -42,13 +60,13 @@ pub async fn backfill_archive(
             Ok(stats)
         }
         Err(e) => {
-            tracing::warn!("backfill skipped, the archive keeps serving: {e}");
+            tracing::warn!(feed = %feed.name, "backfill skipped, the archive keeps serving: {e}");
             Ok(BackfillStats::default())
         }
     }
 }
 
-fn backfill_options(config: &Config, now: DateTime<Utc>) -> BackfillOptions {
+fn backfill_options(config: &Config, feed: &FeedSettings, now: DateTime<Utc>) -> BackfillOptions {
     let oldest = config
         .accounts
         .iter()
@@ -56,8 +74,8 @@ fn backfill_options(config: &Config, now: DateTime<Utc>) -> BackfillOptions {
         .max()
         .unwrap_or(90);
     BackfillOptions {
-        max_pages: config.feed.backfill_pages,
-        delay: config.feed.backfill_delay,
+        max_pages: feed.backfill_pages,
+        delay: feed.backfill_delay,
         stop_before: now - chrono::Duration::days(i64::from(oldest) + 7),
     }
 }
@@ -98,21 +116,41 @@ impl Progress {
     }
 }
 
-/// Reads the feed into the archive. A feed that cannot be read is logged and skipped: the
-/// archive keeps serving what it holds.
+/// Reads every feed into the archive, one after the other (the commands; the daemon reads them
+/// several at a time). A feed that cannot be read is logged and skipped: the archive keeps
+/// serving what it holds. `None` when some feed failed.
 pub async fn refresh_archive(
     config: &Config,
     archive: &Archive,
     now: DateTime<Utc>,
 ) -> Option<MergeStats> {
-    match read(config, archive).await {
+    let mut all = Some(MergeStats::default());
+    for feed in &config.feeds {
+        let read = refresh_feed(feed, archive, now).await;
+        all = all.zip(read).map(|(a, b)| MergeStats {
+            new: a.new + b.new,
+            known: a.known + b.known,
+        });
+    }
+    all
+}
+
+/// Reads one feed into the archive; `None` (with a warning naming the feed) when it cannot be
+/// read or archived.
+pub(crate) async fn refresh_feed(
+    feed: &FeedSettings,
+    archive: &Archive,
+    now: DateTime<Utc>,
+) -> Option<MergeStats> {
+    match read(feed, archive).await {
         Ok(None) => {
-            tracing::info!(feed = %config.feed.source, "feed not modified since the last read");
+            tracing::info!(feed = %feed.name, source = %feed.source, "feed not modified since the last read");
             Some(MergeStats::default())
         }
-        Ok(Some((items, validators))) => keep(config, archive, &items, validators, now),
+        Ok(Some((items, validators))) => keep(feed, archive, &items, validators, now),
         Err(e) => {
             tracing::warn!(
+                feed = %feed.name,
                 "feed skipped, the archive keeps serving ({} articles): {e}",
                 archive.len()
             );
@@ -123,10 +161,10 @@ pub async fn refresh_archive(
 
 /// The feed's items, or `None` when the server says they have not changed since the last read.
 async fn read(
-    config: &Config,
+    feed: &FeedSettings,
     archive: &Archive,
 ) -> Result<Option<(Vec<Item>, Option<Validators>)>, FeedError> {
-    let base = match &config.feed.source {
+    let base = match &feed.source {
         FeedSource::Url(u) => Some(u.to_string()),
         FeedSource::File(_) => None,
     };
@@ -134,10 +172,10 @@ async fn read(
         Some(url) => archive.feed_validators(url).ok().flatten(),
         None => None,
     };
-    match crate::feed::fetch_conditional(&config.feed, known.as_ref()).await? {
+    match crate::feed::fetch_conditional(feed, known.as_ref()).await? {
         Fetched::NotModified => Ok(None),
         Fetched::Body { bytes, validators } => {
-            crate::feed::parse_page_owned(bytes, base.as_deref(), config.feed.timezone)
+            crate::feed::parse_page_owned(bytes, base.as_deref(), feed.timezone)
                 .map(|(items, _)| Some((items, validators)))
         }
     }
@@ -146,24 +184,25 @@ async fn read(
 /// Merges a read into the archive, then keeps its cache validators: only once the content is
 /// safely archived, so that a failed merge reads again.
 fn keep(
-    config: &Config,
+    feed: &FeedSettings,
     archive: &Archive,
     items: &[Item],
     validators: Option<Validators>,
     now: DateTime<Utc>,
 ) -> Option<MergeStats> {
-    let stats = match archive.merge(items, now) {
+    let stats = match archive.merge_feed(items, &feed.name, now) {
         Ok(stats) => stats,
         Err(e) => {
-            tracing::warn!("feed read but not archived: {e}");
+            tracing::warn!(feed = %feed.name, "feed read but not archived: {e}");
             return None;
         }
     };
     if let Some(Err(e)) = validators.map(|v| archive.set_feed_validators(&v)) {
-        tracing::warn!("feed cache validators not stored: {e}");
+        tracing::warn!(feed = %feed.name, "feed cache validators not stored: {e}");
     }
     tracing::info!(
-        feed = %config.feed.source,
+        feed = %feed.name,
+        source = %feed.source,
         items = items.len(),
         new = stats.new,
         archived = archive.len(),

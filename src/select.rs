@@ -422,6 +422,7 @@ mod tests {
             last_seen: t0,
             dead: false,
             undated: false,
+            feed: String::new(),
         }
     }
 

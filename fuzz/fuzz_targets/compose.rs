@@ -22,6 +22,7 @@ fuzz_target!(|input: (String, Vec<String>, String, String)| {
         last_seen: t,
         dead: false,
         undated: false,
+        feed: String::new(),
     };
     let settings = encore::MessageSettings {
         template: encore::Template::parse("{hashtags} {title} {text} {url}").unwrap(),

@@ -46,6 +46,7 @@ fuzz_target!(|data: &[u8]| {
             last_seen: t,
             dead: false,
             undated: false,
+            feed: String::new(),
         };
         let rule = LengthRule::XWeighted { max: 280 };
         match compose_with(&article, &settings, rule, "x", "fuzz") {

@@ -375,7 +375,7 @@ fn slot_taken(
 
 /// `('shared', …)`: the outcomes that count as shared, for SQL, made from
 /// [`Outcome::counts_as_shared`] so that the two cannot differ.
-fn counts_as_shared_sql() -> &'static str {
+pub(super) fn counts_as_shared_sql() -> &'static str {
     static LIST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     LIST.get_or_init(|| {
         let names: Vec<String> = Outcome::ALL

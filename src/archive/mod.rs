@@ -48,6 +48,9 @@ pub struct Article {
     /// shared only if `[select] undated = "first_seen"` says so.
     #[serde(default)]
     pub undated: bool,
+    /// The name of the feed that last listed it ('' when read before feeds had names).
+    #[serde(default)]
+    pub feed: String,
 }
 
 /// What a feed read changed in the archive.
@@ -207,12 +210,23 @@ impl Archive {
         items: &[Item],
         seen_at: DateTime<Utc>,
     ) -> Result<MergeStats, ArchiveError> {
+        self.merge_feed(items, "", seen_at)
+    }
+
+    /// [`Archive::merge`] of a named feed's items: each article remembers the feed that last
+    /// listed it.
+    pub fn merge_feed(
+        &self,
+        items: &[Item],
+        feed: &str,
+        seen_at: DateTime<Utc>,
+    ) -> Result<MergeStats, ArchiveError> {
         let mut conn = self.conn();
         // A large read touches more pages than the default 2 MiB cache holds: spilled to the
         // log mid-transaction, each would be written several times. The cache grows for the
         // merge only (a daemon between reads keeps the small one).
         conn.execute_batch(MERGE_CACHE)?;
-        let merged = merge_in(&mut conn, items, seen_at);
+        let merged = merge_in(&mut conn, items, feed, seen_at);
         conn.execute_batch(DEFAULT_CACHE)?;
         merged
     }
@@ -227,6 +241,7 @@ const DEFAULT_CACHE: &str = "PRAGMA cache_size = -2000; PRAGMA shrink_memory";
 fn merge_in(
     conn: &mut Connection,
     items: &[Item],
+    feed: &str,
     seen_at: DateTime<Utc>,
 ) -> Result<MergeStats, ArchiveError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -237,10 +252,11 @@ fn merge_in(
     {
         let mut known = tx.prepare_cached("SELECT 1 FROM articles WHERE key = ?1")?;
         let mut upsert = tx.prepare_cached(
-                "INSERT INTO articles (key, url, title, published, categories, first_seen, last_seen, dead, undated)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 0, ?7)
+                "INSERT INTO articles (key, url, title, published, categories, first_seen, last_seen, dead, undated, feed)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 0, ?7, ?9)
                  ON CONFLICT (key) DO UPDATE SET
                      url = excluded.url,
+                     feed = CASE WHEN excluded.feed = '' THEN feed ELSE excluded.feed END,
                      title = CASE WHEN excluded.title = '' THEN title ELSE excluded.title END,
                      published = CASE WHEN excluded.undated THEN published ELSE excluded.published END,
                      undated = undated AND excluded.undated,
@@ -250,6 +266,7 @@ fn merge_in(
                     OR (excluded.title <> '' AND title IS NOT excluded.title)
                     OR (NOT excluded.undated AND (published IS NOT excluded.published OR undated))
                     OR categories IS NOT excluded.categories
+                    OR (excluded.feed <> '' AND feed IS NOT excluded.feed)
                     OR last_seen < ?8",
             )?;
         let seen = time(seen_at);
@@ -271,6 +288,7 @@ fn merge_in(
                 seen,
                 item.published.is_none(),
                 day_before,
+                feed,
             ])?;
         }
     }
@@ -333,7 +351,7 @@ impl Archive {
     ) -> Result<(), ArchiveError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT key, url, published, categories, dead, undated FROM articles
+            "SELECT key, url, published, categories, dead, undated, feed FROM articles
              WHERE published >= ?1 AND published <= ?2 ORDER BY key",
         )?;
         let mut rows = stmt.query(params![time(from), time(to)])?;
@@ -371,9 +389,42 @@ impl Archive {
                 last_seen: published,
                 dead: r.get(4)?,
                 undated: r.get(5)?,
+                feed: r.get(6)?,
             });
         }
         Ok(())
+    }
+
+    /// Gives the articles read before feeds had names to `feed` (the config's first feed), so
+    /// that a state made with one `[feed]` keeps serving when `[[feed]]` tables come.
+    pub fn adopt_unnamed(&self, feed: &str) -> Result<usize, ArchiveError> {
+        let n = self
+            .conn()
+            .execute("UPDATE articles SET feed = ?1 WHERE feed = ''", [feed])?;
+        Ok(n)
+    }
+
+    /// Per feed, how many of `account`'s shares (or perhaps-shares) since `since` were of its
+    /// articles, and the last one: what rotating between feeds goes by.
+    pub fn feed_shares(
+        &self,
+        account: &str,
+        since: DateTime<Utc>,
+    ) -> Result<std::collections::HashMap<String, (usize, DateTime<Utc>)>, ArchiveError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT a.feed, count(*), max(s.at) FROM shares s JOIN articles a ON a.key = s.article_key
+             WHERE s.account = ?1 AND s.at >= ?2 AND s.outcome IN {} GROUP BY a.feed",
+            history::counts_as_shared_sql()
+        ))?;
+        let mut rows = stmt.query(params![account, time(since)])?;
+        let mut out = std::collections::HashMap::new();
+        while let Some(r) = rows.next()? {
+            let (feed, n, last): (String, i64, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            let last = parse_time(&last, "shares.at")?;
+            out.insert(feed, (usize::try_from(n).unwrap_or(0), last));
+        }
+        Ok(out)
     }
 
     /// The key of the most recently published live article published at or before `at`.
@@ -630,7 +681,7 @@ impl Drop for Archive {
 /// after any checkpoint: `journal_size_limit`).
 const WAL_KEPT: u64 = 4 << 20;
 
-const ARTICLE_SELECT: &str = "SELECT key, url, title, published, categories, first_seen, last_seen, dead, undated FROM articles";
+const ARTICLE_SELECT: &str = "SELECT key, url, title, published, categories, first_seen, last_seen, dead, undated, feed FROM articles";
 
 /// An `articles` row; the inner result is the decoding of its text fields.
 fn article_row(r: &rusqlite::Row) -> rusqlite::Result<Result<Article, ArchiveError>> {
@@ -638,6 +689,7 @@ fn article_row(r: &rusqlite::Row) -> rusqlite::Result<Result<Article, ArchiveErr
     let (published, categories, first_seen, last_seen): (String, String, String, String) =
         (r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?);
     let (url, title, dead, undated) = (r.get(1)?, r.get(2)?, r.get(7)?, r.get(8)?);
+    let feed: String = r.get(9)?;
     let decoded = (|| {
         Ok(Article {
             published: parse_time(&published, "articles.published")?,
@@ -652,6 +704,7 @@ fn article_row(r: &rusqlite::Row) -> rusqlite::Result<Result<Article, ArchiveErr
             title,
             dead,
             undated,
+            feed,
         })
     })();
     Ok(decoded)

@@ -8,7 +8,7 @@
 //!
 //! | table | one row per | what |
 //! |---|---|---|
-//! | `articles` | article | every article any feed read has shown, by key (`categories` is a JSON array) |
+//! | `articles` | article | every article any feed read has shown, by key (`categories` is a JSON array; `feed` the feed's name) |
 //! | `shares` | slot outcome | the share history: shared, failed, skipped, duplicate, uncertain, refused |
 //! | `intents` | post in flight | written and committed before a post leaves; `owner` is the process posting it |
 //! | `slots` | settled slot | which planned slots are done, and how |
@@ -27,10 +27,27 @@ pub mod key {
     pub const LAST_TICK: &str = "last_tick";
     /// Set once the archive was filled from older pages: the daemon does it on its first run.
     pub const BACKFILLED: &str = "backfilled";
-    /// The last feed read's outcome, for `encore status`.
+    /// The last feed read's outcome, for `encore status` (a config's single unnamed feed; see
+    /// [`feed_status`] for the others).
     pub const FEED_STATUS: &str = "feed_status";
     /// The daemon's runtime view (pauses, auto plans), for `encore status`.
     pub const RUNTIME: &str = "runtime";
+
+    /// The last read's outcome of the feed called `feed`.
+    pub fn feed_status(feed: &str) -> String {
+        match feed {
+            "main" => FEED_STATUS.to_string(),
+            _ => format!("feed_status:{feed}"),
+        }
+    }
+
+    /// Set once `feed`'s older pages were read into the archive.
+    pub fn backfilled(feed: &str) -> String {
+        match feed {
+            "main" => BACKFILLED.to_string(),
+            _ => format!("backfilled:{feed}"),
+        }
+    }
 
     /// A slot moved by "pause after a new post", per account.
     pub fn deferred(account: &str) -> String {
@@ -39,10 +56,11 @@ pub mod key {
 }
 
 /// The schema this build writes and reads.
-pub(super) const CURRENT: i64 = 1;
+pub(super) const CURRENT: i64 = 2;
 
 /// `MIGRATIONS[n]` takes a state from schema `n` to `n + 1`.
-pub(super) const MIGRATIONS: &[&str] = &[r#"
+pub(super) const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE articles (
     key         TEXT PRIMARY KEY NOT NULL,
     url         TEXT NOT NULL,
@@ -111,4 +129,10 @@ CREATE TABLE settings (
     key         TEXT PRIMARY KEY NOT NULL,
     value       TEXT NOT NULL
 ) WITHOUT ROWID;
-"#];
+"#,
+    // 2: the feed each article came from (several blogs in one state); '' for articles read
+    // before, which the first feed of the config adopts.
+    r#"
+ALTER TABLE articles ADD COLUMN feed TEXT NOT NULL DEFAULT '';
+"#,
+];

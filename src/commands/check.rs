@@ -14,25 +14,37 @@ pub fn check(config: &Config, out: &mut dyn Write) -> Result<(), crate::error::E
     };
     writeln!(out, "timezone   {} ({tz_note})", config.timezone)?;
     writeln!(out, "state_dir  {}", config.state_dir.display())?;
-    let f = &config.feed;
-    writeln!(
-        out,
-        "feed       {} (refresh every {}, timeout {}, max {}, backfill up to {} pages {} apart)",
-        f.source,
-        HumanDuration(f.refresh),
-        HumanDuration(f.timeout),
-        crate::config::ByteSize(f.max_size),
-        f.backfill_pages,
-        HumanDuration(f.backfill_delay)
-    )?;
     let mut warnings = config.warnings.clone();
+    for f in &config.feeds {
+        let name = match f.name.as_str() {
+            crate::config::MAIN_FEED => String::new(),
+            n => format!("{n}: "),
+        };
+        writeln!(
+            out,
+            "feed       {name}{} (refresh every {}, timeout {}, max {}, backfill up to {} pages {} apart)",
+            f.source,
+            HumanDuration(f.refresh),
+            HumanDuration(f.timeout),
+            crate::config::ByteSize(f.max_size),
+            f.backfill_pages,
+            HumanDuration(f.backfill_delay)
+        )?;
+        if let FeedSource::File(p) = &f.source {
+            if !p.is_file() {
+                warnings.push(format!("feed file {} does not exist", p.display()));
+            }
+        }
+    }
+    if config.feeds.len() > 1 {
+        writeln!(
+            out,
+            "           read {} at a time, one at a time per host",
+            config.feed_concurrency
+        )?;
+    }
     for account in &config.accounts {
         write_account(out, &config.path, account, &mut warnings)?;
-    }
-    if let FeedSource::File(p) = &config.feed.source {
-        if !p.is_file() {
-            warnings.push(format!("feed file {} does not exist", p.display()));
-        }
     }
     if !config.state_dir.exists() {
         warnings.push(format!(

@@ -17,6 +17,7 @@ fn article(title: &str, cats: &[&str]) -> Article {
         last_seen: t,
         dead: false,
         undated: false,
+        feed: String::new(),
     }
 }
 

@@ -13,7 +13,7 @@ pub(crate) mod value;
 use crate::vocab::NetworkKind;
 pub use endpoint::{BlueskySettings, Endpoint, MastodonSettings, XSettings};
 pub(crate) use endpoint::{Budget, Visibility, XAuth};
-use raw::{RawAccount, RawCadence, RawConfig, RawMessage, RawSelect};
+use raw::{RawAccount, RawCadence, RawConfig, RawFeed, RawFeeds, RawMessage, RawSelect};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
@@ -72,9 +72,14 @@ impl fmt::Display for FeedSource {
     }
 }
 
-/// How the feed is read.
+/// The name of the feed of a config with a single `[feed]` table that gives none.
+pub(crate) const MAIN_FEED: &str = "main";
+
+/// How a feed is read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeedSettings {
+    /// Its name (`[[feed]] name`; [`MAIN_FEED`] for a single `[feed]` without one).
+    pub name: String,
     /// The blog's feed.
     pub source: FeedSource,
     /// How often the daemon re-reads it.
@@ -269,9 +274,36 @@ pub struct Account {
     pub endpoint: Endpoint,
     /// What posting costs, and the monthly ceiling.
     pub budget: Budget,
+    /// The feeds it shares, each with the rules that apply to its articles on this account
+    /// (the global ones, then the feed's, then the account's).
+    pub feeds: Vec<FeedShare>,
     /// Where the account's secrets are written, so that a secret that cannot be read at start
     /// is reported as FILE:LINE like any other config error.
     pub secret_lines: SecretLines,
+}
+
+/// A feed an account shares, and the rules its articles are shared under there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedShare {
+    /// The feed's name.
+    pub feed: String,
+    /// Its share of the account's posts relative to the account's other feeds.
+    pub weight: f64,
+    /// Selection rules for its articles.
+    pub select: SelectSettings,
+    /// Message rules for its articles.
+    pub message: MessageSettings,
+}
+
+impl Account {
+    /// The account as it shares `share`'s articles: the same account with that feed's rules.
+    pub fn sharing(&self, share: &FeedShare) -> Account {
+        Account {
+            select: share.select.clone(),
+            message: share.message.clone(),
+            ..self.clone()
+        }
+    }
 }
 
 /// The config line and column of each of an account's secret keys. Compares equal whatever the
@@ -315,8 +347,10 @@ pub struct Config {
     pub timezone_source: TimezoneSource,
     /// Where the archive and history live.
     pub state_dir: PathBuf,
-    /// The blog's feed.
-    pub feed: FeedSettings,
+    /// The blogs' feeds, in file order (one for a `[feed]` table).
+    pub feeds: Vec<FeedSettings>,
+    /// How many feeds are read at once (one request at a time to one host whatever it says).
+    pub feed_concurrency: usize,
     /// The accounts, in file order.
     pub accounts: Vec<Account>,
     /// Things that work but deserve the admin's attention (literal secrets…).
@@ -371,18 +405,36 @@ impl Config {
             None => default_state_dir(),
         };
 
-        let feed = resolve_feed(&raw, &base_dir, text, timezone).map_err(|(s, m)| err(s, m))?;
-        let accounts = resolve_accounts(&raw, text, &mut warnings).map_err(|(s, m)| err(s, m))?;
+        let feeds = resolve_feeds(&raw, &base_dir, text, timezone).map_err(|(s, m)| err(s, m))?;
+        let feed_concurrency = match &raw.feed_concurrency {
+            Some(c) if !(1..=64).contains(c.get_ref()) => {
+                let why = format!(
+                    "invalid `feed_concurrency` {}: expected 1 to 64",
+                    c.get_ref()
+                );
+                return Err(err(Some(c.span()), why));
+            }
+            Some(c) => *c.get_ref(),
+            None => 4,
+        };
+        let accounts =
+            resolve_accounts(&raw, &feeds, text, &mut warnings).map_err(|(s, m)| err(s, m))?;
 
         Ok(Config {
             path: path.to_path_buf(),
             timezone,
             timezone_source,
             state_dir,
-            feed,
+            feeds,
+            feed_concurrency,
             accounts,
             warnings,
         })
+    }
+
+    /// The feed called `name`.
+    pub fn feed(&self, name: &str) -> Option<&FeedSettings> {
+        self.feeds.iter().find(|f| f.name == name)
     }
 
     /// The account called `name`.
@@ -395,21 +447,11 @@ type SpanError = (Option<Range<usize>>, String);
 
 fn resolve_account(
     raw: &RawConfig,
+    feeds: &[FeedSettings],
     acc: &RawAccount,
     warnings: &mut Vec<String>,
 ) -> Result<Account, SpanError> {
-    let name = acc.name.get_ref().clone();
-    let valid_name = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if !valid_name {
-        return Err((
-            Some(acc.name.span()),
-            format!("invalid `account.name` {name:?}: use 1-64 letters, digits, '-', '_' or '.'"),
-        ));
-    }
+    let name = checked_name(&acc.name, "account.name")?;
     let (endpoint, budget) = endpoint::resolve(acc, warnings)?;
     Ok(Account {
         endpoint,
@@ -417,10 +459,97 @@ fn resolve_account(
         select: resolve_select(&raw.select, &acc.select)?,
         message: resolve_message(&raw.message, &acc.message)?,
         cadence: resolve_cadence(&raw.cadence, &acc.cadence)?,
+        feeds: resolve_shares(raw, feeds, acc)?,
         network: acc.network,
         name,
         secret_lines: SecretLines::default(),
     })
+}
+
+/// The feeds an account shares (every feed unless it names some), each with its rules:
+/// the global ones, then the feed's own, then the account's.
+fn resolve_shares(
+    raw: &RawConfig,
+    feeds: &[FeedSettings],
+    acc: &RawAccount,
+) -> Result<Vec<FeedShare>, SpanError> {
+    let tables: Vec<&RawFeed> = match raw.feed.as_ref().map(|t| t.get_ref()) {
+        Some(RawFeeds::One(f)) => vec![f.as_ref()],
+        Some(RawFeeds::Many(fs)) => fs.iter().map(|f| f.get_ref()).collect(),
+        None => Vec::new(),
+    };
+    let known = |n: &Spanned<String>| -> Result<usize, SpanError> {
+        feeds
+            .iter()
+            .position(|f| f.name == *n.get_ref())
+            .ok_or_else(|| {
+                let names: Vec<&str> = feeds.iter().map(|f| f.name.as_str()).collect();
+                (
+                    Some(n.span()),
+                    format!(
+                        "unknown feed {:?} (feeds: {})",
+                        n.get_ref(),
+                        names.join(", ")
+                    ),
+                )
+            })
+    };
+    let chosen: Vec<usize> = match &acc.feeds {
+        Some(names) if names.is_empty() => {
+            return Err((
+                None,
+                format!(
+                    "account {:?}: `feeds` is empty: it would never post",
+                    acc.name.get_ref()
+                ),
+            ))
+        }
+        Some(names) => names.iter().map(known).collect::<Result<_, _>>()?,
+        None => (0..feeds.len()).collect(),
+    };
+    let mut shares = Vec::new();
+    for i in chosen {
+        let weight = match acc
+            .feed_weights
+            .as_ref()
+            .and_then(|w| w.get(&feeds[i].name))
+        {
+            Some(w) if !(w.get_ref().is_finite() && *w.get_ref() > 0.0) => {
+                return Err((
+                    Some(w.span()),
+                    format!(
+                        "invalid feed weight {}: expected a number above 0",
+                        w.get_ref()
+                    ),
+                ))
+            }
+            Some(w) => *w.get_ref(),
+            None => 1.0,
+        };
+        let table = tables.get(i).copied();
+        let (select, message) = match table {
+            Some(t) => (t.select.over(&raw.select), t.message.over(&raw.message)),
+            None => (raw.select.clone(), raw.message.clone()),
+        };
+        shares.push(FeedShare {
+            feed: feeds[i].name.clone(),
+            weight,
+            select: resolve_select(&select, &acc.select)?,
+            message: resolve_message(&message, &acc.message)?,
+        });
+    }
+    if let Some(w) = &acc.feed_weights {
+        if let Some((name, v)) = w
+            .iter()
+            .find(|(n, _)| !shares.iter().any(|s| &s.feed == *n))
+        {
+            return Err((
+                Some(v.span()),
+                format!("`feed_weights` names {name:?}, a feed this account does not share"),
+            ));
+        }
+    }
+    Ok(shares)
 }
 
 /// The account's value if it set one, else the global one.
@@ -601,18 +730,61 @@ fn table_mode(t: &RawCadence) -> Result<Option<bool>, SpanError> {
     Ok(auto)
 }
 
-/// `[feed]`, with its defaults; a refresh under a minute is refused.
-fn resolve_feed(
+/// `[feed]` or every `[[feed]]`, with their defaults: names unique (and given when there are
+/// several), a refresh under a minute refused.
+fn resolve_feeds(
     raw: &RawConfig,
     base_dir: &Path,
     text: &str,
     timezone: chrono_tz::Tz,
-) -> Result<FeedSettings, SpanError> {
-    let Some(f) = &raw.feed else {
-        return Err((Some(0..0), "missing [feed] table: `url` is required".into()));
+) -> Result<Vec<FeedSettings>, SpanError> {
+    let missing = || {
+        (
+            Some(0..0),
+            "missing [feed] table: `url` is required".to_string(),
+        )
     };
-    let f = f.get_ref();
+    let Some(tables) = &raw.feed else {
+        return Err(missing());
+    };
+    let tables: Vec<(&RawFeed, Option<Range<usize>>)> = match tables.get_ref() {
+        RawFeeds::One(f) => vec![(f.as_ref(), Some(tables.span()))],
+        RawFeeds::Many(fs) => fs.iter().map(|f| (f.get_ref(), Some(f.span()))).collect(),
+    };
+    if tables.is_empty() {
+        return Err(missing());
+    }
+    let mut feeds: Vec<FeedSettings> = Vec::new();
+    for (f, span) in tables {
+        let name = match &f.name {
+            Some(n) => checked_name(n, "feed.name")?,
+            None if matches!(raw.feed.as_ref().map(|t| t.get_ref()), Some(RawFeeds::One(_))) => {
+                MAIN_FEED.to_string()
+            }
+            None => return Err((span, "`[[feed]]` needs a `name` when there are several feeds (accounts choose them by name)".into())),
+        };
+        if feeds.iter().any(|g| g.name == name) {
+            let at = f.name.as_ref().map(|n| n.span()).or(span);
+            return Err((
+                at,
+                format!("duplicate feed name {name:?}: `feed.name` must be unique"),
+            ));
+        }
+        feeds.push(resolve_feed(f, name, base_dir, text, timezone)?);
+    }
+    Ok(feeds)
+}
+
+/// One feed table, with its defaults.
+fn resolve_feed(
+    f: &RawFeed,
+    name: String,
+    base_dir: &Path,
+    text: &str,
+    timezone: chrono_tz::Tz,
+) -> Result<FeedSettings, SpanError> {
     let feed = FeedSettings {
+        name,
         source: feed_source(base_dir, &f.url).map_err(|m| (Some(f.url.span()), m))?,
         refresh: f
             .refresh
@@ -636,10 +808,28 @@ fn resolve_feed(
     Ok(feed)
 }
 
+/// A name for an account or a feed: 1-64 letters, digits, '-', '_' or '.' (it goes into
+/// logs, state keys and metrics labels).
+fn checked_name(name: &Spanned<String>, key: &str) -> Result<String, SpanError> {
+    let n = name.get_ref();
+    let valid = !n.is_empty()
+        && n.len() <= 64
+        && n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !valid {
+        return Err((
+            Some(name.span()),
+            format!("invalid `{key}` {n:?}: use 1-64 letters, digits, '-', '_' or '.'"),
+        ));
+    }
+    Ok(n.clone())
+}
+
 /// Every `[[account]]`, resolved over the global tables, with the positions of its secrets;
 /// names must be unique.
 fn resolve_accounts(
     raw: &RawConfig,
+    feeds: &[FeedSettings],
     text: &str,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<Account>, SpanError> {
@@ -652,7 +842,7 @@ fn resolve_accounts(
     }
     let mut accounts: Vec<Account> = Vec::new();
     for acc in &raw.accounts {
-        let mut account = resolve_account(raw, acc.get_ref(), warnings)?;
+        let mut account = resolve_account(raw, feeds, acc.get_ref(), warnings)?;
         let keys: Vec<&'static str> = account.endpoint.secrets().iter().map(|(k, _)| *k).collect();
         account.secret_lines = SecretLines(
             keys.into_iter()

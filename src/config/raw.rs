@@ -12,7 +12,9 @@ use toml::Spanned;
 pub(super) struct RawConfig {
     pub timezone: Option<Spanned<TimeZone>>,
     pub state_dir: Option<Spanned<String>>,
-    pub feed: Option<Spanned<RawFeed>>,
+    /// `[feed]` (one blog) or `[[feed]]` (several, each named).
+    pub feed: Option<Spanned<RawFeeds>>,
+    pub feed_concurrency: Option<Spanned<usize>>,
     #[serde(default)]
     pub select: RawSelect,
     #[serde(default)]
@@ -23,18 +25,56 @@ pub(super) struct RawConfig {
     pub accounts: Vec<Spanned<RawAccount>>,
 }
 
+/// One `[feed]` table or an array of `[[feed]]` tables. Read through TOML's own deserializer
+/// either way, so a bad key inside still has its line and column.
+#[derive(Debug)]
+pub(super) enum RawFeeds {
+    One(Box<RawFeed>),
+    Many(Vec<Spanned<RawFeed>>),
+}
+
+impl<'de> Deserialize<'de> for RawFeeds {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<RawFeeds, D::Error> {
+        d.deserialize_any(FeedsVisitor)
+    }
+}
+
+struct FeedsVisitor;
+
+impl<'de> serde::de::Visitor<'de> for FeedsVisitor {
+    type Value = RawFeeds;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a [feed] table or [[feed]] tables")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<RawFeeds, A::Error> {
+        let de = serde::de::value::MapAccessDeserializer::new(map);
+        RawFeed::deserialize(de).map(|f| RawFeeds::One(Box::new(f)))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<RawFeeds, A::Error> {
+        let de = serde::de::value::SeqAccessDeserializer::new(seq);
+        Vec::deserialize(de).map(RawFeeds::Many)
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawFeed {
+    pub name: Option<Spanned<String>>,
     pub url: Spanned<String>,
     pub refresh: Option<HumanDuration>,
     pub timeout: Option<HumanDuration>,
     pub max_size: Option<ByteSize>,
     pub backfill_pages: Option<u32>,
     pub backfill_delay: Option<HumanDuration>,
+    /// This blog's own selection and message rules, between the global ones and an account's.
+    #[serde(default)]
+    pub select: RawSelect,
+    #[serde(default)]
+    pub message: RawMessage,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawSelect {
     pub min_age_days: Option<Spanned<u32>>,
@@ -46,7 +86,7 @@ pub(super) struct RawSelect {
     pub undated: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawMessage {
     pub template: Option<Spanned<String>>,
@@ -54,6 +94,46 @@ pub(super) struct RawMessage {
     pub max_hashtags: Option<usize>,
     pub hashtags: Option<BTreeMap<String, Spanned<String>>>,
     pub utm: Option<RawUtm>,
+}
+
+impl RawSelect {
+    /// These rules over `base`: a key set here wins (a feed's rules over the global ones).
+    pub(super) fn over(&self, base: &RawSelect) -> RawSelect {
+        let s = self.clone();
+        let b = base.clone();
+        RawSelect {
+            min_age_days: s.min_age_days.or(b.min_age_days),
+            max_age_days: s.max_age_days.or(b.max_age_days),
+            exclude_categories: s.exclude_categories.or(b.exclude_categories),
+            exclude_urls: s.exclude_urls.or(b.exclude_urls),
+            cooldown_days: s.cooldown_days.or(b.cooldown_days),
+            check_link: s.check_link.or(b.check_link),
+            undated: s.undated.or(b.undated),
+        }
+    }
+}
+
+impl RawMessage {
+    /// These rules over `base`: a key set here wins, and hashtag entries are added to (and win
+    /// over) the base's, as an account's are to the global ones.
+    pub(super) fn over(&self, base: &RawMessage) -> RawMessage {
+        let s = self.clone();
+        let b = base.clone();
+        let hashtags = match (b.hashtags, s.hashtags) {
+            (Some(mut all), Some(mine)) => {
+                all.extend(mine);
+                Some(all)
+            }
+            (b, s) => s.or(b),
+        };
+        RawMessage {
+            template: s.template.or(b.template),
+            text: s.text.or(b.text),
+            max_hashtags: s.max_hashtags.or(b.max_hashtags),
+            hashtags,
+            utm: s.utm.or(b.utm),
+        }
+    }
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -94,6 +174,10 @@ pub(super) struct RawAccount {
     pub message: RawMessage,
     #[serde(default)]
     pub select: RawSelect,
+    /// The feeds it shares, by name (default: every feed).
+    pub feeds: Option<Vec<Spanned<String>>>,
+    /// How much of its shares each feed gets, relative to the others (default 1 each).
+    pub feed_weights: Option<BTreeMap<String, Spanned<f64>>>,
     // Per-network keys; which ones apply depends on `network` (checked in `endpoint.rs`).
     pub api_base: Option<Spanned<String>>,
     pub auth: Option<Spanned<String>>,

@@ -35,11 +35,11 @@ fn minimal_config_gets_documented_defaults() {
     assert_eq!(c.timezone, chrono_tz::Europe::Paris);
     assert_eq!(c.state_dir, PathBuf::from("/etc/encore/state"));
     assert_eq!(
-        c.feed.source,
+        c.feeds[0].source,
         FeedSource::File("/etc/encore/feed.xml".into())
     );
-    assert_eq!(c.feed.refresh, Duration::from_secs(6 * 3600));
-    assert_eq!(c.feed.max_size, 10 << 20);
+    assert_eq!(c.feeds[0].refresh, Duration::from_secs(6 * 3600));
+    assert_eq!(c.feeds[0].max_size, 10 << 20);
     let a = &c.accounts[0];
     assert_eq!(a.select.min_age_days, 30);
     assert_eq!(a.select.max_age_days, 90);

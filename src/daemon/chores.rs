@@ -1,4 +1,4 @@
-//! The daemon's own chores besides posting: reading the feed every `[feed] refresh`, and a
+//! The daemon's own chores besides posting: reading each feed every `refresh`, and a
 //! daily housekeeping flush. They run at fixed UTC times (a 6-hour refresh at 00:07, 06:07, …;
 //! a 15-minute one at :00, :15, …) so that restarts and several daemons keep one rhythm, and
 //! the loop sleeps until the earliest of them and the next slot.
@@ -13,51 +13,98 @@ const HOUSEKEEPING_OFFSET_SECS: i64 = 3 * 3600 + 17 * 60;
 const DAY_SECS: i64 = 86_400;
 
 /// When a chore next falls due.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Chore {
-    /// Read the feed.
-    RefreshFeed,
+    /// Read these feeds (by name).
+    RefreshFeeds(Vec<String>),
     /// Flush the state and say how big the archive is.
     Housekeeping,
+}
+
+/// One feed's read schedule.
+#[derive(Debug, Clone)]
+struct FeedClock {
+    name: String,
+    every: Duration,
+    offset: Option<i64>,
+    next: DateTime<Utc>,
 }
 
 /// The next due time of each chore.
 #[derive(Debug, Clone)]
 pub(crate) struct Chores {
-    every: Duration,
-    refresh: DateTime<Utc>,
+    feeds: Vec<FeedClock>,
     housekeeping: DateTime<Utc>,
 }
 
 impl Chores {
-    /// Chores for a feed read every `every`, the first ones after `now`.
-    pub(crate) fn new(every: std::time::Duration, now: DateTime<Utc>) -> Chores {
-        let every = Duration::from_std(every).unwrap_or(Duration::hours(1));
+    /// Chores for feeds read every so often (`(name, every)`), the first ones after `now`. The
+    /// config's single unnamed feed keeps the fixed rhythm below; any other feed is read at a
+    /// stable offset of its own inside its interval (a hash of its name), so that 200 feeds
+    /// never all knock at the same second, and a restart keeps each one's time.
+    pub(crate) fn new(feeds: &[(String, std::time::Duration)], now: DateTime<Utc>) -> Chores {
+        let feeds = feeds
+            .iter()
+            .map(|(name, every)| {
+                let every = Duration::from_std(*every).unwrap_or(Duration::hours(1));
+                let offset = (name != crate::config::MAIN_FEED).then(|| spread(name, every));
+                FeedClock {
+                    name: name.clone(),
+                    every,
+                    offset,
+                    next: next_read(every, offset, now),
+                }
+            })
+            .collect();
         Chores {
-            every,
-            refresh: next_refresh(every, now),
+            feeds,
             housekeeping: next_aligned(DAY_SECS, HOUSEKEEPING_OFFSET_SECS, now),
         }
     }
 
     /// The earliest due time.
     pub(crate) fn next(&self) -> DateTime<Utc> {
-        self.refresh.min(self.housekeeping)
+        let reads = self.feeds.iter().map(|f| f.next);
+        reads.fold(self.housekeeping, DateTime::min)
     }
 
     /// The chores due at `now`, each moved to its next time after `now` (one run for any
-    /// number of missed times: a suspended machine reads the feed once, not once per hour).
+    /// number of missed times: a suspended machine reads a feed once, not once per hour).
     pub(crate) fn due(&mut self, now: DateTime<Utc>) -> Vec<Chore> {
         let mut out = Vec::new();
-        if self.refresh <= now {
-            out.push(Chore::RefreshFeed);
-            self.refresh = next_refresh(self.every, now);
+        let mut reads = Vec::new();
+        for f in self.feeds.iter_mut().filter(|f| f.next <= now) {
+            reads.push(f.name.clone());
+            f.next = next_read(f.every, f.offset, now);
+        }
+        if !reads.is_empty() {
+            out.push(Chore::RefreshFeeds(reads));
         }
         if self.housekeeping <= now {
             out.push(Chore::Housekeeping);
             self.housekeeping = next_aligned(DAY_SECS, HOUSEKEEPING_OFFSET_SECS, now);
         }
         out
+    }
+}
+
+/// A feed's stable offset inside its interval, from its name (FNV-1a: the same on every
+/// machine and every run, unlike the standard library's hasher).
+fn spread(name: &str, every: Duration) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in name.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    let period = u64::try_from(every.num_seconds().max(1)).unwrap_or(1);
+    i64::try_from(h % period).unwrap_or(0)
+}
+
+/// The next read after `now`: at the feed's own offset past multiples of its interval, or (the
+/// main feed) on the fixed rhythm.
+fn next_read(every: Duration, offset: Option<i64>, now: DateTime<Utc>) -> DateTime<Utc> {
+    match offset {
+        Some(o) => next_aligned(every.num_seconds().max(1), o, now),
+        None => next_refresh(every, now),
     }
 }
 
@@ -90,44 +137,82 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 6, 1, h, m, s).unwrap()
     }
 
+    fn main(every: u64, now: DateTime<Utc>) -> Chores {
+        let feeds = [(
+            crate::config::MAIN_FEED.to_string(),
+            std::time::Duration::from_secs(every),
+        )];
+        Chores::new(&feeds, now)
+    }
+
     #[test]
     fn whole_hours_run_at_seven_past_on_utc_multiples() {
-        let six = std::time::Duration::from_secs(6 * 3600);
-        let c = Chores::new(six, at(5, 0, 0));
-        assert_eq!(c.refresh, at(6, 7, 0));
-        let c = Chores::new(six, at(6, 7, 0));
-        assert_eq!(c.refresh, at(12, 7, 0), "strictly after now");
-        let c = Chores::new(std::time::Duration::from_secs(3600), at(23, 30, 0));
+        let c = main(6 * 3600, at(5, 0, 0));
+        assert_eq!(c.feeds[0].next, at(6, 7, 0));
+        let c = main(6 * 3600, at(6, 7, 0));
+        assert_eq!(c.feeds[0].next, at(12, 7, 0), "strictly after now");
+        let c = main(3600, at(23, 30, 0));
         assert_eq!(
-            c.refresh,
+            c.feeds[0].next,
             Utc.with_ymd_and_hms(2026, 6, 2, 0, 7, 0).unwrap()
         );
     }
 
     #[test]
     fn minutes_that_divide_an_hour_run_on_the_quarter() {
-        let c = Chores::new(std::time::Duration::from_secs(15 * 60), at(10, 16, 5));
-        assert_eq!(c.refresh, at(10, 30, 0));
+        let c = main(15 * 60, at(10, 16, 5));
+        assert_eq!(c.feeds[0].next, at(10, 30, 0));
     }
 
     #[test]
     fn other_intervals_count_from_now() {
-        let c = Chores::new(std::time::Duration::from_secs(5 * 3600), at(10, 16, 5));
-        assert_eq!(c.refresh, at(15, 16, 5));
+        let c = main(5 * 3600, at(10, 16, 5));
+        assert_eq!(c.feeds[0].next, at(15, 16, 5));
+    }
+
+    #[test]
+    fn named_feeds_are_spread_over_the_interval_at_stable_offsets() {
+        let names: Vec<(String, std::time::Duration)> = (0..200)
+            .map(|i| {
+                (
+                    format!("blog-{i}"),
+                    std::time::Duration::from_secs(6 * 3600),
+                )
+            })
+            .collect();
+        let c = Chores::new(&names, at(0, 0, 0));
+        let mut seconds: Vec<i64> = c.feeds.iter().map(|f| f.next.timestamp()).collect();
+        seconds.sort();
+        seconds.dedup();
+        assert!(
+            seconds.len() >= 195,
+            "{} distinct seconds of 200",
+            seconds.len()
+        );
+        // Every read falls within the first interval, and a restart later keeps each offset.
+        assert!(c.feeds.iter().all(|f| f.next <= at(6, 0, 0)));
+        let later = Chores::new(&names, at(1, 23, 45));
+        for (a, b) in c.feeds.iter().zip(&later.feeds) {
+            let step = (b.next - a.next).num_seconds();
+            assert_eq!(step % (6 * 3600), 0, "{}", a.name);
+        }
     }
 
     #[test]
     fn missed_times_run_once_and_housekeeping_is_daily() {
-        let mut c = Chores::new(std::time::Duration::from_secs(3600), at(1, 0, 0));
+        let mut c = main(3600, at(1, 0, 0));
         assert_eq!(c.housekeeping, at(3, 17, 0));
         assert_eq!(c.next(), at(1, 7, 0));
         assert!(c.due(at(1, 6, 59)).is_empty());
         // Asleep from 01:00 to 05:00: one feed read, one housekeeping.
         assert_eq!(
             c.due(at(5, 0, 0)),
-            vec![Chore::RefreshFeed, Chore::Housekeeping]
+            vec![
+                Chore::RefreshFeeds(vec![crate::config::MAIN_FEED.to_string()]),
+                Chore::Housekeeping
+            ]
         );
-        assert_eq!(c.refresh, at(5, 7, 0));
+        assert_eq!(c.feeds[0].next, at(5, 7, 0));
         assert_eq!(
             c.housekeeping,
             Utc.with_ymd_and_hms(2026, 6, 2, 3, 17, 0).unwrap()

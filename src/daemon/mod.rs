@@ -87,6 +87,10 @@ impl Daemon {
             .meta(key::LAST_TICK)?
             .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
             .map(|t| t.with_timezone(&Utc));
+        if let Some(first) = config.feeds.first() {
+            // Articles read before feeds had names belong to the config's first feed.
+            archive.adopt_unnamed(&first.name)?;
+        }
         let ledger = Ledger::new(archive, dry_run);
         let lanes = open_lanes(&config, networks, &ledger, |_| None).await?;
         let mut daemon = Daemon {
@@ -108,7 +112,13 @@ impl Daemon {
         Shared {
             tz: self.config.timezone,
             seed: self.seed,
-            link_timeout: self.config.feed.timeout,
+            link_timeout: self
+                .config
+                .feeds
+                .iter()
+                .map(|f| f.timeout)
+                .max()
+                .unwrap_or_default(),
         }
     }
 
@@ -190,30 +200,62 @@ impl Daemon {
         Ok(())
     }
 
-    /// On the very first run, fills the archive from the feed's older pages.
+    /// The first time a feed is read, fills the archive from its older pages.
     pub async fn backfill_once(&mut self, now: DateTime<Utc>) -> Result<(), Error> {
         let archive = self.ledger.archive();
-        if self.config.feed.backfill_pages > 0 && archive.meta(key::BACKFILLED)?.is_none() {
-            tracing::info!("first run: reading older feed pages into the archive");
-            crate::ingest::backfill_archive(&self.config, archive, now).await?;
+        for feed in &self.config.feeds {
+            if feed.backfill_pages > 0 && archive.meta(&key::backfilled(&feed.name))?.is_none() {
+                tracing::info!(feed = %feed.name, "first read: reading older feed pages into the archive");
+                crate::ingest::backfill_feed(&self.config, feed, archive, now).await?;
+            }
         }
         Ok(())
     }
 
-    /// Reads the feed into the archive (a failure is logged; the archive keeps serving). Errs
-    /// only when the state cannot be written.
+    /// Reads every feed into the archive (see [`Daemon::refresh_feeds`]).
     pub async fn refresh_feed(&mut self, now: DateTime<Utc>) -> Result<(), ArchiveError> {
+        let names: Vec<String> = self.config.feeds.iter().map(|f| f.name.clone()).collect();
+        self.refresh_feeds(&names, now).await
+    }
+
+    /// Reads the feeds called `names` into the archive, `feed_concurrency` at a time and one at
+    /// a time per host (a blog network on one server is not hit by four readers at once). A
+    /// feed that fails costs a warning for that feed; the archive keeps serving. Errs only when
+    /// the state cannot be written.
+    pub async fn refresh_feeds(
+        &mut self,
+        names: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<(), ArchiveError> {
+        use futures_util::StreamExt;
         let archive = self.ledger.archive();
-        let stats = crate::ingest::refresh_archive(&self.config, archive, now).await;
-        let status = FeedStatus {
-            at: now,
-            result: match stats {
-                Some(s) => format!("ok: {} new, {} known", s.new, s.known),
-                None => "failed (see the log); the archive keeps serving".into(),
-            },
-        };
-        if let Err(e) = self.ledger.put(key::FEED_STATUS, &status) {
-            tracing::warn!("feed status not kept: {e}");
+        let mut by_host: std::collections::BTreeMap<String, Vec<&crate::config::FeedSettings>> =
+            Default::default();
+        for f in self.config.feeds.iter().filter(|f| names.contains(&f.name)) {
+            by_host.entry(host_of(&f.source)).or_default().push(f);
+        }
+        let read = std::sync::Mutex::new(Vec::new());
+        futures_util::stream::iter(by_host.into_values())
+            .for_each_concurrent(self.config.feed_concurrency, |feeds| async {
+                for f in feeds {
+                    let stats = crate::ingest::refresh_feed(f, archive, now).await;
+                    read.lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push((f.name.clone(), stats));
+                }
+            })
+            .await;
+        for (name, stats) in read.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            let status = FeedStatus {
+                at: now,
+                result: match stats {
+                    Some(s) => format!("ok: {} new, {} known", s.new, s.known),
+                    None => "failed (see the log); the archive keeps serving".into(),
+                },
+            };
+            if let Err(e) = self.ledger.put(&key::feed_status(&name), &status) {
+                tracing::warn!(feed = %name, "feed status not kept: {e}");
+            }
         }
         self.publish(now);
         release_freed_memory();
@@ -348,6 +390,14 @@ fn interrupted(
                 format!("interrupted; check failed: {e}"),
             )
         }
+    }
+}
+
+/// The host a feed is read from, for reading one feed at a time per host.
+fn host_of(source: &crate::config::FeedSource) -> String {
+    match source {
+        crate::config::FeedSource::Url(u) => u.host_str().unwrap_or("").to_ascii_lowercase(),
+        crate::config::FeedSource::File(_) => String::new(),
     }
 }
 

@@ -100,10 +100,19 @@ impl Daemon {
         let (old, new) = (&self.config, config);
         let named = |c: &Config, name: &str| c.accounts.iter().find(|a| a.name == name).cloned();
         let mut changes = Reloaded {
-            feed_changed: new.feed.source != old.feed.source
-                || new.feed.timeout != old.feed.timeout
-                || new.feed.max_size != old.feed.max_size,
-            refresh_changed: new.feed.refresh != old.feed.refresh,
+            feed_changed: new.feeds.len() != old.feeds.len()
+                || new.feeds.iter().zip(&old.feeds).any(|(n, o)| {
+                    n.name != o.name
+                        || n.source != o.source
+                        || n.timeout != o.timeout
+                        || n.max_size != o.max_size
+                }),
+            refresh_changed: new.feeds.len() != old.feeds.len()
+                || new
+                    .feeds
+                    .iter()
+                    .zip(&old.feeds)
+                    .any(|(n, o)| n.refresh != o.refresh),
             ..Reloaded::default()
         };
         for a in &new.accounts {

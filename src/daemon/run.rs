@@ -230,7 +230,7 @@ async fn serve_loop<S: std::future::Future<Output = ()>>(
     mut status: String,
 ) -> Result<(), Error> {
     let clock = ctx.clock.clone();
-    let mut chores = Chores::new(daemon.config().feed.refresh, clock.now());
+    let mut chores = Chores::new(&refreshes(daemon.config()), clock.now());
     // The first tick at once; then at the next slot (at least every TICK).
     let mut wake = tokio::time::Instant::now();
     // Said in every status until a reload succeeds.
@@ -255,7 +255,7 @@ async fn serve_loop<S: std::future::Future<Output = ()>>(
             _ = tokio::time::sleep_until(wake) => {
                 for chore in chores.due(clock.now()) {
                     match chore {
-                        Chore::RefreshFeed => read_feed(daemon, ctx).await?,
+                        Chore::RefreshFeeds(names) => read_feeds(daemon, ctx, Some(&names)).await?,
                         Chore::Housekeeping => daemon.housekeeping().await?,
                     }
                 }
@@ -268,17 +268,40 @@ async fn serve_loop<S: std::future::Future<Output = ()>>(
     }
 }
 
-/// A feed read under the watchdog.
-async fn read_feed<S: std::future::Future<Output = ()>>(
+/// Feed reads under the watchdog: `names`, or every feed.
+async fn read_feeds<S: std::future::Future<Output = ()>>(
     daemon: &mut Daemon,
     ctx: &mut Ctx<'_, S>,
+    names: Option<&[String]>,
 ) -> Result<(), Error> {
     let now = ctx.clock.now();
-    let read = daemon.refresh_feed(now);
+    let all: Vec<String>;
+    let names = match names {
+        Some(n) => n,
+        None => {
+            all = daemon
+                .config()
+                .feeds
+                .iter()
+                .map(|f| f.name.clone())
+                .collect();
+            &all
+        }
+    };
+    let read = daemon.refresh_feeds(names, now);
     Ok(ctx
         .dog
         .feed_while("the feed read", STEP_LIMIT, read)
         .await?)
+}
+
+/// Each feed's name and refresh interval, for the chores.
+fn refreshes(config: &Config) -> Vec<(String, Duration)> {
+    config
+        .feeds
+        .iter()
+        .map(|f| (f.name.clone(), f.refresh))
+        .collect()
 }
 
 /// One tick under the watchdog. A stop signal during it lets the post in flight finish (for
@@ -317,10 +340,10 @@ async fn on_hangup<S: std::future::Future<Output = ()>>(
         Ok(changes) => {
             tracing::info!("config reloaded: {changes}");
             if changes.refresh_changed {
-                *chores = Chores::new(daemon.config().feed.refresh, ctx.clock.now());
+                *chores = Chores::new(&refreshes(daemon.config()), ctx.clock.now());
             }
             if changes.feed_changed {
-                read_feed(daemon, ctx).await?;
+                read_feeds(daemon, ctx, None).await?;
             }
             Ok("")
         }
@@ -421,10 +444,14 @@ fn load_config(path: &std::path::Path) -> Result<Config, Error> {
     Ok(config)
 }
 
-/// The longest an honest backfill takes: every page at its timeout, plus the pauses.
+/// The longest an honest backfill takes: every page of every feed at its timeout, plus the
+/// pauses.
 fn backfill_limit(config: &Config) -> Duration {
-    let per_page = config.feed.timeout + config.feed.backfill_delay;
-    per_page * config.feed.backfill_pages + STEP_LIMIT
+    let pages = config
+        .feeds
+        .iter()
+        .map(|f| (f.timeout + f.backfill_delay) * f.backfill_pages);
+    pages.sum::<Duration>() + STEP_LIMIT
 }
 
 /// Registers the SIGTERM and SIGINT handlers now and returns the future that waits for either.

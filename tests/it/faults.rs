@@ -14,6 +14,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn settings(url: String, timeout: Duration) -> FeedSettings {
     FeedSettings {
+        name: "main".into(),
         source: FeedSource::Url(url.parse().unwrap()),
         refresh: Duration::from_secs(3600),
         timeout,
@@ -127,7 +128,7 @@ async fn the_daemon_keeps_posting_from_the_archive_while_the_feed_hangs() {
     // Then the feed moves to a server that never answers.
     let addr = silent_server().await;
     let mut hanging = good.clone();
-    hanging.feed = settings(format!("http://{addr}/feed"), Duration::from_secs(1));
+    hanging.feeds[0] = settings(format!("http://{addr}/feed"), Duration::from_secs(1));
     let nets = encore::build_networks(&hanging, false).unwrap();
     let mut d = Daemon::start(hanging, archive, nets, false, t0)
         .await

@@ -98,6 +98,7 @@ fn html_instead_of_a_feed_is_a_parse_error() {
 
 fn settings(url: String, max_size: u64, timeout: Duration) -> FeedSettings {
     FeedSettings {
+        name: "main".into(),
         source: FeedSource::Url(url.parse().unwrap()),
         refresh: Duration::from_secs(3600),
         timeout,
@@ -229,6 +230,7 @@ fn local_file_over_the_cap_is_refused() {
     let p = dir.path().join("f.xml");
     std::fs::write(&p, vec![b' '; 5000]).unwrap();
     let s = FeedSettings {
+        name: "main".into(),
         source: FeedSource::File(p),
         refresh: Duration::from_secs(3600),
         timeout: Duration::from_secs(1),
@@ -408,7 +410,7 @@ async fn backfill_follows_rfc5005_links_and_stops_at_old_pages() {
             .await;
     }
     let (_dir, mut cfg, archive) = backfill_setup(format!("{base}/feed"));
-    cfg.feed.backfill_delay = Duration::ZERO;
+    cfg.feeds[0].backfill_delay = Duration::ZERO;
     let stats = encore::commands::backfill_archive(&cfg, &archive, now)
         .await
         .unwrap();

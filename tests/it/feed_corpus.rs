@@ -57,6 +57,7 @@ fn every_feed_of_feedparsers_corpus_is_read_without_a_panic() {
                             last_seen: t,
                             dead: false,
                             undated: false,
+                            feed: String::new(),
                         };
                         match compose_with(&article, &settings, rule, "x", "corpus") {
                             Ok(m) => {

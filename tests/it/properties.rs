@@ -47,6 +47,7 @@ fn article(title: String, categories: Vec<String>, url: String) -> Article {
         last_seen: t,
         dead: false,
         undated: false,
+        feed: String::new(),
     }
 }
 
