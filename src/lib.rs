@@ -55,7 +55,7 @@ pub use network::session::{SessionStore, Tokens};
 pub use network::x::XNetwork;
 pub use network::{build_all as build_networks, RetryPolicy};
 pub use network::{AccountInfo, BoxFuture, Network, Outgoing, PostError, Receipt};
-pub use schedule::{age_window, decide, decide_streamed, simulate, Decision};
+pub use schedule::{age_window, decide, decide_streamed, simulate, Decision, Past};
 pub use text::fold;
 pub use vocab::length::x_weighted_length;
 pub use vocab::{article_key, LengthRule, NetworkKind};

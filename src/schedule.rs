@@ -246,6 +246,52 @@ pub struct Planned {
     pub decision: Decision,
 }
 
+/// What an account's recent shares were, per feed: how many in the last
+/// [`FEED_WINDOW_DAYS`] and the last one. What rotating between feeds goes by.
+pub(crate) type FeedShares = HashMap<String, (usize, DateTime<Utc>)>;
+
+/// How far back the shares per feed are counted for the rotation.
+pub(crate) const FEED_WINDOW_DAYS: i64 = 30;
+
+/// The order in which an account's feeds are tried for a slot (indices into
+/// `account.feeds`). Each feed's next share is weighed against its weight (stride scheduling:
+/// `(shares + 1) / weight`), so that over time each feed gets its weight's part of the posts;
+/// ties go to the feed shared least recently (never shared first), then to config order. A
+/// feed with nothing to share gives its turn to the next.
+pub(crate) fn feed_order(account: &Account, recent: &FeedShares) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..account.feeds.len()).collect();
+    let key = |i: &usize| {
+        let share = &account.feeds[*i];
+        let (n, last) = recent
+            .get(&share.feed)
+            .map(|(n, t)| (*n, Some(*t)))
+            .unwrap_or((0, None));
+        ((n + 1) as f64 / share.weight, last)
+    };
+    order.sort_by(|a, b| {
+        let (ka, kb) = (key(a), key(b));
+        ka.0.total_cmp(&kb.0).then(ka.1.cmp(&kb.1)).then(a.cmp(b))
+    });
+    order
+}
+
+/// Counts a share of an article of `feed` in `recent`.
+pub(crate) fn count_feed_share(recent: &mut FeedShares, feed: &str, at: DateTime<Utc>) {
+    let e = recent.entry(feed.to_string()).or_insert((0, at));
+    e.0 += 1;
+    e.1 = e.1.max(at);
+}
+
+/// What an account's shares were before a simulated period: when each article was last shared,
+/// and the recent shares per feed.
+#[derive(Debug, Clone, Default)]
+pub struct Past {
+    /// Per account (config order): article key -> last share.
+    pub last_shares: Vec<HashMap<String, DateTime<Utc>>>,
+    /// Per account (config order): its recent shares per feed.
+    pub feed_shares: Vec<FeedShares>,
+}
+
 /// Plans `period` as the daemon would, counting each planned share for the rest of the period
 /// (cooldown and rotation), without writing anything. `rules`: each account's length rule, in
 /// config order.
@@ -253,31 +299,64 @@ pub fn simulate(
     config: &Config,
     rules: &[LengthRule],
     articles: &[Article],
-    mut last_shares: Vec<HashMap<String, DateTime<Utc>>>,
+    mut past: Past,
     period: std::ops::Range<DateTime<Utc>>,
     seed: u64,
     auto: &[Option<AutoPlan>],
 ) -> Vec<Planned> {
-    last_shares.resize_with(config.accounts.len(), HashMap::new);
-    let mut pools: Vec<Pool> = config
+    let n = config.accounts.len();
+    past.last_shares.resize_with(n, HashMap::new);
+    past.feed_shares.resize_with(n, HashMap::new);
+    let several = config.feeds.len() > 1;
+    // Per account, per feed it shares: that feed's articles, and the pool over them.
+    let by_feed: Vec<Vec<Vec<Article>>> = config
         .accounts
         .iter()
-        .zip(&last_shares)
-        .map(|(a, last)| Pool::new(articles, &a.select, last))
+        .map(|a| {
+            let of = |feed: &str| -> Vec<Article> {
+                let mine = articles.iter().filter(|x| !several || x.feed == feed);
+                mine.cloned().collect()
+            };
+            a.feeds.iter().map(|s| of(&s.feed)).collect()
+        })
+        .collect();
+    let mut pools: Vec<Vec<Pool>> = config
+        .accounts
+        .iter()
+        .zip(&by_feed)
+        .zip(&past.last_shares)
+        .map(|((a, feeds), last)| {
+            let shares = a.feeds.iter().zip(feeds);
+            shares
+                .map(|(s, arts)| Pool::new(arts, &s.select, last))
+                .collect()
+        })
         .collect();
     slots(config, period.start, period.end, seed, auto)
         .into_iter()
         .map(|slot| {
-            let account = &config.accounts[slot.account];
-            let pool = &mut pools[slot.account];
+            let i = slot.account;
+            let account = &config.accounts[i];
             let rule = rules
-                .get(slot.account)
+                .get(i)
                 .copied()
                 .unwrap_or_else(|| account.network.length_rule());
-            let (decision, posted) = decide_in(pool, account, rule, articles, slot.at, seed);
-            if let Some(index) = posted {
-                pool.shared(index, slot.at);
+            let mut first = None;
+            for f in feed_order(account, &past.feed_shares[i]) {
+                let view = account.sharing(&account.feeds[f]);
+                let arts = &by_feed[i][f];
+                let (decision, posted) = decide_in(&pools[i][f], &view, rule, arts, slot.at, seed);
+                if let Some(index) = posted {
+                    pools[i][f].shared(index, slot.at);
+                    count_feed_share(&mut past.feed_shares[i], &account.feeds[f].feed, slot.at);
+                    return Planned { slot, decision };
+                }
+                first.get_or_insert(decision);
             }
+            let decision = first.unwrap_or_else(|| Decision::Skip {
+                census: Census::default(),
+                reason: format!("account {} shares no feed", account.name),
+            });
             Planned { slot, decision }
         })
         .collect()

@@ -83,7 +83,17 @@ pub async fn preview(
     for r in &rates {
         tracing::info!("{r}");
     }
-    let plan = schedule::simulate(config, &rules, &articles, history, now..until, seed, &auto);
+    let since = now - Duration::days(schedule::FEED_WINDOW_DAYS);
+    let feed_shares = config
+        .accounts
+        .iter()
+        .map(|a| archive.feed_shares(&a.name, since))
+        .collect::<Result<Vec<_>, _>>()?;
+    let past = schedule::Past {
+        last_shares: history,
+        feed_shares,
+    };
+    let plan = schedule::simulate(config, &rules, &articles, past, now..until, seed, &auto);
     for p in &plan {
         if let Decision::Skip { reason, .. } = &p.decision {
             tracing::info!(

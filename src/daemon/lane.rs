@@ -39,6 +39,9 @@ pub(super) struct Lane {
     pub auto: Auto,
 }
 
+/// Per feed name ("" with a single feed), the window of articles a slot loaded.
+type Windows = HashMap<String, Vec<Article>>;
+
 /// The article a slot posts, its message and its committed intent.
 struct Picked {
     article: Article,
@@ -390,8 +393,8 @@ impl Lane {
         now: DateTime<Utc>,
     ) -> Result<Result<Picked, String>, Error> {
         let mut last_shares = ledger.last_shares(self.name())?;
-        // The window's articles, loaded only when the streamed choice cannot decide.
-        let mut window: Option<Vec<Article>> = None;
+        // Each feed's window of articles, loaded only when the streamed choice cannot decide.
+        let mut window = Windows::new();
         let cooldown = Duration::days(i64::from(self.account.select.cooldown_days));
         let mut taken = 0;
         loop {
@@ -438,7 +441,7 @@ impl Lane {
         ledger: &mut Ledger,
         last_shares: &HashMap<String, DateTime<Utc>>,
         slot: DateTime<Utc>,
-        window: &mut Option<Vec<Article>>,
+        window: &mut Windows,
     ) -> Result<Result<(Article, crate::compose::Message), String>, ArchiveError> {
         loop {
             let (article, message) = match self.choose(ctx, ledger, last_shares, slot, window)? {
@@ -455,7 +458,7 @@ impl Lane {
                     tracing::warn!(url = %article.url, "article link answers HTTP {code}: marked dead, never shared");
                     ledger.mark_dead(&article.key)?;
                     // The same flag in this slot's copy, if it was loaded.
-                    let loaded = window.iter_mut().flatten();
+                    let loaded = window.values_mut().flatten();
                     if let Some(a) = loaded.into_iter().find(|a| a.key == article.key) {
                         a.dead = true;
                     }
@@ -469,31 +472,73 @@ impl Lane {
         }
     }
 
-    /// What `slot` posts. The articles are streamed from the archive and only the best-ranked
-    /// keys held ([`schedule::decide_streamed`]); when that cannot decide (nothing eligible, a
-    /// pause after a new post, no article of the first rank fits), the window's articles (and
-    /// the newest, for the pause) are loaded into `window` and decided over: the same choice as
-    /// over the whole archive (tests/it/daemon.rs), in memory that follows the window at most,
-    /// never the archive.
+    /// What `slot` posts: the account's feeds are tried in their rotation order
+    /// ([`schedule::feed_order`]), each under its own rules, and the first that has an article
+    /// for the slot posts it. With one feed, that feed.
     fn choose(
         &self,
         ctx: Shared,
         ledger: &Ledger,
         last_shares: &HashMap<String, DateTime<Utc>>,
         slot: DateTime<Utc>,
-        window: &mut Option<Vec<Article>>,
+        window: &mut Windows,
     ) -> Result<Decision, ArchiveError> {
-        let account = &self.account;
+        let recent = match self.account.feeds.len() {
+            0 | 1 => Default::default(),
+            _ => {
+                let since = slot - Duration::days(schedule::FEED_WINDOW_DAYS);
+                ledger.feed_shares(self.name(), since)?
+            }
+        };
+        let mut first = None;
+        for f in schedule::feed_order(&self.account, &recent) {
+            let share = &self.account.feeds[f];
+            let view = self.account.sharing(share);
+            let feed = ctx.several_feeds.then_some(share.feed.as_str());
+            let decision = self.choose_in(ctx, ledger, &view, feed, last_shares, slot, window)?;
+            if matches!(decision, Decision::Post { .. }) {
+                return Ok(decision);
+            }
+            first.get_or_insert(decision);
+        }
+        Ok(first.unwrap_or_else(|| Decision::Skip {
+            census: Default::default(),
+            reason: "the account shares no feed".into(),
+        }))
+    }
+
+    /// What `slot` posts from one feed (`feed`: its name, `None` with a single feed), as the
+    /// account `view` shares it. The articles are streamed from the archive and only the
+    /// best-ranked keys held ([`schedule::decide_streamed`]); when that cannot decide (nothing
+    /// eligible, a pause after a new post, no article of the first rank fits), the window's
+    /// articles (and the newest, for the pause) are loaded into `window` and decided over: the
+    /// same choice as over the whole archive (tests/it/daemon.rs), in memory that follows the
+    /// window at most, never the archive.
+    #[allow(clippy::too_many_arguments)] // the slot's inputs, each named at the one call
+    fn choose_in(
+        &self,
+        ctx: Shared,
+        ledger: &Ledger,
+        view: &Account,
+        feed: Option<&str>,
+        last_shares: &HashMap<String, DateTime<Utc>>,
+        slot: DateTime<Utc>,
+        window: &mut Windows,
+    ) -> Result<Decision, ArchiveError> {
         let archive = ledger.archive();
-        let (from, to) = schedule::age_window(&account.select, slot);
-        if window.is_none() {
+        let (from, to) = schedule::age_window(&view.select, slot);
+        let mine = |a: &Article| feed.is_none_or(|f| a.feed == f);
+        let name = feed.unwrap_or_default().to_string();
+        if !window.contains_key(&name) {
             let streamed = schedule::decide_streamed(
-                account,
+                view,
                 self.length,
                 |f| {
                     archive.each_published_between(from, to, &mut |mut a| {
-                        a.dead |= ledger.dead_in_rehearsal(&a.key);
-                        f(a)
+                        if mine(&a) {
+                            a.dead |= ledger.dead_in_rehearsal(&a.key);
+                            f(a)
+                        }
                     })
                 },
                 |key| archive.article(key),
@@ -504,19 +549,21 @@ impl Lane {
             if let Some(decision) = streamed {
                 return Ok(decision);
             }
-            let newest = match account.cadence.pause_after_new_post {
+            let newest = match view.cadence.pause_after_new_post {
                 Some(_) => archive.newest_published(slot)?,
                 None => None,
             };
             let mut loaded = archive.articles_published_between(from, to, newest.as_deref())?;
+            // The newest article stays whatever its feed: it is what the pause is about.
+            loaded.retain(|a| mine(a) || Some(&a.key) == newest.as_ref());
             for a in loaded.iter_mut() {
                 a.dead |= ledger.dead_in_rehearsal(&a.key);
             }
-            *window = Some(loaded);
+            window.insert(name.clone(), loaded);
         }
-        let articles = window.as_deref().unwrap_or_default();
+        let articles = window.get(&name).map(Vec::as_slice).unwrap_or_default();
         Ok(schedule::decide(
-            account,
+            view,
             self.length,
             articles,
             last_shares,
@@ -526,7 +573,7 @@ impl Lane {
     }
 
     /// Why a slot finds no article, with the whole archive's numbers (too young, too old…):
-    /// the slot itself looked only at its age window.
+    /// the slot itself looked only at its age window. Told for the feed first in the rotation.
     fn skip_reason(
         &self,
         ctx: Shared,
@@ -534,15 +581,15 @@ impl Lane {
         last_shares: &HashMap<String, DateTime<Utc>>,
         slot: DateTime<Utc>,
     ) -> Result<String, ArchiveError> {
-        let all = ledger.archive().articles()?;
-        let decision = schedule::decide(
-            &self.account,
-            self.length,
-            &all,
-            last_shares,
-            slot,
-            ctx.seed,
-        );
+        let Some(share) = self.account.feeds.first() else {
+            return Ok("the account shares no feed".into());
+        };
+        let mut all = ledger.archive().articles()?;
+        if ctx.several_feeds {
+            all.retain(|a| a.feed == share.feed);
+        }
+        let view = self.account.sharing(share);
+        let decision = schedule::decide(&view, self.length, &all, last_shares, slot, ctx.seed);
         Ok(match decision {
             Decision::Skip { reason, .. } => reason,
             Decision::Post { .. } => "no article fits".to_string(),

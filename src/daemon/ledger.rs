@@ -81,6 +81,24 @@ impl Ledger {
         Ok(last)
     }
 
+    /// `account`'s recent shares per feed (see `Archive::feed_shares`), a dry run's own
+    /// counted in.
+    pub(super) fn feed_shares(
+        &self,
+        account: &str,
+        since: DateTime<Utc>,
+    ) -> Result<crate::schedule::FeedShares, ArchiveError> {
+        let mut recent = self.archive.feed_shares(account, since)?;
+        if let Some(shares) = self.dry.as_ref().and_then(|b| b.shares.get(account)) {
+            for (key, at) in shares.iter().filter(|(_, at)| **at >= since) {
+                if let Some(a) = self.archive.article(key)? {
+                    crate::schedule::count_feed_share(&mut recent, &a.feed, *at);
+                }
+            }
+        }
+        Ok(recent)
+    }
+
     /// The slot of `account`'s latest post (shared, or perhaps shared). A dry run counts only
     /// its own, as before it the account's real posts were made by another process.
     pub(super) fn last_posted_slot(

@@ -60,6 +60,8 @@ pub(super) struct Shared {
     pub seed: u64,
     /// How long a link check may take (the feed's timeout).
     pub link_timeout: std::time::Duration,
+    /// The config has several feeds: an account's articles are its feeds' own.
+    pub several_feeds: bool,
 }
 
 /// The daemon's state between ticks: the config in force, the ledger its decisions go to, and
@@ -119,6 +121,7 @@ impl Daemon {
                 .map(|f| f.timeout)
                 .max()
                 .unwrap_or_default(),
+            several_feeds: self.config.feeds.len() > 1,
         }
     }
 

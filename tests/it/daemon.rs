@@ -63,17 +63,25 @@ fn planned(
     from: DateTime<Utc>,
     until: DateTime<Utc>,
 ) -> Vec<(String, DateTime<Utc>, String)> {
-    encore::simulate(config, &[], articles, vec![], from..until, seed, &[])
-        .into_iter()
-        .filter_map(|p| match p.decision {
-            Decision::Post { article, .. } => Some((
-                config.accounts[p.slot.account].name.clone(),
-                p.slot.at,
-                article.key,
-            )),
-            Decision::Skip { .. } => None,
-        })
-        .collect()
+    encore::simulate(
+        config,
+        &[],
+        articles,
+        encore::Past::default(),
+        from..until,
+        seed,
+        &[],
+    )
+    .into_iter()
+    .filter_map(|p| match p.decision {
+        Decision::Post { article, .. } => Some((
+            config.accounts[p.slot.account].name.clone(),
+            p.slot.at,
+            article.key,
+        )),
+        Decision::Skip { .. } => None,
+    })
+    .collect()
 }
 
 fn shared(reports: &[SlotReport]) -> Vec<(String, DateTime<Utc>, String)> {
@@ -481,7 +489,7 @@ async fn old_articles_step_aside_after_a_new_one() {
         &cfg,
         &[],
         &articles,
-        vec![],
+        encore::Past::default(),
         from..from + Duration::days(2),
         1,
         &[],
