@@ -343,3 +343,50 @@ fn a_full_disk_reads_as_the_system_says_it() {
         "{e}"
     );
 }
+
+#[test]
+fn articles_remember_their_feed_and_shares_are_counted_per_feed() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(dir.path()).unwrap();
+    let t = Utc.with_ymd_and_hms(2026, 1, 1, 10, 0, 0).unwrap();
+    // Read before feeds had names, then adopted by the config's first feed.
+    a.merge(&[item("old", "Old", Some(t))], t).unwrap();
+    assert_eq!(a.article("old").unwrap().unwrap().feed, "");
+    assert_eq!(a.adopt_unnamed("tech").unwrap(), 1);
+    assert_eq!(a.article("old").unwrap().unwrap().feed, "tech");
+    // A named read; an unnamed one later does not take the name away.
+    a.merge_feed(
+        &[item("c1", "C1", Some(t)), item("c2", "C2", Some(t))],
+        "cuisine",
+        t,
+    )
+    .unwrap();
+    a.merge(&[item("c1", "C1 again", Some(t))], t).unwrap();
+    assert_eq!(a.article("c1").unwrap().unwrap().feed, "cuisine");
+    let mut streamed = Vec::new();
+    a.each_published_between(t, t, &mut |x| streamed.push((x.key, x.feed)))
+        .unwrap();
+    assert!(streamed.contains(&("c2".to_string(), "cuisine".to_string())));
+    let rec = |key: &str, outcome, at| ShareRecord {
+        at,
+        account: "blog-x".into(),
+        article_key: Some(key.into()),
+        url: None,
+        slot: at,
+        outcome,
+        post_id: None,
+        detail: String::new(),
+    };
+    let day = chrono::Duration::days(1);
+    a.settle(&rec("c1", Outcome::Shared, t)).unwrap();
+    a.settle(&rec("c2", Outcome::Uncertain, t + day)).unwrap();
+    a.settle(&rec("old", Outcome::Failed, t + day)).unwrap();
+    a.settle(&rec("old", Outcome::Shared, t - day * 40))
+        .unwrap();
+    let per_feed = a.feed_shares("blog-x", t - day).unwrap();
+    assert_eq!(per_feed.get("cuisine"), Some(&(2, t + day)));
+    assert!(
+        !per_feed.contains_key("tech"),
+        "a failure and an old share do not count"
+    );
+}

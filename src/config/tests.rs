@@ -364,3 +364,118 @@ fn literal_secrets_in_a_world_readable_file_are_reported() {
     assert_eq!(exposed(&literal, 0o640), None, "group-readable only: fine");
     assert_eq!(exposed(MINIMAL, 0o644), None, "references only: fine");
 }
+
+const TWO_FEEDS: &str = r##"
+state_dir = "state"
+[select]
+exclude_categories = ["News"]
+[message]
+template = "{title} {url}"
+[message.hashtags]
+"Rust" = "#rustlang"
+
+[[feed]]
+name = "tech"
+url = "tech.xml"
+
+[[feed]]
+name = "cuisine"
+url = "https://cuisine.example.org/feed/"
+refresh = "2h"
+[feed.select]
+max_age_days = 365
+[feed.message]
+template = "{hashtags} {title} — à lire : {url}"
+[feed.message.hashtags]
+"Desserts" = "#pâtisserie"
+"##;
+
+#[test]
+fn several_feeds_each_with_its_own_rules_between_the_global_ones_and_an_account() {
+    let c = parse(&format!(
+        "{TWO_FEEDS}\n[[account]]\nname = \"a\"\nnetwork = \"log\"\n[account.select]\nmin_age_days = 10\n\n[[account]]\nname = \"b\"\nnetwork = \"log\"\nfeeds = [\"cuisine\"]\nfeed_weights = {{ cuisine = 3.0 }}\n"
+    ))
+    .unwrap();
+    let names: Vec<&str> = c.feeds.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["tech", "cuisine"]);
+    assert_eq!(c.feeds[1].refresh, Duration::from_secs(7200));
+    assert_eq!(c.feed_concurrency, 4);
+    let a = &c.accounts[0];
+    let shares: Vec<&str> = a.feeds.iter().map(|s| s.feed.as_str()).collect();
+    assert_eq!(shares, ["tech", "cuisine"], "every feed by default");
+    let (tech, cuisine) = (&a.feeds[0], &a.feeds[1]);
+    // Global, then the feed's, then the account's: the account's min age wins everywhere,
+    // the cuisine feed's max age and template apply to its articles only.
+    assert_eq!(
+        (tech.select.min_age_days, tech.select.max_age_days),
+        (10, 90)
+    );
+    assert_eq!(
+        (cuisine.select.min_age_days, cuisine.select.max_age_days),
+        (10, 365)
+    );
+    assert_eq!(
+        tech.select.exclude_categories,
+        cuisine.select.exclude_categories
+    );
+    assert_eq!(tech.message.template.source, "{title} {url}");
+    assert_eq!(
+        cuisine.message.template.source,
+        "{hashtags} {title} — à lire : {url}"
+    );
+    // A feed's hashtags are added to the global ones.
+    assert_eq!(cuisine.message.hashtags.len(), 2);
+    assert_eq!(tech.message.hashtags.len(), 1);
+    let b = &c.accounts[1];
+    assert_eq!(b.feeds.len(), 1);
+    assert_eq!(
+        (b.feeds[0].feed.as_str(), b.feeds[0].weight),
+        ("cuisine", 3.0)
+    );
+}
+
+#[test]
+fn a_single_feed_table_is_the_main_feed() {
+    let c = parse(MINIMAL).unwrap();
+    assert_eq!(c.feeds.len(), 1);
+    assert_eq!(c.feeds[0].name, MAIN_FEED);
+    assert_eq!(c.accounts[0].feeds[0].feed, MAIN_FEED);
+    assert_eq!(c.accounts[0].feeds[0].select, c.accounts[0].select);
+}
+
+#[test]
+fn feed_mistakes_name_their_line_and_column() {
+    let account = "\n[[account]]\nname = \"a\"\nnetwork = \"log\"\n";
+    // An account naming a feed that does not exist.
+    let text = format!("{TWO_FEEDS}{account}feeds = [\"tech\", \"cusine\"]\n");
+    let (line, col, msg) = error_of(&text);
+    let at = text.lines().position(|l| l.starts_with("feeds =")).unwrap() + 1;
+    assert_eq!((line, col), (at, 18), "{msg}");
+    assert!(
+        msg.contains("unknown feed \"cusine\" (feeds: tech, cuisine)"),
+        "{msg}"
+    );
+    // Two feeds with one name.
+    let text = TWO_FEEDS.replace("name = \"cuisine\"", "name = \"tech\"") + account;
+    let (line, _, msg) = error_of(&text);
+    let second = text.match_indices("name = \"tech\"").nth(1).unwrap().0;
+    assert_eq!(line, text[..second].lines().count() + 1, "{msg}");
+    assert!(msg.contains("duplicate feed name \"tech\""), "{msg}");
+    // Several feeds, one without a name.
+    let text = TWO_FEEDS.replace("name = \"cuisine\"\n", "") + account;
+    let (_, _, msg) = error_of(&text);
+    assert!(msg.contains("needs a `name`"), "{msg}");
+    // A weight for a feed the account does not share, and a weight that is not positive.
+    let text =
+        format!("{TWO_FEEDS}{account}feeds = [\"tech\"]\nfeed_weights = {{ cuisine = 2.0 }}\n");
+    assert!(error_of(&text)
+        .2
+        .contains("a feed this account does not share"));
+    let text = format!("{TWO_FEEDS}{account}feed_weights = {{ tech = 0.0 }}\n");
+    assert!(error_of(&text).2.contains("invalid feed weight 0"));
+    // A bad key inside a [[feed]] table still has its line.
+    let text = TWO_FEEDS.replace("refresh = \"2h\"", "refrsh = \"2h\"") + account;
+    let (line, col, _) = error_of(&text);
+    let at = text.lines().position(|l| l.starts_with("refrsh")).unwrap() + 1;
+    assert_eq!((line, col), (at, 1));
+}

@@ -17,6 +17,7 @@ mod dns;
 mod faults;
 mod feed;
 mod feed_corpus;
+mod feeds;
 mod floors;
 mod full_disk;
 mod mastodon;

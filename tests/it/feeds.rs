@@ -1,0 +1,328 @@
+//! Several blogs in one daemon: each account shares the feeds it names, rotates between them
+//! by weight, under each feed's own rules; a feed that fails costs that feed only; feeds are
+//! read a bounded number at a time and one at a time per host.
+
+use crate::support;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use encore::{Archive, Config, Daemon, Decision, FeedStatus, Outcome, SlotReport};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 6, 1, 5, 0, 0).unwrap()
+}
+
+/// Two blogs from one fixture: `tech.xml` as it is, `cuisine.xml` on another host.
+fn two_feeds(dir: &Path) -> (PathBuf, PathBuf) {
+    let tech = dir.join("tech.xml");
+    std::fs::copy(support::fixture("span.xml"), &tech).unwrap();
+    let cuisine = dir.join("cuisine.xml");
+    let text = std::fs::read_to_string(support::fixture("span.xml"))
+        .unwrap()
+        .replace("https://blog.example.org", "https://cuisine.example.org");
+    std::fs::write(&cuisine, text).unwrap();
+    (tech, cuisine)
+}
+
+fn config(dir: &Path, accounts: &str) -> Config {
+    let (tech, cuisine) = two_feeds(dir);
+    let text = format!(
+        r#"
+timezone = "Europe/Paris"
+state_dir = {state:?}
+[[feed]]
+name = "tech"
+url = {tech:?}
+[[feed]]
+name = "cuisine"
+url = {cuisine:?}
+[feed.message]
+template = "{{title}} — à lire : {{url}}"
+[select]
+exclude_categories = ["Actualités", "Événements"]
+check_link = false
+[cadence]
+per_day = 2
+min_spacing = "2h"
+{accounts}
+"#,
+        state = dir.join("state").display().to_string(),
+        tech = tech.display().to_string(),
+        cuisine = cuisine.display().to_string(),
+    );
+    Config::parse(Path::new("feeds.toml"), &text).unwrap()
+}
+
+const ACCOUNTS: &str = r#"
+[[account]]
+name = "both"
+network = "log"
+[[account]]
+name = "cuisine-only"
+network = "log"
+feeds = ["cuisine"]
+[[account]]
+name = "weighted"
+network = "log"
+feed_weights = { tech = 2.0 }
+"#;
+
+async fn run_days(cfg: &Config, days: i64) -> Vec<SlotReport> {
+    let archive = Archive::open(&cfg.state_dir).unwrap();
+    encore::commands::refresh_archive(cfg, &archive, t0())
+        .await
+        .unwrap();
+    let nets = encore::build_networks(cfg, false).unwrap();
+    let mut d = Daemon::start(cfg.clone(), archive, nets, false, t0())
+        .await
+        .unwrap();
+    support::tick_through(
+        &mut d,
+        t0(),
+        t0() + Duration::days(days),
+        Duration::minutes(10),
+    )
+    .await
+}
+
+fn host(url: &str) -> String {
+    url::Url::parse(url)
+        .unwrap()
+        .host_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Shared posts of `account`: (feed host, text), in order.
+fn shared<'a>(reports: &'a [SlotReport], account: &str) -> Vec<(String, &'a str)> {
+    let archive_key_host =
+        |r: &SlotReport| host(&format!("https://{}", r.article_key.as_deref().unwrap()));
+    reports
+        .iter()
+        .filter(|r| r.account == account && r.outcome == Outcome::Shared)
+        .map(|r| (archive_key_host(r), r.detail.as_str()))
+        .collect()
+}
+
+#[tokio::test]
+async fn accounts_share_their_feeds_in_turn_each_under_its_own_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), ACCOUNTS);
+    let reports = run_days(&cfg, 10).await;
+
+    // Every feed in turn: never the same feed twice running while both have articles.
+    let both = shared(&reports, "both");
+    assert!(both.len() >= 16, "{} posts", both.len());
+    for pair in both[..16].windows(2) {
+        assert_ne!(pair[0].0, pair[1].0, "{both:#?}");
+    }
+    // The cuisine feed's own template; the tech feed keeps the global one.
+    for (h, text) in &both {
+        match h.as_str() {
+            "cuisine.example.org" => assert!(text.contains("— à lire : https://cuisine"), "{text}"),
+            _ => assert!(!text.contains("à lire"), "{text}"),
+        }
+    }
+    // An account that names one feed never shares the other.
+    let only = shared(&reports, "cuisine-only");
+    assert!(only.len() >= 8, "{} posts", only.len());
+    assert!(
+        only.iter().all(|(h, _)| h == "cuisine.example.org"),
+        "{only:#?}"
+    );
+    // Weights: two tech articles for one cuisine article (while both feeds have articles).
+    let weighted = &shared(&reports, "weighted")[..9];
+    let tech = weighted
+        .iter()
+        .filter(|(h, _)| h == "blog.example.org")
+        .count();
+    let cuisine = weighted.len() - tech;
+    assert!(
+        tech.abs_diff(2 * cuisine) <= 2,
+        "tech {tech}, cuisine {cuisine}: {weighted:#?}"
+    );
+    // The cooldown is per article: no article twice on one account.
+    for account in ["both", "cuisine-only", "weighted"] {
+        let mut keys: Vec<_> = reports
+            .iter()
+            .filter(|r| r.account == account && r.outcome == Outcome::Shared)
+            .map(|r| r.article_key.clone())
+            .collect();
+        let n = keys.len();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), n, "{account}");
+    }
+}
+
+#[tokio::test]
+async fn the_preview_plans_what_the_daemon_posts_across_feeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), ACCOUNTS);
+    let archive = Archive::open(&cfg.state_dir).unwrap();
+    encore::commands::refresh_archive(&cfg, &archive, t0())
+        .await
+        .unwrap();
+    let seed = archive.seed().unwrap();
+    let until = t0() + Duration::days(5);
+    let plan = encore::simulate(
+        &cfg,
+        &[],
+        &archive.articles().unwrap(),
+        encore::Past::default(),
+        t0()..until,
+        seed,
+        &[],
+    );
+    let planned: Vec<(String, String)> = plan
+        .into_iter()
+        .filter_map(|p| match p.decision {
+            Decision::Post { article, .. } => {
+                Some((cfg.accounts[p.slot.account].name.clone(), article.key))
+            }
+            Decision::Skip { .. } => None,
+        })
+        .collect();
+    drop(archive);
+    let reports = run_days(&cfg, 5).await;
+    let posted: Vec<(String, String)> = reports
+        .iter()
+        .filter(|r| r.outcome == Outcome::Shared)
+        .map(|r| (r.account.clone(), r.article_key.clone().unwrap()))
+        .collect();
+    assert!(posted.len() >= 20, "{}", posted.len());
+    assert_eq!(planned, posted);
+}
+
+#[tokio::test]
+async fn a_feed_that_fails_costs_that_feed_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), ACCOUNTS);
+    std::fs::remove_file(dir.path().join("tech.xml")).unwrap();
+    let archive = Archive::open(&cfg.state_dir).unwrap();
+    let nets = encore::build_networks(&cfg, false).unwrap();
+    let mut d = Daemon::start(cfg.clone(), archive, nets, false, t0())
+        .await
+        .unwrap();
+    d.refresh_feed(t0()).await.unwrap();
+    let status = |feed: &str| -> FeedStatus {
+        let key = encore::state_key::feed_status(feed);
+        d.archive().meta_json(&key).unwrap().unwrap()
+    };
+    assert!(
+        status("tech").result.starts_with("failed"),
+        "{:?}",
+        status("tech")
+    );
+    assert!(
+        status("cuisine").result.starts_with("ok: 41 new"),
+        "{:?}",
+        status("cuisine")
+    );
+    let reports = support::tick_through(
+        &mut d,
+        t0(),
+        t0() + Duration::days(2),
+        Duration::minutes(10),
+    )
+    .await;
+    let both = shared(&reports, "both");
+    assert!(!both.is_empty());
+    assert!(
+        both.iter().all(|(h, _)| h == "cuisine.example.org"),
+        "{both:#?}"
+    );
+}
+
+/// A server that answers each feed request after 150 ms and records, per `Host`, how many
+/// requests it was answering at once at the most, and across hosts.
+async fn slow_server() -> (
+    u16,
+    std::sync::Arc<std::sync::Mutex<(HashMap<String, (usize, usize)>, usize, usize)>>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new((HashMap::new(), 0usize, 0usize)));
+    let s = seen.clone();
+    let body = std::fs::read(support::fixture("span.xml")).unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (mut sock, _) = listener.accept().await.unwrap();
+            let (s, body) = (s.clone(), body.clone());
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                let n = sock.read(&mut buf).await.unwrap_or(0);
+                let req = String::from_utf8_lossy(&buf[..n]).to_string();
+                let host = req
+                    .lines()
+                    .find_map(|l| l.strip_prefix("host: ").or(l.strip_prefix("Host: ")))
+                    .unwrap_or("")
+                    .split(':')
+                    .next()
+                    .unwrap_or("")
+                    .to_string();
+                {
+                    let mut g = s.lock().unwrap();
+                    let e = g.0.entry(host.clone()).or_insert((0, 0));
+                    e.0 += 1;
+                    e.1 = e.1.max(e.0);
+                    g.1 += 1;
+                    g.2 = g.2.max(g.1);
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+                {
+                    let mut g = s.lock().unwrap();
+                    g.0.get_mut(&host).unwrap().0 -= 1;
+                    g.1 -= 1;
+                }
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/rss+xml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = sock.write_all(head.as_bytes()).await;
+                let _ = sock.write_all(&body).await;
+            });
+        }
+    });
+    (port, seen)
+}
+
+#[tokio::test]
+async fn feeds_are_read_a_few_at_a_time_and_one_at_a_time_per_host() {
+    let (port, seen) = slow_server().await;
+    let dir = tempfile::tempdir().unwrap();
+    // Twelve feeds over two host names of the one server; four readers at once.
+    let mut feeds = String::new();
+    for i in 0..12 {
+        let host = ["127.0.0.1", "localhost"][i % 2];
+        feeds.push_str(&format!(
+            "[[feed]]\nname = \"blog-{i}\"\nurl = \"http://{host}:{port}/feed-{i}.xml\"\nbackfill_pages = 0\n"
+        ));
+    }
+    let text = format!(
+        "timezone = \"UTC\"\nstate_dir = {:?}\nfeed_concurrency = 4\n{feeds}[[account]]\nname = \"a\"\nnetwork = \"log\"\n",
+        dir.path().display().to_string()
+    );
+    let cfg = Config::parse(Path::new("many.toml"), &text).unwrap();
+    assert_eq!(cfg.feeds.len(), 12);
+    let archive = Archive::open(&cfg.state_dir).unwrap();
+    let nets = encore::build_networks(&cfg, false).unwrap();
+    let mut d = Daemon::start(cfg.clone(), archive, nets, false, t0())
+        .await
+        .unwrap();
+    d.refresh_feed(t0()).await.unwrap();
+    let (per_host, _, most) = seen.lock().unwrap().clone();
+    assert_eq!(per_host.len(), 2, "{per_host:?}");
+    for (host, (_, at_once)) in &per_host {
+        assert_eq!(*at_once, 1, "{host} was read by {at_once} readers at once");
+    }
+    // The two hosts were read side by side, never more than one reader each.
+    assert_eq!(most, 2, "{most} reads at once");
+    for i in 0..12 {
+        let key = encore::state_key::feed_status(&format!("blog-{i}"));
+        let s: FeedStatus = d.archive().meta_json(&key).unwrap().unwrap();
+        assert!(s.result.starts_with("ok"), "blog-{i}: {s:?}");
+    }
+}
