@@ -301,6 +301,7 @@ fn preview_30_days_100k(b: Bencher) {
         seed: Some(1),
         format: encore::commands::Format::Text,
         volume: None,
+        feed: None,
     };
     b.bench_local(|| {
         let mut out = Vec::new();

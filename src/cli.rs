@@ -56,6 +56,9 @@ pub enum Command {
         /// the profile). Exits 1 if any account fails.
         #[arg(long)]
         online: bool,
+        /// Only this feed and the accounts that share it.
+        #[arg(long, value_name = "NAME")]
+        feed: Option<String>,
         /// Print nothing if the config is valid and every account can be set up here (secrets
         /// readable); else print the error and exit 78. The unit's ExecReload= runs this before
         /// signalling the daemon, so that `systemctl reload` fails on a config it would reject.
@@ -80,6 +83,9 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
+        /// Only the posts of this feed's articles (the plan is the whole daemon's).
+        #[arg(long, value_name = "NAME")]
+        feed: Option<String>,
         /// Auto mode: plan as if each auto account posted this many times a day by itself
         /// (instead of the volume measured by the daemon), to see what the rule gives.
         #[arg(long, value_parser = parse_volume)]
@@ -151,6 +157,9 @@ pub enum Command {
         /// Only this account.
         #[arg(long)]
         account: Option<String>,
+        /// Only the shares of this feed's articles.
+        #[arg(long, value_name = "NAME")]
+        feed: Option<String>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
@@ -161,6 +170,9 @@ pub enum Command {
     /// Works while the daemon runs (it reads the state the daemon writes, STATE_DIR/encore.db)
     /// and after it stopped.
     Status {
+        /// Only this feed and the accounts that share it.
+        #[arg(long, value_name = "NAME")]
+        feed: Option<String>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,

@@ -124,6 +124,12 @@ pub async fn refresh_archive(
     archive: &Archive,
     now: DateTime<Utc>,
 ) -> Option<MergeStats> {
+    if let Some(first) = config.feeds.first() {
+        // Articles read before feeds had names belong to the config's first feed.
+        if let Err(e) = archive.adopt_unnamed(&first.name) {
+            tracing::warn!("articles without a feed not given to {}: {e}", first.name);
+        }
+    }
     let mut all = Some(MergeStats::default());
     for feed in &config.feeds {
         let read = refresh_feed(feed, archive, now).await;

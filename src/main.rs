@@ -43,9 +43,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
+    let only = |feed: &Option<String>| -> Result<Config, encore::Error> {
+        match feed {
+            None => Ok(config.clone()),
+            Some(name) => config.only_feed(name).ok_or_else(|| {
+                encore::Error::Usage(format!(
+                    "no feed named {name:?} in {} (feeds: {})",
+                    config.path.display(),
+                    config.feed_names()
+                ))
+            }),
+        }
+    };
     match cli.command {
         Command::Check { quiet: true, .. } => commands::check_quiet(&config)?,
-        Command::Check { online, .. } => {
+        Command::Check { online, feed, .. } => {
+            let config = only(&feed)?;
             commands::check(&config, &mut out)?;
             if online {
                 current_thread()?.block_on(commands::check_online(&config, &mut out))?;
@@ -77,13 +90,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             now,
             seed,
             format,
+            feed,
         } => {
+            only(&feed)?;
             let opts = PreviewOptions {
                 days,
                 now,
                 seed,
                 format: format.into(),
                 volume,
+                feed,
             };
             current_thread()?.block_on(commands::preview(&config, &opts, &mut out))?;
         }
@@ -123,12 +139,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Ok::<(), encore::Error>(())
             })?;
         }
-        Command::History { account, format } => {
-            commands::history(&config, account.as_deref(), format.into(), &mut out)?;
+        Command::History {
+            account,
+            feed,
+            format,
+        } => {
+            only(&feed)?;
+            let filter = commands::HistoryFilter {
+                account: account.as_deref(),
+                feed: feed.as_deref(),
+            };
+            commands::history(&config, filter, format.into(), &mut out)?;
         }
-        Command::Status { format, now } => {
+        Command::Status { format, now, feed } => {
             let now = now.unwrap_or_else(chrono::Utc::now);
-            commands::status(&config, now, format.into(), &mut out)?;
+            commands::status(&only(&feed)?, now, format.into(), &mut out)?;
         }
     }
     Ok(())

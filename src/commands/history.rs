@@ -15,14 +15,24 @@ struct JsonRecord<'a> {
     detail: &'a str,
 }
 
+/// Which part of the history to print.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HistoryFilter<'a> {
+    /// Only this account.
+    pub account: Option<&'a str>,
+    /// Only the shares of this feed's articles.
+    pub feed: Option<&'a str>,
+}
+
 /// Prints the share history (shares, failures, skipped slots), newest first. Long because it
 /// reads the filters, then writes the text or the JSON form, both here side by side.
 pub fn history(
     config: &Config,
-    account: Option<&str>,
+    filter: HistoryFilter<'_>,
     format: super::Format,
     out: &mut dyn Write,
 ) -> Result<(), crate::error::Error> {
+    let account = filter.account;
     if let Some(name) = account {
         if config.account(name).is_none() {
             return Err(crate::error::Error::Usage(format!(
@@ -32,11 +42,21 @@ pub fn history(
         }
     }
     let archive = Archive::open(&config.state_dir)?;
-    let records: Vec<ShareRecord> = archive
+    let mut records: Vec<ShareRecord> = archive
         .all_history()?
         .into_iter()
         .filter(|r| account.is_none_or(|a| r.account == a))
         .collect();
+    if let Some(feed) = filter.feed {
+        let mut of_feed = Vec::new();
+        for r in records {
+            let key = r.article_key.as_deref().unwrap_or_default();
+            if archive.article(key)?.is_some_and(|a| a.feed == feed) {
+                of_feed.push(r);
+            }
+        }
+        records = of_feed;
+    }
     let tz = config.timezone;
     let network_of = |name: &str| {
         config

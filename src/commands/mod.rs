@@ -9,7 +9,7 @@ mod status;
 
 pub use auth::auth_x;
 pub use check::{check, check_online, check_quiet};
-pub use history::history;
+pub use history::{history, HistoryFilter};
 pub use post_now::post_now;
 pub use preview::{auto_plans, preview, Format, PreviewOptions};
 pub use status::{collect as collect_status, status, Status};

@@ -30,6 +30,9 @@ pub struct PreviewOptions {
     pub format: Format,
     /// Auto mode: try this organic volume (posts per day) instead of the measured one.
     pub volume: Option<f64>,
+    /// Only the posts of this feed's articles, and the skipped slots of the accounts that
+    /// share it.
+    pub feed: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -93,7 +96,16 @@ pub async fn preview(
         last_shares: history,
         feed_shares,
     };
-    let plan = schedule::simulate(config, &rules, &articles, past, now..until, seed, &auto);
+    let mut plan = schedule::simulate(config, &rules, &articles, past, now..until, seed, &auto);
+    if let Some(feed) = &opts.feed {
+        plan.retain(|p| match &p.decision {
+            Decision::Post { article, .. } => article.feed == *feed,
+            Decision::Skip { .. } => config.accounts[p.slot.account]
+                .feeds
+                .iter()
+                .any(|s| s.feed == *feed),
+        });
+    }
     for p in &plan {
         if let Decision::Skip { reason, .. } = &p.decision {
             tracing::info!(

@@ -53,8 +53,16 @@ pub struct Status {
     archived: usize,
     /// Articles whose feed gives no readable date.
     undated: usize,
-    feed: Option<FeedStatus>,
+    feeds: Vec<FeedLine>,
     accounts: Vec<AccountStatus>,
+}
+
+/// A feed and its last read by the daemon.
+#[derive(Debug, Serialize)]
+pub(super) struct FeedLine {
+    name: String,
+    source: String,
+    last_read: Option<FeedStatus>,
 }
 
 /// Gathers the status at `now`. Long because it is one field of `Status` after another, per
@@ -123,7 +131,17 @@ pub fn collect(
         daemon: runtime,
         archived: archive.len(),
         undated: archive.undated_count()?,
-        feed: archive.meta_json(key::FEED_STATUS)?,
+        feeds: config
+            .feeds
+            .iter()
+            .map(|f| {
+                Ok(FeedLine {
+                    name: f.name.clone(),
+                    source: f.source.to_string(),
+                    last_read: archive.meta_json(&key::feed_status(&f.name))?,
+                })
+            })
+            .collect::<Result<_, crate::archive::ArchiveError>>()?,
         accounts,
     })
 }
@@ -189,15 +207,21 @@ fn eligible_now(
     now: DateTime<Utc>,
 ) -> Result<usize, crate::archive::ArchiveError> {
     let last_shares = crate::archive::last_shares_in(history);
-    let (from, to) = schedule::age_window(&a.select, now);
-    let rules = crate::select::Rules::new(&a.select);
     let mut eligible = 0;
-    archive.each_published_between(from, to, &mut |article| {
-        let last = last_shares.get(&article.key).copied();
-        if rules.verdict(&article, now, last) == crate::select::Verdict::Eligible {
-            eligible += 1;
-        }
-    })?;
+    // Each feed the account shares, under that feed's rules, over that feed's articles (with
+    // one feed, articles read before feeds had names are its own too).
+    for share in &a.feeds {
+        let (from, to) = schedule::age_window(&share.select, now);
+        let rules = crate::select::Rules::new(&share.select);
+        let mine = |f: &str| f == share.feed || (f.is_empty() && a.feeds.len() == 1);
+        archive.each_published_between(from, to, &mut |article| {
+            let last = last_shares.get(&article.key).copied();
+            let ok = rules.verdict(&article, now, last) == crate::select::Verdict::Eligible;
+            if ok && mine(&article.feed) {
+                eligible += 1;
+            }
+        })?;
+    }
     Ok(eligible)
 }
 
@@ -266,9 +290,20 @@ fn write_text(
             s.archived
         )?,
     }
-    match &s.feed {
-        Some(f) => writeln!(out, "feed     last read {}: {}", local(&f.at), f.result)?,
-        None => writeln!(out, "feed     not read by the daemon yet")?,
+    for f in &s.feeds {
+        let name = match f.name.as_str() {
+            crate::config::MAIN_FEED => String::new(),
+            n => format!("{n}: "),
+        };
+        match &f.last_read {
+            Some(r) => writeln!(
+                out,
+                "feed     {name}last read {}: {}",
+                local(&r.at),
+                r.result
+            )?,
+            None => writeln!(out, "feed     {name}not read by the daemon yet")?,
+        }
     }
     for a in &s.accounts {
         writeln!(out, "\n{} ({}), {} mode", a.name, a.network, a.mode)?;

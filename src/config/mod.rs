@@ -437,6 +437,34 @@ impl Config {
         self.feeds.iter().find(|f| f.name == name)
     }
 
+    /// The config as seen from one feed (`--feed NAME`): that feed, and the accounts that share
+    /// it, each sharing only it. `None` when no feed has that name.
+    pub fn only_feed(&self, name: &str) -> Option<Config> {
+        let feed = self.feed(name)?.clone();
+        let accounts = self
+            .accounts
+            .iter()
+            .filter_map(|a| {
+                let share = a.feeds.iter().find(|s| s.feed == name)?.clone();
+                Some(Account {
+                    feeds: vec![share],
+                    ..a.clone()
+                })
+            })
+            .collect();
+        Some(Config {
+            feeds: vec![feed],
+            accounts,
+            ..self.clone()
+        })
+    }
+
+    /// The names of the feeds, for messages.
+    pub fn feed_names(&self) -> String {
+        let names: Vec<&str> = self.feeds.iter().map(|f| f.name.as_str()).collect();
+        names.join(", ")
+    }
+
     /// The account called `name`.
     pub fn account(&self, name: &str) -> Option<&Account> {
         self.accounts.iter().find(|a| a.name == name)

@@ -326,3 +326,135 @@ async fn feeds_are_read_a_few_at_a_time_and_one_at_a_time_per_host() {
         assert!(s.result.starts_with("ok"), "blog-{i}: {s:?}");
     }
 }
+
+/// The config of [`config`] written to a file, for the binary.
+fn config_file(dir: &Path) -> PathBuf {
+    let cfg = config(dir, ACCOUNTS);
+    let (tech, cuisine) = (dir.join("tech.xml"), dir.join("cuisine.xml"));
+    let text = format!(
+        "timezone = \"Europe/Paris\"\nstate_dir = {:?}\n[[feed]]\nname = \"tech\"\nurl = {:?}\n[[feed]]\nname = \"cuisine\"\nurl = {:?}\n[feed.message]\ntemplate = \"{{title}} — à lire : {{url}}\"\n[select]\ncheck_link = false\n[cadence]\nper_day = 2\n{ACCOUNTS}",
+        cfg.state_dir.display().to_string(),
+        tech.display().to_string(),
+        cuisine.display().to_string(),
+    );
+    let path = dir.join("encore.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn encore(config: &Path, args: &[&str]) -> std::process::Output {
+    assert_cmd::Command::cargo_bin("encore")
+        .unwrap()
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn check_preview_history_and_status_show_one_feed_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = config_file(dir.path());
+    let text = |o: &std::process::Output| String::from_utf8_lossy(&o.stdout).to_string();
+
+    let all = encore(&path, &["check"]);
+    assert!(all.status.success());
+    assert!(
+        text(&all).contains("feed       tech: ") && text(&all).contains("feed       cuisine: ")
+    );
+    let one = encore(&path, &["check", "--feed", "cuisine"]);
+    assert!(one.status.success());
+    let out = text(&one);
+    assert!(
+        out.contains("feed       cuisine: ") && !out.contains("tech: "),
+        "{out}"
+    );
+    assert!(
+        out.contains("account \"cuisine-only\"") && out.contains("account \"both\""),
+        "{out}"
+    );
+
+    let now = "2026-06-01T07:00:00+02:00";
+    let plan = encore(
+        &path,
+        &[
+            "preview", "--now", now, "--seed", "1", "--days", "3", "--format", "json", "--feed",
+            "cuisine",
+        ],
+    );
+    assert!(
+        plan.status.success(),
+        "{}",
+        String::from_utf8_lossy(&plan.stderr)
+    );
+    let lines: Vec<serde_json::Value> = text(&plan)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let posts: Vec<&serde_json::Value> = lines.iter().filter(|l| l["url"].is_string()).collect();
+    assert!(posts.len() >= 6, "{lines:#?}");
+    for p in &posts {
+        assert!(
+            p["url"]
+                .as_str()
+                .unwrap()
+                .starts_with("https://cuisine.example.org/"),
+            "{p}"
+        );
+        assert!(p["text"].as_str().unwrap().contains("à lire"), "{p}");
+    }
+
+    let status = encore(&path, &["status", "--feed", "cuisine", "--now", now]);
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let out = text(&status);
+    assert!(
+        out.contains("feed     cuisine: ") && !out.contains("tech:"),
+        "{out}"
+    );
+
+    // One share of each feed's article in the history; `--feed` keeps the cuisine one.
+    let cfg = encore::Config::load(&path).unwrap();
+    let archive = Archive::open(&cfg.state_dir).unwrap();
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(encore::commands::refresh_archive(&cfg, &archive, t0()))
+        .unwrap();
+    for key in ["blog.example.org/2026/04/article-10", "cuisine.example.org/2026/04/article-10"] {
+        assert!(archive.article(key).unwrap().is_some(), "{key}");
+        archive
+            .settle(&encore::ShareRecord {
+                at: t0(),
+                account: "both".into(),
+                article_key: Some(key.into()),
+                url: Some(format!("https://{key}/")),
+                slot: t0(),
+                outcome: Outcome::Shared,
+                post_id: Some("1".into()),
+                detail: "text".into(),
+            })
+            .unwrap();
+    }
+    drop(archive);
+    let history = encore(&path, &["history", "--feed", "cuisine", "--format", "json"]);
+    assert!(history.status.success());
+    let out = text(&history);
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(out.contains("cuisine.example.org/2026/04/article-10"), "{out}");
+    let both = encore(&path, &["history", "--format", "json"]);
+    assert_eq!(text(&both).lines().count(), 2);
+
+    for cmd in ["check", "status", "history", "preview"] {
+        let o = encore(&path, &[cmd, "--feed", "cusine"]);
+        assert_eq!(o.status.code(), Some(64), "{cmd}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("no feed named \"cusine\"") && err.contains("(feeds: tech, cuisine)"),
+            "{cmd}: {err}"
+        );
+    }
+}
