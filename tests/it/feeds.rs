@@ -424,7 +424,10 @@ fn check_preview_history_and_status_show_one_feed_on_request() {
         .unwrap()
         .block_on(encore::commands::refresh_archive(&cfg, &archive, t0()))
         .unwrap();
-    for key in ["blog.example.org/2026/04/article-10", "cuisine.example.org/2026/04/article-10"] {
+    for key in [
+        "blog.example.org/2026/04/article-10",
+        "cuisine.example.org/2026/04/article-10",
+    ] {
         assert!(archive.article(key).unwrap().is_some(), "{key}");
         archive
             .settle(&encore::ShareRecord {
@@ -444,7 +447,10 @@ fn check_preview_history_and_status_show_one_feed_on_request() {
     assert!(history.status.success());
     let out = text(&history);
     assert_eq!(out.lines().count(), 1, "{out}");
-    assert!(out.contains("cuisine.example.org/2026/04/article-10"), "{out}");
+    assert!(
+        out.contains("cuisine.example.org/2026/04/article-10"),
+        "{out}"
+    );
     let both = encore(&path, &["history", "--format", "json"]);
     assert_eq!(text(&both).lines().count(), 2);
 
@@ -457,4 +463,70 @@ fn check_preview_history_and_status_show_one_feed_on_request() {
             "{cmd}: {err}"
         );
     }
+}
+
+#[test]
+fn the_two_blogs_example_checks_and_previews_both_blogs_in_turn() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/two-blogs.toml");
+    let dir = tempfile::tempdir().unwrap();
+    // The example's state goes to a temporary directory, its feeds stay beside it.
+    let text = std::fs::read_to_string(&example)
+        .unwrap()
+        .replace(
+            "../target/encore-two-blogs-state",
+            &dir.path().display().to_string(),
+        )
+        .replace(
+            "\"demo-feed.xml\"",
+            &format!("{:?}", example.with_file_name("demo-feed.xml")),
+        )
+        .replace(
+            "\"demo-kitchen.xml\"",
+            &format!("{:?}", example.with_file_name("demo-kitchen.xml")),
+        );
+    let path = dir.path().join("two-blogs.toml");
+    std::fs::write(&path, text).unwrap();
+    assert!(encore(&path, &["check"]).status.success());
+    let plan = encore(
+        &path,
+        &[
+            "preview",
+            "--now",
+            "2026-12-01T08:00:00+01:00",
+            "--seed",
+            "1",
+            "--days",
+            "7",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(
+        plan.status.success(),
+        "{}",
+        String::from_utf8_lossy(&plan.stderr)
+    );
+    let posts: Vec<serde_json::Value> = String::from_utf8_lossy(&plan.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|p: &serde_json::Value| p["url"].is_string())
+        .collect();
+    let of = |account: &str, host: &str| {
+        posts
+            .iter()
+            .filter(|p| p["account"] == account && p["url"].as_str().unwrap().contains(host))
+            .count()
+    };
+    // The agency account takes both blogs, two kitchen posts for one; the Mastodon account
+    // only the kitchen.
+    let (kitchen, social) = (
+        of("agency-log", "kitchen."),
+        of("agency-log", "blog.example.org"),
+    );
+    assert!(
+        social >= 3 && kitchen.abs_diff(2 * social) <= 2,
+        "{kitchen} / {social}"
+    );
+    assert!(of("kitchen-mastodon", "kitchen.") >= 5);
+    assert_eq!(of("kitchen-mastodon", "blog.example.org"), 0);
 }
