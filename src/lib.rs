@@ -25,6 +25,7 @@ mod feed;
 mod http;
 mod ingest;
 mod logging;
+mod metrics;
 mod network;
 mod private_file;
 mod schedule;

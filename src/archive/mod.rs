@@ -395,6 +395,19 @@ impl Archive {
         Ok(())
     }
 
+    /// How many articles each feed has in the archive.
+    pub fn count_by_feed(&self) -> Result<std::collections::HashMap<String, usize>, ArchiveError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached("SELECT feed, count(*) FROM articles GROUP BY feed")?;
+        let mut rows = stmt.query([])?;
+        let mut out = std::collections::HashMap::new();
+        while let Some(r) = rows.next()? {
+            let (feed, n): (String, i64) = (r.get(0)?, r.get(1)?);
+            out.insert(feed, usize::try_from(n).unwrap_or(0));
+        }
+        Ok(out)
+    }
+
     /// Gives the articles read before feeds had names to `feed` (the config's first feed), so
     /// that a state made with one `[feed]` keeps serving when `[[feed]]` tables come.
     pub fn adopt_unnamed(&self, feed: &str) -> Result<usize, ArchiveError> {

@@ -43,6 +43,9 @@ pub fn check(config: &Config, out: &mut dyn Write) -> Result<(), crate::error::E
             config.feed_concurrency
         )?;
     }
+    if let Some(listen) = &config.metrics {
+        writeln!(out, "metrics    {listen}")?;
+    }
     for account in &config.accounts {
         write_account(out, &config.path, account, &mut warnings)?;
     }

@@ -72,6 +72,24 @@ impl fmt::Display for FeedSource {
     }
 }
 
+/// Where the metrics endpoint listens (`[metrics] listen`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MetricsListen {
+    /// A TCP address: loopback unless `allow_remote = true`.
+    Tcp(std::net::SocketAddr),
+    /// A Unix socket path (created at start, mode 0660).
+    Unix(PathBuf),
+}
+
+impl fmt::Display for MetricsListen {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MetricsListen::Tcp(a) => write!(f, "http://{a}/metrics"),
+            MetricsListen::Unix(p) => write!(f, "unix:{}", p.display()),
+        }
+    }
+}
+
 /// The name of the feed of a config with a single `[feed]` table that gives none.
 pub(crate) const MAIN_FEED: &str = "main";
 
@@ -351,6 +369,8 @@ pub struct Config {
     pub feeds: Vec<FeedSettings>,
     /// How many feeds are read at once (one request at a time to one host whatever it says).
     pub feed_concurrency: usize,
+    /// The Prometheus endpoint, if any (`[metrics] listen`).
+    pub metrics: Option<MetricsListen>,
     /// The accounts, in file order.
     pub accounts: Vec<Account>,
     /// Things that work but deserve the admin's attention (literal secrets…).
@@ -419,6 +439,10 @@ impl Config {
         };
         let accounts =
             resolve_accounts(&raw, &feeds, text, &mut warnings).map_err(|(s, m)| err(s, m))?;
+        let metrics = match &raw.metrics {
+            Some(m) => Some(resolve_metrics(m, &base_dir).map_err(|(s, m)| err(s, m))?),
+            None => None,
+        };
 
         Ok(Config {
             path: path.to_path_buf(),
@@ -427,6 +451,7 @@ impl Config {
             state_dir,
             feeds,
             feed_concurrency,
+            metrics,
             accounts,
             warnings,
         })
@@ -801,6 +826,26 @@ fn resolve_feeds(
         feeds.push(resolve_feed(f, name, base_dir, text, timezone)?);
     }
     Ok(feeds)
+}
+
+/// `[metrics]`: a TCP address (a loopback one unless `allow_remote`) or an absolute Unix
+/// socket path. The endpoint has no authentication: what it tells (accounts, feeds, spend)
+/// stays on the machine unless the admin says otherwise.
+fn resolve_metrics(m: &raw::RawMetrics, base_dir: &Path) -> Result<MetricsListen, SpanError> {
+    let text = m.listen.get_ref().trim();
+    let at = Some(m.listen.span());
+    if text.starts_with('/') || text.starts_with("./") {
+        return Ok(MetricsListen::Unix(base_dir.join(text)));
+    }
+    let addr: std::net::SocketAddr = text.parse().map_err(|_| {
+        let why = format!("invalid `metrics.listen` {text:?}: expected an address and port such as \"127.0.0.1:9464\" or a Unix socket path such as \"/run/encore/metrics.sock\"");
+        (at.clone(), why)
+    })?;
+    if !addr.ip().is_loopback() && !m.allow_remote {
+        let why = format!("`metrics.listen` {addr} is not a loopback address: the endpoint has no authentication, so it listens on 127.0.0.1 or ::1 unless `allow_remote = true` says otherwise");
+        return Err((at, why));
+    }
+    Ok(MetricsListen::Tcp(addr))
 }
 
 /// One feed table, with its defaults.

@@ -23,6 +23,15 @@ pub(super) struct RawConfig {
     pub cadence: RawCadence,
     #[serde(default, rename = "account")]
     pub accounts: Vec<Spanned<RawAccount>>,
+    pub metrics: Option<RawMetrics>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawMetrics {
+    pub listen: Spanned<String>,
+    #[serde(default)]
+    pub allow_remote: bool,
 }
 
 /// One `[feed]` table or an array of `[[feed]]` tables. Read through TOML's own deserializer

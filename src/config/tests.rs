@@ -479,3 +479,36 @@ fn feed_mistakes_name_their_line_and_column() {
     let at = text.lines().position(|l| l.starts_with("refrsh")).unwrap() + 1;
     assert_eq!((line, col), (at, 1));
 }
+
+#[test]
+fn the_metrics_endpoint_stays_on_the_machine_unless_told() {
+    let with = |table: &str| format!("{MINIMAL}\n[metrics]\n{table}\n");
+    let c = parse(&with("listen = \"127.0.0.1:9464\"")).unwrap();
+    assert_eq!(
+        c.metrics,
+        Some(MetricsListen::Tcp("127.0.0.1:9464".parse().unwrap()))
+    );
+    let c = parse(&with("listen = \"[::1]:9464\"")).unwrap();
+    assert!(matches!(c.metrics, Some(MetricsListen::Tcp(a)) if a.ip().is_loopback()));
+    let c = parse(&with("listen = \"/run/encore/metrics.sock\"")).unwrap();
+    assert_eq!(
+        c.metrics,
+        Some(MetricsListen::Unix("/run/encore/metrics.sock".into()))
+    );
+    assert_eq!(parse(MINIMAL).unwrap().metrics, None);
+    // Anywhere else only when the admin says so, and an unreadable value named at its place.
+    let text = with("listen = \"0.0.0.0:9464\"");
+    let (line, col, msg) = error_of(&text);
+    assert_eq!((line, col), (text.lines().count(), 10), "{msg}");
+    assert!(
+        msg.contains("not a loopback address") && msg.contains("allow_remote"),
+        "{msg}"
+    );
+    let c = parse(&with("listen = \"0.0.0.0:9464\"\nallow_remote = true")).unwrap();
+    assert!(matches!(c.metrics, Some(MetricsListen::Tcp(a)) if !a.ip().is_loopback()));
+    let (_, _, msg) = error_of(&with("listen = \"localhost\""));
+    assert!(
+        msg.contains("invalid `metrics.listen` \"localhost\""),
+        "{msg}"
+    );
+}

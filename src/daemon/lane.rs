@@ -5,7 +5,7 @@
 
 use super::ledger::Ledger;
 use super::plan::Auto;
-use super::{Pause, Shared, SlotReport};
+use super::{Pause, Shared, SkipReason, SlotReport};
 use crate::archive::{key, ArchiveError, Article, Intent, Outcome, ShareRecord};
 use crate::config::{Account, CadenceMode};
 use crate::error::Error;
@@ -38,6 +38,9 @@ pub(super) struct Lane {
     /// Auto mode's day plans and post counts.
     pub auto: Auto,
 }
+
+/// Why a slot is skipped, and the line that says it.
+type Skip = (SkipReason, String);
 
 /// Per feed name ("" with a single feed), the window of articles a slot loaded.
 type Windows = HashMap<String, Vec<Article>>;
@@ -147,10 +150,14 @@ impl Lane {
         };
         let mut reports = Vec::new();
         for &slot in older {
-            let why = self.missed(now - slot).unwrap_or_else(|| {
-                "superseded by a later slot (late slots are never posted in a burst)".into()
-            });
-            reports.push(self.skip(ctx, ledger, slot, now, why)?);
+            let (reason, why) = match self.missed(now - slot) {
+                Some(why) => (SkipReason::Missed, why),
+                None => (
+                    SkipReason::Superseded,
+                    "superseded by a later slot (late slots are never posted in a burst)".into(),
+                ),
+            };
+            reports.push(self.skip(ctx, ledger, slot, now, (reason, why))?);
         }
         match self.held_back(ctx, ledger, latest, now)? {
             Some(why) => reports.push(self.skip(ctx, ledger, latest, now, why)?),
@@ -207,18 +214,18 @@ impl Lane {
         ledger: &Ledger,
         slot: DateTime<Utc>,
         now: DateTime<Utc>,
-    ) -> Result<Option<String>, ArchiveError> {
+    ) -> Result<Option<Skip>, ArchiveError> {
         if let Some(why) = self.missed(now - slot) {
-            return Ok(Some(why));
+            return Ok(Some((SkipReason::Missed, why)));
         }
         match self.pause {
             Some(Pause::Stopped) => {
-                return Ok(Some(
-                    "account stopped after an error (see above); restart after fixing it".into(),
-                ))
+                let why = "account stopped after an error (see above); restart after fixing it";
+                return Ok(Some((SkipReason::Stopped, why.into())));
             }
             Some(Pause::Until(until)) if until > now => {
-                return Ok(Some(format!("account paused until {until}")))
+                let why = format!("account paused until {until}");
+                return Ok(Some((SkipReason::Paused, why)));
             }
             Some(Pause::Until(_)) => self.pause = None,
             None => {}
@@ -229,12 +236,13 @@ impl Lane {
             return Ok(None);
         };
         Ok(((slot - prev).abs() < spacing).then(|| {
-            format!(
+            let why = format!(
                 "only {} after the post of {} (minimum spacing {})",
                 human((slot - prev).abs()),
                 prev.with_timezone(&ctx.tz).to_rfc3339(),
                 HumanDuration(c.min_spacing)
-            )
+            );
+            (SkipReason::Spacing, why)
         }))
     }
 
@@ -269,7 +277,7 @@ impl Lane {
                 "moved by a rate limit, then replaced by the slot at {}",
                 regular.with_timezone(&ctx.tz).to_rfc3339()
             );
-            self.skip(ctx, ledger, d.slot, now, why)?;
+            self.skip(ctx, ledger, d.slot, now, (SkipReason::Moved, why))?;
             return Ok(None);
         }
         if let Some(next) = self.next_slot(ctx, now).filter(|n| *n - now < spacing) {
@@ -277,7 +285,13 @@ impl Lane {
                 "moved by a rate limit; yields to the slot at {} (minimum spacing)",
                 next.with_timezone(&ctx.tz).to_rfc3339()
             );
-            return Ok(Some(self.skip(ctx, ledger, d.slot, now, why)?));
+            return Ok(Some(self.skip(
+                ctx,
+                ledger,
+                d.slot,
+                now,
+                (SkipReason::Moved, why),
+            )?));
         }
         tracing::info!(account = %self.account.name, "rate-limit pause over: posting the slot it moved");
         Ok(Some(self.post_slot(ctx, ledger, d.slot, now).await?))
@@ -289,10 +303,12 @@ impl Lane {
         ledger: &mut Ledger,
         slot: DateTime<Utc>,
         now: DateTime<Utc>,
-        why: String,
+        (reason, why): Skip,
     ) -> Result<SlotReport, ArchiveError> {
         tracing::info!(account = %self.account.name, slot = %slot.with_timezone(&ctx.tz).to_rfc3339(), "slot skipped: {why}");
-        self.record(ledger, slot, now, Outcome::Skipped, None, None, why)
+        let mut report = self.record(ledger, slot, now, Outcome::Skipped, None, None, why)?;
+        report.skip = Some(reason);
+        Ok(report)
     }
 
     /// Settles `slot` in the ledger and says what it came to. `article`: (key, link).
@@ -325,6 +341,7 @@ impl Lane {
             article_key: row.article_key,
             post_id: row.post_id,
             detail: row.detail,
+            skip: None,
         })
     }
 
@@ -352,7 +369,13 @@ impl Lane {
             self.pause = Some(Pause::Until(next_month));
         }
         let why = format!("monthly budget reached (${spent:.2} of ${limit:.2})");
-        Ok(Some(self.skip(ctx, ledger, slot, now, why)?))
+        Ok(Some(self.skip(
+            ctx,
+            ledger,
+            slot,
+            now,
+            (SkipReason::Budget, why),
+        )?))
     }
 
     /// Posts `slot`: the budget, the article and its intent, the network, the outcome.
@@ -391,7 +414,7 @@ impl Lane {
         ledger: &mut Ledger,
         slot: DateTime<Utc>,
         now: DateTime<Utc>,
-    ) -> Result<Result<Picked, String>, Error> {
+    ) -> Result<Result<Picked, Skip>, Error> {
         let mut last_shares = ledger.last_shares(self.name())?;
         // Each feed's window of articles, loaded only when the streamed choice cannot decide.
         let mut window = Windows::new();
@@ -403,7 +426,7 @@ impl Lane {
                 .await?
             {
                 Ok(chosen) => chosen,
-                Err(why) => return Ok(Err(why)),
+                Err(why) => return Ok(Err((SkipReason::NoArticle, why))),
             };
             let intent = Intent {
                 account: self.account.name.clone(),
@@ -422,7 +445,9 @@ impl Lane {
                     }))
                 }
                 // Another process posting beside this one takes one article, not five.
-                Err(ArchiveError::Taken(why)) if taken >= 5 => return Ok(Err(why)),
+                Err(ArchiveError::Taken(why)) if taken >= 5 => {
+                    return Ok(Err((SkipReason::Taken, why)))
+                }
                 Err(ArchiveError::Taken(why)) => {
                     tracing::info!(account = %self.account.name, "{why}; the slot goes to another article");
                     last_shares.insert(article.key.clone(), now);
@@ -672,6 +697,7 @@ impl Lane {
             article_key: Some(p.article.key.clone()),
             post_id: None,
             detail: format!("{reason}; moved to {until_local}"),
+            skip: None,
         })
     }
 }

@@ -49,6 +49,48 @@ pub struct SlotReport {
     pub post_id: Option<String>,
     /// The text posted, or why nothing was.
     pub detail: String,
+    /// For a skipped slot, why in one word (metrics count skips by it).
+    pub skip: Option<SkipReason>,
+}
+
+/// Why a slot was skipped, in one word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SkipReason {
+    /// Past its grace period (daemon stopped, machine asleep).
+    Missed,
+    /// A later slot was due too: late slots never go out in a burst.
+    Superseded,
+    /// The account is paused (rate limit, budget) until a time.
+    Paused,
+    /// The account stopped after refused credentials or no credit.
+    Stopped,
+    /// Too close to the account's previous post.
+    Spacing,
+    /// One more post would exceed the month's budget.
+    Budget,
+    /// No article fits (none eligible, none that fits the network's length).
+    NoArticle,
+    /// Another process took the articles first.
+    Taken,
+    /// A slot a rate limit moved gave way to a regular one.
+    Moved,
+}
+
+impl SkipReason {
+    /// The metrics label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::Missed => "missed",
+            SkipReason::Superseded => "superseded",
+            SkipReason::Paused => "paused",
+            SkipReason::Stopped => "stopped",
+            SkipReason::Spacing => "spacing",
+            SkipReason::Budget => "budget",
+            SkipReason::NoArticle => "no_article",
+            SkipReason::Taken => "taken",
+            SkipReason::Moved => "moved",
+        }
+    }
 }
 
 /// What every lane reads besides its own state.
@@ -72,6 +114,7 @@ pub struct Daemon {
     lanes: Vec<Lane>,
     seed: u64,
     last_tick: Option<DateTime<Utc>>,
+    metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
 
 impl Daemon {
@@ -101,6 +144,7 @@ impl Daemon {
             lanes,
             seed,
             last_tick,
+            metrics: std::sync::Arc::new(crate::metrics::Metrics::new()),
         };
         if !dry_run {
             daemon.reconcile(now).await?;
@@ -148,6 +192,16 @@ impl Daemon {
     /// The archive.
     pub fn archive(&self) -> &Archive {
         self.ledger.archive()
+    }
+
+    /// The metrics the daemon keeps, as Prometheus text (what `GET /metrics` answers).
+    pub fn metrics_text(&self) -> String {
+        self.metrics.render()
+    }
+
+    /// Keeps its metrics in `metrics` (the run's, served by its endpoint across start-overs).
+    pub(crate) fn use_metrics(&mut self, metrics: std::sync::Arc<crate::metrics::Metrics>) {
+        self.metrics = metrics;
     }
 
     fn lane(&self, account: &str) -> Option<&Lane> {
@@ -248,7 +302,9 @@ impl Daemon {
                 }
             })
             .await;
-        for (name, stats) in read.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        let read = read.into_inner().unwrap_or_else(|e| e.into_inner());
+        self.observe_reads(&read, now)?;
+        for (name, stats) in read {
             let status = FeedStatus {
                 at: now,
                 result: match stats {
@@ -281,12 +337,14 @@ impl Daemon {
         self.plan(now).await?;
         let ctx = self.shared();
         let mut reports = Vec::new();
+        let paused_before: Vec<bool> = self.lanes.iter().map(|l| l.pause.is_some()).collect();
         for lane in &mut self.lanes {
             reports.extend(
                 lane.tick(ctx, &mut self.ledger, self.last_tick, now)
                     .await?,
             );
         }
+        self.observe_tick(&reports, &paused_before, now)?;
         let tz = self.config.timezone;
         let new_day = self.last_tick.is_none_or(|t| {
             t.with_timezone(&tz).date_naive() != now.with_timezone(&tz).date_naive()

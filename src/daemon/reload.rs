@@ -75,6 +75,9 @@ impl Daemon {
                 config.state_dir.display()
             )));
         }
+        if config.metrics != self.config.metrics {
+            tracing::warn!("`[metrics]` changed: the endpoint moves at the next restart");
+        }
         let changes = self.changes(&config);
         let today = now.with_timezone(&config.timezone).date_naive();
         let mut old: HashMap<String, Lane> = std::mem::take(&mut self.lanes)

@@ -63,6 +63,25 @@ pub async fn run(mut config: Config, opts: RunOptions) -> Result<(), Error> {
         base_delay: clock.real(RetryPolicy::default().base_delay),
         ..RetryPolicy::default()
     };
+    let metrics = Arc::new(crate::metrics::Metrics::new());
+    // Bound before READY=1: a taken port fails the start, where the admin looks. Served for
+    // the whole run, across start-overs (the counters go on).
+    let _endpoint = match &config.metrics {
+        Some(listen) => {
+            let listener = crate::metrics::bind(listen).await.map_err(|e| {
+                Error::Setup(format!(
+                    "{}: cannot listen on {listen} for metrics: {e}",
+                    config.path.display()
+                ))
+            })?;
+            tracing::info!("metrics at {listen}");
+            Some(AbortOnDrop(tokio::spawn(crate::metrics::serve(
+                listener,
+                metrics.clone(),
+            ))))
+        }
+        None => None,
+    };
     let mut ctx = Ctx {
         shutdown,
         hangup,
@@ -71,6 +90,7 @@ pub async fn run(mut config: Config, opts: RunOptions) -> Result<(), Error> {
         clock,
         dry_run: opts.dry_run,
         retry,
+        metrics,
     };
     let mut first = true;
     loop {
@@ -129,6 +149,16 @@ struct Ctx<'a, S> {
     clock: Arc<dyn Clock>,
     dry_run: bool,
     retry: RetryPolicy,
+    metrics: Arc<crate::metrics::Metrics>,
+}
+
+/// Ends the metrics endpoint's task with the run.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// How one serving ended.
@@ -182,6 +212,7 @@ async fn serve<S: std::future::Future<Output = ()>>(
         Some(Err(e)) => return failed(&kept, e),
     };
     drop(kept);
+    daemon.use_metrics(ctx.metrics.clone());
     let status = daemon.status_line(clock.now());
     notifier.ready(&status);
     tracing::info!(accounts = daemon.config().accounts.len(), "ready");

@@ -1,8 +1,9 @@
 //! What the daemon shows of itself: the runtime it leaves in the state for `encore status`
 //! (pauses, its pid) and the one line `systemctl status` shows.
 
-use super::Daemon;
+use super::{Daemon, SlotReport};
 use crate::archive::key;
+use crate::metrics::{AccountLabels, FeedLabels, PauseLabels, PostLabels, ReadLabels, SkipLabels};
 use chrono::{DateTime, Duration, Utc};
 
 /// What the running daemon knows beyond the state: `encore status` shows it.
@@ -100,5 +101,151 @@ impl Daemon {
             }
         }
         line
+    }
+
+    /// The metrics after a tick: each slot's outcome counted, and every account's next slot,
+    /// pause and month's spend set (`paused_before`: which lanes were paused before it, to
+    /// count the pauses that began).
+    pub(super) fn observe_tick(
+        &self,
+        reports: &[SlotReport],
+        paused_before: &[bool],
+        now: DateTime<Utc>,
+    ) -> Result<(), crate::archive::ArchiveError> {
+        let m = &self.metrics;
+        for r in reports {
+            let network = self.config.account(&r.account).map(|a| a.network.as_str());
+            match r.skip {
+                Some(reason) => {
+                    let labels = SkipLabels {
+                        account: r.account.clone(),
+                        reason: reason.as_str().into(),
+                    };
+                    m.skips.get_or_create(&labels).inc();
+                }
+                None => {
+                    let labels = PostLabels {
+                        account: r.account.clone(),
+                        network: network.unwrap_or("?").into(),
+                        outcome: r.outcome.to_string(),
+                    };
+                    m.posts.get_or_create(&labels).inc();
+                }
+            }
+        }
+        let ctx = self.shared();
+        let tz = self.config.timezone;
+        let (_, next_month) = crate::budget::month_bounds(tz, now);
+        for (lane, was) in self.lanes.iter().zip(
+            paused_before
+                .iter()
+                .copied()
+                .chain(std::iter::repeat(false)),
+        ) {
+            let account = AccountLabels {
+                account: lane.name().to_string(),
+            };
+            let next = lane.next_slot(ctx, now).map(|t| t.timestamp()).unwrap_or(0);
+            m.next_slot.get_or_create(&account).set(next);
+            for cause in ["rate_limit", "budget", "stopped"] {
+                let labels = PauseLabels {
+                    account: lane.name().to_string(),
+                    cause: cause.into(),
+                };
+                let now_cause = match lane.pause {
+                    Some(Pause::Stopped) => Some("stopped"),
+                    Some(Pause::Until(t)) if t > now && t == next_month => Some("budget"),
+                    Some(Pause::Until(t)) if t > now => Some("rate_limit"),
+                    _ => None,
+                };
+                m.paused
+                    .get_or_create(&labels)
+                    .set(i64::from(now_cause == Some(cause)));
+                if now_cause == Some(cause) && !was {
+                    m.pauses.get_or_create(&labels).inc();
+                }
+            }
+            let b = &lane.account.budget;
+            let billed = self.ledger.billed_posts(lane.name(), tz, now)?;
+            m.spend
+                .get_or_create(&account)
+                .set(billed as f64 * b.cost_per_post_usd);
+            if let Some(limit) = b.monthly_usd {
+                m.budget.get_or_create(&account).set(limit);
+            }
+        }
+        let pending = self.ledger.archive().pending_intents()?.len();
+        m.intents_pending
+            .set(i64::try_from(pending).unwrap_or(i64::MAX));
+        Ok(())
+    }
+
+    /// The metrics after feed reads (`read`: each feed's name and what came of it): reads
+    /// counted, last successes, and each feed's articles and eligible articles.
+    pub(super) fn observe_reads(
+        &self,
+        read: &[(String, Option<crate::archive::MergeStats>)],
+        now: DateTime<Utc>,
+    ) -> Result<(), crate::archive::ArchiveError> {
+        let m = &self.metrics;
+        for (feed, stats) in read {
+            let result = if stats.is_some() { "ok" } else { "failed" };
+            let labels = ReadLabels {
+                feed: feed.clone(),
+                result: result.into(),
+            };
+            m.feed_reads.get_or_create(&labels).inc();
+            if stats.is_some() {
+                let feed = FeedLabels { feed: feed.clone() };
+                m.feed_last_success
+                    .get_or_create(&feed)
+                    .set(now.timestamp());
+            }
+        }
+        let archive = self.ledger.archive();
+        let counts = archive.count_by_feed()?;
+        for f in &self.config.feeds {
+            let labels = FeedLabels {
+                feed: f.name.clone(),
+            };
+            let n = counts.get(&f.name).copied().unwrap_or(0);
+            m.articles
+                .get_or_create(&labels)
+                .set(i64::try_from(n).unwrap_or(i64::MAX));
+            m.eligible
+                .get_or_create(&labels)
+                .set(i64::try_from(self.eligible_in(&f.name, now)?).unwrap_or(i64::MAX));
+        }
+        Ok(())
+    }
+
+    /// A feed's articles of age and not excluded at `now`, under the rules of the first account
+    /// that shares it (before that account's cooldown).
+    fn eligible_in(
+        &self,
+        feed: &str,
+        now: DateTime<Utc>,
+    ) -> Result<usize, crate::archive::ArchiveError> {
+        let share = self
+            .config
+            .accounts
+            .iter()
+            .find_map(|a| a.feeds.iter().find(|s| s.feed == feed));
+        let Some(share) = share else {
+            return Ok(0);
+        };
+        let (from, to) = crate::schedule::age_window(&share.select, now);
+        let rules = crate::select::Rules::new(&share.select);
+        let several = self.config.feeds.len() > 1;
+        let mut n = 0;
+        self.ledger
+            .archive()
+            .each_published_between(from, to, &mut |a| {
+                let mine = !several || a.feed == feed;
+                if mine && rules.verdict(&a, now, None) == crate::select::Verdict::Eligible {
+                    n += 1;
+                }
+            })?;
+        Ok(n)
     }
 }

@@ -34,6 +34,7 @@ const FLOORS: &[(&str, &[&str])] = &[
         ],
     ),
     ("network", &["network"]),
+    ("metrics", &["metrics"]),
     ("daemon", &["daemon"]),
     ("commands", &["commands"]),
 ];

@@ -21,6 +21,7 @@ mod feeds;
 mod floors;
 mod full_disk;
 mod mastodon;
+mod metrics;
 mod properties;
 mod race;
 mod real_feeds;

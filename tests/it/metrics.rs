@@ -1,0 +1,225 @@
+//! The metrics endpoint of a running daemon: what it says after a few posts and feed reads,
+//! checked by Prometheus's own `promtool`, and the README's alert rules checked by it too.
+
+use crate::support;
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+/// `GET path` on 127.0.0.1:`port`: the status code and the body.
+fn get(port: u16, path: &str) -> Option<(u16, String)> {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).ok()?;
+    let (head, body) = raw.split_once("\r\n\r\n")?;
+    let code = head.split_whitespace().nth(1)?.parse().ok()?;
+    Some((code, body.to_string()))
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn promtool_present() -> bool {
+    let present = std::process::Command::new("promtool")
+        .arg("--version")
+        .output()
+        .is_ok();
+    if !present {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have promtool (.ci/run unpacks Debian's prometheus package)"
+        );
+        println!("promtool is not installed: apt-get download prometheus; dpkg-deb -x it");
+    }
+    present
+}
+
+/// `promtool ARGS` with `input` on stdin: its exit code and output.
+fn promtool(args: &[&str], input: &str) -> (i32, String) {
+    let mut child = std::process::Command::new("promtool")
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code().unwrap_or(-1), text)
+}
+
+fn config(dir: &Path, port: u16) -> std::path::PathBuf {
+    let tech = support::fixture("span.xml");
+    let cuisine = dir.join("cuisine.xml");
+    let text = std::fs::read_to_string(&tech)
+        .unwrap()
+        .replace("https://blog.example.org", "https://cuisine.example.org");
+    std::fs::write(&cuisine, text).unwrap();
+    let config = format!(
+        r#"timezone = "UTC"
+state_dir = {state:?}
+
+[metrics]
+listen = "127.0.0.1:{port}"
+
+[[feed]]
+name = "tech"
+url = {tech:?}
+backfill_pages = 0
+
+[[feed]]
+name = "cuisine"
+url = {cuisine:?}
+backfill_pages = 0
+
+[select]
+min_age_days = 0
+max_age_days = 400
+cooldown_days = 1
+check_link = false
+
+[cadence]
+mode = "fixed"
+per_day = 24
+active_hours = "00:00-24:00"
+min_spacing = "30m"
+grace = "6h"
+
+[[account]]
+name = "both"
+network = "log"
+
+[[account]]
+name = "cuisine-only"
+network = "log"
+feeds = ["cuisine"]
+monthly_budget_usd = 5.0
+"#,
+        state = dir.join("state").display().to_string(),
+        tech = tech.display().to_string(),
+        cuisine = cuisine.display().to_string(),
+    );
+    let path = dir.join("config.toml");
+    std::fs::write(&path, config).unwrap();
+    path
+}
+
+#[test]
+fn a_running_daemon_serves_metrics_promtool_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let path = config(dir.path(), port);
+    let (clock, _) = support::fast::clock();
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("encore"));
+    cmd.args(["--config"])
+        .arg(&path)
+        .args(["run", "--test-clock", &clock])
+        .env("RUST_LOG", "info")
+        .env_remove("NOTIFY_SOCKET");
+    let (mut child, rx) = support::spawn_logged(cmd);
+    let mut seen = Vec::new();
+    support::wait_for(&rx, &mut seen, "metrics at http://127.0.0.1:", 20);
+    // A few posts on the fast clock (one an hour of its time, an hour is half a second).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let body = loop {
+        let (code, body) = get(port, "/metrics").expect("the endpoint answers");
+        assert_eq!(code, 200);
+        let shared = |account: &str| {
+            body.lines().any(|l| {
+                l.starts_with("encore_posts_total{")
+                    && l.contains(&format!("account=\"{account}\""))
+                    && l.contains("outcome=\"shared\"")
+                    && !l.ends_with(" 0")
+            })
+        };
+        if shared("both") && shared("cuisine-only") {
+            break body;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no posts counted:\n{body}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    let (code, _) = get(port, "/other").unwrap();
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+    assert_eq!(code, 404);
+
+    for needle in [
+        "encore_posts_total{account=\"both\",network=\"log\",outcome=\"shared\"}",
+        "encore_feed_reads_total{feed=\"tech\",result=\"ok\"} 1",
+        "encore_feed_reads_total{feed=\"cuisine\",result=\"ok\"} 1",
+        "encore_feed_last_success_timestamp_seconds{feed=\"cuisine\"}",
+        "encore_articles{feed=\"tech\"} 41",
+        "encore_articles{feed=\"cuisine\"} 41",
+        "encore_articles_eligible{feed=\"tech\"}",
+        "encore_intents_pending ",
+        "encore_account_paused{account=\"both\",cause=\"rate_limit\"} 0",
+        "encore_month_spend_usd{account=\"cuisine-only\"}",
+        "encore_month_budget_usd{account=\"cuisine-only\"} 5",
+        "encore_next_slot_timestamp_seconds{account=\"both\"}",
+        "encore_process_resident_memory_bytes ",
+        "encore_uptime_seconds ",
+        "encore_build_info{version=\"",
+    ] {
+        assert!(body.contains(needle), "no {needle:?} in:\n{body}");
+    }
+    // The next slot is a real time, after the posts made.
+    let next: i64 = body
+        .lines()
+        .find(|l| l.starts_with("encore_next_slot_timestamp_seconds{account=\"both\"}"))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    assert!(next > 1_780_000_000, "{next}");
+
+    if promtool_present() {
+        let (code, out) = promtool(&["check", "metrics"], &body);
+        assert_eq!(code, 0, "promtool check metrics:\n{out}\n{body}");
+    }
+}
+
+#[test]
+fn the_readme_alert_rules_pass_promtool() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let start = readme
+        .find("```yaml\ngroups:")
+        .expect("the alert rules in README.md");
+    let rules = &readme[start + "```yaml\n".len()..];
+    let rules = &rules[..rules.find("```").unwrap()];
+    assert!(
+        rules.contains("encore_posts_total")
+            && rules.contains("encore_feed_last_success_timestamp_seconds")
+    );
+    if promtool_present() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("encore.rules.yml");
+        std::fs::write(&file, rules).unwrap();
+        let (code, out) = promtool(&["check", "rules", file.to_str().unwrap()], "");
+        assert_eq!(code, 0, "promtool check rules:\n{out}");
+    }
+}
