@@ -223,3 +223,48 @@ fn the_readme_alert_rules_pass_promtool() {
         assert_eq!(code, 0, "promtool check rules:\n{out}");
     }
 }
+
+#[test]
+fn the_endpoint_can_be_a_unix_socket_only_its_group_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = config(dir.path(), 9);
+    let sock = dir.path().join("metrics.sock");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "listen = \"127.0.0.1:9\"",
+        &format!("listen = {:?}", sock.display().to_string()),
+    );
+    std::fs::write(&path, text).unwrap();
+    // A socket left by an earlier run is replaced.
+    std::fs::write(&sock, "stale").unwrap();
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("encore"));
+    cmd.arg("--config")
+        .arg(&path)
+        .args(["run", "--dry-run", "--now", "2026-06-01T05:00:00Z"])
+        .env("RUST_LOG", "info")
+        .env_remove("NOTIFY_SOCKET");
+    let (mut child, rx) = support::spawn_logged(cmd);
+    let mut seen = Vec::new();
+    support::wait_for(&rx, &mut seen, "started", 20);
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+    let meta = std::fs::metadata(&sock).unwrap();
+    assert!(meta.file_type().is_socket());
+    assert_eq!(meta.permissions().mode() & 0o777, 0o660);
+    let mut s = std::os::unix::net::UnixStream::connect(&sock).unwrap();
+    write!(
+        s,
+        "GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+    assert!(raw.starts_with("HTTP/1.1 200"), "{raw}");
+    assert!(
+        raw.contains("encore_feed_reads_total{feed=\"tech\",result=\"ok\"} 1"),
+        "{raw}"
+    );
+}
