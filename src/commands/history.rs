@@ -13,6 +13,8 @@ struct JsonRecord<'a> {
     outcome: crate::archive::Outcome,
     post_id: Option<&'a str>,
     detail: &'a str,
+    /// The feed of the article shared, when it is known.
+    feed: Option<String>,
 }
 
 /// Which part of the history to print.
@@ -76,6 +78,10 @@ pub fn history(
                     outcome: r.outcome,
                     post_id: r.post_id.as_deref(),
                     detail: &r.detail,
+                    feed: match r.article_key.as_deref() {
+                        Some(key) => archive.article(key)?.map(|a| a.feed),
+                        None => None,
+                    },
                 };
                 serde_json::to_writer(&mut *out, &line).map_err(std::io::Error::from)?;
                 writeln!(out)?;

@@ -49,6 +49,8 @@ struct JsonPost<'a> {
     length: usize,
     limit: usize,
     article_key: &'a str,
+    /// The feed the article comes from.
+    feed: &'a str,
 }
 
 /// Reads the feed into the archive and prints the plan for the next `days` days. Posts nothing
@@ -201,6 +203,7 @@ fn write_json(config: &Config, plan: &[Planned], out: &mut dyn Write) -> std::io
             length: message.length,
             limit: message.limit,
             article_key: &article.key,
+            feed: &article.feed,
         };
         serde_json::to_writer(&mut *out, &line)?;
         writeln!(out)?;

@@ -410,6 +410,7 @@ fn check_preview_history_and_status_show_one_feed_on_request() {
     let posts: Vec<&serde_json::Value> = lines.iter().filter(|l| l["url"].is_string()).collect();
     assert!(posts.len() >= 6, "{lines:#?}");
     for p in &posts {
+        assert_eq!(p["feed"], "cuisine", "{p}");
         assert!(
             p["url"]
                 .as_str()
@@ -466,6 +467,7 @@ fn check_preview_history_and_status_show_one_feed_on_request() {
         out.contains("cuisine.example.org/2026/04/article-10"),
         "{out}"
     );
+    assert!(out.contains("\"feed\":\"cuisine\""), "{out}");
     let both = encore(&path, &["history", "--format", "json"]);
     assert_eq!(text(&both).lines().count(), 2);
 
