@@ -215,11 +215,7 @@ async fn a_feed_that_fails_costs_that_feed_only() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(dir.path(), ACCOUNTS);
     std::fs::remove_file(dir.path().join("tech.xml")).unwrap();
-    let archive = Archive::open(&cfg.state_dir).unwrap();
-    let nets = encore::build_networks(&cfg, false).unwrap();
-    let mut d = Daemon::start(cfg.clone(), archive, nets, false, t0())
-        .await
-        .unwrap();
+    let mut d = support::daemon_at(&cfg, t0()).await;
     d.refresh_feed(t0()).await.unwrap();
     let status = |feed: &str| -> FeedStatus {
         let key = encore::state_key::feed_status(feed);
@@ -322,11 +318,7 @@ async fn feeds_are_read_a_few_at_a_time_and_one_at_a_time_per_host() {
     );
     let cfg = Config::parse(Path::new("many.toml"), &text).unwrap();
     assert_eq!(cfg.feeds.len(), 12);
-    let archive = Archive::open(&cfg.state_dir).unwrap();
-    let nets = encore::build_networks(&cfg, false).unwrap();
-    let mut d = Daemon::start(cfg.clone(), archive, nets, false, t0())
-        .await
-        .unwrap();
+    let mut d = support::daemon_at(&cfg, t0()).await;
     d.refresh_feed(t0()).await.unwrap();
     let (per_host, _, most) = seen.lock().unwrap().clone();
     assert_eq!(per_host.len(), 2, "{per_host:?}");

@@ -23,27 +23,11 @@ fn get(port: u16, path: &str) -> Option<(u16, String)> {
     Some((code, body.to_string()))
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn promtool_present() -> bool {
-    let present = std::process::Command::new("promtool")
-        .arg("--version")
-        .output()
-        .is_ok();
-    if !present {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must have promtool (.ci/run unpacks Debian's prometheus package)"
-        );
-        println!("promtool is not installed: apt-get download prometheus; dpkg-deb -x it");
-    }
-    present
+    support::tool_present(
+        "promtool",
+        "apt-get download prometheus; dpkg-deb -x the .deb and put its usr/bin on PATH",
+    )
 }
 
 /// `promtool ARGS` with `input` on stdin: its exit code and output.
@@ -126,7 +110,7 @@ monthly_budget_usd = 5.0
 #[test]
 fn a_running_daemon_serves_metrics_promtool_accepts() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
+    let port = support::free_port();
     let path = config(dir.path(), port);
     let (clock, _) = support::fast::clock();
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("encore"));

@@ -39,18 +39,7 @@ fn readme_commands() -> Vec<String> {
 }
 
 fn sqlite3_present() -> bool {
-    let present = std::process::Command::new("sqlite3")
-        .arg("--version")
-        .output()
-        .is_ok();
-    if !present {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must have sqlite3 (.ci/run installs it)"
-        );
-        println!("sqlite3 is not installed: apt-get install sqlite3 to run this test");
-    }
-    present
+    crate::support::tool_present("sqlite3", "apt-get install sqlite3")
 }
 
 fn state_with_shares(dir: &Path) {

@@ -229,14 +229,6 @@ fn spawn_auth(config: &Path) -> std::process::Child {
         .unwrap()
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// `encore auth x` started against the fake, with the authorisation address it printed.
 struct AuthRun {
     config: PathBuf,
@@ -249,7 +241,7 @@ struct AuthRun {
 }
 
 async fn start_auth(fake: &FakeX, dir: &Path) -> AuthRun {
-    let redirect = format!("http://127.0.0.1:{}/callback", free_port());
+    let redirect = format!("http://127.0.0.1:{}/callback", support::free_port());
     let config = write_config(
         dir,
         &fake.base,

@@ -271,3 +271,38 @@ pub fn write_rss(
     .unwrap();
     path
 }
+
+/// A TCP port free on 127.0.0.1 a moment ago (for a server the test starts in another process).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Whether the command-line tool `name` is here. CI must have it (`.ci/run` installs it);
+/// elsewhere the test says how to get it and does without.
+pub fn tool_present(name: &str, how: &str) -> bool {
+    let present = std::process::Command::new(name)
+        .arg("--version")
+        .output()
+        .is_ok();
+    if !present {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have {name} (.ci/run installs it)"
+        );
+        println!("{name} is not installed: {how} to run this test");
+    }
+    present
+}
+
+/// A daemon on `cfg` over a fresh archive of its state, at `now` (networks as the config says).
+pub async fn daemon_at(cfg: &encore::Config, now: chrono::DateTime<chrono::Utc>) -> encore::Daemon {
+    let archive = encore::Archive::open(&cfg.state_dir).unwrap();
+    let nets = encore::build_networks(cfg, false).unwrap();
+    encore::Daemon::start(cfg.clone(), archive, nets, false, now)
+        .await
+        .unwrap()
+}
