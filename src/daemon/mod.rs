@@ -133,7 +133,8 @@ impl Daemon {
             .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
             .map(|t| t.with_timezone(&Utc));
         if let Some(first) = config.feeds.first() {
-            // Articles read before feeds had names belong to the config's first feed.
+            // Articles read before feeds had names belong to the config's first feed. Done in a
+            // dry run too (a fix of the state, not history): the rehearsal sees what a run sees.
             archive.adopt_unnamed(&first.name)?;
         }
         let ledger = Ledger::new(archive, dry_run);
