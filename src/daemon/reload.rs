@@ -25,7 +25,8 @@ pub struct Reloaded {
     pub changed: Vec<String>,
     /// The feed's address or reading settings changed: read it now.
     pub feed_changed: bool,
-    /// The feed's refresh interval changed: the scheduler must be set up again.
+    /// A feed's refresh interval changed, or the feeds did (the chores are kept by name): the
+    /// scheduler must be set up again.
     pub refresh_changed: bool,
 }
 
@@ -115,7 +116,7 @@ impl Daemon {
                     .feeds
                     .iter()
                     .zip(&old.feeds)
-                    .any(|(n, o)| n.refresh != o.refresh),
+                    .any(|(n, o)| n.name != o.name || n.refresh != o.refresh),
             ..Reloaded::default()
         };
         for a in &new.accounts {

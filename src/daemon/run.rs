@@ -374,6 +374,11 @@ async fn on_hangup<S: std::future::Future<Output = ()>>(
                 *chores = Chores::new(&refreshes(daemon.config()), ctx.clock.now());
             }
             if changes.feed_changed {
+                // A feed the reload added gets its older pages read, as at a first start.
+                let limit = backfill_limit(daemon.config());
+                let now = ctx.clock.now();
+                let walk = daemon.backfill_once(now);
+                ctx.dog.feed_while("the backfill", limit, walk).await?;
                 read_feeds(daemon, ctx, None).await?;
             }
             Ok("")

@@ -539,3 +539,42 @@ fn the_two_blogs_example_checks_and_previews_both_blogs_in_turn() {
     assert!(of("kitchen-mastodon", "kitchen.") >= 5);
     assert_eq!(of("kitchen-mastodon", "blog.example.org"), 0);
 }
+
+#[tokio::test]
+async fn a_reload_that_adds_or_renames_a_feed_reads_and_reschedules_feeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), ACCOUNTS);
+    let mut d = support::daemon_at(&cfg, t0()).await;
+    let same = d
+        .reload(
+            cfg.clone(),
+            encore::build_networks(&cfg, false).unwrap(),
+            t0(),
+        )
+        .await
+        .unwrap();
+    assert!(!same.feed_changed && !same.refresh_changed, "{same:?}");
+    let mut renamed = cfg.clone();
+    renamed.feeds[1].name = "kitchen".into();
+    for a in &mut renamed.accounts {
+        for s in &mut a.feeds {
+            if s.feed == "cuisine" {
+                s.feed = "kitchen".into();
+            }
+        }
+    }
+    let nets = encore::build_networks(&renamed, false).unwrap();
+    let changes = d.reload(renamed.clone(), nets, t0()).await.unwrap();
+    assert!(
+        changes.feed_changed && changes.refresh_changed,
+        "{changes:?}"
+    );
+    let mut fewer = renamed.clone();
+    fewer.feeds.pop();
+    let nets = encore::build_networks(&fewer, false).unwrap();
+    let changes = d.reload(fewer, nets, t0()).await.unwrap();
+    assert!(
+        changes.feed_changed && changes.refresh_changed,
+        "{changes:?}"
+    );
+}
