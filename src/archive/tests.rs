@@ -11,6 +11,20 @@ fn item(key: &str, title: &str, published: Option<DateTime<Utc>>) -> Item {
     }
 }
 
+/// A slot of account "blog-x" at `at` that came to `outcome` on article `key`.
+fn rec(key: &str, outcome: Outcome, at: DateTime<Utc>) -> ShareRecord {
+    ShareRecord {
+        at,
+        account: "blog-x".into(),
+        article_key: Some(key.into()),
+        url: None,
+        slot: at,
+        outcome,
+        post_id: None,
+        detail: String::new(),
+    }
+}
+
 /// A long feed: every item archived once, counted once, in one merge.
 #[test]
 fn a_long_feed_is_merged_and_counted_once() {
@@ -108,16 +122,6 @@ fn last_shares_ignores_failures() {
     let dir = tempfile::tempdir().unwrap();
     let a = Archive::open(dir.path()).unwrap();
     let t = Utc.with_ymd_and_hms(2026, 1, 1, 10, 0, 0).unwrap();
-    let rec = |key: &str, outcome, at| ShareRecord {
-        at,
-        account: "blog-x".into(),
-        article_key: Some(key.into()),
-        url: None,
-        slot: at,
-        outcome,
-        post_id: None,
-        detail: String::new(),
-    };
     a.settle(&rec("k1", Outcome::Shared, t)).unwrap();
     a.settle(&rec("k1", Outcome::Shared, t + chrono::Duration::days(3)))
         .unwrap();
@@ -367,16 +371,6 @@ fn articles_remember_their_feed_and_shares_are_counted_per_feed() {
     a.each_published_between(t, t, &mut |x| streamed.push((x.key, x.feed)))
         .unwrap();
     assert!(streamed.contains(&("c2".to_string(), "cuisine".to_string())));
-    let rec = |key: &str, outcome, at| ShareRecord {
-        at,
-        account: "blog-x".into(),
-        article_key: Some(key.into()),
-        url: None,
-        slot: at,
-        outcome,
-        post_id: None,
-        detail: String::new(),
-    };
     let day = chrono::Duration::days(1);
     a.settle(&rec("c1", Outcome::Shared, t)).unwrap();
     a.settle(&rec("c2", Outcome::Uncertain, t + day)).unwrap();
