@@ -104,7 +104,10 @@ pub enum Command {
     ///
     /// A state that can no longer be written (disk full) stops the posting, not the daemon:
     /// one error line, the state tried every minute, then a fresh start from it. The feed is
-    /// read at fixed UTC times ([feed] refresh); an idle daemon wakes once a minute.
+    /// read at fixed UTC times ([feed] refresh); with several [[feed]] tables each is read at an
+    /// offset of its own, feed_concurrency at a time and one at a time per host. An idle daemon
+    /// wakes once a minute. With [metrics] listen, GET /metrics answers in the Prometheus text
+    /// format.
     Run {
         /// Post nothing and write no history: log "would post: ACCOUNT URL TEXT" instead.
         #[arg(long)]
