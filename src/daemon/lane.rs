@@ -33,6 +33,8 @@ pub(super) struct Lane {
     pub length: LengthRule,
     /// Why the account is not posting, if it is not.
     pub pause: Option<Pause>,
+    /// What began the pause (for the metrics): "rate_limit", "budget" or "stopped".
+    pub pause_cause: &'static str,
     /// A slot a rate limit moved: posted once the pause is over (kept in the state).
     pub deferred: Option<Deferred>,
     /// Auto mode's day plans and post counts.
@@ -65,6 +67,7 @@ impl Lane {
         let deferred = archive.meta_json::<Deferred>(&key::deferred(&account.name))?;
         Ok(Lane {
             pause: deferred.map(|d| Pause::Until(d.until)),
+            pause_cause: "rate_limit",
             deferred,
             auto: Auto::open(archive, &account.name)?,
             account,
@@ -367,6 +370,7 @@ impl Lane {
         if self.pause != Some(Pause::Until(next_month)) {
             tracing::warn!(account = %self.account.name, "monthly budget reached: ${spent:.2} spent of ${limit:.2} (${cost:.2} per post); no more posts until {}", next_month.with_timezone(&ctx.tz).to_rfc3339());
             self.pause = Some(Pause::Until(next_month));
+            self.pause_cause = "budget";
         }
         let why = format!("monthly budget reached (${spent:.2} of ${limit:.2})");
         Ok(Some(self.skip(
@@ -657,6 +661,7 @@ impl Lane {
         if let PostError::StopAccount { .. } = &e {
             tracing::error!(account = %self.account.name, "{e}: this account stops posting; the others go on");
             self.pause = Some(Pause::Stopped);
+            self.pause_cause = "stopped";
         }
         tracing::warn!(account = %self.account.name, url = %p.message.url, "not shared: {e}");
         let report = self.record(ledger, slot, now, outcome, art, None, e.to_string())?;
@@ -683,6 +688,7 @@ impl Lane {
         let until = until.unwrap_or(now + Duration::minutes(15));
         let slot = p.intent.slot;
         self.pause = Some(Pause::Until(until));
+        self.pause_cause = "rate_limit";
         let d = Deferred { slot, until };
         self.deferred = Some(d);
         ledger.put(&key::deferred(&self.account.name), &d)?;

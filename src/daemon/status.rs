@@ -135,7 +135,6 @@ impl Daemon {
         }
         let ctx = self.shared();
         let tz = self.config.timezone;
-        let (_, next_month) = crate::budget::month_bounds(tz, now);
         for (lane, was) in self.lanes.iter().zip(
             paused_before
                 .iter()
@@ -154,8 +153,7 @@ impl Daemon {
                 };
                 let now_cause = match lane.pause {
                     Some(Pause::Stopped) => Some("stopped"),
-                    Some(Pause::Until(t)) if t > now && t == next_month => Some("budget"),
-                    Some(Pause::Until(t)) if t > now => Some("rate_limit"),
+                    Some(Pause::Until(t)) if t > now => Some(lane.pause_cause),
                     _ => None,
                 };
                 m.paused

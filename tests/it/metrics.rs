@@ -252,3 +252,40 @@ fn the_endpoint_can_be_a_unix_socket_only_its_group_reads() {
         "{raw}"
     );
 }
+
+#[tokio::test]
+async fn a_budget_pause_is_counted_as_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = support::config(
+        dir.path(),
+        &support::fixture("span.xml"),
+        24.0,
+        "[[account]]\nname = \"thrifty\"\nnetwork = \"log\"\nmonthly_budget_usd = 0.4\ncost_per_post_usd = 0.2\n[account.cadence]\nactive_hours = \"00:00-24:00\"\nmin_spacing = \"30m\"\n",
+    );
+    let t0 = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 6, 1, 5, 0, 0).unwrap();
+    let archive = encore::Archive::open(&cfg.state_dir).unwrap();
+    encore::commands::refresh_archive(&cfg, &archive, t0)
+        .await
+        .unwrap();
+    drop(archive);
+    let mut d = support::daemon_at(&cfg, t0).await;
+    support::tick_through(
+        &mut d,
+        t0,
+        t0 + chrono::Duration::hours(6),
+        chrono::Duration::minutes(5),
+    )
+    .await;
+    let text = d.metrics_text();
+    for needle in [
+        "encore_posts_total{account=\"thrifty\",network=\"log\",outcome=\"shared\"} 2",
+        "encore_account_paused{account=\"thrifty\",cause=\"budget\"} 1",
+        "encore_account_paused{account=\"thrifty\",cause=\"rate_limit\"} 0",
+        "encore_account_pauses_total{account=\"thrifty\",cause=\"budget\"} 1",
+        "encore_slots_skipped_total{account=\"thrifty\",reason=\"budget\"}",
+        "encore_month_spend_usd{account=\"thrifty\"} 0.4",
+        "encore_month_budget_usd{account=\"thrifty\"} 0.4",
+    ] {
+        assert!(text.contains(needle), "no {needle:?} in:\n{text}");
+    }
+}
