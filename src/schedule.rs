@@ -109,6 +109,27 @@ pub fn age_window(
     (minus(select.max_age_days), minus(select.min_age_days))
 }
 
+/// How many articles of age at `now` may be shared under `select`: those `mine` keeps (by
+/// feed name), given when each was last shared (`last`, by key). The age window is streamed,
+/// never the whole archive held.
+pub(crate) fn count_eligible(
+    archive: &crate::archive::Archive,
+    select: &crate::config::SelectSettings,
+    now: DateTime<Utc>,
+    last: &dyn Fn(&str) -> Option<DateTime<Utc>>,
+    mine: &dyn Fn(&str) -> bool,
+) -> Result<usize, crate::archive::ArchiveError> {
+    let (from, to) = age_window(select, now);
+    let rules = select::Rules::new(select);
+    let mut n = 0;
+    archive.each_published_between(from, to, &mut |a| {
+        if mine(&a.feed) && rules.verdict(&a, now, last(&a.key)) == select::Verdict::Eligible {
+            n += 1;
+        }
+    })?;
+    Ok(n)
+}
+
 /// Decides one slot: the best eligible article whose message fits the network.
 pub fn decide(
     account: &Account,

@@ -207,20 +207,13 @@ fn eligible_now(
     now: DateTime<Utc>,
 ) -> Result<usize, crate::archive::ArchiveError> {
     let last_shares = crate::archive::last_shares_in(history);
+    let last = |key: &str| last_shares.get(key).copied();
     let mut eligible = 0;
     // Each feed the account shares, under that feed's rules, over that feed's articles (with
     // one feed, articles read before feeds had names are its own too).
     for share in &a.feeds {
-        let (from, to) = schedule::age_window(&share.select, now);
-        let rules = crate::select::Rules::new(&share.select);
         let mine = |f: &str| f == share.feed || (f.is_empty() && a.feeds.len() == 1);
-        archive.each_published_between(from, to, &mut |article| {
-            let last = last_shares.get(&article.key).copied();
-            let ok = rules.verdict(&article, now, last) == crate::select::Verdict::Eligible;
-            if ok && mine(&article.feed) {
-                eligible += 1;
-            }
-        })?;
+        eligible += schedule::count_eligible(archive, &share.select, now, &last, &mine)?;
     }
     Ok(eligible)
 }

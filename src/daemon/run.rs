@@ -306,20 +306,12 @@ async fn read_feeds<S: std::future::Future<Output = ()>>(
     names: Option<&[String]>,
 ) -> Result<(), Error> {
     let now = ctx.clock.now();
-    let all: Vec<String>;
-    let names = match names {
-        Some(n) => n,
-        None => {
-            all = daemon
-                .config()
-                .feeds
-                .iter()
-                .map(|f| f.name.clone())
-                .collect();
-            &all
+    let read = async {
+        match names {
+            Some(names) => daemon.refresh_feeds(names, now).await,
+            None => daemon.refresh_feed(now).await,
         }
     };
-    let read = daemon.refresh_feeds(names, now);
     Ok(ctx
         .dog
         .feed_while("the feed read", STEP_LIMIT, read)

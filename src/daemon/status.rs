@@ -146,15 +146,15 @@ impl Daemon {
             };
             let next = lane.next_slot(ctx, now).map(|t| t.timestamp()).unwrap_or(0);
             m.next_slot.get_or_create(&account).set(next);
+            let now_cause = match lane.pause {
+                Some(Pause::Stopped) => Some("stopped"),
+                Some(Pause::Until(t)) if t > now => Some(lane.pause_cause),
+                _ => None,
+            };
             for cause in ["rate_limit", "budget", "stopped"] {
                 let labels = PauseLabels {
                     account: lane.name().to_string(),
                     cause: cause.into(),
-                };
-                let now_cause = match lane.pause {
-                    Some(Pause::Stopped) => Some("stopped"),
-                    Some(Pause::Until(t)) if t > now => Some(lane.pause_cause),
-                    _ => None,
                 };
                 m.paused
                     .get_or_create(&labels)
@@ -232,18 +232,9 @@ impl Daemon {
         let Some(share) = share else {
             return Ok(0);
         };
-        let (from, to) = crate::schedule::age_window(&share.select, now);
-        let rules = crate::select::Rules::new(&share.select);
         let several = self.config.feeds.len() > 1;
-        let mut n = 0;
-        self.ledger
-            .archive()
-            .each_published_between(from, to, &mut |a| {
-                let mine = !several || a.feed == feed;
-                if mine && rules.verdict(&a, now, None) == crate::select::Verdict::Eligible {
-                    n += 1;
-                }
-            })?;
-        Ok(n)
+        let mine = |f: &str| !several || f == feed;
+        let archive = self.ledger.archive();
+        crate::schedule::count_eligible(archive, &share.select, now, &|_| None, &mine)
     }
 }

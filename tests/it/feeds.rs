@@ -13,20 +13,8 @@ fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 6, 1, 5, 0, 0).unwrap()
 }
 
-/// Two blogs from one fixture: `tech.xml` as it is, `cuisine.xml` on another host.
-fn two_feeds(dir: &Path) -> (PathBuf, PathBuf) {
-    let tech = dir.join("tech.xml");
-    std::fs::copy(support::fixture("span.xml"), &tech).unwrap();
-    let cuisine = dir.join("cuisine.xml");
-    let text = std::fs::read_to_string(support::fixture("span.xml"))
-        .unwrap()
-        .replace("https://blog.example.org", "https://cuisine.example.org");
-    std::fs::write(&cuisine, text).unwrap();
-    (tech, cuisine)
-}
-
 fn config(dir: &Path, accounts: &str) -> Config {
-    let (tech, cuisine) = two_feeds(dir);
+    let (tech, cuisine) = support::two_feeds(dir);
     let text = format!(
         r#"
 timezone = "Europe/Paris"

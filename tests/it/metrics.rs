@@ -52,12 +52,7 @@ fn promtool(args: &[&str], input: &str) -> (i32, String) {
 }
 
 fn config(dir: &Path, port: u16) -> std::path::PathBuf {
-    let tech = support::fixture("span.xml");
-    let cuisine = dir.join("cuisine.xml");
-    let text = std::fs::read_to_string(&tech)
-        .unwrap()
-        .replace("https://blog.example.org", "https://cuisine.example.org");
-    std::fs::write(&cuisine, text).unwrap();
+    let (tech, cuisine) = support::two_feeds(dir);
     let config = format!(
         r#"timezone = "UTC"
 state_dir = {state:?}
@@ -74,20 +69,7 @@ backfill_pages = 0
 name = "cuisine"
 url = {cuisine:?}
 backfill_pages = 0
-
-[select]
-min_age_days = 0
-max_age_days = 400
-cooldown_days = 1
-check_link = false
-
-[cadence]
-mode = "fixed"
-per_day = 24
-active_hours = "00:00-24:00"
-min_spacing = "30m"
-grace = "6h"
-
+{rules}
 [[account]]
 name = "both"
 network = "log"
@@ -101,6 +83,7 @@ monthly_budget_usd = 5.0
         state = dir.join("state").display().to_string(),
         tech = tech.display().to_string(),
         cuisine = cuisine.display().to_string(),
+        rules = support::fast::RULES,
     );
     let path = dir.join("config.toml");
     std::fs::write(&path, config).unwrap();

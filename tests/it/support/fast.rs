@@ -22,6 +22,23 @@ pub fn clock() -> (String, encore::ScaledClock) {
     (arg, clock)
 }
 
+/// The fast daemon's rules: every article of age, 24 posts a day round the clock, a 1-day
+/// cooldown, a 6-hour grace.
+pub const RULES: &str = r#"
+[select]
+min_age_days = 0
+max_age_days = 400
+cooldown_days = 1
+check_link = false
+
+[cadence]
+mode = "fixed"
+per_day = 24
+active_hours = "00:00-24:00"
+min_spacing = "30m"
+grace = "6h"
+"#;
+
 /// 24 posts a day, a 1-day cooldown, `tests/fixtures/span.xml`, state in `state_dir`.
 pub fn config(instance: &str, state_dir: &Path) -> String {
     let feed = super::fixture("span.xml").display().to_string();
@@ -43,20 +60,7 @@ state_dir = {state:?}
 [feed]
 url = {feed:?}
 {feed_extra}
-
-[select]
-min_age_days = 0
-max_age_days = 400
-cooldown_days = 1
-check_link = false
-
-[cadence]
-mode = "fixed"
-per_day = 24
-active_hours = "00:00-24:00"
-min_spacing = "30m"
-grace = "6h"
-"#,
+{RULES}"#,
         state = state_dir.display().to_string(),
     );
     for (name, instance) in accounts {

@@ -128,6 +128,18 @@ pub fn feed_at(dir: &std::path::Path, fixture: &str, blog: &str) -> std::path::P
     path
 }
 
+/// Two blogs from one fixture: `tech.xml` as it is, `cuisine.xml` on another host.
+pub fn two_feeds(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let tech = dir.join("tech.xml");
+    std::fs::copy(fixture("span.xml"), &tech).unwrap();
+    let cuisine = dir.join("cuisine.xml");
+    let text = std::fs::read_to_string(fixture("span.xml"))
+        .unwrap()
+        .replace("https://blog.example.org", "https://cuisine.example.org");
+    std::fs::write(&cuisine, text).unwrap();
+    (tech, cuisine)
+}
+
 /// A config over `feed` with `accounts` (TOML `[[account]]` tables), `per_day` posts a day by
 /// default, link checks off, news and events excluded, Paris time.
 pub fn config(
