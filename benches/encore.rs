@@ -247,7 +247,7 @@ fn select_and_compose_100k(b: Bencher) {
     let dir = bench_dir();
     let cfg = config(dir.path(), Path::new("feed.xml"));
     let arts = articles(100_000);
-    let shares = last_shares(&arts);
+    let shares = encore::ShareLog::from_lasts(last_shares(&arts));
     let mut slot = now();
     b.bench_local(|| {
         slot += Duration::minutes(97);
@@ -272,8 +272,13 @@ fn compose_10k_titles(b: Bencher) {
         .bench_local(|| {
             arts.iter()
                 .filter(|a| {
-                    encore::compose(a, &cfg.accounts[0], cfg.accounts[0].network.length_rule())
-                        .is_ok()
+                    encore::compose(
+                        a,
+                        &cfg.accounts[0],
+                        cfg.accounts[0].network.length_rule(),
+                        &[],
+                    )
+                    .is_ok()
                 })
                 .count()
         });

@@ -61,7 +61,7 @@ fn compose_huge_title(b: Bencher, kind: &str) {
     let a = article(title(kind, size));
     // One word of 2,000 characters has no cut point: refused (NoRoomForTitle), as it should be.
     b.bench_local(|| {
-        encore::compose(&a, &account, account.network.length_rule()).map(|m| m.length)
+        encore::compose(&a, &account, account.network.length_rule(), &[]).map(|m| m.length)
     });
 }
 

@@ -36,12 +36,14 @@ mod text;
 mod vocab;
 mod volume;
 
-pub use archive::{key as state_key, Archive, ArchiveError, Article, Intent, Outcome, ShareRecord};
+pub use archive::{key as state_key, Archive, ArchiveError, Article, Intent, Outcome};
+pub use archive::{ShareLog, ShareRecord, Wording};
 pub use clock::{Clock, ScaledClock};
-pub use compose::{compose, compose_with, ComposeError, Message};
+pub use compose::{compose, compose_with, ComposeError, Message, TitlePick};
 pub use config::{
     BlueskySettings, Config, ConfigError, Endpoint, FeedSettings, FeedSource, MastodonSettings,
-    MessageSettings, Template, Utm, XSettings, DEFAULT_PATH, EX_CONFIG,
+    MessageSettings, SelectSettings, Template, Title, TitleBook, TitleEntry, Utm, XSettings,
+    DEFAULT_PATH, EX_CONFIG,
 };
 pub use daemon::{run as run_daemon, Daemon, FeedStatus, RunOptions, SlotReport};
 pub use error::Error;
@@ -59,7 +61,7 @@ pub use network::{AccountInfo, BoxFuture, Network, Outgoing, PostError, Receipt}
 pub use schedule::{age_window, decide, decide_streamed, simulate, Decision, Past};
 pub use text::fold;
 pub use vocab::length::x_weighted_length;
-pub use vocab::{article_key, LengthRule, NetworkKind};
+pub use vocab::{article_key, LengthRule, NetworkKind, UrlGlob};
 
 /// Internals that only the tests and fuzz targets reach: a test of a fake's signature check
 /// signs with Encore's own signer, a differential fuzz target runs both feed readers. Not an

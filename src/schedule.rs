@@ -4,7 +4,7 @@
 //! article and `compose` for the text. The same code serves `preview` (which simulates the shares
 //! it plans, so cooldown and rotation show) and the daemon.
 
-use crate::archive::Article;
+use crate::archive::{Article, Outcome, ShareLog};
 use crate::compose::{self, Message};
 use crate::config::{Account, CadenceMode, Config};
 use crate::select::{self, Census, Pool};
@@ -78,6 +78,9 @@ pub(crate) fn slots(
 }
 
 /// What a slot will do.
+// A post is larger than a skip; a plan holds a few hundred of them at most, and boxing would
+// put an allocation and an indirection on every slot's decision.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Decision {
     /// Post this message about this article.
@@ -97,7 +100,8 @@ pub enum Decision {
 }
 
 /// The publication times an article must fall between to be of age for a share at `at`
-/// (both included): the age window as instants.
+/// (both included): the age window as instants. With evergreen articles, which never grow too
+/// old, the window has no start.
 pub fn age_window(
     select: &crate::config::SelectSettings,
     at: DateTime<Utc>,
@@ -106,24 +110,29 @@ pub fn age_window(
         at.checked_sub_signed(chrono::Duration::days(i64::from(days)))
             .unwrap_or(DateTime::<Utc>::MIN_UTC)
     };
-    (minus(select.max_age_days), minus(select.min_age_days))
+    let from = match select.has_evergreen() {
+        true => DateTime::<Utc>::MIN_UTC,
+        false => minus(select.max_age_days),
+    };
+    (from, minus(select.min_age_days))
 }
 
 /// How many articles of age at `now` may be shared under `select`: those `mine` keeps (by
-/// feed name), given when each was last shared (`last`, by key). The age window is streamed,
-/// never the whole archive held.
+/// feed name), given the account's `log`. The age window is streamed, never the whole archive
+/// held.
 pub(crate) fn count_eligible(
     archive: &crate::archive::Archive,
     select: &crate::config::SelectSettings,
     now: DateTime<Utc>,
-    last: &dyn Fn(&str) -> Option<DateTime<Utc>>,
+    log: &ShareLog,
     mine: &dyn Fn(&str) -> bool,
 ) -> Result<usize, crate::archive::ArchiveError> {
     let (from, to) = age_window(select, now);
     let rules = select::Rules::new(select);
     let mut n = 0;
     archive.each_published_between(from, to, &mut |a| {
-        if mine(&a.feed) && rules.verdict(&a, now, last(&a.key)) == select::Verdict::Eligible {
+        let verdict = rules.verdict(&a, now, log.last(&a.key), log.times(&a.key));
+        if mine(&a.feed) && verdict == select::Verdict::Eligible {
             n += 1;
         }
     })?;
@@ -135,12 +144,12 @@ pub fn decide(
     account: &Account,
     rule: LengthRule,
     articles: &[Article],
-    last_shares: &HashMap<String, DateTime<Utc>>,
+    log: &ShareLog,
     at: DateTime<Utc>,
     seed: u64,
 ) -> Decision {
-    let pool = Pool::new(articles, &account.select, last_shares);
-    decide_in(&pool, account, rule, articles, at, seed).0
+    let pool = Pool::new(articles, &account.select, log);
+    decide_in(&pool, account, rule, articles, log, at, seed).0
 }
 
 /// [`decide`]'s post when it is one of the best-ranked articles, found from articles read one
@@ -157,7 +166,7 @@ pub fn decide_streamed<E>(
     rule: LengthRule,
     each: impl FnOnce(&mut dyn FnMut(Article)) -> Result<(), E>,
     mut fetch: impl FnMut(&str) -> Result<Option<Article>, E>,
-    last_shares: &HashMap<String, DateTime<Utc>>,
+    log: &ShareLog,
     at: DateTime<Utc>,
     seed: u64,
 ) -> Result<Option<Decision>, E> {
@@ -165,33 +174,23 @@ pub fn decide_streamed<E>(
         return Ok(None);
     }
     let rules = select::Rules::new(&account.select);
-    let mut best: Vec<String> = Vec::new();
-    let mut best_key: Option<Option<DateTime<Utc>>> = None;
+    let mut best = select::BestGroup::default();
     each(&mut |article: Article| {
-        let last = last_shares.get(&article.key).copied();
-        if rules.verdict(&article, at, last) != select::Verdict::Eligible {
+        let last = log.last(&article.key);
+        let times = log.times(&article.key);
+        if rules.verdict(&article, at, last, times) != select::Verdict::Eligible {
             return;
         }
-        match best_key {
-            Some(k) if last > k => {}
-            Some(k) if last == k => best.push(article.key),
-            _ => {
-                best.clear();
-                best.push(article.key);
-                best_key = Some(last);
-            }
-        }
+        let weight = rules.weight(&article);
+        best.offer(rules.turn(last, weight, at), article.key, weight);
     })?;
     let when = at.timestamp().to_le_bytes();
     let mut rng = seed::rng_for(seed, &[account.name.as_bytes(), b"pick", &when]);
-    while !best.is_empty() {
-        use rand::RngExt;
-        let pick = rng.random_range(0..best.len());
-        let key = best.swap_remove(pick);
+    while let Some(key) = best.draw(&mut rng) {
         let Some(article) = fetch(&key)? else {
             return Ok(None);
         };
-        if let Ok(message) = compose::compose(&article, account, rule) {
+        if let Ok(message) = compose::compose(&article, account, rule, log.words(&key)) {
             return Ok(Some(Decision::Post { article, message }));
         }
     }
@@ -204,6 +203,7 @@ fn decide_in(
     account: &Account,
     rule: LengthRule,
     articles: &[Article],
+    log: &ShareLog,
     at: DateTime<Utc>,
     seed: u64,
 ) -> (Decision, Option<usize>) {
@@ -238,7 +238,7 @@ fn decide_in(
     let mut ranked = pool.rank(at, rng);
     let mut refused = Vec::new();
     for (index, article) in ranked.by_ref() {
-        match compose::compose(article, account, rule) {
+        match compose::compose(article, account, rule, log.words(&article.key)) {
             Ok(message) => {
                 let post = Decision::Post {
                     article: article.clone(),
@@ -303,12 +303,12 @@ pub(crate) fn count_feed_share(recent: &mut FeedShares, feed: &str, at: DateTime
     e.1 = e.1.max(at);
 }
 
-/// What an account's shares were before a simulated period: when each article was last shared,
-/// and the recent shares per feed.
+/// What an account's shares were before a simulated period: its share log, and the recent
+/// shares per feed.
 #[derive(Debug, Clone, Default)]
 pub struct Past {
-    /// Per account (config order): article key -> last share.
-    pub last_shares: Vec<HashMap<String, DateTime<Utc>>>,
+    /// Per account (config order): its share log.
+    pub logs: Vec<ShareLog>,
     /// Per account (config order): its recent shares per feed.
     pub feed_shares: Vec<FeedShares>,
 }
@@ -326,7 +326,7 @@ pub fn simulate(
     auto: &[Option<AutoPlan>],
 ) -> Vec<Planned> {
     let n = config.accounts.len();
-    past.last_shares.resize_with(n, HashMap::new);
+    past.logs.resize_with(n, ShareLog::default);
     past.feed_shares.resize_with(n, HashMap::new);
     let several = config.feeds.len() > 1;
     // Per account, per feed it shares: that feed's articles, and the pool over them.
@@ -345,11 +345,11 @@ pub fn simulate(
         .accounts
         .iter()
         .zip(&by_feed)
-        .zip(&past.last_shares)
-        .map(|((a, feeds), last)| {
+        .zip(&past.logs)
+        .map(|((a, feeds), log)| {
             let shares = a.feeds.iter().zip(feeds);
             shares
-                .map(|(s, arts)| Pool::new(arts, &s.select, last))
+                .map(|(s, arts)| Pool::new(arts, &s.select, log))
                 .collect()
         })
         .collect();
@@ -366,9 +366,13 @@ pub fn simulate(
             for f in feed_order(account, &past.feed_shares[i]) {
                 let view = account.sharing(&account.feeds[f]);
                 let arts = &by_feed[i][f];
-                let (decision, posted) = decide_in(&pools[i][f], &view, rule, arts, slot.at, seed);
-                if let Some(index) = posted {
+                let log = &past.logs[i];
+                let (decision, posted) =
+                    decide_in(&pools[i][f], &view, rule, arts, log, slot.at, seed);
+                if let (Some(index), Decision::Post { article, message }) = (posted, &decision) {
                     pools[i][f].shared(index, slot.at);
+                    let words = Some(message.wording());
+                    past.logs[i].add(&article.key, slot.at, Outcome::Shared, words);
                     count_feed_share(&mut past.feed_shares[i], &account.feeds[f].feed, slot.at);
                     return Planned { slot, decision };
                 }

@@ -1,31 +1,57 @@
 //! Choosing which article an account shares at a given moment.
 //!
-//! Pure decisions, no I/O: given the archive, the account's share history and the time of the
+//! Pure decisions, no I/O: given the archive, the account's share log and the time of the
 //! share, rank the eligible articles. Age is measured at the share time, not when the plan is made.
+//!
+//! The order: never-shared articles first; then those waiting longer than [`STARVE_PERIODS`]
+//! cooldowns past their cooldown, least recently shared first; then the others by weighted
+//! wait (time since the last share × the article's category weight). Without weights the last
+//! two are one order, least recently shared first. With weights, an article of weight 3 comes
+//! back three times as often as one of weight 1, as far as the cooldown (never more often than
+//! once per cooldown) and the starvation bound (never waiting more than two cooldowns past its
+//! own) allow.
 
-use crate::archive::Article;
+use crate::archive::{Article, ShareLog};
 use crate::config::SelectSettings;
 use crate::text::fold;
+use crate::vocab::UrlGlob;
 use chrono::{DateTime, Duration, Utc};
 use rand::seq::SliceRandom;
 use rand::{Rng, RngExt};
-use std::collections::HashMap;
+use std::cmp::Ordering;
 use std::fmt;
 
-/// An account's selection rules, prepared once (folded categories, split globs).
+/// How many cooldown periods past its own an eligible article may wait behind heavier ones
+/// before it goes first whatever its weight.
+pub(crate) const STARVE_PERIODS: i32 = 2;
+
+/// An account's selection rules, prepared once (folded categories, compiled globs).
 #[derive(Debug, Clone)]
 pub(crate) struct Rules {
     min_age: Duration,
     max_age: Duration,
     cooldown: Duration,
     excluded: Vec<String>,
-    url_globs: Vec<String>,
+    url_globs: Vec<UrlGlob>,
+    evergreen: Vec<String>,
+    evergreen_urls: Vec<UrlGlob>,
+    expire: Vec<(UrlGlob, DateTime<Utc>)>,
+    max_shares: Option<u32>,
+    weights: Vec<(String, f64)>,
     /// Articles without a readable date are passed over.
     skip_undated: bool,
-    /// Whether a category (as the feed wrote it) is excluded: an archive has few distinct
-    /// categories, and folding one costs Unicode normalisation, so each is folded once per
-    /// `Rules` rather than once per article and slot (BENCHMARKS.md).
-    judged: std::cell::RefCell<fxhash::FxHashMap<String, bool>>,
+    /// What a category (as the feed wrote it) means to these rules: an archive has few
+    /// distinct categories, and folding one costs Unicode normalisation, so each is folded
+    /// once per `Rules` rather than once per article and slot (BENCHMARKS.md).
+    judged: std::cell::RefCell<fxhash::FxHashMap<String, Category>>,
+}
+
+/// What the rules make of one category.
+#[derive(Debug, Clone, Copy)]
+struct Category {
+    excluded: bool,
+    evergreen: bool,
+    weight: Option<f64>,
 }
 
 /// Why an article is, or is not, eligible at a given time.
@@ -35,18 +61,31 @@ pub(crate) enum Verdict {
     Eligible,
     /// Younger than `min_age_days` at the share time.
     TooYoung,
-    /// Older than `max_age_days` at the share time.
+    /// Older than `max_age_days` at the share time (and not evergreen).
     TooOld,
     /// In an excluded category (the category as the feed wrote it).
     ExcludedCategory(String),
     /// Matches an `exclude_urls` pattern.
     ExcludedUrl(String),
+    /// Past its end date (`expire_urls`, the titles file's `expires`): the pattern.
+    Expired(String),
+    /// Shared `max_shares` times already.
+    Retired,
     /// Shared to this account less than `cooldown_days` ago.
     Cooldown,
     /// Its link was found dead.
     Dead,
     /// The feed gives it no readable date (`[select] undated = "skip"`).
     Undated,
+}
+
+/// What an article is to the rules whatever the time: judged once per article and plan.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Traits {
+    fixed: Fixed,
+    evergreen: bool,
+    expires: Option<DateTime<Utc>>,
+    weight: f64,
 }
 
 impl Rules {
@@ -58,40 +97,50 @@ impl Rules {
             cooldown: Duration::days(i64::from(s.cooldown_days)),
             excluded: s.exclude_categories.iter().map(|c| fold(c)).collect(),
             url_globs: s.exclude_urls.clone(),
+            evergreen: s.evergreen_categories.clone(),
+            evergreen_urls: s.evergreen_urls.clone(),
+            expire: s.expire_urls.clone(),
+            max_shares: s.max_shares,
+            weights: s.weights.clone(),
             skip_undated: s.undated == crate::config::Undated::Skip,
             judged: Default::default(),
         }
     }
 
-    fn is_excluded(&self, category: &str) -> bool {
-        if self.excluded.is_empty() {
-            return false;
-        }
+    fn category(&self, category: &str) -> Category {
         if let Some(&known) = self.judged.borrow().get(category) {
             return known;
         }
-        let verdict = self.excluded.contains(&fold(category));
+        let folded = fold(category);
+        let judged = Category {
+            excluded: self.excluded.contains(&folded),
+            evergreen: self.evergreen.contains(&folded),
+            weight: self.weights.iter().find(|(c, _)| *c == folded).map(|w| w.1),
+        };
         self.judged
             .borrow_mut()
-            .insert(category.to_string(), verdict);
-        verdict
+            .insert(category.to_string(), judged);
+        judged
     }
 
-    /// Judges one article for a share at `at`, given when it was last shared to the account.
+    /// Judges one article for a share at `at`, given when it was last shared to the account and
+    /// how many times it appeared there.
     pub(crate) fn verdict(
         &self,
         article: &Article,
         at: DateTime<Utc>,
         last_shared: Option<DateTime<Utc>>,
+        times: u32,
     ) -> Verdict {
         let bounds = Bounds::new(self, at);
-        if self.skip_undated && article.undated {
+        let traits = self.traits(article);
+        if traits.fixed == Fixed::Undated {
             return Verdict::Undated;
         }
         if bounds.too_young(article) {
             return Verdict::TooYoung;
         }
-        if bounds.too_old(article) {
+        if bounds.too_old(article) && !traits.evergreen {
             return Verdict::TooOld;
         }
         if article.dead {
@@ -101,7 +150,17 @@ impl Rules {
             return Verdict::ExcludedCategory(c.clone());
         }
         if let Some(g) = self.excluded_url(article) {
-            return Verdict::ExcludedUrl(g.clone());
+            return Verdict::ExcludedUrl(g.to_string());
+        }
+        if let Some((g, _)) = self
+            .expire
+            .iter()
+            .find(|(g, end)| at >= *end && g.is_match(&article.url))
+        {
+            return Verdict::Expired(g.to_string());
+        }
+        if self.retired(times) {
+            return Verdict::Retired;
         }
         if bounds.cooling(last_shared) {
             return Verdict::Cooldown;
@@ -109,9 +168,13 @@ impl Rules {
         Verdict::Eligible
     }
 
-    /// The verdict's part that does not depend on the time of the share.
-    fn fixed(&self, article: &Article) -> Fixed {
-        if self.skip_undated && article.undated {
+    fn retired(&self, times: u32) -> bool {
+        self.max_shares.is_some_and(|m| times >= m)
+    }
+
+    /// What does not depend on the time of the share.
+    fn traits(&self, article: &Article) -> Traits {
+        let fixed = if self.skip_undated && article.undated {
             Fixed::Undated
         } else if article.dead {
             Fixed::Dead
@@ -120,15 +183,144 @@ impl Rules {
             Fixed::Excluded
         } else {
             Fixed::Open
+        };
+        let cats: Vec<Category> = article
+            .categories
+            .iter()
+            .map(|c| self.category(c))
+            .collect();
+        let evergreen = cats.iter().any(|c| c.evergreen)
+            || self.evergreen_urls.iter().any(|g| g.is_match(&article.url));
+        let expires = self
+            .expire
+            .iter()
+            .filter(|(g, _)| g.is_match(&article.url))
+            .map(|(_, end)| *end)
+            .min();
+        // An article in several weighted categories takes the heaviest; one in none weighs 1.
+        let weight = cats
+            .iter()
+            .filter_map(|c| c.weight)
+            .max_by(f64::total_cmp)
+            .unwrap_or(1.0);
+        Traits {
+            fixed,
+            evergreen,
+            expires,
+            weight,
         }
     }
 
-    fn excluded_category<'a>(&self, article: &'a Article) -> Option<&'a String> {
-        article.categories.iter().find(|c| self.is_excluded(c))
+    /// An article's weight (1 without a weighted category).
+    pub(crate) fn weight(&self, article: &Article) -> f64 {
+        self.traits(article).weight
     }
 
-    fn excluded_url(&self, article: &Article) -> Option<&String> {
-        self.url_globs.iter().find(|g| glob_match(g, &article.url))
+    fn excluded_category<'a>(&self, article: &'a Article) -> Option<&'a String> {
+        article
+            .categories
+            .iter()
+            .find(|c| !self.excluded.is_empty() && self.category(c).excluded)
+    }
+
+    fn excluded_url(&self, article: &Article) -> Option<&UrlGlob> {
+        self.url_globs.iter().find(|g| g.is_match(&article.url))
+    }
+
+    /// An eligible article's turn at `at`: see the module's doc.
+    pub(crate) fn turn(&self, last: Option<DateTime<Utc>>, weight: f64, at: DateTime<Utc>) -> Turn {
+        let Some(last) = last else {
+            return Turn::Never;
+        };
+        if at - last > self.cooldown * (1 + STARVE_PERIODS) {
+            return Turn::Overdue(last);
+        }
+        let wait = (at - last).num_seconds() as f64;
+        Turn::Due(-(wait * weight))
+    }
+}
+
+/// An eligible article's place in a slot's order: smaller goes first.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Turn {
+    /// Never shared to the account.
+    Never,
+    /// Waiting past the starvation bound since this last share: least recently shared first.
+    Overdue(DateTime<Utc>),
+    /// Due, by minus its weighted wait (the longest weighted wait first).
+    Due(f64),
+}
+
+impl Turn {
+    fn order(&self, other: &Turn) -> Ordering {
+        use Turn::*;
+        match (self, other) {
+            (Never, Never) => Ordering::Equal,
+            (Never, _) => Ordering::Less,
+            (_, Never) => Ordering::Greater,
+            (Overdue(a), Overdue(b)) => a.cmp(b),
+            (Overdue(_), _) => Ordering::Less,
+            (_, Overdue(_)) => Ordering::Greater,
+            (Due(a), Due(b)) => a.total_cmp(b),
+        }
+    }
+}
+
+/// Keeps the first-ranked articles seen so far (by [`Turn`]) with their weights: how a slot
+/// finds its best group in one pass, over a pool or over articles streamed from the archive.
+#[derive(Debug)]
+pub(crate) struct BestGroup<T> {
+    turn: Option<Turn>,
+    /// The members and their weights.
+    pub(crate) members: Vec<(T, f64)>,
+}
+
+impl<T> Default for BestGroup<T> {
+    fn default() -> Self {
+        BestGroup {
+            turn: None,
+            members: Vec::new(),
+        }
+    }
+}
+
+impl<T> BestGroup<T> {
+    /// Offers one eligible article.
+    pub(crate) fn offer(&mut self, turn: Turn, item: T, weight: f64) {
+        match self.turn.map(|t| turn.order(&t)) {
+            Some(Ordering::Greater) => {}
+            Some(Ordering::Equal) => self.members.push((item, weight)),
+            _ => {
+                self.members.clear();
+                self.members.push((item, weight));
+                self.turn = Some(turn);
+            }
+        }
+    }
+
+    /// Takes one member at random, in proportion to its weight (uniformly when all weigh the
+    /// same: one draw, as before weights existed, so unweighted plans did not change).
+    pub(crate) fn draw<R: Rng>(&mut self, rng: &mut R) -> Option<T> {
+        if self.members.is_empty() {
+            return None;
+        }
+        let first = self.members[0].1;
+        let pick = if self.members.iter().all(|m| m.1 == first) {
+            rng.random_range(0..self.members.len())
+        } else {
+            let total: f64 = self.members.iter().map(|m| m.1).sum();
+            let mut r = rng.random::<f64>() * total;
+            let mut pick = self.members.len() - 1;
+            for (i, m) in self.members.iter().enumerate() {
+                if r < m.1 {
+                    pick = i;
+                    break;
+                }
+                r -= m.1;
+            }
+            pick
+        };
+        Some(self.members.swap_remove(pick).0)
     }
 }
 
@@ -151,6 +343,10 @@ pub struct Census {
     pub dead: usize,
     /// Without a readable date (skipped).
     pub undated: usize,
+    /// Past their end date.
+    pub expired: usize,
+    /// Shared `max_shares` times.
+    pub retired: usize,
 }
 
 impl fmt::Display for Census {
@@ -160,22 +356,29 @@ impl fmt::Display for Census {
             "{} archived: {} eligible, {} too young, {} too old, {} excluded, {} in cooldown, {} dead",
             self.total, self.eligible, self.too_young, self.too_old, self.excluded, self.cooldown, self.dead
         )?;
-        if self.undated > 0 {
-            write!(f, ", {} undated", self.undated)?;
+        for (n, what) in [
+            (self.undated, "undated"),
+            (self.expired, "expired"),
+            (self.retired, "retired"),
+        ] {
+            if n > 0 {
+                write!(f, ", {n} {what}")?;
+            }
         }
         Ok(())
     }
 }
 
 /// An account's view of the archive, made once for many slots (a day's plan, a 30-day
-/// preview): what does not change between slots (dead links, excluded categories and URLs) is
-/// judged once per article, and the share history is held by article position, so a slot is
-/// one pass over a compact array, with no hashing and no category text touched.
+/// preview): what does not change between slots (dead links, exclusions, evergreen, end dates,
+/// weights) is judged once per article, and the share log is held by article position, so a
+/// slot is one pass over a compact array, with no hashing and no category text touched.
 pub(crate) struct Pool<'a> {
     articles: &'a [Article],
     rules: Rules,
-    fixed: Vec<Fixed>,
+    traits: Vec<Traits>,
     last: Vec<Option<DateTime<Utc>>>,
+    times: Vec<u32>,
 }
 
 /// The part of a verdict that does not depend on the time of the share.
@@ -188,35 +391,41 @@ enum Fixed {
 }
 
 impl<'a> Pool<'a> {
-    /// `last_shares`: the account's last share of each article, by article key.
+    /// `log`: the account's share log.
     pub(crate) fn new(
         articles: &'a [Article],
         settings: &SelectSettings,
-        last_shares: &HashMap<String, DateTime<Utc>>,
+        log: &ShareLog,
     ) -> Pool<'a> {
         let rules = Rules::new(settings);
-        let fixed = articles.iter().map(|a| rules.fixed(a)).collect();
+        let traits = articles.iter().map(|a| rules.traits(a)).collect();
         // The archive gives its articles in key order: then each share finds its article by
         // bisection (a few hundred shares against 100,000 hashed keys at every slot).
-        let last = if articles.windows(2).all(|w| w[0].key < w[1].key) {
+        let lasts = log.lasts();
+        let (last, times) = if articles.windows(2).all(|w| w[0].key < w[1].key) {
             let mut last = vec![None; articles.len()];
-            for (key, at) in last_shares {
+            let mut times = vec![0; articles.len()];
+            for (key, at) in lasts {
                 if let Ok(i) = articles.binary_search_by(|a| a.key.as_str().cmp(key)) {
                     last[i] = Some(*at);
+                    times[i] = log.times(key);
                 }
             }
-            last
+            (last, times)
         } else {
-            articles
+            let last = articles
                 .iter()
-                .map(|a| last_shares.get(&a.key).copied())
-                .collect()
+                .map(|a| lasts.get(&a.key).copied())
+                .collect();
+            let times = articles.iter().map(|a| log.times(&a.key)).collect();
+            (last, times)
         };
         Pool {
             articles,
             rules,
-            fixed,
+            traits,
             last,
+            times,
         }
     }
 
@@ -225,35 +434,29 @@ impl<'a> Pool<'a> {
         if let Some(last) = self.last.get_mut(index) {
             *last = Some(last.map_or(at, |t| t.max(at)));
         }
+        if let Some(times) = self.times.get_mut(index) {
+            *times += 1;
+        }
     }
 
-    /// The eligible articles for a share at `at`, best first: never shared before, then
-    /// least recently shared; ties in random order (from `rng`, seeded by the caller). The
-    /// order is made as it is read: a slot takes the first article almost always, and finding
-    /// it needs one pass and one random draw, not a shuffle and a sort of the whole archive.
+    /// The eligible articles for a share at `at`, best first (see the module's doc); ties in
+    /// random order (from `rng`, seeded by the caller), in proportion to weight. The order is
+    /// made as it is read: a slot takes the first article almost always, and finding it needs
+    /// one pass and one random draw, not a shuffle and a sort of the whole archive.
     pub(crate) fn rank<R: Rng>(&self, at: DateTime<Utc>, rng: R) -> Ranking<'_, 'a, R> {
         let mut census = Census {
             total: self.articles.len(),
             ..Census::default()
         };
-        // The best group: every eligible article with the smallest last share (None first).
-        let mut best: Vec<usize> = Vec::new();
-        let mut best_key: Option<Option<DateTime<Utc>>> = None;
+        let mut best = BestGroup::default();
         let bounds = Bounds::new(&self.rules, at);
         for i in 0..self.articles.len() {
-            let Some(key) = self.eligible(i, &bounds, &mut census) else {
+            let Some(last) = self.eligible(i, &bounds, &mut census) else {
                 continue;
             };
             census.eligible += 1;
-            match best_key {
-                Some(k) if key > k => {}
-                Some(k) if key == k => best.push(i),
-                _ => {
-                    best.clear();
-                    best.push(i);
-                    best_key = Some(key);
-                }
-            }
+            let weight = self.traits[i].weight;
+            best.offer(self.rules.turn(last, weight, at), i, weight);
         }
         Ranking {
             pool: self,
@@ -274,16 +477,21 @@ impl<'a> Pool<'a> {
         census: &mut Census,
     ) -> Option<Option<DateTime<Utc>>> {
         let article = &self.articles[i];
-        if self.fixed[i] == Fixed::Undated {
+        let t = &self.traits[i];
+        if t.fixed == Fixed::Undated {
             census.undated += 1;
         } else if bounds.too_young(article) {
             census.too_young += 1;
-        } else if bounds.too_old(article) {
+        } else if bounds.too_old(article) && !t.evergreen {
             census.too_old += 1;
-        } else if self.fixed[i] == Fixed::Dead {
+        } else if t.fixed == Fixed::Dead {
             census.dead += 1;
-        } else if self.fixed[i] == Fixed::Excluded {
+        } else if t.fixed == Fixed::Excluded {
             census.excluded += 1;
+        } else if t.expires.is_some_and(|end| bounds.at >= end) {
+            census.expired += 1;
+        } else if self.rules.retired(self.times[i]) {
+            census.retired += 1;
         } else if bounds.cooling(self.last[i]) {
             census.cooldown += 1;
         } else {
@@ -297,6 +505,7 @@ impl<'a> Pool<'a> {
 /// comparing times (100,000 durations computed at every slot were a quarter of a 30-day
 /// preview). `at - published < min_age` is `published > at - min_age`, and so on.
 struct Bounds {
+    at: DateTime<Utc>,
     /// Published after this: too young.
     young_after: DateTime<Utc>,
     /// Published before this: too old.
@@ -309,6 +518,7 @@ impl Bounds {
     fn new(rules: &Rules, at: DateTime<Utc>) -> Bounds {
         let minus = |d: Duration| at.checked_sub_signed(d).unwrap_or(DateTime::<Utc>::MIN_UTC);
         Bounds {
+            at,
             young_after: minus(rules.min_age),
             old_before: minus(rules.max_age),
             cooling_after: minus(rules.cooldown),
@@ -336,7 +546,7 @@ pub(crate) struct Ranking<'p, 'a, R> {
     /// How the archive looked at this slot.
     pub census: Census,
     /// Articles of equal rank not given yet, drawn at random.
-    group: Vec<usize>,
+    group: BestGroup<usize>,
     /// Everything after the first group, in order, once asked for (reversed: popped).
     rest: Option<Vec<usize>>,
 }
@@ -345,63 +555,41 @@ impl<'a, R: Rng> Iterator for Ranking<'_, 'a, R> {
     type Item = (usize, &'a Article);
 
     fn next(&mut self) -> Option<Self::Item> {
-        let i = if !self.group.is_empty() {
-            let pick = self.rng.random_range(0..self.group.len());
-            self.group.swap_remove(pick)
-        } else {
-            if self.rest.is_none() {
-                self.rest = Some(self.the_rest());
+        let i = match self.group.draw(&mut self.rng) {
+            Some(i) => i,
+            None => {
+                if self.rest.is_none() {
+                    self.rest = Some(self.the_rest());
+                }
+                self.rest.as_mut()?.pop()?
             }
-            self.rest.as_mut()?.pop()?
         };
         Some((i, &self.pool.articles[i]))
     }
 }
 
 impl<R: Rng> Ranking<'_, '_, R> {
-    /// The eligible articles after the first group: least recently shared first, ties in
-    /// random order (a shuffle, then a stable sort). Rare: only when no article of the first
-    /// group fits the network.
+    /// The eligible articles after the first group, in turn order, ties in random order (a
+    /// shuffle, then a stable sort). Rare: only when no article of the first group fits the
+    /// network.
     fn the_rest(&mut self) -> Vec<usize> {
         let pool = self.pool;
         let mut census = Census::default();
         let bounds = Bounds::new(&pool.rules, self.at);
-        let mut keyed: Vec<(Option<DateTime<Utc>>, usize)> = (0..pool.articles.len())
-            .filter_map(|i| pool.eligible(i, &bounds, &mut census).map(|k| (k, i)))
+        let mut keyed: Vec<(Turn, usize)> = (0..pool.articles.len())
+            .filter_map(|i| {
+                let last = pool.eligible(i, &bounds, &mut census)?;
+                Some((pool.rules.turn(last, pool.traits[i].weight, self.at), i))
+            })
             .collect();
-        // The first group's key is the smallest: all of its members were given already.
-        if let Some(min) = keyed.iter().map(|(k, _)| *k).min() {
-            keyed.retain(|(k, _)| *k != min);
+        // The first group's turn is the smallest: all of its members were given already.
+        if let Some(min) = keyed.iter().map(|(k, _)| *k).min_by(Turn::order) {
+            keyed.retain(|(k, _)| k.order(&min) != Ordering::Equal);
         }
         keyed.shuffle(&mut self.rng);
-        keyed.sort_by_key(|(k, _)| *k);
+        keyed.sort_by(|a, b| a.0.order(&b.0));
         keyed.into_iter().rev().map(|(_, i)| i).collect()
     }
-}
-
-/// Shell-style glob on a whole string: `*` is any run of characters (slashes included), `?` any
-/// one character.
-pub(crate) fn glob_match(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    let (mut pi, mut ti) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ti));
-            pi += 1;
-        } else if let Some((sp, st)) = star {
-            pi = sp + 1;
-            ti = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|c| *c == '*')
 }
 
 #[cfg(test)]
@@ -409,6 +597,7 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
     use rand::SeedableRng;
+    use std::collections::HashMap;
 
     fn article(key: &str, days_old_at_t0: i64, cats: &[&str]) -> Article {
         let t0 = t0();
@@ -435,10 +624,10 @@ mod tests {
             min_age_days: 30,
             max_age_days: 90,
             exclude_categories: vec!["Événements".into(), "news".into()],
-            exclude_urls: vec!["*/private/*".into()],
+            exclude_urls: vec![UrlGlob::new("*/private/*").unwrap()],
             cooldown_days: 90,
             check_link: false,
-            undated: crate::config::Undated::Skip,
+            ..SelectSettings::default()
         }
     }
 
@@ -450,17 +639,17 @@ mod tests {
     fn age_is_measured_at_the_share_time() {
         let r = rules();
         let a = article("a", 29, &[]);
-        assert_eq!(r.verdict(&a, t0(), None), Verdict::TooYoung);
+        assert_eq!(r.verdict(&a, t0(), None, 0), Verdict::TooYoung);
         assert_eq!(
-            r.verdict(&a, t0() + Duration::days(1), None),
+            r.verdict(&a, t0() + Duration::days(1), None, 0),
             Verdict::Eligible
         );
         assert_eq!(
-            r.verdict(&a, t0() + Duration::days(61), None),
+            r.verdict(&a, t0() + Duration::days(61), None, 0),
             Verdict::Eligible
         );
         assert_eq!(
-            r.verdict(&a, t0() + Duration::days(62), None),
+            r.verdict(&a, t0() + Duration::days(62), None, 0),
             Verdict::TooOld
         );
     }
@@ -469,19 +658,19 @@ mod tests {
     fn exclusions_fold_case_and_accents() {
         let r = rules();
         assert_eq!(
-            r.verdict(&article("e", 40, &["SEO", "evenements"]), t0(), None),
+            r.verdict(&article("e", 40, &["SEO", "evenements"]), t0(), None, 0),
             Verdict::ExcludedCategory("evenements".into())
         );
         assert_eq!(
-            r.verdict(&article("n", 40, &["NEWS"]), t0(), None),
+            r.verdict(&article("n", 40, &["NEWS"]), t0(), None, 0),
             Verdict::ExcludedCategory("NEWS".into())
         );
         assert_eq!(
-            r.verdict(&article("ok", 40, &["Newsletter"]), t0(), None),
+            r.verdict(&article("ok", 40, &["Newsletter"]), t0(), None, 0),
             Verdict::Eligible
         );
         assert_eq!(
-            r.verdict(&article("private/x", 40, &[]), t0(), None),
+            r.verdict(&article("private/x", 40, &[]), t0(), None, 0),
             Verdict::ExcludedUrl("*/private/*".into())
         );
     }
@@ -490,13 +679,13 @@ mod tests {
     fn undated_articles_are_skipped_unless_dated_at_first_sight() {
         let mut a = article("u", 45, &[]);
         a.undated = true;
-        assert_eq!(rules().verdict(&a, t0(), None), Verdict::Undated);
+        assert_eq!(rules().verdict(&a, t0(), None, 0), Verdict::Undated);
         let first_seen = SelectSettings {
             undated: crate::config::Undated::FirstSeen,
             ..settings()
         };
         assert_eq!(
-            Rules::new(&first_seen).verdict(&a, t0(), None),
+            Rules::new(&first_seen).verdict(&a, t0(), None, 0),
             Verdict::Eligible
         );
     }
@@ -506,11 +695,11 @@ mod tests {
         let r = rules();
         let a = article("a", 40, &[]);
         assert_eq!(
-            r.verdict(&a, t0(), Some(t0() - Duration::days(89))),
+            r.verdict(&a, t0(), Some(t0() - Duration::days(89)), 0),
             Verdict::Cooldown
         );
         assert_eq!(
-            r.verdict(&a, t0(), Some(t0() - Duration::days(91))),
+            r.verdict(&a, t0(), Some(t0() - Duration::days(91)), 0),
             Verdict::Eligible
         );
     }
@@ -525,14 +714,13 @@ mod tests {
             min_age_days: 30,
             max_age_days: 90,
             exclude_categories: vec![],
-            exclude_urls: vec![],
             cooldown_days: 0,
             check_link: false,
-            undated: crate::config::Undated::Skip,
+            ..SelectSettings::default()
         };
         last.insert("a0".to_string(), t0() - Duration::days(5));
         last.insert("a1".to_string(), t0() - Duration::days(10));
-        let pool = Pool::new(&arts, &settings, &last);
+        let pool = Pool::new(&arts, &settings, &ShareLog::from_lasts(last.clone()));
         let order = |seed| {
             let ranking = pool.rank(t0(), rand::rngs::StdRng::seed_from_u64(seed));
             assert_eq!(ranking.census.eligible, 6);
@@ -553,7 +741,7 @@ mod tests {
         // Same seed, same order.
         assert_eq!(order(7), order(7));
         // A share counted in the pool sends the article to the back.
-        let mut pool = Pool::new(&arts, &settings, &last);
+        let mut pool = Pool::new(&arts, &settings, &ShareLog::from_lasts(last.clone()));
         let (first, _) = pool
             .rank(t0(), rand::rngs::StdRng::seed_from_u64(1))
             .next()
@@ -569,11 +757,23 @@ mod tests {
 
     /// The pool decides as [`Rules::verdict`] does, article by article, over a mixed archive:
     /// every age, dead links, excluded categories and URLs, shares in and out of cooldown.
+    /// Every lifetime rule at once: evergreen "SEO" articles past 90 days, an end date that
+    /// passes during the test, articles retired after 2 shares.
+    fn lifetimes() -> SelectSettings {
+        SelectSettings {
+            evergreen_categories: vec!["seo".into()],
+            expire_urls: vec![(UrlGlob::new("*/a1?/").unwrap(), t0() + Duration::days(10))],
+            max_shares: Some(2),
+            weights: vec![("seo".into(), 2.0)],
+            ..settings()
+        }
+    }
+
     #[test]
     fn the_pool_agrees_with_the_verdicts() {
-        let r = rules();
         let mut arts = Vec::new();
-        let mut last = HashMap::new();
+        let mut log = ShareLog::default();
+        let shared = crate::archive::Outcome::Shared;
         for i in 0..400i64 {
             let cats: &[&str] = match i % 5 {
                 0 => &["SEO"],
@@ -590,19 +790,25 @@ mod tests {
             a.dead = i % 11 == 0;
             a.undated = i % 13 == 0;
             if i % 3 == 0 {
-                last.insert(a.key.clone(), t0() - Duration::days(i % 150));
+                log.add(&a.key, t0() - Duration::days(i % 150), shared, None);
+            }
+            if i % 6 == 0 {
+                log.add(&a.key, t0() - Duration::days(400), shared, None);
             }
             arts.push(a);
         }
         // In the order given, and in key order (the archive's: shares found by bisection).
         let mut sorted = arts.clone();
         sorted.sort_by(|a, b| a.key.cmp(&b.key));
-        for (arts, at) in [
-            (&arts, t0()),
-            (&sorted, t0()),
-            (&sorted, t0() + Duration::days(45)),
+        for (arts, at, settings) in [
+            (&arts, t0(), settings()),
+            (&sorted, t0(), settings()),
+            (&sorted, t0() + Duration::days(45), settings()),
+            (&sorted, t0(), lifetimes()),
+            (&sorted, t0() + Duration::days(45), lifetimes()),
         ] {
-            let pool = Pool::new(arts, &settings(), &last);
+            let r = Rules::new(&settings);
+            let pool = Pool::new(arts, &settings, &log);
             let ranking = pool.rank(at, rand::rngs::StdRng::seed_from_u64(3));
             let census = ranking.census;
             let mut ranked: Vec<&str> = ranking.map(|(_, a)| a.key.as_str()).collect();
@@ -612,7 +818,7 @@ mod tests {
             };
             let mut eligible = Vec::new();
             for a in arts {
-                match r.verdict(a, at, last.get(&a.key).copied()) {
+                match r.verdict(a, at, log.last(&a.key), log.times(&a.key)) {
                     Verdict::Eligible => {
                         expected.eligible += 1;
                         eligible.push(a.key.as_str());
@@ -625,6 +831,8 @@ mod tests {
                     Verdict::Cooldown => expected.cooldown += 1,
                     Verdict::Dead => expected.dead += 1,
                     Verdict::Undated => expected.undated += 1,
+                    Verdict::Expired(_) => expected.expired += 1,
+                    Verdict::Retired => expected.retired += 1,
                 }
             }
             assert_eq!(census, expected);
@@ -634,20 +842,5 @@ mod tests {
             eligible.sort_unstable();
             assert_eq!(ranked, eligible);
         }
-    }
-
-    #[test]
-    fn globs() {
-        assert!(glob_match("*/private/*", "https://b.org/private/x"));
-        assert!(glob_match(
-            "https://b.org/2019/*",
-            "https://b.org/2019/01/a/"
-        ));
-        assert!(!glob_match(
-            "https://b.org/2019/*",
-            "https://b.org/2020/01/a/"
-        ));
-        assert!(glob_match("*?p=4?", "https://b.org/?p=42"));
-        assert!(!glob_match("*?p=4?", "https://b.org/?p=421"));
     }
 }

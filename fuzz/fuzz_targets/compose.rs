@@ -25,7 +25,8 @@ fuzz_target!(|input: (String, Vec<String>, String, String)| {
         feed: String::new(),
     };
     let settings = encore::MessageSettings {
-        template: encore::Template::parse("{hashtags} {title} {text} {url}").unwrap(),
+        templates: vec![encore::Template::parse("{hashtags} {title} {text} {url}").unwrap()],
+        titles: None,
         text,
         max_hashtags: 3,
         hashtags: Default::default(),

@@ -19,7 +19,8 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let settings = encore::MessageSettings {
-        template: encore::Template::parse("{hashtags} {title} {text} {url}").unwrap(),
+        templates: vec![encore::Template::parse("{hashtags} {title} {text} {url}").unwrap()],
+        titles: None,
         text: "À relire".into(),
         max_hashtags: 3,
         hashtags: Default::default(),

@@ -67,21 +67,106 @@ impl Outcome {
     /// Whether the post may have been billed (pay-per-use networks): an uncertain post is
     /// counted, so the budget errs on the side of spending less.
     pub fn costs(self) -> bool {
+        self.may_have_appeared()
+    }
+
+    /// Whether the post is, or may be, on the network: what `max_shares` counts (a refused or
+    /// duplicate post added nothing to the timeline).
+    pub fn may_have_appeared(self) -> bool {
         matches!(self, Outcome::Shared | Outcome::Uncertain)
     }
 }
 
-/// For each article key, when `records` last shared it (shared, duplicate, uncertain or
-/// refused: what the cooldown holds back).
-pub(crate) fn last_shares_in(records: &[ShareRecord]) -> HashMap<String, DateTime<Utc>> {
-    let mut out: HashMap<String, DateTime<Utc>> = HashMap::new();
-    for rec in records {
-        if let (true, Some(key)) = (rec.outcome.counts_as_shared(), &rec.article_key) {
-            let e = out.entry(key.clone()).or_insert(rec.at);
-            *e = (*e).max(rec.at);
+/// The words of one post: which template variant and title wrote it, and the text sent. What
+/// the next share of the article is written against, so that it never says the same again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Wording {
+    /// The template variant, 1-based (`None`: posted before variants were recorded).
+    pub variant: Option<u32>,
+    /// The title used (`None`: posted before titles were recorded).
+    pub title: Option<String>,
+    /// The text sent.
+    pub text: String,
+}
+
+/// What an account's earlier shares say of each article: when it was last shared (cooldown,
+/// rank), how many times it appeared (retirement), and the words of each share (rotation).
+/// Built from the history in time order; a plan adds its planned shares as it goes.
+#[derive(Debug, Clone, Default)]
+pub struct ShareLog {
+    last: HashMap<String, DateTime<Utc>>,
+    appeared: HashMap<String, u32>,
+    words: HashMap<String, Vec<Wording>>,
+}
+
+impl ShareLog {
+    /// The log of `records` (one account's, oldest first).
+    pub fn of(records: &[ShareRecord]) -> ShareLog {
+        let mut log = ShareLog::default();
+        for r in records {
+            if let Some(key) = &r.article_key {
+                log.add(key, r.at, r.outcome, r.wording.clone());
+            }
+        }
+        log
+    }
+
+    /// A log in which each article of `last` was shared once, then (tests, benchmarks).
+    pub fn from_lasts(last: HashMap<String, DateTime<Utc>>) -> ShareLog {
+        let appeared = last.keys().map(|k| (k.clone(), 1)).collect();
+        ShareLog {
+            last,
+            appeared,
+            words: HashMap::new(),
         }
     }
-    out
+
+    /// Counts one outcome for the article `key` at `at` (outcomes that do not count as shared
+    /// change nothing).
+    pub fn add(&mut self, key: &str, at: DateTime<Utc>, outcome: Outcome, words: Option<Wording>) {
+        if !outcome.counts_as_shared() {
+            return;
+        }
+        self.held(key, at);
+        if outcome.may_have_appeared() {
+            *self.appeared.entry(key.to_string()).or_default() += 1;
+        }
+        if let Some(w) = words {
+            self.words.entry(key.to_string()).or_default().push(w);
+        }
+    }
+
+    /// Holds `key` back as if shared at `at` (another process has just taken it).
+    pub fn held(&mut self, key: &str, at: DateTime<Utc>) {
+        let e = self.last.entry(key.to_string()).or_insert(at);
+        *e = (*e).max(at);
+    }
+
+    /// When `key` was last shared.
+    pub fn last(&self, key: &str) -> Option<DateTime<Utc>> {
+        self.last.get(key).copied()
+    }
+
+    /// Every article's last share, by key.
+    pub fn lasts(&self) -> &HashMap<String, DateTime<Utc>> {
+        &self.last
+    }
+
+    /// How many times `key` is, or may be, on the network.
+    pub fn times(&self, key: &str) -> u32 {
+        self.appeared.get(key).copied().unwrap_or(0)
+    }
+
+    /// The articles on the network `max` times or more: retired under `max_shares = max`.
+    pub fn retired(&self, max: u32) -> impl Iterator<Item = &str> {
+        let many = self.appeared.iter().filter(move |(_, n)| **n >= max);
+        many.map(|(k, _)| k.as_str())
+    }
+
+    /// The words of `key`'s earlier shares, oldest first.
+    pub fn words(&self, key: &str) -> &[Wording] {
+        self.words.get(key).map_or(&[], Vec::as_slice)
+    }
 }
 
 /// One line of history.
@@ -103,6 +188,9 @@ pub struct ShareRecord {
     pub post_id: Option<String>,
     /// The text sent, or why nothing was.
     pub detail: String,
+    /// The words of the post, when one was written.
+    #[serde(default)]
+    pub wording: Option<Wording>,
 }
 
 impl Archive {
@@ -138,6 +226,18 @@ impl Archive {
         Ok(out)
     }
 
+    /// `account`'s share log: every outcome that counts as shared, with its words.
+    pub fn share_log(&self, account: &str) -> Result<ShareLog, ArchiveError> {
+        let records = self.records(
+            &format!(
+                "{SHARE_SELECT} WHERE account = ?1 AND article_key IS NOT NULL AND outcome IN {} ORDER BY at, id",
+                counts_as_shared_sql()
+            ),
+            [account],
+        )?;
+        Ok(ShareLog::of(&records))
+    }
+
     fn records<P: rusqlite::Params>(
         &self,
         sql: &str,
@@ -155,12 +255,18 @@ impl Archive {
 }
 
 const SHARE_SELECT: &str =
-    "SELECT at, account, article_key, url, slot, outcome, post_id, detail FROM shares";
+    "SELECT at, account, article_key, url, slot, outcome, post_id, detail, variant, title, text FROM shares";
 
 fn share_row(r: &rusqlite::Row) -> rusqlite::Result<Result<ShareRecord, ArchiveError>> {
     let (at, slot, outcome): (String, String, String) = (r.get(0)?, r.get(4)?, r.get(5)?);
     let (account, article_key, url, post_id, detail) =
         (r.get(1)?, r.get(2)?, r.get(3)?, r.get(6)?, r.get(7)?);
+    let text: Option<String> = r.get(10)?;
+    let wording = text.map(|text| Wording {
+        variant: r.get(8).ok().flatten(),
+        title: r.get(9).ok().flatten(),
+        text,
+    });
     Ok(
         decode_share(at, slot, outcome).map(|(at, slot, outcome)| ShareRecord {
             at,
@@ -171,6 +277,7 @@ fn share_row(r: &rusqlite::Row) -> rusqlite::Result<Result<ShareRecord, ArchiveE
             outcome,
             post_id,
             detail,
+            wording,
         }),
     )
 }
@@ -210,6 +317,20 @@ pub struct Intent {
     pub text: String,
     /// When the intent was written.
     pub created: DateTime<Utc>,
+    /// The template variant (1-based) and title that wrote the text.
+    #[serde(default)]
+    pub words: Option<(u32, String)>,
+}
+
+impl Intent {
+    /// The post's words, for its history record.
+    pub fn wording(&self) -> Wording {
+        Wording {
+            variant: self.words.as_ref().map(|w| w.0),
+            title: self.words.as_ref().map(|w| w.1.clone()),
+            text: self.text.clone(),
+        }
+    }
 }
 
 impl Archive {
@@ -254,8 +375,8 @@ impl Archive {
             return taken("the article was shared within its cooldown (by another process)");
         }
         tx.prepare_cached(
-            "INSERT INTO intents (account, slot, article_key, url, text, created, owner)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO intents (account, slot, article_key, url, text, created, owner, variant, title)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?
         .execute(params![
             intent.account,
@@ -265,6 +386,8 @@ impl Archive {
             intent.text,
             time(intent.created),
             super::owner::me(),
+            intent.words.as_ref().map(|w| w.0),
+            intent.words.as_ref().map(|w| w.1.as_str()),
         ])?;
         tx.commit()?;
         Ok(())
@@ -278,8 +401,8 @@ impl Archive {
         let slot = time(rec.slot);
         let outcome = rec.outcome.to_string();
         tx.prepare_cached(
-            "INSERT INTO shares (account, at, article_key, url, slot, outcome, post_id, detail)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO shares (account, at, article_key, url, slot, outcome, post_id, detail, variant, title, text)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )?
         .execute(params![
             rec.account,
@@ -290,6 +413,9 @@ impl Archive {
             outcome,
             rec.post_id,
             rec.detail,
+            rec.wording.as_ref().and_then(|w| w.variant),
+            rec.wording.as_ref().and_then(|w| w.title.as_deref()),
+            rec.wording.as_ref().map(|w| w.text.as_str()),
         ])?;
         tx.prepare_cached("DELETE FROM intents WHERE account = ?1 AND slot = ?2")?
             .execute(params![rec.account, slot])?;
@@ -317,7 +443,7 @@ impl Archive {
     pub fn pending_intents(&self) -> Result<Vec<Intent>, ArchiveError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT account, article_key, url, slot, text, created, owner FROM intents ORDER BY slot",
+            "SELECT account, article_key, url, slot, text, created, owner, variant, title FROM intents ORDER BY slot",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok((
@@ -328,6 +454,10 @@ impl Archive {
                     slot: DateTime::<Utc>::MIN_UTC,
                     text: r.get(4)?,
                     created: DateTime::<Utc>::MIN_UTC,
+                    words: match (r.get::<_, Option<u32>>(7)?, r.get::<_, Option<String>>(8)?) {
+                        (Some(v), Some(t)) => Some((v, t)),
+                        _ => None,
+                    },
                 },
                 r.get::<_, String>(3)?,
                 r.get::<_, String>(5)?,

@@ -12,8 +12,7 @@ mod history;
 mod owner;
 mod schema;
 
-pub(crate) use history::last_shares_in;
-pub use history::{Intent, Outcome, ShareRecord};
+pub use history::{Intent, Outcome, ShareLog, ShareRecord, Wording};
 pub use schema::key;
 
 use crate::feed::Item;

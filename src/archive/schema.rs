@@ -9,7 +9,7 @@
 //! | table | one row per | what |
 //! |---|---|---|
 //! | `articles` | article | every article any feed read has shown, by key (`categories` is a JSON array; `feed` the feed's name) |
-//! | `shares` | slot outcome | the share history: shared, failed, skipped, duplicate, uncertain, refused |
+//! | `shares` | slot outcome | the share history: shared, failed, skipped, duplicate, uncertain, refused; the template variant, title and text of each post |
 //! | `intents` | post in flight | written and committed before a post leaves; `owner` is the process posting it |
 //! | `slots` | settled slot | which planned slots are done, and how |
 //! | `plans` | account | auto mode's day plans (JSON) |
@@ -56,7 +56,7 @@ pub mod key {
 }
 
 /// The schema this build writes and reads.
-pub(super) const CURRENT: i64 = 2;
+pub(super) const CURRENT: i64 = 3;
 
 /// `MIGRATIONS[n]` takes a state from schema `n` to `n + 1`.
 pub(super) const MIGRATIONS: &[&str] = &[
@@ -134,5 +134,16 @@ CREATE TABLE settings (
     // before, which the first feed of the config adopts.
     r#"
 ALTER TABLE articles ADD COLUMN feed TEXT NOT NULL DEFAULT '';
+"#,
+    // 3: the words of each post (the template variant, 1-based, the title and the text sent),
+    // so that the next share of the article says it otherwise. NULL for posts made before; a
+    // shared one's text is its detail.
+    r#"
+ALTER TABLE shares ADD COLUMN variant INTEGER;
+ALTER TABLE shares ADD COLUMN title TEXT;
+ALTER TABLE shares ADD COLUMN text TEXT;
+UPDATE shares SET text = detail WHERE outcome = 'shared';
+ALTER TABLE intents ADD COLUMN variant INTEGER;
+ALTER TABLE intents ADD COLUMN title TEXT;
 "#,
 ];

@@ -22,6 +22,7 @@ fn rec(key: &str, outcome: Outcome, at: DateTime<Utc>) -> ShareRecord {
         outcome,
         post_id: None,
         detail: String::new(),
+        wording: None,
     }
 }
 
@@ -142,6 +143,7 @@ fn intent(account: &str, key: &str, slot: DateTime<Utc>) -> Intent {
         slot,
         text: "text".into(),
         created: slot,
+        words: None,
     }
 }
 
@@ -183,6 +185,7 @@ fn an_article_taken_by_one_process_cannot_be_begun_by_another() {
             outcome: Outcome::Shared,
             post_id: Some("1".into()),
             detail: String::new(),
+            wording: None,
         })
         .unwrap();
     let later = t + chrono::Duration::days(1);

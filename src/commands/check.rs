@@ -49,6 +49,7 @@ pub fn check(config: &Config, out: &mut dyn Write) -> Result<(), crate::error::E
     for account in &config.accounts {
         write_account(out, &config.path, account, &mut warnings)?;
     }
+    unmatched_titles(config, &mut warnings)?;
     if !config.state_dir.exists() {
         warnings.push(format!(
             "state_dir {} does not exist yet: it is created at first run (the daemon needs write access)",
@@ -57,6 +58,73 @@ pub fn check(config: &Config, out: &mut dyn Write) -> Result<(), crate::error::E
     }
     for w in &warnings {
         writeln!(out, "warning: {w}")?;
+    }
+    Ok(())
+}
+
+/// What `check` says of how long articles live: evergreen ones, retirement, end dates and
+/// category weights (nothing when none is set).
+fn write_lifetimes(out: &mut dyn Write, s: &crate::config::SelectSettings) -> std::io::Result<()> {
+    if s.has_evergreen() {
+        writeln!(
+            out,
+            "           evergreen (no maximum age): categories {:?}, urls {:?}",
+            s.evergreen_categories, s.evergreen_urls
+        )?;
+    }
+    if let Some(max) = s.max_shares {
+        writeln!(out, "           an article retires after {max} shares")?;
+    }
+    for (glob, end) in &s.expire_urls {
+        writeln!(
+            out,
+            "           {glob} not shared from {}",
+            end.to_rfc3339()
+        )?;
+    }
+    if !s.weights.is_empty() {
+        let w: Vec<String> = s.weights.iter().map(|(c, w)| format!("{c} {w}")).collect();
+        writeln!(out, "           weights: {} (others 1)", w.join(", "))?;
+    }
+    Ok(())
+}
+
+/// A titles file's entries that match no archived article: a typo, or an article the feed has
+/// not shown yet (a warning, not an error). Only when the state exists: `check` never makes one.
+fn unmatched_titles(
+    config: &Config,
+    warnings: &mut Vec<String>,
+) -> Result<(), crate::error::Error> {
+    let mut books: Vec<&crate::config::TitleBook> = Vec::new();
+    let messages = config
+        .accounts
+        .iter()
+        .flat_map(|a| std::iter::once(&a.message).chain(a.feeds.iter().map(|f| &f.message)));
+    for m in messages {
+        if let Some(b) = m.titles.as_deref() {
+            if !books.iter().any(|k| k.path == b.path) {
+                books.push(b);
+            }
+        }
+    }
+    if books.is_empty() || !crate::archive::path(&config.state_dir).is_file() {
+        return Ok(());
+    }
+    let archive = crate::archive::Archive::open(&config.state_dir)?;
+    let articles = archive.articles()?;
+    for book in books {
+        for e in &book.entries {
+            if !articles.iter().any(|a| e.pattern.is_match(&a.url)) {
+                warnings.push(format!(
+                    "{}:{}:{}: {:?} matches no archived article ({} archived)",
+                    book.path.display(),
+                    e.line,
+                    e.col,
+                    e.pattern.as_str(),
+                    articles.len()
+                ));
+            }
+        }
     }
     Ok(())
 }
@@ -226,12 +294,16 @@ fn write_account(
             crate::config::Undated::FirstSeen => "dated when first seen",
         }
     )?;
+    write_lifetimes(out, s)?;
     let m = &a.message;
     let rule = a.network.length_rule();
     writeln!(
         out,
-        "  message  template {:?}, text {:?}, max {} hashtags, limit {} ({})",
-        m.template.source,
+        "  message  {}, text {:?}, max {} hashtags, limit {} ({})",
+        match m.templates.as_slice() {
+            [one] => format!("template {:?}", one.source),
+            many => format!("{} template variants, rotated per article", many.len()),
+        },
         m.text,
         m.max_hashtags,
         rule.max(),
@@ -245,6 +317,19 @@ fn write_account(
             }
         }
     )?;
+    if m.templates.len() > 1 {
+        for (i, t) in m.templates.iter().enumerate() {
+            writeln!(out, "           variant {}: {:?}", i + 1, t.source)?;
+        }
+    }
+    if let Some(book) = &m.titles {
+        writeln!(
+            out,
+            "           alternate titles from {} ({} entries)",
+            book.path.display(),
+            book.entries.len()
+        )?;
+    }
     for (category, tags) in &m.hashtags {
         writeln!(
             out,

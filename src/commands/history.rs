@@ -15,6 +15,9 @@ struct JsonRecord<'a> {
     detail: &'a str,
     /// The feed of the article shared, when it is known.
     feed: Option<String>,
+    /// The template variant (1-based) and the title the post was written with, when recorded.
+    variant: Option<u32>,
+    title: Option<&'a str>,
 }
 
 /// Which part of the history to print.
@@ -82,6 +85,8 @@ pub fn history(
                         Some(key) => archive.article(key)?.map(|a| a.feed),
                         None => None,
                     },
+                    variant: r.wording.as_ref().and_then(|w| w.variant),
+                    title: r.wording.as_ref().and_then(|w| w.title.as_deref()),
                 };
                 serde_json::to_writer(&mut *out, &line).map_err(std::io::Error::from)?;
                 writeln!(out)?;

@@ -51,6 +51,15 @@ struct JsonPost<'a> {
     article_key: &'a str,
     /// The feed the article comes from.
     feed: &'a str,
+    /// The template variant used, 1-based, of `variants`.
+    variant: u32,
+    variants: u32,
+    /// The title the text was written with (the original or an alternate).
+    title_used: &'a str,
+    /// "original title", "alternate title 1/2".
+    title_pick: String,
+    /// Why these words.
+    why: &'a str,
 }
 
 /// Reads the feed into the archive and prints the plan for the next `days` days. Posts nothing
@@ -81,7 +90,7 @@ pub async fn preview(
     let history = config
         .accounts
         .iter()
-        .map(|a| archive.last_shares(&a.name))
+        .map(|a| archive.share_log(&a.name))
         .collect::<Result<Vec<_>, _>>()?;
     let until = now + Duration::days(i64::from(opts.days));
     let (auto, rates) = auto_plans(config, &archive, now, opts.volume)?;
@@ -95,7 +104,7 @@ pub async fn preview(
         .map(|a| archive.feed_shares(&a.name, since))
         .collect::<Result<Vec<_>, _>>()?;
     let past = schedule::Past {
-        last_shares: history,
+        logs: history,
         feed_shares,
     };
     let mut plan = schedule::simulate(config, &rules, &articles, past, now..until, seed, &auto);
@@ -204,6 +213,11 @@ fn write_json(config: &Config, plan: &[Planned], out: &mut dyn Write) -> std::io
             limit: message.limit,
             article_key: &article.key,
             feed: &article.feed,
+            variant: message.variant.0,
+            variants: message.variant.1,
+            title_used: &message.title,
+            title_pick: message.title_pick.to_string(),
+            why: &message.why,
         };
         serde_json::to_writer(&mut *out, &line)?;
         writeln!(out)?;
@@ -269,6 +283,17 @@ fn write_text(
                     article.title,
                     age
                 )?;
+                let m = &account.message;
+                if m.templates.len() > 1 || m.titles.is_some() {
+                    writeln!(
+                        out,
+                        "{:<24}  {:<name_w$}  {:>7}  {}",
+                        "",
+                        "",
+                        "",
+                        message.how()
+                    )?;
+                }
                 for line in message.text.lines() {
                     writeln!(out, "{:<24}  {:<name_w$}  {:>7}  │ {line}", "", "", "")?;
                 }

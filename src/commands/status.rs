@@ -26,6 +26,8 @@ pub(super) struct AccountStatus {
     spend: Option<String>,
     pause: Option<String>,
     eligible: usize,
+    /// Articles shared `max_shares` times, never shared again.
+    retired: usize,
 }
 
 /// A slot of today.
@@ -113,6 +115,7 @@ pub fn collect(
             .iter()
             .copied()
             .find(|t| *t > now && outcome_of(*t).is_none());
+        let (eligible, retired) = eligible_now(archive, a, &history, now)?;
         accounts.push(AccountStatus {
             name: a.name.clone(),
             network: a.network.to_string(),
@@ -123,7 +126,8 @@ pub fn collect(
             last_share: last_share(&history),
             spend: month_spend(archive, a, tz, now)?,
             pause: pause_text(runtime.as_ref(), &a.name, tz),
-            eligible: eligible_now(archive, a, &history, now)?,
+            eligible,
+            retired,
         });
     }
     Ok(Status {
@@ -198,24 +202,30 @@ fn pause_text(runtime: Option<&Runtime>, account: &str, tz: chrono_tz::Tz) -> Op
     })
 }
 
-/// How many articles the account could share now. Only an article of age now can be
-/// eligible now: the window is streamed, never the whole archive in memory.
+/// How many articles the account could share now, and how many retired (shared its
+/// `max_shares` times). Only an article of age now can be eligible now: the window is streamed,
+/// never the whole archive in memory; a retired one is found from the history.
 fn eligible_now(
     archive: &Archive,
     a: &crate::config::Account,
     history: &[crate::archive::ShareRecord],
     now: DateTime<Utc>,
-) -> Result<usize, crate::archive::ArchiveError> {
-    let last_shares = crate::archive::last_shares_in(history);
-    let last = |key: &str| last_shares.get(key).copied();
-    let mut eligible = 0;
+) -> Result<(usize, usize), crate::archive::ArchiveError> {
+    let log = crate::archive::ShareLog::of(history);
+    let (mut eligible, mut retired) = (0, 0);
     // Each feed the account shares, under that feed's rules, over that feed's articles (with
     // one feed, articles read before feeds had names are its own too).
     for share in &a.feeds {
         let mine = |f: &str| f == share.feed || (f.is_empty() && a.feeds.len() == 1);
-        eligible += schedule::count_eligible(archive, &share.select, now, &last, &mine)?;
+        eligible += schedule::count_eligible(archive, &share.select, now, &log, &mine)?;
+        if let Some(max) = share.select.max_shares {
+            for key in log.retired(max) {
+                let article = archive.article(key)?;
+                retired += usize::from(article.is_some_and(|art| mine(&art.feed)));
+            }
+        }
     }
-    Ok(eligible)
+    Ok((eligible, retired))
 }
 
 /// `encore status`: reads the state the daemon writes, whether or not it runs.
@@ -331,6 +341,13 @@ fn write_text(
             writeln!(out, "  pause     {p}")?;
         }
         writeln!(out, "  eligible  {} articles now", a.eligible)?;
+        if a.retired > 0 {
+            writeln!(
+                out,
+                "  retired   {} articles (shared `max_shares` times)",
+                a.retired
+            )?;
+        }
     }
     Ok(())
 }

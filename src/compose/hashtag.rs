@@ -67,7 +67,8 @@ mod tests {
 
     fn settings(max: usize, map: &[(&str, &[&str])]) -> MessageSettings {
         MessageSettings {
-            template: Template::parse("{hashtags} {title} {url}").unwrap(),
+            templates: vec![Template::parse("{hashtags} {title} {url}").unwrap()],
+            titles: None,
             text: String::new(),
             max_hashtags: max,
             hashtags: map

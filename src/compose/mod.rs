@@ -2,11 +2,13 @@
 //! to the network's limit without ever cutting the link or leaving a broken text.
 
 pub(crate) mod hashtag;
+mod wording;
 
-use crate::archive::Article;
+use crate::archive::{Article, Wording};
 use crate::config::{Account, MessageSettings, Template, TemplatePart, Utm};
 use crate::vocab::LengthRule;
 use unicode_segmentation::UnicodeSegmentation;
+pub use wording::TitlePick;
 
 /// A message ready to post.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +23,34 @@ pub struct Message {
     pub url: String,
     /// The hashtags kept in the text.
     pub hashtags: Vec<String>,
+    /// The template variant that wrote it, 1-based, and how many there are.
+    pub variant: (u32, u32),
+    /// The title it was written with (before any cut to fit).
+    pub title: String,
+    /// Where that title comes from.
+    pub title_pick: TitlePick,
+    /// Why these words: for `preview`.
+    pub why: String,
+}
+
+impl Message {
+    /// The words to record with the post.
+    pub fn wording(&self) -> Wording {
+        Wording {
+            variant: Some(self.variant.0),
+            title: Some(self.title.clone()),
+            text: self.text.clone(),
+        }
+    }
+
+    /// How it was written, for `preview`: "variant 2/3, alternate title 1/2: least recently
+    /// used for this article here".
+    pub fn how(&self) -> String {
+        format!(
+            "variant {}/{}, {}: {}",
+            self.variant.0, self.variant.1, self.title_pick, self.why
+        )
+    }
 }
 
 /// Why no valid message could be written for an article.
@@ -55,22 +85,64 @@ pub enum ComposeError {
 const MIN_TITLE_CHARS: usize = 40;
 
 /// Writes the message for `article` on `account`'s network, measured by `rule` (the network's,
-/// or what the account's server said of itself).
+/// or what the account's server said of itself), in words its earlier shares there (`earlier`,
+/// oldest first) did not use last: the template variant least recently used for the article,
+/// the title least recently used with that variant (see [`wording`]). A variant that cannot fit
+/// is passed over for the next; a text the same as the last share's is never chosen while
+/// another fits.
 pub fn compose(
     article: &Article,
     account: &Account,
     rule: LengthRule,
+    earlier: &[Wording],
 ) -> Result<Message, ComposeError> {
-    compose_with(
-        article,
-        &account.message,
-        rule,
-        account.network.as_str(),
-        &account.name,
-    )
+    let settings = &account.message;
+    let titles = wording::titles(article, settings, account.network);
+    let last_text = earlier.last().map(|w| w.text.as_str());
+    let mut first_error = None;
+    let mut same_as_last = None;
+    let mut unfit: Vec<usize> = Vec::new();
+    for (v, t) in wording::order(settings.templates.len(), &titles, earlier) {
+        let title = &titles.list[t];
+        let network = account.network.as_str();
+        match write(article, settings, v, title, rule, network, &account.name) {
+            Ok(mut m) => {
+                m.title_pick = titles.pick(t);
+                if Some(m.text.as_str()) != last_text {
+                    m.why = wording::why(earlier.is_empty(), &unfit);
+                    return Ok(m);
+                }
+                same_as_last.get_or_insert(m);
+            }
+            Err(e) => {
+                if !unfit.contains(&v) {
+                    unfit.push(v);
+                }
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    match (same_as_last, first_error) {
+        (Some(mut m), _) => {
+            m.why = "the only words that fit, the same as the last share's".into();
+            Ok(m)
+        }
+        (None, Some(e)) => Err(e),
+        // No template at all (settings the config never makes): the default one.
+        (None, None) => write(
+            article,
+            settings,
+            0,
+            &article.title,
+            rule,
+            account.network.as_str(),
+            &account.name,
+        ),
+    }
 }
 
-/// [`compose`] with the pieces spelled out (tests and benchmarks use other limits).
+/// The message in the first template with the article's own title: what tests, benchmarks and
+/// fuzz targets measure (the pieces spelled out, other limits allowed).
 pub fn compose_with(
     article: &Article,
     settings: &MessageSettings,
@@ -78,6 +150,24 @@ pub fn compose_with(
     network: &str,
     account: &str,
 ) -> Result<Message, ComposeError> {
+    write(article, settings, 0, &article.title, rule, network, account)
+}
+
+/// The message with template `variant` (0-based) and `title`.
+fn write(
+    article: &Article,
+    settings: &MessageSettings,
+    variant: usize,
+    title: &str,
+    rule: LengthRule,
+    network: &str,
+    account: &str,
+) -> Result<Message, ComposeError> {
+    static DEFAULT: std::sync::OnceLock<Template> = std::sync::OnceLock::new();
+    let template = match settings.templates.get(variant) {
+        Some(t) => t,
+        None => DEFAULT.get_or_init(Template::default),
+    };
     let url = match &settings.utm {
         Some(utm) => with_utm(&article.url, utm, network, account),
         None => article.url.clone(),
@@ -86,18 +176,21 @@ pub fn compose_with(
     // A title is one bounded line with its bidirectional controls closed, whatever the archive
     // holds (runs of whitespace become one space, a blank title is no title: fuzzing found
     // "#F\nhttps://…"). The admin's additional text keeps its line breaks, not an open override.
-    let title = crate::text::clean_line(&article.title);
+    let written_title = title;
+    let title = crate::text::clean_line(title);
     let title = title.as_ref();
     let text = crate::text::balance_bidi(&settings.text);
-    let render = |n_tags: usize, title: &str| {
-        render(&settings.template, &tags[..n_tags], title, &text, &url)
-    };
+    let render = |n_tags: usize, title: &str| render(template, &tags[..n_tags], title, &text, &url);
     let done = |text: String, n_tags: usize| Message {
         length: rule.count(&text),
         limit: rule.max(),
         text,
         url: url.clone(),
         hashtags: tags[..n_tags].to_vec(),
+        variant: (variant as u32 + 1, settings.templates.len() as u32),
+        title: written_title.to_string(),
+        title_pick: TitlePick::Original,
+        why: String::new(),
     };
 
     // 1. Everything, then the title shortened down to MIN_TITLE_CHARS, with fewer and fewer tags.

@@ -23,7 +23,8 @@ fn article(title: &str, cats: &[&str]) -> Article {
 
 fn settings(template: &str, text: &str) -> MessageSettings {
     MessageSettings {
-        template: Template::parse(template).unwrap(),
+        templates: vec![Template::parse(template).unwrap()],
+        titles: None,
         text: text.into(),
         max_hashtags: 3,
         hashtags: BTreeMap::new(),

@@ -8,9 +8,11 @@
 mod endpoint;
 mod raw;
 pub(crate) mod secret;
+mod titles;
 pub(crate) mod value;
 
 use crate::vocab::NetworkKind;
+use crate::vocab::UrlGlob;
 pub use endpoint::{BlueskySettings, Endpoint, MastodonSettings, XSettings};
 pub(crate) use endpoint::{Budget, Visibility, XAuth};
 use raw::{RawAccount, RawCadence, RawConfig, RawFeed, RawFeeds, RawMessage, RawSelect};
@@ -18,8 +20,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
+pub use titles::{Title, TitleBook, TitleEntry};
 use toml::Spanned;
+use value::expiry;
 pub(crate) use value::{ActiveHours, ByteSize, HumanDuration};
 
 /// Exit status for a configuration error (sysexits.h `EX_CONFIG`), so that systemd's
@@ -123,14 +128,54 @@ pub struct SelectSettings {
     pub max_age_days: u32,
     /// Categories never re-shared (news, event promotions), compared after folding.
     pub exclude_categories: Vec<String>,
-    /// Glob patterns (`*`, `?`) on the article URL.
-    pub exclude_urls: Vec<String>,
+    /// URL patterns never re-shared.
+    pub exclude_urls: Vec<UrlGlob>,
     /// No article goes to the same account twice within this many days.
     pub cooldown_days: u32,
     /// Check the article's link just before posting; 404/410 marks it dead for good.
     pub check_link: bool,
     /// What to do with an article whose feed gives no date Encore can read.
     pub undated: Undated,
+    /// Categories (folded) whose articles never grow too old: `max_age_days` does not apply.
+    pub evergreen_categories: Vec<String>,
+    /// URL patterns whose articles never grow too old.
+    pub evergreen_urls: Vec<UrlGlob>,
+    /// An article shared this many times to the account retires there.
+    pub max_shares: Option<u32>,
+    /// URL patterns not shared from an instant on (`expire_urls`, and the titles file's
+    /// `expires`).
+    pub expire_urls: Vec<(UrlGlob, chrono::DateTime<chrono::Utc>)>,
+    /// Category (folded) to weight: how likely its articles are chosen among those due,
+    /// relative to the others (1 without a weight).
+    pub weights: Vec<(String, f64)>,
+}
+
+impl Default for SelectSettings {
+    /// The documented defaults: 30 to 90 days old, a 90-day cooldown, links checked.
+    fn default() -> Self {
+        SelectSettings {
+            min_age_days: 30,
+            max_age_days: 90,
+            exclude_categories: Vec::new(),
+            exclude_urls: Vec::new(),
+            cooldown_days: 90,
+            check_link: true,
+            undated: Undated::Skip,
+            evergreen_categories: Vec::new(),
+            evergreen_urls: Vec::new(),
+            max_shares: None,
+            expire_urls: Vec::new(),
+            weights: Vec::new(),
+        }
+    }
+}
+
+impl SelectSettings {
+    /// Whether some articles ignore `max_age_days` (then a slot reads the whole archive older
+    /// than `min_age_days`, not only the age window).
+    pub fn has_evergreen(&self) -> bool {
+        !self.evergreen_categories.is_empty() || !self.evergreen_urls.is_empty()
+    }
 }
 
 /// An article without a readable date: its age, which the age window is about, is unknown.
@@ -164,6 +209,18 @@ pub struct Template {
     pub source: String,
     /// Its parts in order.
     pub parts: Vec<TemplatePart>,
+}
+
+impl Default for Template {
+    /// `{hashtags} {title} {text} {url}`.
+    fn default() -> Self {
+        use TemplatePart::*;
+        let space = || Literal(" ".into());
+        Template {
+            source: DEFAULT_TEMPLATE.into(),
+            parts: vec![Hashtags, space(), Title, space(), Text, space(), Url],
+        }
+    }
 }
 
 impl Template {
@@ -205,6 +262,26 @@ impl Template {
             parts,
         })
     }
+
+    /// The length `rule` gives this template's fixed part (its literal text, the additional
+    /// `text` and the shortest link) with no title and no hashtag: above the network's limit, no
+    /// article can ever be shared with it there.
+    pub fn fixed_length(&self, text: &str, rule: crate::vocab::LengthRule) -> usize {
+        let mut raw = String::new();
+        for part in &self.parts {
+            match part {
+                TemplatePart::Literal(s) => raw.push_str(s),
+                TemplatePart::Text => raw.push_str(text),
+                TemplatePart::Url => raw.push_str("https://a.io/"),
+                TemplatePart::Hashtags | TemplatePart::Title => {}
+            }
+        }
+        let lines: Vec<String> = raw
+            .lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect();
+        rule.count(lines.join("\n").trim())
+    }
 }
 
 /// UTM parameters added to shared links; values may contain `{network}` and `{account}`.
@@ -217,8 +294,8 @@ pub struct Utm {
 /// How an account's messages are written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MessageSettings {
-    /// The message layout.
-    pub template: Template,
+    /// The message layouts (`template`, or the variants of `templates`), rotated per article.
+    pub templates: Vec<Template>,
     /// The additional text (`{text}`), e.g. "Worth re-reading on My Blog".
     pub text: String,
     /// Most hashtags per message.
@@ -227,6 +304,25 @@ pub struct MessageSettings {
     pub hashtags: BTreeMap<String, Vec<String>>,
     /// Tracking parameters, if wanted.
     pub utm: Option<Utm>,
+    /// The alternate titles file, if any.
+    pub titles: Option<Arc<TitleBook>>,
+}
+
+/// The template when none is written.
+pub(crate) const DEFAULT_TEMPLATE: &str = "{hashtags} {title} {text} {url}";
+
+impl Default for MessageSettings {
+    /// The documented defaults: hashtags, title, text and link; 3 hashtags at most.
+    fn default() -> Self {
+        MessageSettings {
+            templates: vec![Template::default()],
+            text: String::new(),
+            max_hashtags: 3,
+            hashtags: BTreeMap::new(),
+            utm: None,
+            titles: None,
+        }
+    }
 }
 
 /// How the rate is decided.
@@ -437,8 +533,16 @@ impl Config {
             Some(c) => *c.get_ref(),
             None => 4,
         };
+        let books = read_titles(&raw, &base_dir, timezone, &err)?;
+        let cx = Context {
+            tz: timezone,
+            books: &books,
+        };
         let accounts =
-            resolve_accounts(&raw, &feeds, text, &mut warnings).map_err(|(s, m)| err(s, m))?;
+            resolve_accounts(&raw, &feeds, text, &cx, &mut warnings).map_err(|(s, m)| err(s, m))?;
+        for account in &accounts {
+            check_wording(account, &mut warnings)?;
+        }
         let metrics = match &raw.metrics {
             Some(m) => Some(resolve_metrics(m, &base_dir).map_err(|(s, m)| err(s, m))?),
             None => None,
@@ -498,21 +602,104 @@ impl Config {
 
 type SpanError = (Option<Range<usize>>, String);
 
+/// Every titles file the config names (globally, in a feed's or an account's `[message]`),
+/// read once each; one that cannot be read is named at its `titles` key, one that is wrong at
+/// its own line.
+fn read_titles(
+    raw: &RawConfig,
+    base_dir: &Path,
+    tz: chrono_tz::Tz,
+    err: &dyn Fn(Option<Range<usize>>, String) -> ConfigError,
+) -> Result<Books, ConfigError> {
+    let feeds: Vec<&RawFeed> = match raw.feed.as_ref().map(|t| t.get_ref()) {
+        Some(RawFeeds::One(f)) => vec![f.as_ref()],
+        Some(RawFeeds::Many(fs)) => fs.iter().map(|f| f.get_ref()).collect(),
+        None => Vec::new(),
+    };
+    let named = std::iter::once(&raw.message.titles)
+        .chain(feeds.iter().map(|f| &f.message.titles))
+        .chain(raw.accounts.iter().map(|a| &a.get_ref().message.titles))
+        .flatten();
+    let mut books = Books::new();
+    for t in named {
+        if books.contains_key(t.get_ref()) {
+            continue;
+        }
+        let path = base_dir.join(t.get_ref());
+        let book = match TitleBook::load(&path, tz) {
+            Err(ConfigError::Read { path, error }) => {
+                let why = format!("`message.titles`: cannot read {}: {error}", path.display());
+                return Err(err(Some(t.span()), why));
+            }
+            other => other?,
+        };
+        books.insert(t.get_ref().clone(), Arc::new(book));
+    }
+    Ok(books)
+}
+
+/// What an account's words can hold: a title in its titles file longer than its network allows
+/// is an error (in that file); a template variant that cannot fit even with no title and no
+/// hashtags is a warning, as that variant is skipped on that network.
+fn check_wording(account: &Account, warnings: &mut Vec<String>) -> Result<(), ConfigError> {
+    let rule = account.network.length_rule();
+    let messages =
+        std::iter::once(&account.message).chain(account.feeds.iter().map(|f| &f.message));
+    let mut told = Vec::new();
+    for m in messages {
+        if let Some(e) = m
+            .titles
+            .as_ref()
+            .and_then(|b| b.too_long(account.network, rule))
+        {
+            return Err(e);
+        }
+        for (i, t) in m.templates.iter().enumerate() {
+            let fixed = t.fixed_length(&m.text, rule);
+            if fixed > rule.max() && !told.contains(&t.source) {
+                told.push(t.source.clone());
+                warnings.push(format!(
+                    "account {:?}: template variant {} of {} ({:?}) cannot fit on {}: its fixed text and a link alone take {fixed} of {} characters; it is skipped there",
+                    account.name,
+                    i + 1,
+                    m.templates.len(),
+                    t.source,
+                    account.network,
+                    rule.max()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What resolving an account's rules needs beyond its tables: the zone dates are read in, and
+/// the titles files already read (by the path as written).
+struct Context<'a> {
+    tz: chrono_tz::Tz,
+    books: &'a Books,
+}
+
+/// The titles files a config names, read, by the path as written.
+type Books = BTreeMap<String, Arc<TitleBook>>;
+
 fn resolve_account(
     raw: &RawConfig,
     feeds: &[FeedSettings],
     acc: &RawAccount,
+    cx: &Context,
     warnings: &mut Vec<String>,
 ) -> Result<Account, SpanError> {
     let name = checked_name(&acc.name, "account.name")?;
     let (endpoint, budget) = endpoint::resolve(acc, warnings)?;
+    let (select, message) = resolve_rules(&raw.select, &raw.message, acc, cx)?;
     Ok(Account {
         endpoint,
         budget,
-        select: resolve_select(&raw.select, &acc.select)?,
-        message: resolve_message(&raw.message, &acc.message)?,
+        select,
+        message,
         cadence: resolve_cadence(&raw.cadence, &acc.cadence)?,
-        feeds: resolve_shares(raw, feeds, acc)?,
+        feeds: resolve_shares(raw, feeds, acc, cx)?,
         network: acc.network,
         name,
         secret_lines: SecretLines::default(),
@@ -525,6 +712,7 @@ fn resolve_shares(
     raw: &RawConfig,
     feeds: &[FeedSettings],
     acc: &RawAccount,
+    cx: &Context,
 ) -> Result<Vec<FeedShare>, SpanError> {
     let tables: Vec<&RawFeed> = match raw.feed.as_ref().map(|t| t.get_ref()) {
         Some(RawFeeds::One(f)) => vec![f.as_ref()],
@@ -584,11 +772,12 @@ fn resolve_shares(
             Some(t) => (t.select.over(&raw.select), t.message.over(&raw.message)),
             None => (raw.select.clone(), raw.message.clone()),
         };
+        let (select, message) = resolve_rules(&select, &message, acc, cx)?;
         shares.push(FeedShare {
             feed: feeds[i].name.clone(),
             weight,
-            select: resolve_select(&select, &acc.select)?,
-            message: resolve_message(&message, &acc.message)?,
+            select,
+            message,
         });
     }
     if let Some(w) = &acc.feed_weights {
@@ -610,69 +799,123 @@ fn pick<'a, T>(over: &'a Option<T>, base: &'a Option<T>) -> Option<&'a T> {
     over.as_ref().or(base.as_ref())
 }
 
-fn resolve_select(global: &RawSelect, over: &RawSelect) -> Result<SelectSettings, SpanError> {
-    let min = pick(&over.min_age_days, &global.min_age_days);
-    let max = pick(&over.max_age_days, &global.max_age_days);
-    let min_age_days = min.map(|s| *s.get_ref()).unwrap_or(30);
-    let max_age_days = max.map(|s| *s.get_ref()).unwrap_or(90);
+/// An account's selection and message rules over `select` and `message` (the global ones, or
+/// a feed's over them), with the titles file's end dates among the expiries.
+fn resolve_rules(
+    select: &RawSelect,
+    message: &RawMessage,
+    acc: &RawAccount,
+    cx: &Context,
+) -> Result<(SelectSettings, MessageSettings), SpanError> {
+    let mut select = resolve_select(&acc.select.over(select), cx.tz)?;
+    let message = resolve_message(&acc.message.over(message), cx.books)?;
+    if let Some(book) = &message.titles {
+        let ends = book.entries.iter();
+        let ends = ends.filter_map(|e| Some((e.pattern.clone(), e.expires?)));
+        select.expire_urls.extend(ends);
+    }
+    Ok((select, message))
+}
+
+/// URL patterns, each compiled (`key`: the key's name for errors).
+fn globs(list: &Option<Vec<Spanned<String>>>, key: &str) -> Result<Vec<UrlGlob>, SpanError> {
+    let list = list.iter().flatten();
+    list.map(|p| {
+        UrlGlob::new(p.get_ref()).map_err(|m| (Some(p.span()), format!("`select.{key}`: {m}")))
+    })
+    .collect()
+}
+
+/// Selection rules from a table already layered (see [`RawSelect::over`]).
+fn resolve_select(s: &RawSelect, tz: chrono_tz::Tz) -> Result<SelectSettings, SpanError> {
+    let d = SelectSettings::default();
+    let min_age_days = s
+        .min_age_days
+        .as_ref()
+        .map_or(d.min_age_days, |v| *v.get_ref());
+    let max_age_days = s
+        .max_age_days
+        .as_ref()
+        .map_or(d.max_age_days, |v| *v.get_ref());
     if min_age_days > max_age_days {
-        let span = max.or(min).map(|s| s.span());
+        let span = s
+            .max_age_days
+            .as_ref()
+            .or(s.min_age_days.as_ref())
+            .map(|v| v.span());
         return Err((
             span,
             format!("`select.max_age_days` ({max_age_days}) is smaller than `select.min_age_days` ({min_age_days}): no article could ever be chosen"),
         ));
     }
-    let exclude_urls: Vec<String> = match pick(&over.exclude_urls, &global.exclude_urls) {
-        None => Vec::new(),
-        Some(list) => {
-            let mut out = Vec::new();
-            for p in list {
-                if p.get_ref().trim().is_empty() {
-                    return Err((
-                        Some(p.span()),
-                        "`select.exclude_urls` has an empty pattern".into(),
-                    ));
-                }
-                out.push(p.get_ref().clone());
+    let undated = match &s.undated {
+        None => Undated::Skip,
+        Some(u) => match u.get_ref().as_str() {
+            "skip" => Undated::Skip,
+            "first_seen" => Undated::FirstSeen,
+            other => {
+                return Err((
+                    Some(u.span()),
+                    format!("`select.undated`: {other:?} is not \"skip\" or \"first_seen\""),
+                ))
             }
-            out
+        },
+    };
+    let max_shares = match &s.max_shares {
+        Some(m) if *m.get_ref() == 0 => return Err((
+            Some(m.span()),
+            "`select.max_shares` is 0: no article could ever be shared (leave it out for no limit)"
+                .into(),
+        )),
+        m => m.as_ref().map(|m| *m.get_ref()),
+    };
+    let mut expire_urls = Vec::new();
+    for (pattern, date) in s.expire_urls.iter().flatten() {
+        let glob = UrlGlob::new(pattern.get_ref())
+            .map_err(|m| (Some(date.span()), format!("`select.expire_urls`: {m}")))?;
+        let at = expiry(date.get_ref(), tz).map_err(|m| {
+            (
+                Some(date.span()),
+                format!("`select.expire_urls` for {:?}: {m}", pattern.get_ref()),
+            )
+        })?;
+        expire_urls.push((glob, at));
+    }
+    let mut weights = Vec::new();
+    for (category, w) in s.weights.iter().flatten() {
+        if !(w.get_ref().is_finite() && *w.get_ref() > 0.0) {
+            return Err((Some(w.span()), format!("`select.weights` for {:?}: {} is not a number above 0 (to never share a category, use `exclude_categories`)", category.get_ref(), w.get_ref())));
         }
+        weights.push((crate::text::fold(category.get_ref()), *w.get_ref()));
+    }
+    let folded = |list: &Option<Vec<String>>| {
+        list.iter()
+            .flatten()
+            .map(|c| crate::text::fold(c))
+            .collect()
     };
     Ok(SelectSettings {
         min_age_days,
         max_age_days,
-        exclude_categories: pick(&over.exclude_categories, &global.exclude_categories)
-            .cloned()
-            .unwrap_or_default(),
-        exclude_urls,
-        cooldown_days: *pick(&over.cooldown_days, &global.cooldown_days).unwrap_or(&90),
-        check_link: *pick(&over.check_link, &global.check_link).unwrap_or(&true),
-        undated: match pick(&over.undated, &global.undated) {
-            None => Undated::Skip,
-            Some(u) => match u.get_ref().as_str() {
-                "skip" => Undated::Skip,
-                "first_seen" => Undated::FirstSeen,
-                other => {
-                    return Err((
-                        Some(u.span()),
-                        format!("`select.undated`: {other:?} is not \"skip\" or \"first_seen\""),
-                    ))
-                }
-            },
-        },
+        exclude_categories: s.exclude_categories.clone().unwrap_or_default(),
+        exclude_urls: globs(&s.exclude_urls, "exclude_urls")?,
+        cooldown_days: s.cooldown_days.unwrap_or(d.cooldown_days),
+        check_link: s.check_link.unwrap_or(d.check_link),
+        undated,
+        evergreen_categories: folded(&s.evergreen_categories),
+        evergreen_urls: globs(&s.evergreen_urls, "evergreen_urls")?,
+        max_shares,
+        expire_urls,
+        weights,
     })
 }
 
-fn resolve_message(global: &RawMessage, over: &RawMessage) -> Result<MessageSettings, SpanError> {
-    let template = match pick(&over.template, &global.template) {
-        Some(t) => Template::parse(t.get_ref())
-            .map_err(|m| (Some(t.span()), format!("`message.template`: {m}")))?,
-        None => Template::parse("{hashtags} {title} {text} {url}")
-            .map_err(|m| (None, format!("built-in template: {m}")))?,
-    };
+/// Message rules from a table already layered (see [`RawMessage::over`]).
+fn resolve_message(m: &RawMessage, books: &Books) -> Result<MessageSettings, SpanError> {
+    let templates = resolve_templates(m)?;
     // Per-account hashtag entries are added to (and win over) the global ones.
     let mut hashtags = BTreeMap::new();
-    for map in [&global.hashtags, &over.hashtags].into_iter().flatten() {
+    if let Some(map) = &m.hashtags {
         for (category, tags) in map {
             let parsed = parse_hashtag_list(tags.get_ref()).map_err(|m| {
                 (
@@ -683,7 +926,7 @@ fn resolve_message(global: &RawMessage, over: &RawMessage) -> Result<MessageSett
             hashtags.insert(crate::text::fold(category), parsed);
         }
     }
-    let utm = pick(&over.utm, &global.utm).map(|u| {
+    let utm = m.utm.as_ref().map(|u| {
         let mut params = Vec::new();
         for (k, v) in [
             ("utm_source", &u.source),
@@ -699,12 +942,37 @@ fn resolve_message(global: &RawMessage, over: &RawMessage) -> Result<MessageSett
         Utm { params }
     });
     Ok(MessageSettings {
-        template,
-        text: pick(&over.text, &global.text).cloned().unwrap_or_default(),
-        max_hashtags: *pick(&over.max_hashtags, &global.max_hashtags).unwrap_or(&3),
+        templates,
+        text: m.text.clone().unwrap_or_default(),
+        max_hashtags: m.max_hashtags.unwrap_or(3),
         hashtags,
         utm,
+        titles: m
+            .titles
+            .as_ref()
+            .and_then(|t| books.get(t.get_ref()).cloned()),
     })
+}
+
+/// `template`, or the variants of `templates` (not both in one table: which would win is a
+/// guess), each parsed.
+fn resolve_templates(m: &RawMessage) -> Result<Vec<Template>, SpanError> {
+    let parse = |t: &Spanned<String>, key: &str| {
+        Template::parse(t.get_ref()).map_err(|e| (Some(t.span()), format!("`message.{key}`: {e}")))
+    };
+    match (&m.template, &m.templates) {
+        (Some(_), Some(list)) => Err((
+            Some(list.span()),
+            "`message.template` and `message.templates` are both set: keep one (`templates` holds every variant)".into(),
+        )),
+        (Some(t), None) => Ok(vec![parse(t, "template")?]),
+        (None, Some(list)) if list.get_ref().is_empty() => Err((
+            Some(list.span()),
+            "`message.templates` is empty: give at least one template".into(),
+        )),
+        (None, Some(list)) => list.get_ref().iter().map(|t| parse(t, "templates")).collect(),
+        (None, None) => Ok(MessageSettings::default().templates),
+    }
 }
 
 /// "#SocialMedia #Marketing" → ["#SocialMedia", "#Marketing"]. The leading '#' is optional.
@@ -904,6 +1172,7 @@ fn resolve_accounts(
     raw: &RawConfig,
     feeds: &[FeedSettings],
     text: &str,
+    cx: &Context,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<Account>, SpanError> {
     if raw.accounts.is_empty() {
@@ -915,7 +1184,7 @@ fn resolve_accounts(
     }
     let mut accounts: Vec<Account> = Vec::new();
     for acc in &raw.accounts {
-        let mut account = resolve_account(raw, feeds, acc.get_ref(), warnings)?;
+        let mut account = resolve_account(raw, feeds, acc.get_ref(), cx, warnings)?;
         let keys: Vec<&'static str> = account.endpoint.secrets().iter().map(|(k, _)| *k).collect();
         account.secret_lines = SecretLines(
             keys.into_iter()

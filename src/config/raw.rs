@@ -93,12 +93,20 @@ pub(super) struct RawSelect {
     pub cooldown_days: Option<u32>,
     pub check_link: Option<bool>,
     pub undated: Option<Spanned<String>>,
+    pub evergreen_categories: Option<Vec<String>>,
+    pub evergreen_urls: Option<Vec<Spanned<String>>>,
+    pub max_shares: Option<Spanned<u32>>,
+    pub expire_urls: Option<BTreeMap<Spanned<String>, Spanned<toml::Value>>>,
+    pub weights: Option<BTreeMap<Spanned<String>, Spanned<f64>>>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawMessage {
     pub template: Option<Spanned<String>>,
+    pub templates: Option<Spanned<Vec<Spanned<String>>>>,
+    /// The alternate titles file.
+    pub titles: Option<Spanned<String>>,
     pub text: Option<String>,
     pub max_hashtags: Option<usize>,
     pub hashtags: Option<BTreeMap<String, Spanned<String>>>,
@@ -118,6 +126,11 @@ impl RawSelect {
             cooldown_days: s.cooldown_days.or(b.cooldown_days),
             check_link: s.check_link.or(b.check_link),
             undated: s.undated.or(b.undated),
+            evergreen_categories: s.evergreen_categories.or(b.evergreen_categories),
+            evergreen_urls: s.evergreen_urls.or(b.evergreen_urls),
+            max_shares: s.max_shares.or(b.max_shares),
+            expire_urls: s.expire_urls.or(b.expire_urls),
+            weights: s.weights.or(b.weights),
         }
     }
 }
@@ -135,8 +148,15 @@ impl RawMessage {
             }
             (b, s) => s.or(b),
         };
+        // `template` and `templates` are one key: either, set here, wins over both below.
+        let (template, templates) = match s.template.is_some() || s.templates.is_some() {
+            true => (s.template, s.templates),
+            false => (b.template, b.templates),
+        };
         RawMessage {
-            template: s.template.or(b.template),
+            template,
+            templates,
+            titles: s.titles.or(b.titles),
             text: s.text.or(b.text),
             max_hashtags: s.max_hashtags.or(b.max_hashtags),
             hashtags,

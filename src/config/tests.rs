@@ -45,7 +45,10 @@ fn minimal_config_gets_documented_defaults() {
     assert_eq!(a.select.max_age_days, 90);
     assert_eq!(a.select.cooldown_days, 90);
     assert_eq!(a.message.max_hashtags, 3);
-    assert_eq!(a.message.template.source, "{hashtags} {title} {text} {url}");
+    assert_eq!(
+        a.message.templates[0].source,
+        "{hashtags} {title} {text} {url}"
+    );
     assert_eq!(a.cadence.per_day, 3.0, "auto mode: at most max_per_day");
     assert_eq!(a.cadence.active_hours.to_string(), "09:00-20:00");
     assert_eq!(a.cadence.days.len(), 7);
@@ -418,9 +421,9 @@ fn several_feeds_each_with_its_own_rules_between_the_global_ones_and_an_account(
         tech.select.exclude_categories,
         cuisine.select.exclude_categories
     );
-    assert_eq!(tech.message.template.source, "{title} {url}");
+    assert_eq!(tech.message.templates[0].source, "{title} {url}");
     assert_eq!(
-        cuisine.message.template.source,
+        cuisine.message.templates[0].source,
         "{hashtags} {title} — à lire : {url}"
     );
     // A feed's hashtags are added to the global ones.

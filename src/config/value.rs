@@ -16,6 +16,46 @@ impl<'de> Deserialize<'de> for HumanDuration {
     }
 }
 
+/// The instant an expiry date ends: a day (`2026-12-01`, written as a TOML date or a string)
+/// ends at the next local midnight in `tz`, so "expires 2026-12-01" still shares on the 1st; a
+/// date and time is taken as written (in `tz` without an offset).
+pub(crate) fn expiry(
+    value: &toml::Value,
+    tz: chrono_tz::Tz,
+) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    use chrono::{NaiveDate, NaiveDateTime, TimeZone as _};
+    let written = match value {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Datetime(d) => d.to_string(),
+        other => {
+            return Err(format!(
+                "expected a date such as 2026-12-01, not a {}",
+                other.type_str()
+            ))
+        }
+    };
+    let bad = || {
+        format!("invalid date {written:?}: expected a date such as 2026-12-01 (or 2026-12-01T18:00:00+01:00)")
+    };
+    let local = |t: NaiveDateTime| {
+        tz.from_local_datetime(&t)
+            .earliest()
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .ok_or_else(bad)
+    };
+    if let Ok(day) = NaiveDate::parse_from_str(&written, "%Y-%m-%d") {
+        let next = day.succ_opt().ok_or_else(bad)?;
+        return local(next.and_time(chrono::NaiveTime::MIN));
+    }
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(&written) {
+        return Ok(t.with_timezone(&chrono::Utc));
+    }
+    match NaiveDateTime::parse_from_str(&written, "%Y-%m-%dT%H:%M:%S") {
+        Ok(t) => local(t),
+        Err(_) => Err(bad()),
+    }
+}
+
 /// An IANA time zone ("Europe/Paris").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct TimeZone(pub chrono_tz::Tz);

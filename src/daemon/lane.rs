@@ -6,7 +6,7 @@
 use super::ledger::Ledger;
 use super::plan::Auto;
 use super::{Pause, Shared, SkipReason, SlotReport};
-use crate::archive::{key, ArchiveError, Article, Intent, Outcome, ShareRecord};
+use crate::archive::{key, ArchiveError, Article, Intent, Outcome, ShareLog, ShareRecord};
 use crate::config::{Account, CadenceMode};
 use crate::error::Error;
 use crate::network::{Network, Outgoing, PostError, Receipt};
@@ -314,7 +314,8 @@ impl Lane {
         Ok(report)
     }
 
-    /// Settles `slot` in the ledger and says what it came to. `article`: (key, link).
+    /// Settles `slot` in the ledger and says what it came to. `post`: the article's key and the
+    /// message written for it.
     #[allow(clippy::too_many_arguments)] // the fields of one history row, named at each call
     fn record(
         &self,
@@ -322,19 +323,20 @@ impl Lane {
         slot: DateTime<Utc>,
         at: DateTime<Utc>,
         outcome: Outcome,
-        article: Option<(&str, &str)>,
+        post: Option<(&str, &crate::compose::Message)>,
         post_id: Option<String>,
         detail: String,
     ) -> Result<SlotReport, ArchiveError> {
         let row = ShareRecord {
             at,
             account: self.account.name.clone(),
-            article_key: article.map(|(k, _)| k.to_string()),
-            url: article.map(|(_, u)| u.to_string()),
+            article_key: post.map(|(k, _)| k.to_string()),
+            url: post.map(|(_, m)| m.url.clone()),
             slot,
             outcome,
             post_id,
             detail,
+            wording: post.map(|(_, m)| m.wording()),
         };
         ledger.record(&row)?;
         Ok(SlotReport {
@@ -419,14 +421,14 @@ impl Lane {
         slot: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<Result<Picked, Skip>, Error> {
-        let mut last_shares = ledger.last_shares(self.name())?;
+        let mut log = ledger.share_log(self.name())?;
         // Each feed's window of articles, loaded only when the streamed choice cannot decide.
         let mut window = Windows::new();
         let cooldown = Duration::days(i64::from(self.account.select.cooldown_days));
         let mut taken = 0;
         loop {
             let (article, message) = match self
-                .choose_live(ctx, ledger, &last_shares, slot, &mut window)
+                .choose_live(ctx, ledger, &log, slot, &mut window)
                 .await?
             {
                 Ok(chosen) => chosen,
@@ -439,6 +441,7 @@ impl Lane {
                 slot,
                 text: message.text.clone(),
                 created: now,
+                words: Some((message.variant.0, message.title.clone())),
             };
             match ledger.write(|a| a.begin(&intent, slot - cooldown)) {
                 Ok(()) => {
@@ -454,7 +457,7 @@ impl Lane {
                 }
                 Err(ArchiveError::Taken(why)) => {
                     tracing::info!(account = %self.account.name, "{why}; the slot goes to another article");
-                    last_shares.insert(article.key.clone(), now);
+                    log.held(&article.key, now);
                     taken += 1;
                 }
                 Err(e) => return Err(e.into()),
@@ -468,15 +471,13 @@ impl Lane {
         &self,
         ctx: Shared,
         ledger: &mut Ledger,
-        last_shares: &HashMap<String, DateTime<Utc>>,
+        log: &ShareLog,
         slot: DateTime<Utc>,
         window: &mut Windows,
     ) -> Result<Result<(Article, crate::compose::Message), String>, ArchiveError> {
         loop {
-            let (article, message) = match self.choose(ctx, ledger, last_shares, slot, window)? {
-                Decision::Skip { .. } => {
-                    return Ok(Err(self.skip_reason(ctx, ledger, last_shares, slot)?))
-                }
+            let (article, message) = match self.choose(ctx, ledger, log, slot, window)? {
+                Decision::Skip { .. } => return Ok(Err(self.skip_reason(ctx, ledger, log, slot)?)),
                 Decision::Post { article, message } => (article, message),
             };
             if !self.account.select.check_link {
@@ -508,7 +509,7 @@ impl Lane {
         &self,
         ctx: Shared,
         ledger: &Ledger,
-        last_shares: &HashMap<String, DateTime<Utc>>,
+        log: &ShareLog,
         slot: DateTime<Utc>,
         window: &mut Windows,
     ) -> Result<Decision, ArchiveError> {
@@ -524,7 +525,7 @@ impl Lane {
             let share = &self.account.feeds[f];
             let view = self.account.sharing(share);
             let feed = ctx.several_feeds.then_some(share.feed.as_str());
-            let decision = self.choose_in(ctx, ledger, &view, feed, last_shares, slot, window)?;
+            let decision = self.choose_in(ctx, ledger, &view, feed, log, slot, window)?;
             if matches!(decision, Decision::Post { .. }) {
                 return Ok(decision);
             }
@@ -550,7 +551,7 @@ impl Lane {
         ledger: &Ledger,
         view: &Account,
         feed: Option<&str>,
-        last_shares: &HashMap<String, DateTime<Utc>>,
+        log: &ShareLog,
         slot: DateTime<Utc>,
         window: &mut Windows,
     ) -> Result<Decision, ArchiveError> {
@@ -571,7 +572,7 @@ impl Lane {
                     })
                 },
                 |key| archive.article(key),
-                last_shares,
+                log,
                 slot,
                 ctx.seed,
             )?;
@@ -595,7 +596,7 @@ impl Lane {
             view,
             self.length,
             articles,
-            last_shares,
+            log,
             slot,
             ctx.seed,
         ))
@@ -607,7 +608,7 @@ impl Lane {
         &self,
         ctx: Shared,
         ledger: &Ledger,
-        last_shares: &HashMap<String, DateTime<Utc>>,
+        log: &ShareLog,
         slot: DateTime<Utc>,
     ) -> Result<String, ArchiveError> {
         let Some(share) = self.account.feeds.first() else {
@@ -618,7 +619,7 @@ impl Lane {
             all.retain(|a| a.feed == share.feed);
         }
         let view = self.account.sharing(share);
-        let decision = schedule::decide(&view, self.length, &all, last_shares, slot, ctx.seed);
+        let decision = schedule::decide(&view, self.length, &all, log, slot, ctx.seed);
         Ok(match decision {
             Decision::Skip { reason, .. } => reason,
             Decision::Post { .. } => "no article fits".to_string(),
@@ -634,7 +635,7 @@ impl Lane {
         now: DateTime<Utc>,
         result: Result<Receipt, PostError>,
     ) -> Result<SlotReport, Error> {
-        let art = Some((p.article.key.as_str(), p.message.url.as_str()));
+        let art = Some((p.article.key.as_str(), &p.message));
         let slot = p.intent.slot;
         let e = match result {
             Ok(receipt) => {

@@ -4,7 +4,7 @@
 //! both (it asks the ledger what is settled, what was shared, what is dead) and the ledger alone
 //! knows whether a decision goes to disk; the dry-run network does the same for posting.
 
-use crate::archive::{Archive, ArchiveError, Outcome, ShareRecord};
+use crate::archive::{Archive, ArchiveError, Outcome, ShareLog, ShareRecord};
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
 
@@ -20,8 +20,8 @@ pub(super) struct Ledger {
 struct Book {
     /// Settled slots (account, slot in seconds) and how.
     settled: HashMap<(String, i64), Outcome>,
-    /// Articles "shared": account -> article key -> slot.
-    shares: HashMap<String, HashMap<String, DateTime<Utc>>>,
+    /// What was "shared", per account, counted at its slot.
+    shares: HashMap<String, Vec<ShareRecord>>,
     /// Links found dead.
     dead: HashSet<String>,
 }
@@ -60,25 +60,34 @@ impl Ledger {
         };
         book.settled
             .insert((r.account.clone(), r.slot.timestamp()), r.outcome);
-        if let (true, Some(key)) = (r.outcome.counts_as_shared(), &r.article_key) {
+        if r.outcome.counts_as_shared() && r.article_key.is_some() {
+            let at_slot = ShareRecord {
+                at: r.slot,
+                ..r.clone()
+            };
             book.shares
                 .entry(r.account.clone())
                 .or_default()
-                .insert(key.clone(), r.slot);
+                .push(at_slot);
         }
         Ok(())
     }
 
-    /// When each article was last shared on `account` (the cooldown and rotation's input).
-    pub(super) fn last_shares(
-        &self,
-        account: &str,
-    ) -> Result<HashMap<String, DateTime<Utc>>, ArchiveError> {
-        let mut last = self.archive.last_shares(account)?;
-        if let Some(shares) = self.dry.as_ref().and_then(|b| b.shares.get(account)) {
-            last.extend(shares.iter().map(|(k, t)| (k.clone(), *t)));
+    /// `account`'s share log (the cooldown, rotation and wording's input), a dry run's own
+    /// shares counted in.
+    pub(super) fn share_log(&self, account: &str) -> Result<ShareLog, ArchiveError> {
+        let mut log = self.archive.share_log(account)?;
+        for r in self.dry_shares(account) {
+            if let Some(key) = &r.article_key {
+                log.add(key, r.at, r.outcome, r.wording.clone());
+            }
         }
-        Ok(last)
+        Ok(log)
+    }
+
+    fn dry_shares(&self, account: &str) -> &[ShareRecord] {
+        let shares = self.dry.as_ref().and_then(|b| b.shares.get(account));
+        shares.map_or(&[], Vec::as_slice)
     }
 
     /// `account`'s recent shares per feed (see `Archive::feed_shares`), a dry run's own
@@ -89,11 +98,12 @@ impl Ledger {
         since: DateTime<Utc>,
     ) -> Result<crate::schedule::FeedShares, ArchiveError> {
         let mut recent = self.archive.feed_shares(account, since)?;
-        if let Some(shares) = self.dry.as_ref().and_then(|b| b.shares.get(account)) {
-            for (key, at) in shares.iter().filter(|(_, at)| **at >= since) {
-                if let Some(a) = self.archive.article(key)? {
-                    crate::schedule::count_feed_share(&mut recent, &a.feed, *at);
-                }
+        for r in self.dry_shares(account).iter().filter(|r| r.at >= since) {
+            if let Some(a) = self
+                .archive
+                .article(r.article_key.as_deref().unwrap_or(""))?
+            {
+                crate::schedule::count_feed_share(&mut recent, &a.feed, r.at);
             }
         }
         Ok(recent)

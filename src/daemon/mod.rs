@@ -253,6 +253,7 @@ impl Daemon {
                 outcome,
                 post_id,
                 detail,
+                wording: Some(intent.wording()),
             })?;
         }
         Ok(())

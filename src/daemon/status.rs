@@ -235,6 +235,7 @@ impl Daemon {
         let several = self.config.feeds.len() > 1;
         let mine = |f: &str| !several || f == feed;
         let archive = self.ledger.archive();
-        crate::schedule::count_eligible(archive, &share.select, now, &|_| None, &mine)
+        let none = crate::archive::ShareLog::default();
+        crate::schedule::count_eligible(archive, &share.select, now, &none, &mine)
     }
 }

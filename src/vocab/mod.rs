@@ -6,12 +6,14 @@
 //! test).
 
 mod duration;
+mod glob;
 mod kind;
 pub(crate) mod length;
 mod link;
 mod tlds;
 
 pub(crate) use duration::HumanDuration;
+pub use glob::UrlGlob;
 pub use kind::NetworkKind;
 pub use length::LengthRule;
 pub use link::article_key;

@@ -99,6 +99,10 @@ async fn post_text(
         limit: 300,
         url: url.into(),
         hashtags: vec![],
+        variant: (1, 1),
+        title: String::new(),
+        title_pick: encore::TitlePick::Original,
+        why: String::new(),
     };
     n.post(Outgoing {
         account: "blog-bsky",
@@ -281,6 +285,7 @@ async fn a_dropped_answer_or_a_5xx_never_makes_a_second_post() {
         slot: slot(day),
         text: String::new(),
         created: slot(day),
+        words: None,
     };
     assert!(n.reconcile(&intent(2)).await.unwrap().is_some());
     assert!(n.reconcile(&intent(9)).await.unwrap().is_none());

@@ -293,6 +293,7 @@ fn preview_respects_real_history_cooldown() {
                 outcome: Outcome::Shared,
                 post_id: Some("1".into()),
                 detail: String::new(),
+                wording: None,
             })
             .unwrap();
         archive.flush().unwrap();
@@ -522,6 +523,7 @@ fn history_lists_records_newest_first() {
                     outcome,
                     post_id: (outcome == Outcome::Shared).then(|| "123".to_string()),
                     detail: format!("detail {i}"),
+                    wording: None,
                 })
                 .unwrap();
         }
@@ -560,6 +562,7 @@ fn history_lists_records_newest_first() {
                 outcome: Outcome::Shared,
                 post_id: Some("124".into()),
                 detail: "now".into(),
+                wording: None,
             })
             .unwrap();
     }

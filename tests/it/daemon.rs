@@ -182,6 +182,7 @@ async fn an_interrupted_post_is_never_posted_again() {
             slot,
             text: "…".into(),
             created: slot,
+            words: None,
         },
         slot - Duration::days(90),
     )
@@ -687,6 +688,7 @@ fn a_slot_chooses_from_its_age_window_as_from_the_whole_archive() {
     for (n, art) in all.iter().enumerate().step_by(3) {
         last_shares.insert(art.key.clone(), t0() - Duration::days((n % 200) as i64));
     }
+    let last_shares = encore::ShareLog::from_lasts(last_shares);
     let key_of = |d: &Decision| match d {
         Decision::Post { article, message } => Some((article.key.clone(), message.text.clone())),
         Decision::Skip { .. } => None,

@@ -18,7 +18,8 @@ fn every_feed_of_feedparsers_corpus_is_read_without_a_panic() {
     let gz = flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap());
     let mut tar = tar::Archive::new(gz);
     let settings = MessageSettings {
-        template: Template::parse("{hashtags} {title} {text} {url}").unwrap(),
+        templates: vec![Template::parse("{hashtags} {title} {text} {url}").unwrap()],
+        titles: None,
         text: "À relire".into(),
         max_hashtags: 3,
         hashtags: Default::default(),

@@ -435,6 +435,7 @@ fn check_preview_history_and_status_show_one_feed_on_request() {
                 outcome: Outcome::Shared,
                 post_id: Some("1".into()),
                 detail: "text".into(),
+                wording: None,
             })
             .unwrap();
     }

@@ -63,6 +63,10 @@ fn message(text: &str, url: &str) -> Message {
         limit: 500,
         url: url.into(),
         hashtags: vec![],
+        variant: (1, 1),
+        title: String::new(),
+        title_pick: encore::TitlePick::Original,
+        why: String::new(),
     }
 }
 
@@ -230,6 +234,7 @@ async fn verify_and_reconcile_read_the_account() {
         slot,
         text: m.text.clone(),
         created: Utc::now() - Duration::minutes(1),
+        words: None,
     };
     let found = n.reconcile(&intent).await.unwrap();
     assert_eq!(

@@ -53,7 +53,8 @@ fn article(title: String, categories: Vec<String>, url: String) -> Article {
 
 fn settings(text: &str, utm: bool) -> MessageSettings {
     MessageSettings {
-        template: Template::parse("{hashtags} {title} {text} {url}").unwrap(),
+        templates: vec![Template::parse("{hashtags} {title} {text} {url}").unwrap()],
+        titles: None,
         text: text.into(),
         max_hashtags: 3,
         hashtags: BTreeMap::new(),

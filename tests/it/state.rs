@@ -68,6 +68,7 @@ fn state_with_shares(dir: &Path) {
         } else {
             String::new()
         },
+        wording: None,
     };
     for (i, hours, outcome) in [
         (1, 100, Outcome::Shared),

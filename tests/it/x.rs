@@ -63,6 +63,10 @@ fn message(text: &str, url: &str) -> Message {
         limit: 280,
         url: url.to_string(),
         hashtags: vec![],
+        variant: (1, 1),
+        title: String::new(),
+        title_pick: encore::TitlePick::Original,
+        why: String::new(),
     }
 }
 
