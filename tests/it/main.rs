@@ -30,5 +30,6 @@ mod service;
 mod state;
 mod systemd;
 mod three_networks;
+mod words;
 mod x;
 mod x_cli;

@@ -68,6 +68,10 @@ pub struct State {
     /// Payment state: 402 on post when true.
     pub out_of_credits: bool,
     pub tweet_count_base: u64,
+    /// The time as the test sets it (a simulated run), else the wall clock.
+    pub clock: Option<chrono::DateTime<chrono::Utc>>,
+    /// How long X remembers a text to refuse it again (None: for ever). X does not publish it.
+    pub duplicate_window: Option<chrono::Duration>,
 }
 
 /// Status, extra headers, body. `None` where a reply is expected means: drop the connection.
@@ -321,7 +325,7 @@ impl FakeX {
         if s.out_of_credits {
             return Some((402, vec![], r#"{"title":"CreditsDepleted","detail":"Your enrolled account does not have any credits","type":"https://api.x.com/2/problems/credits"}"#.into()));
         }
-        let now = chrono::Utc::now();
+        let now = s.clock.unwrap_or_else(chrono::Utc::now);
         if let Some(limit) = s.rate_limit {
             if s.posts_in_window >= limit {
                 let reset = s.rate_reset.to_string();
@@ -370,7 +374,9 @@ impl FakeX {
         if encore::x_weighted_length(text) > 280 || text.trim().is_empty() {
             return Some((400, vec![], r#"{"errors":[{"message":"Your Tweet text is too long."}],"title":"Invalid Request","detail":"One or more parameters to your request was invalid.","type":"https://api.x.com/2/problems/invalid-request"}"#.into()));
         }
-        if s.posts.iter().any(|p| p.text == text) {
+        let window = s.duplicate_window;
+        let remembered = |p: &Post| window.is_none_or(|w| now - p.created_at < w);
+        if s.posts.iter().any(|p| p.text == text && remembered(p)) {
             return Some((403, vec![], r#"{"detail":"You are not allowed to create a Tweet with duplicate content.","type":"about:blank","title":"Forbidden","status":403}"#.into()));
         }
         let id = format!("{}", 1_800_000_000_000_000_000u64 + s.posts.len() as u64);
