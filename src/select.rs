@@ -843,4 +843,46 @@ mod tests {
             assert_eq!(ranked, eligible);
         }
     }
+
+    /// With weights, the longest weighted wait goes first; an article past the starvation
+    /// bound goes before any weight; never-shared ones are drawn in proportion to weight.
+    #[test]
+    fn weights_order_what_is_due_and_never_starve() {
+        let settings = SelectSettings {
+            cooldown_days: 10,
+            weights: vec![("heavy".into(), 3.0)],
+            ..settings()
+        };
+        let rules = Rules::new(&settings);
+        let days = |n| Some(t0() - Duration::days(n));
+        // Heavy, shared 12 days ago (weighted wait 36) before light, shared 20 days ago (20).
+        assert_eq!(
+            rules
+                .turn(days(12), 3.0, t0())
+                .order(&rules.turn(days(20), 1.0, t0())),
+            Ordering::Less
+        );
+        // Light, shared 31 days ago: past 10 + 2 × 10 days, it goes first whatever the weight.
+        let overdue = rules.turn(days(31), 1.0, t0());
+        assert_eq!(overdue, Turn::Overdue(t0() - Duration::days(31)));
+        assert_eq!(
+            overdue.order(&rules.turn(days(29), 3.0, t0())),
+            Ordering::Less
+        );
+        assert_eq!(Turn::Never.order(&overdue), Ordering::Less);
+
+        // Never shared: drawn three times as often when three times as heavy.
+        let arts = vec![article("h", 40, &["Heavy"]), article("l", 40, &[])];
+        let pool = Pool::new(&arts, &settings, &ShareLog::default());
+        let heavy_first = (0..4000)
+            .filter(|seed| {
+                let mut r = pool.rank(t0(), rand::rngs::StdRng::seed_from_u64(*seed));
+                r.next().unwrap().1.key == "h"
+            })
+            .count();
+        assert!(
+            (2850..=3150).contains(&heavy_first),
+            "{heavy_first} of 4000"
+        );
+    }
 }

@@ -387,3 +387,58 @@ fn articles_remember_their_feed_and_shares_are_counted_per_feed() {
         "a failure and an old share do not count"
     );
 }
+
+/// A state written before schema 3 keeps its history; the text of each shared post (its
+/// detail then) becomes its recorded words, so that the next share is written otherwise.
+#[test]
+fn a_schema_2_state_is_migrated_and_its_shared_texts_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path()).unwrap();
+    let file = path(dir.path());
+    let old = Connection::open(&file).unwrap();
+    for m in &schema::MIGRATIONS[..2] {
+        old.execute_batch(m).unwrap();
+    }
+    old.execute_batch(
+        "INSERT INTO shares (account, at, article_key, url, slot, outcome, post_id, detail) VALUES
+         ('blog-x', '2026-05-01T08:00:00.000000000Z', 'b.org/a', 'https://b.org/a', '2026-05-01T08:00:00.000000000Z', 'shared', '1', 'Old text https://b.org/a'),
+         ('blog-x', '2026-05-02T08:00:00.000000000Z', 'b.org/a', 'https://b.org/a', '2026-05-02T08:00:00.000000000Z', 'failed', NULL, 'HTTP 500');
+         PRAGMA user_version = 2;",
+    )
+    .unwrap();
+    drop(old);
+    let a = Archive::open(dir.path()).unwrap();
+    let log = a.share_log("blog-x").unwrap();
+    assert_eq!(log.times("b.org/a"), 1);
+    let words = log.words("b.org/a");
+    assert_eq!(words.len(), 1, "the failed post is no share");
+    assert_eq!(words[0].text, "Old text https://b.org/a");
+    assert_eq!((words[0].variant, words[0].title.as_deref()), (None, None));
+    let history = a.history("blog-x").unwrap();
+    assert_eq!(history[1].wording, None, "nothing was sent");
+}
+
+/// A post's words go to the state with its intent and its record, and come back in the log.
+#[test]
+fn the_words_of_a_post_are_kept_from_intent_to_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Archive::open(dir.path()).unwrap();
+    let t0 = Utc.with_ymd_and_hms(2026, 6, 1, 8, 0, 0).unwrap();
+    let mut i = intent("blog-x", "b.org/a", t0);
+    i.words = Some((2, "Alternate".into()));
+    a.begin(&i, t0 - chrono::Duration::days(90)).unwrap();
+    let pending = a.pending_intents().unwrap();
+    assert_eq!(pending[0].words, Some((2, "Alternate".into())));
+    let mut r = rec("b.org/a", Outcome::Uncertain, t0);
+    r.wording = Some(pending[0].wording());
+    a.settle(&r).unwrap();
+    let log = a.share_log("blog-x").unwrap();
+    assert_eq!(log.words("b.org/a")[0].variant, Some(2));
+    assert_eq!(log.words("b.org/a")[0].title.as_deref(), Some("Alternate"));
+    assert_eq!(log.words("b.org/a")[0].text, "text");
+    assert_eq!(
+        log.times("b.org/a"),
+        1,
+        "an uncertain post may be on the network"
+    );
+}

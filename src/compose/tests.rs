@@ -274,3 +274,97 @@ fn an_open_right_to_left_override_never_reaches_the_link() {
         "Nul here and[31m https://blog.example.org/2026/01/post/"
     );
 }
+
+/// An account on the log network (measured as X) writing with `message`.
+fn account_with(message: MessageSettings) -> Account {
+    let text = "[feed]\nurl = \"f.xml\"\n[[account]]\nname = \"a\"\nnetwork = \"log\"\n";
+    let c = crate::config::Config::parse(std::path::Path::new("/tmp/c.toml"), text).unwrap();
+    Account {
+        message,
+        ..c.accounts[0].clone()
+    }
+}
+
+fn titles_for(entry: &str) -> std::sync::Arc<crate::config::TitleBook> {
+    let book =
+        crate::config::TitleBook::parse(std::path::Path::new("t.toml"), entry, chrono_tz::UTC);
+    std::sync::Arc::new(book.unwrap())
+}
+
+fn variants(templates: &[&str]) -> MessageSettings {
+    MessageSettings {
+        templates: templates
+            .iter()
+            .map(|t| Template::parse(t).unwrap())
+            .collect(),
+        ..settings("{url}", "")
+    }
+}
+
+/// Shares the article `n` times in a row, each written against the ones before.
+fn shares(a: &Article, acc: &Account, n: usize) -> Vec<Message> {
+    let mut earlier = Vec::new();
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let m = compose(a, acc, X, &earlier).unwrap();
+        earlier.push(m.wording());
+        out.push(m);
+    }
+    out
+}
+
+#[test]
+fn consecutive_shares_never_say_the_same_and_a_variant_that_cannot_fit_is_passed_over() {
+    let long = "filler ".repeat(45);
+    let acc = account_with(variants(&[
+        "{title} {url}",
+        &format!("{long}{{title}} {{url}}"),
+        "Again: {title} {url}",
+    ]));
+    let a = article("A short title", &[]);
+    let ms = shares(&a, &acc, 6);
+    let used: Vec<u32> = ms.iter().map(|m| m.variant.0).collect();
+    assert_eq!(used, [1, 3, 1, 3, 1, 3], "variant 2 never fits");
+    assert!(ms.windows(2).all(|w| w[0].text != w[1].text));
+    assert_eq!(ms[0].why, "first share of the article here");
+    assert_eq!(ms[1].how(), "variant 3/3, original title: least recently used for the article here; variant 2 does not fit");
+}
+
+#[test]
+fn one_template_rotates_the_alternate_titles_and_replace_leaves_the_original_out() {
+    let mut m = variants(&["{title} {url}"]);
+    m.titles = Some(titles_for(
+        "\"https://blog.example.org/2026/01/post/\" = [\"Alt one\", \"Alt two\"]\n",
+    ));
+    let a = article("Own title", &[]);
+    let titles: Vec<String> = shares(&a, &account_with(m.clone()), 4)
+        .into_iter()
+        .map(|m| m.title)
+        .collect();
+    assert_eq!(titles, ["Own title", "Alt one", "Alt two", "Own title"]);
+    m.titles = Some(titles_for(
+        "[\"*/post/\"]\ntitles = [\"Alt one\", \"Alt two\"]\nreplace = true\n",
+    ));
+    let ms = shares(&a, &account_with(m), 3);
+    let picks: Vec<String> = ms.iter().map(|m| m.title_pick.to_string()).collect();
+    assert_eq!(
+        picks,
+        [
+            "alternate title 1/2",
+            "alternate title 2/2",
+            "alternate title 1/2"
+        ]
+    );
+}
+
+#[test]
+fn the_same_text_again_only_when_nothing_else_fits() {
+    let acc = account_with(variants(&["{title} {url}"]));
+    let a = article("Only one way to say it", &[]);
+    let ms = shares(&a, &acc, 2);
+    assert_eq!(ms[0].text, ms[1].text);
+    assert_eq!(
+        ms[1].why,
+        "the only words that fit, the same as the last share's"
+    );
+}

@@ -515,3 +515,140 @@ fn the_metrics_endpoint_stays_on_the_machine_unless_told() {
         "{msg}"
     );
 }
+
+#[test]
+fn the_default_template_is_the_documented_one() {
+    assert_eq!(
+        Template::default(),
+        Template::parse(DEFAULT_TEMPLATE).unwrap()
+    );
+}
+
+const LOG: &str = "[[account]]\nname = \"l\"\nnetwork = \"log\"\n";
+
+/// Issue 22's keys: read, layered (global, feed, account) and checked with their line.
+#[test]
+fn variants_lifetimes_and_weights_are_read_layered_and_checked() {
+    let c = parse(&format!(
+        r#"timezone = "Europe/Paris"
+[feed]
+url = "feed.xml"
+[select]
+evergreen_categories = ["Tutoriels"]
+evergreen_urls = ["*/guides/*"]
+max_shares = 6
+expire_urls = {{ "*/black-friday-*" = "2026-12-01", "*/soldes-*" = 2027-01-15T18:00:00+01:00 }}
+weights = {{ "Tutoriels" = 3.0, "Opinion" = 0.5 }}
+[message]
+templates = ["{{title}} {{url}}", "Again: {{title}} {{url}}"]
+{LOG}
+[[account]]
+name = "m"
+network = "log"
+[account.message]
+template = "{{hashtags}} {{title}} {{url}}"
+[account.select]
+max_shares = 2
+weights = {{ "News" = 2.0 }}
+"#
+    ))
+    .unwrap();
+    let (l, m) = (&c.accounts[0], &c.accounts[1]);
+    assert_eq!(l.message.templates.len(), 2);
+    assert_eq!(
+        m.message.templates.len(),
+        1,
+        "an account's `template` wins over `templates`"
+    );
+    assert_eq!(l.select.evergreen_categories, ["tutoriels"]);
+    assert_eq!(l.select.evergreen_urls[0].as_str(), "*/guides/*");
+    assert_eq!(
+        (l.select.max_shares, m.select.max_shares),
+        (Some(6), Some(2))
+    );
+    assert_eq!(m.select.weights, [("news".to_string(), 2.0)]);
+    let ends: Vec<String> = l
+        .select
+        .expire_urls
+        .iter()
+        .map(|(g, t)| format!("{g} {}", t.to_rfc3339()))
+        .collect();
+    assert_eq!(
+        ends,
+        [
+            "*/black-friday-* 2026-12-01T23:00:00+00:00",
+            "*/soldes-* 2027-01-15T17:00:00+00:00"
+        ],
+        "a day ends at midnight in the config's zone"
+    );
+    assert_eq!(l.feeds[0].select.max_shares, Some(6));
+}
+
+#[test]
+fn variant_and_lifetime_mistakes_name_their_line() {
+    let base = "[feed]\nurl = \"feed.xml\"\n";
+    let cases = [
+        (
+            "[message]\ntemplate = \"{url}\"\ntemplates = [\"{url}\"]\n",
+            5,
+            "both set",
+        ),
+        (
+            "[message]\ntemplates = []\n",
+            4,
+            "`message.templates` is empty",
+        ),
+        (
+            "[message]\ntemplates = [\"{url}\", \"{title}\"]\n",
+            4,
+            "has no {url}",
+        ),
+        (
+            "[select]\nweights = { News = 0 }\n",
+            4,
+            "not a number above 0",
+        ),
+        ("[select]\nmax_shares = 0\n", 4, "`select.max_shares` is 0"),
+        (
+            "[select]\nexpire_urls = { \"*/a\" = \"tomorrow\" }\n",
+            4,
+            "invalid date \"tomorrow\"",
+        ),
+        (
+            "[select]\nexclude_urls = [\"*/[a\"]\n",
+            4,
+            "`select.exclude_urls`: invalid pattern",
+        ),
+        ("[select]\nevergreen_urls = [\"\"]\n", 4, "empty pattern"),
+        (
+            "[message]\ntitles = \"no-such-titles.toml\"\n",
+            4,
+            "cannot read",
+        ),
+    ];
+    for (table, line, words) in cases {
+        let (l, _, message) = error_of(&format!("{base}{table}{LOG}"));
+        assert_eq!(l, line, "{table}: {message}");
+        assert!(message.contains(words), "{table}: {message}");
+    }
+}
+
+#[test]
+fn a_variant_that_cannot_fit_its_network_is_a_warning() {
+    let long = "word ".repeat(60);
+    let c = parse(&format!(
+        "[feed]\nurl = \"feed.xml\"\n[message]\ntemplates = [\"{{title}} {{url}}\", \"{long} {{url}}\"]\n{LOG}"
+    ))
+    .unwrap();
+    assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+    assert!(
+        c.warnings[0].contains("template variant 2 of 2"),
+        "{:?}",
+        c.warnings
+    );
+    assert!(
+        c.warnings[0].contains("cannot fit on log"),
+        "{:?}",
+        c.warnings
+    );
+}
