@@ -580,3 +580,51 @@ fn a_reload_with_a_broken_titles_file_keeps_the_old_titles() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// The issue's own weights (3 and 0.5, a ratio of 6 the cooldown cannot honour): planned over
+/// two years, the heavy articles still come back most, and no eligible article waits more than
+/// 2 cooldown periods past its cooldown (30 + 60 days), then the next daily slot.
+#[test]
+fn heavy_weights_never_starve_an_article() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string({
+        config(dir.path(), "http://127.0.0.1:9", THREE, false);
+        dir.path().join("feed.xml")
+    })
+    .unwrap();
+    let cfg = Config::parse(
+        &dir.path().join("c.toml"),
+        &format!(
+            "timezone = \"UTC\"\nstate_dir = \"state\"\n[feed]\nurl = \"feed.xml\"\n[select]\ncooldown_days = 30\ncheck_link = false\nevergreen_categories = [\"Tutorials\", \"Notes\", \"Opinion\"]\nweights = {{ Tutorials = 3.0, Opinion = 0.5 }}\n[cadence]\nmode = \"fixed\"\nper_day = 1\nactive_hours = \"09:00-12:00\"\n[[account]]\nname = \"log\"\nnetwork = \"log\"\n"
+        ),
+    )
+    .unwrap();
+    let items = encore::parse_feed(text.as_bytes(), None).unwrap();
+    let archive = encore::Archive::open(&dir.path().join("state")).unwrap();
+    archive.merge(&items, t0()).unwrap();
+    let articles = archive.articles().unwrap();
+    let rules = [encore::NetworkKind::Log.length_rule()];
+    let plan = encore::simulate(&cfg, &rules, &articles, Default::default(), t0()..t0() + Duration::days(730), 5, &[]);
+    let mut shares: HashMap<String, Vec<DateTime<Utc>>> = HashMap::new();
+    for p in &plan {
+        if let encore::Decision::Post { article, .. } = &p.decision {
+            shares.entry(article.url.clone()).or_default().push(p.slot.at);
+        }
+    }
+    let mut worst = Duration::zero();
+    for (url, at) in shares.iter().filter(|(u, _)| !u.contains("/dated-") && !u.contains("/sale-")) {
+        for pair in at.windows(2) {
+            let gap = pair[1] - pair[0];
+            worst = worst.max(gap);
+            // 3 cooldowns, then the next daily slot.
+            assert!(gap <= Duration::days(92), "{url} waited {} days", gap.num_days());
+        }
+    }
+    let mean = |p: &str| {
+        let n: Vec<usize> = shares.iter().filter(|(u, _)| u.contains(p)).map(|(_, s)| s.len()).collect();
+        n.iter().sum::<usize>() as f64 / n.len() as f64
+    };
+    let (tutorials, notes, opinions) = (mean("/tutorial-"), mean("/note-"), mean("/opinion-"));
+    assert!(tutorials > 2.0 * notes && notes >= opinions, "{tutorials:.1} {notes:.1} {opinions:.1}");
+    println!("weights 3 / 1 / 0.5: {tutorials:.1} / {notes:.1} / {opinions:.1} shares per article; longest wait {} days", worst.num_days());
+}
