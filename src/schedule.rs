@@ -174,7 +174,7 @@ pub fn decide_streamed<E>(
         return Ok(None);
     }
     let rules = select::Rules::new(&account.select);
-    let mut best = select::BestGroup::default();
+    let mut best = select::BestGroup::new(!account.select.weights.is_empty());
     each(&mut |article: Article| {
         let last = log.last(&article.key);
         let times = log.times(&article.key);

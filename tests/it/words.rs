@@ -604,27 +604,52 @@ fn heavy_weights_never_starve_an_article() {
     archive.merge(&items, t0()).unwrap();
     let articles = archive.articles().unwrap();
     let rules = [encore::NetworkKind::Log.length_rule()];
-    let plan = encore::simulate(&cfg, &rules, &articles, Default::default(), t0()..t0() + Duration::days(730), 5, &[]);
+    let plan = encore::simulate(
+        &cfg,
+        &rules,
+        &articles,
+        Default::default(),
+        t0()..t0() + Duration::days(730),
+        5,
+        &[],
+    );
     let mut shares: HashMap<String, Vec<DateTime<Utc>>> = HashMap::new();
     for p in &plan {
         if let encore::Decision::Post { article, .. } = &p.decision {
-            shares.entry(article.url.clone()).or_default().push(p.slot.at);
+            shares
+                .entry(article.url.clone())
+                .or_default()
+                .push(p.slot.at);
         }
     }
     let mut worst = Duration::zero();
-    for (url, at) in shares.iter().filter(|(u, _)| !u.contains("/dated-") && !u.contains("/sale-")) {
+    for (url, at) in shares
+        .iter()
+        .filter(|(u, _)| !u.contains("/dated-") && !u.contains("/sale-"))
+    {
         for pair in at.windows(2) {
             let gap = pair[1] - pair[0];
             worst = worst.max(gap);
             // 3 cooldowns, then the next daily slot.
-            assert!(gap <= Duration::days(92), "{url} waited {} days", gap.num_days());
+            assert!(
+                gap <= Duration::days(92),
+                "{url} waited {} days",
+                gap.num_days()
+            );
         }
     }
     let mean = |p: &str| {
-        let n: Vec<usize> = shares.iter().filter(|(u, _)| u.contains(p)).map(|(_, s)| s.len()).collect();
+        let n: Vec<usize> = shares
+            .iter()
+            .filter(|(u, _)| u.contains(p))
+            .map(|(_, s)| s.len())
+            .collect();
         n.iter().sum::<usize>() as f64 / n.len() as f64
     };
     let (tutorials, notes, opinions) = (mean("/tutorial-"), mean("/note-"), mean("/opinion-"));
-    assert!(tutorials > 2.0 * notes && notes >= opinions, "{tutorials:.1} {notes:.1} {opinions:.1}");
+    assert!(
+        tutorials > 2.0 * notes && notes >= opinions,
+        "{tutorials:.1} {notes:.1} {opinions:.1}"
+    );
     println!("weights 3 / 1 / 0.5: {tutorials:.1} / {notes:.1} / {opinions:.1} shares per article; longest wait {} days", worst.num_days());
 }
