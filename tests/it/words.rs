@@ -587,16 +587,10 @@ fn a_reload_with_a_broken_titles_file_keeps_the_old_titles() {
 #[test]
 fn heavy_weights_never_starve_an_article() {
     let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string({
-        config(dir.path(), "http://127.0.0.1:9", THREE, false);
-        dir.path().join("feed.xml")
-    })
-    .unwrap();
+    let text = std::fs::read_to_string(write_feed(dir.path())).unwrap();
     let cfg = Config::parse(
         &dir.path().join("c.toml"),
-        &format!(
-            "timezone = \"UTC\"\nstate_dir = \"state\"\n[feed]\nurl = \"feed.xml\"\n[select]\ncooldown_days = 30\ncheck_link = false\nevergreen_categories = [\"Tutorials\", \"Notes\", \"Opinion\"]\nweights = {{ Tutorials = 3.0, Opinion = 0.5 }}\n[cadence]\nmode = \"fixed\"\nper_day = 1\nactive_hours = \"09:00-12:00\"\n[[account]]\nname = \"log\"\nnetwork = \"log\"\n"
-        ),
+        "timezone = \"UTC\"\nstate_dir = \"state\"\n[feed]\nurl = \"feed.xml\"\n[select]\ncooldown_days = 30\ncheck_link = false\nevergreen_categories = [\"Tutorials\", \"Notes\", \"Opinion\"]\nweights = { Tutorials = 3.0, Opinion = 0.5 }\n[cadence]\nmode = \"fixed\"\nper_day = 1\nactive_hours = \"09:00-12:00\"\n[[account]]\nname = \"log\"\nnetwork = \"log\"\n",
     )
     .unwrap();
     let items = encore::parse_feed(text.as_bytes(), None).unwrap();
