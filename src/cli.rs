@@ -68,7 +68,9 @@ pub enum Command {
     /// Read the feed and print the posts Encore would make in the coming days. Posts nothing.
     ///
     /// Planned shares count for the rest of the period, so cooldown and rotation show. With
-    /// --now and --seed the output is the same on every run.
+    /// several template variants or a titles file, each post says which variant and title it
+    /// uses and why ("variant 2/3, alternate title 1/2: least recently used for the article
+    /// here"). With --now and --seed the output is the same on every run.
     Preview {
         /// How many days ahead.
         #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=366))]
@@ -97,8 +99,9 @@ pub enum Command {
     /// answers, so a crash never causes a double post. A slot missed by more than the grace
     /// period (default 15m) is skipped and logged, never posted in a burst.
     ///
-    /// SIGHUP re-reads the config: a valid one takes effect at once (accounts added or
-    /// removed, plans made again), an invalid one is logged and the old one goes on. Under
+    /// SIGHUP re-reads the config and the titles file it names: a valid one takes effect at
+    /// once (accounts added or removed, plans made again), an invalid one is logged and the old
+    /// one (with its titles) goes on. Under
     /// systemd (Type=notify) it reports READY, STATUS and RELOADING, and feeds the watchdog
     /// when WatchdogSec= is set.
     ///
