@@ -306,6 +306,27 @@ async fn two_years_of_shares_never_repeat_a_text_and_follow_the_weights() {
     let last = retiring.last().unwrap();
     assert_eq!(last.outcome, Outcome::Skipped);
     assert!(last.detail.contains("retired"), "{}", last.detail);
+    // `encore status` counts them (only that account retires articles).
+    let mut out = Vec::new();
+    let end = t0() + Duration::days(730);
+    encore::commands::status(&cfg, end, encore::commands::Format::Text, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let retired: usize = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("retired"))
+        .map(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .unwrap()
+                .parse::<usize>()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(
+        retired,
+        counts.values().filter(|s| s.len() == 4).count(),
+        "{text}"
+    );
 }
 
 /// The control: one template and no alternate titles come round to the same text, and the
