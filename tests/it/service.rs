@@ -53,20 +53,8 @@ fn notify_protocol_reload_and_stop() {
     let config = dir.path().join("config.toml");
     std::fs::write(&config, config_text(ONE)).unwrap();
 
-    // The first slot after NOW, with this installation's seed (preview creates the state).
-    let out = encore(&config)
-        .args(["preview", "--format", "json", "--days", "2", "--now", NOW])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    let first: serde_json::Value = serde_json::from_str(
-        String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .next()
-            .unwrap(),
-    )
-    .unwrap();
+    // The first slot after NOW, with this installation's seed.
+    let first = support::first_planned(&config, NOW);
     let slot: DateTime<Utc> = first["at"].as_str().unwrap().parse().unwrap();
     let title = first["title"].as_str().unwrap().to_string();
 

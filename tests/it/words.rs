@@ -160,6 +160,19 @@ fn by_article<'a>(records: &[&'a ShareRecord]) -> HashMap<String, Vec<&'a ShareR
     out
 }
 
+/// Shares per article of the tutorials, the notes and the opinions.
+fn means<T>(per: &HashMap<String, Vec<T>>) -> (f64, f64, f64) {
+    let mean = |prefix: &str| {
+        let counts: Vec<usize> = per
+            .iter()
+            .filter(|(u, _)| u.contains(prefix))
+            .map(|(_, s)| s.len())
+            .collect();
+        counts.iter().sum::<usize>() as f64 / counts.len() as f64
+    };
+    (mean("/tutorial-"), mean("/note-"), mean("/opinion-"))
+}
+
 fn published(url: &str) -> DateTime<Utc> {
     let a = articles();
     a.iter().find(|a| url.starts_with(&a.0)).unwrap().3
@@ -264,15 +277,7 @@ async fn two_years_of_shares_never_repeat_a_text_and_follow_the_weights() {
 
     // Weights: shares per article in proportion (1.5 : 1 : 0.75), within 15%, while every
     // evergreen article is shared at least once every 3 cooldowns (30 days + 2 × 30).
-    let mean = |prefix: &str| {
-        let counts: Vec<usize> = per
-            .iter()
-            .filter(|(u, _)| u.contains(prefix))
-            .map(|(_, s)| s.len())
-            .collect();
-        counts.iter().sum::<usize>() as f64 / counts.len() as f64
-    };
-    let (tutorials, notes, opinions) = (mean("/tutorial-"), mean("/note-"), mean("/opinion-"));
+    let (tutorials, notes, opinions) = means(&per);
     let within = |got: f64, want: f64| (got / want - 1.0).abs() <= 0.15;
     assert!(
         within(tutorials / notes, 1.5),
@@ -563,19 +568,7 @@ fn a_reload_with_a_broken_titles_file_keeps_the_old_titles() {
         "[\"*\"]\ntitles = [\"The one alternate title\"]\nreplace = true\n",
     )
     .unwrap();
-    let now = "2026-06-01T08:00:00+02:00";
-    let out = encore(&config)
-        .args(["preview", "--format", "json", "--days", "2", "--now", now])
-        .output()
-        .unwrap();
-    let first: serde_json::Value = serde_json::from_str(
-        String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .next()
-            .unwrap(),
-    )
-    .unwrap();
+    let first = support::first_planned(&config, "2026-06-01T08:00:00+02:00");
     assert_eq!(first["title_used"], "The one alternate title");
     let slot: DateTime<Utc> = first["at"].as_str().unwrap().parse().unwrap();
 
@@ -653,15 +646,7 @@ fn heavy_weights_never_starve_an_article() {
             );
         }
     }
-    let mean = |p: &str| {
-        let n: Vec<usize> = shares
-            .iter()
-            .filter(|(u, _)| u.contains(p))
-            .map(|(_, s)| s.len())
-            .collect();
-        n.iter().sum::<usize>() as f64 / n.len() as f64
-    };
-    let (tutorials, notes, opinions) = (mean("/tutorial-"), mean("/note-"), mean("/opinion-"));
+    let (tutorials, notes, opinions) = means(&shares);
     assert!(
         tutorials > 2.0 * notes && notes >= opinions,
         "{tutorials:.1} {notes:.1} {opinions:.1}"

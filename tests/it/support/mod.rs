@@ -284,6 +284,22 @@ pub fn write_rss(
     path
 }
 
+/// The first post `encore preview` plans for `config` within two days of `now` (RFC 3339), as
+/// its JSON line: what a daemon started just before will post first (preview creates the
+/// state, and with it this installation's seed).
+pub fn first_planned(config: &std::path::Path, now: &str) -> serde_json::Value {
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("encore"))
+        .env_remove("RUST_LOG")
+        .arg("--config")
+        .arg(config)
+        .args(["preview", "--format", "json", "--days", "2", "--now", now])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    serde_json::from_str(text.lines().next().expect("a planned post")).unwrap()
+}
+
 /// A TCP port free on 127.0.0.1 a moment ago (for a server the test starts in another process).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
