@@ -163,11 +163,7 @@ fn write(
     network: &str,
     account: &str,
 ) -> Result<Message, ComposeError> {
-    static DEFAULT: std::sync::OnceLock<Template> = std::sync::OnceLock::new();
-    let template = match settings.templates.get(variant) {
-        Some(t) => t,
-        None => DEFAULT.get_or_init(Template::default),
-    };
+    let template = template(settings, variant);
     let url = match &settings.utm {
         Some(utm) => with_utm(&article.url, utm, network, account),
         None => article.url.clone(),
@@ -216,6 +212,16 @@ fn write(
         return Err(ComposeError::NoRoomForTitle { url, length, limit });
     }
     Err(ComposeError::TooLong { url, length, limit })
+}
+
+/// Template `variant`, or the default one for settings without templates (which the config
+/// never makes).
+fn template(settings: &MessageSettings, variant: usize) -> &Template {
+    static DEFAULT: std::sync::OnceLock<Template> = std::sync::OnceLock::new();
+    match settings.templates.get(variant) {
+        Some(t) => t,
+        None => DEFAULT.get_or_init(Template::default),
+    }
 }
 
 /// The longest cut of `title` (at a word boundary, ending in "…", at least `min_chars` long) whose

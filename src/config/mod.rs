@@ -826,6 +826,36 @@ fn globs(list: &Option<Vec<Spanned<String>>>, key: &str) -> Result<Vec<UrlGlob>,
     .collect()
 }
 
+/// `expire_urls`: each pattern compiled, each date made the instant it ends.
+fn expiries(
+    s: &RawSelect,
+    tz: chrono_tz::Tz,
+) -> Result<Vec<(UrlGlob, chrono::DateTime<chrono::Utc>)>, SpanError> {
+    let mut out = Vec::new();
+    for (pattern, date) in s.expire_urls.iter().flatten() {
+        let glob = UrlGlob::new(pattern.get_ref())
+            .map_err(|m| (Some(date.span()), format!("`select.expire_urls`: {m}")))?;
+        let at = expiry(date.get_ref(), tz).map_err(|m| {
+            let why = format!("`select.expire_urls` for {:?}: {m}", pattern.get_ref());
+            (Some(date.span()), why)
+        })?;
+        out.push((glob, at));
+    }
+    Ok(out)
+}
+
+/// `weights`: folded categories, each weight above 0.
+fn weights(s: &RawSelect) -> Result<Vec<(String, f64)>, SpanError> {
+    let mut out = Vec::new();
+    for (category, w) in s.weights.iter().flatten() {
+        if !(w.get_ref().is_finite() && *w.get_ref() > 0.0) {
+            return Err((Some(w.span()), format!("`select.weights` for {:?}: {} is not a number above 0 (to never share a category, use `exclude_categories`)", category.get_ref(), w.get_ref())));
+        }
+        out.push((crate::text::fold(category.get_ref()), *w.get_ref()));
+    }
+    Ok(out)
+}
+
 /// Selection rules from a table already layered (see [`RawSelect::over`]).
 fn resolve_select(s: &RawSelect, tz: chrono_tz::Tz) -> Result<SelectSettings, SpanError> {
     let d = SelectSettings::default();
@@ -869,25 +899,8 @@ fn resolve_select(s: &RawSelect, tz: chrono_tz::Tz) -> Result<SelectSettings, Sp
         )),
         m => m.as_ref().map(|m| *m.get_ref()),
     };
-    let mut expire_urls = Vec::new();
-    for (pattern, date) in s.expire_urls.iter().flatten() {
-        let glob = UrlGlob::new(pattern.get_ref())
-            .map_err(|m| (Some(date.span()), format!("`select.expire_urls`: {m}")))?;
-        let at = expiry(date.get_ref(), tz).map_err(|m| {
-            (
-                Some(date.span()),
-                format!("`select.expire_urls` for {:?}: {m}", pattern.get_ref()),
-            )
-        })?;
-        expire_urls.push((glob, at));
-    }
-    let mut weights = Vec::new();
-    for (category, w) in s.weights.iter().flatten() {
-        if !(w.get_ref().is_finite() && *w.get_ref() > 0.0) {
-            return Err((Some(w.span()), format!("`select.weights` for {:?}: {} is not a number above 0 (to never share a category, use `exclude_categories`)", category.get_ref(), w.get_ref())));
-        }
-        weights.push((crate::text::fold(category.get_ref()), *w.get_ref()));
-    }
+    let expire_urls = expiries(s, tz)?;
+    let weights = weights(s)?;
     let folded = |list: &Option<Vec<String>>| {
         list.iter()
             .flatten()

@@ -95,65 +95,13 @@ impl TitleBook {
     /// [`TitleBook::load`] on text read from `path`.
     pub fn parse(path: &Path, text: &str, tz: chrono_tz::Tz) -> Result<TitleBook, ConfigError> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let err = |span: std::ops::Range<usize>, m: String| invalid(path, text, Some(span), m);
         let raw: BTreeMap<Spanned<String>, RawEntry> =
             toml::from_str(text).map_err(|e| invalid(path, text, e.span(), e.message().into()))?;
-        let mut entries = Vec::new();
-        for (key, raw) in raw {
-            let pattern = UrlGlob::new(key.get_ref())
-                .map_err(|m| err(key.span(), format!("titles file: {m}")))?;
-            let (line, col) = line_col(text, key.span().start);
-            let list = |titles: Option<Vec<Spanned<String>>>| -> Result<Vec<Title>, ConfigError> {
-                titles
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|t| {
-                        let clean = crate::text::clean_line(t.get_ref()).into_owned();
-                        if clean.is_empty() {
-                            let m = format!("an empty title for {:?}", key.get_ref());
-                            return Err(err(t.span(), m));
-                        }
-                        let (line, col) = line_col(text, t.span().start);
-                        Ok(Title {
-                            text: clean,
-                            line,
-                            col,
-                        })
-                    })
-                    .collect()
-            };
-            let (fields, expires) = match raw {
-                RawEntry::List(titles) => (RawFields::with(titles), None),
-                RawEntry::Table(f) => {
-                    let expires = match &f.expires {
-                        Some(e) => {
-                            Some(super::expiry(e.get_ref(), tz).map_err(|m| err(e.span(), m))?)
-                        }
-                        None => None,
-                    };
-                    (*f, expires)
-                }
-            };
-            let mut per_network = Vec::new();
-            for (kind, titles) in [
-                (NetworkKind::X, fields.x),
-                (NetworkKind::Mastodon, fields.mastodon),
-                (NetworkKind::Bluesky, fields.bluesky),
-            ] {
-                if titles.is_some() {
-                    per_network.push((kind, list(titles)?));
-                }
-            }
-            entries.push(TitleEntry {
-                pattern,
-                titles: list(fields.titles)?,
-                per_network,
-                replace: fields.replace.unwrap_or(false),
-                expires,
-                line,
-                col,
-            });
-        }
+        let file = File { path, text, tz };
+        let entries = raw
+            .into_iter()
+            .map(|(key, raw)| file.entry(key, raw))
+            .collect::<Result<_, _>>()?;
         Ok(TitleBook {
             path: path.to_path_buf(),
             entries,
@@ -180,6 +128,79 @@ impl TitleBook {
                 rule.max()
             ),
         })
+    }
+}
+
+/// A titles file being read: what an entry's errors and positions need.
+struct File<'a> {
+    path: &'a Path,
+    text: &'a str,
+    tz: chrono_tz::Tz,
+}
+
+impl File<'_> {
+    fn err(&self, span: std::ops::Range<usize>, message: String) -> ConfigError {
+        invalid(self.path, self.text, Some(span), message)
+    }
+
+    /// One entry, checked: its pattern compiles, its titles are not empty, its date reads.
+    fn entry(&self, key: Spanned<String>, raw: RawEntry) -> Result<TitleEntry, ConfigError> {
+        let pattern = UrlGlob::new(key.get_ref())
+            .map_err(|m| self.err(key.span(), format!("titles file: {m}")))?;
+        let (line, col) = line_col(self.text, key.span().start);
+        let (fields, expires) = match raw {
+            RawEntry::List(titles) => (RawFields::with(titles), None),
+            RawEntry::Table(f) => {
+                let expires = match &f.expires {
+                    Some(e) => Some(
+                        super::expiry(e.get_ref(), self.tz).map_err(|m| self.err(e.span(), m))?,
+                    ),
+                    None => None,
+                };
+                (*f, expires)
+            }
+        };
+        let list = |titles| self.titles(key.get_ref(), titles);
+        let mut per_network = Vec::new();
+        for (kind, titles) in [
+            (NetworkKind::X, fields.x),
+            (NetworkKind::Mastodon, fields.mastodon),
+            (NetworkKind::Bluesky, fields.bluesky),
+        ] {
+            if titles.is_some() {
+                per_network.push((kind, list(titles)?));
+            }
+        }
+        Ok(TitleEntry {
+            pattern,
+            titles: list(fields.titles)?,
+            per_network,
+            replace: fields.replace.unwrap_or(false),
+            expires,
+            line,
+            col,
+        })
+    }
+
+    /// A list of titles, each made one clean line and refused when empty.
+    fn titles(
+        &self,
+        key: &str,
+        titles: Option<Vec<Spanned<String>>>,
+    ) -> Result<Vec<Title>, ConfigError> {
+        let one = |t: Spanned<String>| {
+            let clean = crate::text::clean_line(t.get_ref()).into_owned();
+            if clean.is_empty() {
+                return Err(self.err(t.span(), format!("an empty title for {key:?}")));
+            }
+            let (line, col) = line_col(self.text, t.span().start);
+            Ok(Title {
+                text: clean,
+                line,
+                col,
+            })
+        };
+        titles.unwrap_or_default().into_iter().map(one).collect()
     }
 }
 
