@@ -25,6 +25,7 @@ expect "-rw-r--r-- ./usr/share/bash-completion/completions/encore"
 expect "-rw-r--r-- ./usr/share/zsh/vendor-completions/_encore"
 expect "-rw-r--r-- ./usr/share/fish/vendor_completions.d/encore.fish"
 expect "-rw-r--r-- ./usr/share/doc/encore/README.md"
+expect "-rw-r--r-- ./usr/share/doc/encore/titles.example.toml"
 expect "-rw-r--r-- ./usr/share/doc/encore/copyright"
 
 control=$(mktemp -d)
