@@ -37,13 +37,13 @@ mod vocab;
 mod volume;
 
 pub use archive::{key as state_key, Archive, ArchiveError, Article, Intent, Outcome};
-pub use archive::{ShareLog, ShareRecord, Wording};
+pub use archive::{Counts, DueReading, Reading, ShareLog, ShareRecord, Wording};
 pub use clock::{Clock, ScaledClock};
 pub use compose::{compose, compose_with, ComposeError, Message, TitlePick};
 pub use config::{
     BlueskySettings, Config, ConfigError, Endpoint, FeedSettings, FeedSource, MastodonSettings,
-    MessageSettings, SelectSettings, Template, Title, TitleBook, TitleEntry, Utm, XSettings,
-    DEFAULT_PATH, EX_CONFIG,
+    MessageSettings, SelectSettings, Strategy, Template, Title, TitleBook, TitleEntry, Utm,
+    XSettings, DEFAULT_PATH, EX_CONFIG,
 };
 pub use daemon::{run as run_daemon, Daemon, FeedStatus, RunOptions, SlotReport};
 pub use error::Error;

@@ -131,7 +131,7 @@ pub(crate) fn count_eligible(
     let rules = select::Rules::new(select);
     let mut n = 0;
     archive.each_published_between(from, to, &mut |a| {
-        let verdict = rules.verdict(&a, now, log.last(&a.key), log.times(&a.key));
+        let verdict = rules.verdict(&a, now, log);
         if mine(&a.feed) && verdict == select::Verdict::Eligible {
             n += 1;
         }
@@ -175,17 +175,27 @@ pub fn decide_streamed<E>(
     }
     let rules = select::Rules::new(&account.select);
     let mut best = select::BestGroup::new(!account.select.weights.is_empty());
-    each(&mut |article: Article| {
-        let last = log.last(&article.key);
-        let times = log.times(&article.key);
-        if rules.verdict(&article, at, last, times) != select::Verdict::Eligible {
-            return;
-        }
-        let weight = rules.weight(&article);
-        best.offer(rules.turn(last, weight, at), article.key, weight);
-    })?;
+    let learn = account.select.strategy == crate::config::Strategy::Learn;
+    let typical = log.typical();
+    // The same generator as the pool's, drawn in the same order: `learn`'s samples for the
+    // eligible articles in key order, then the pick among the best.
     let when = at.timestamp().to_le_bytes();
     let mut rng = seed::rng_for(seed, &[account.name.as_bytes(), b"pick", &when]);
+    each(&mut |article: Article| {
+        if rules.verdict(&article, at, log) != select::Verdict::Eligible {
+            return;
+        }
+        let last = log.last(&article.key);
+        let weight = rules.weight(&article);
+        let turn = match learn {
+            true => {
+                let learned = rules.learned(log, &article.key, typical);
+                rules.turn_drawn(last, weight, learned, at, &mut rng)
+            }
+            false => rules.turn(last, weight, at),
+        };
+        best.offer(turn, article.key, weight);
+    })?;
     while let Some(key) = best.draw(&mut rng) {
         let Some(article) = fetch(&key)? else {
             return Ok(None);

@@ -38,6 +38,10 @@ pub(crate) struct Rules {
     expire: Vec<(UrlGlob, DateTime<Utc>)>,
     max_shares: Option<u32>,
     weights: Vec<(String, f64)>,
+    /// `strategy = "learn"`: what is due is ordered by a draw from what each article drew.
+    learn: bool,
+    /// `retire_after_silent`.
+    silent_after: Option<u32>,
     /// Articles without a readable date are passed over.
     skip_undated: bool,
     /// What a category (as the feed wrote it) means to these rules: an archive has few
@@ -93,6 +97,8 @@ impl Rules {
             expire: s.expire_urls.clone(),
             max_shares: s.max_shares,
             weights: s.weights.clone(),
+            learn: s.strategy == crate::config::Strategy::Learn,
+            silent_after: s.retire_after_silent,
             skip_undated: s.undated == crate::config::Undated::Skip,
             judged: Default::default(),
         }
@@ -114,15 +120,10 @@ impl Rules {
         judged
     }
 
-    /// Judges one article for a share at `at`, given when it was last shared to the account and
-    /// how many times it appeared there.
-    pub(crate) fn verdict(
-        &self,
-        article: &Article,
-        at: DateTime<Utc>,
-        last_shared: Option<DateTime<Utc>>,
-        times: u32,
-    ) -> Verdict {
+    /// Judges one article for a share at `at`, given the account's share log (when it was last
+    /// shared there, how many times it appeared, what its shares drew).
+    pub(crate) fn verdict(&self, article: &Article, at: DateTime<Utc>, log: &ShareLog) -> Verdict {
+        let last_shared = log.last(&article.key);
         let bounds = Bounds::new(self, at);
         if self.skip_undated && article.undated {
             return Verdict::Undated;
@@ -146,7 +147,7 @@ impl Rules {
         if let Some((g, _)) = self.expire.iter().find(ended) {
             return Verdict::Expired(g.to_string());
         }
-        if self.retired(times) {
+        if self.retired(log.times(&article.key)) || self.silent(log.engagement(&article.key)) {
             return Verdict::Retired;
         }
         if bounds.cooling(last_shared) {
@@ -157,6 +158,34 @@ impl Rules {
 
     fn retired(&self, times: u32) -> bool {
         self.max_shares.is_some_and(|m| times >= m)
+    }
+
+    /// Whether the article's last `retire_after_silent` read-back shares all drew nothing.
+    fn silent(&self, engagement: &[u64]) -> bool {
+        let Some(n) = self.silent_after.map(|n| n as usize) else {
+            return false;
+        };
+        engagement.len() >= n && engagement[engagement.len() - n..].iter().all(|e| *e == 0)
+    }
+
+    /// What an article's shares drew, for `learn`: the sum of each share's engagement over the
+    /// account's typical share, and how many shares were read back.
+    pub(crate) fn learned(&self, log: &ShareLog, key: &str, typical: f64) -> (f64, u32) {
+        let e = log.engagement(key);
+        (e.iter().map(|x| *x as f64 / typical).sum(), e.len() as u32)
+    }
+
+    /// An eligible article's turn at `at` (see the module's doc), `rng` drawing `learn`'s
+    /// sample from what the article drew (`learned`).
+    pub(crate) fn turn_drawn<R: Rng>(
+        &self,
+        last: Option<DateTime<Utc>>,
+        weight: f64,
+        learned: (f64, u32),
+        at: DateTime<Utc>,
+        rng: &mut R,
+    ) -> Turn {
+        Bounds::new(self, at).turn_drawn(last, weight, learned, rng)
     }
 
     /// The part of the verdict that does not depend on the time of the share.
@@ -380,6 +409,10 @@ pub(crate) struct Pool<'a> {
     last: Vec<Option<DateTime<Utc>>>,
     /// How many times each article appeared, when the rules retire articles.
     times: Option<Vec<u32>>,
+    /// What each article's shares drew (see [`Rules::learned`]), when the rules learn.
+    learned: Option<Vec<(f64, u32)>>,
+    /// Whether each article's last shares drew nothing, when the rules retire silent ones.
+    silent: Option<Vec<bool>>,
 }
 
 /// The part of a verdict that does not depend on the time of the share.
@@ -427,6 +460,15 @@ impl<'a> Pool<'a> {
         let times = rules
             .max_shares
             .map(|_| articles.iter().map(|a| log.times(&a.key)).collect());
+        let typical = log.typical();
+        let learned = rules.learn.then(|| {
+            let of = |a: &Article| rules.learned(log, &a.key, typical);
+            articles.iter().map(of).collect()
+        });
+        let silent = rules.silent_after.map(|_| {
+            let of = |a: &Article| rules.silent(log.engagement(&a.key));
+            articles.iter().map(of).collect()
+        });
         Pool {
             articles,
             rules,
@@ -436,11 +478,27 @@ impl<'a> Pool<'a> {
             weights,
             last,
             times,
+            learned,
+            silent,
         }
     }
 
     fn weight(&self, i: usize) -> f64 {
         self.weights.as_ref().map_or(1.0, |w| w[i])
+    }
+
+    /// Article `i`'s turn (eligible, last shared at `last`); `learn` draws from `rng`.
+    fn turn<R: Rng>(
+        &self,
+        bounds: &Bounds,
+        i: usize,
+        last: Option<DateTime<Utc>>,
+        rng: &mut R,
+    ) -> Turn {
+        match &self.learned {
+            Some(l) => bounds.turn_drawn(last, self.weight(i), l[i], rng),
+            None => bounds.turn(last, self.weight(i)),
+        }
     }
 
     /// Counts a share of article `index` at `at` (a planned one, in a simulation).
@@ -457,7 +515,7 @@ impl<'a> Pool<'a> {
     /// random order (from `rng`, seeded by the caller), in proportion to weight. The order is
     /// made as it is read: a slot takes the first article almost always, and finding it needs
     /// one pass and one random draw, not a shuffle and a sort of the whole archive.
-    pub(crate) fn rank<R: Rng>(&self, at: DateTime<Utc>, rng: R) -> Ranking<'_, 'a, R> {
+    pub(crate) fn rank<R: Rng>(&self, at: DateTime<Utc>, mut rng: R) -> Ranking<'_, 'a, R> {
         let mut census = Census {
             total: self.articles.len(),
             ..Census::default()
@@ -470,7 +528,7 @@ impl<'a> Pool<'a> {
             };
             census.eligible += 1;
             let weight = self.weight(i);
-            best.offer(bounds.turn(last, weight), i, weight);
+            best.offer(self.turn(&bounds, i, last, &mut rng), i, weight);
         }
         Ranking {
             pool: self,
@@ -512,6 +570,7 @@ impl<'a> Pool<'a> {
             .times
             .as_ref()
             .is_some_and(|t| self.rules.retired(t[i]))
+            || self.silent.as_ref().is_some_and(|s| s[i])
         {
             census.retired += 1;
         } else if bounds.cooling(self.last[i]) {
@@ -534,7 +593,8 @@ struct Bounds {
     old_before: DateTime<Utc>,
     /// Last shared after this: in cooldown.
     cooling_after: DateTime<Utc>,
-    /// Last shared before this: waiting past the starvation bound.
+    /// Last shared before this: waiting past the starvation bound (none when learning: its
+    /// draws give every article its chances, and never-shared ones still go first).
     overdue_before: DateTime<Utc>,
 }
 
@@ -546,7 +606,10 @@ impl Bounds {
             young_after: minus(rules.min_age),
             old_before: minus(rules.max_age),
             cooling_after: minus(rules.cooldown),
-            overdue_before: minus(rules.cooldown * (1 + STARVE_PERIODS)),
+            overdue_before: match rules.learn {
+                true => DateTime::<Utc>::MIN_UTC,
+                false => minus(rules.cooldown * (1 + STARVE_PERIODS)),
+            },
         }
     }
 
@@ -559,6 +622,33 @@ impl Bounds {
             // computed for every eligible article at every slot.
             Some(last) => Turn::Due((last.timestamp() - self.at.timestamp()) as f64 * weight),
         }
+    }
+
+    /// `learn`'s turn: never shared first, then by a draw from what the article's shares drew
+    /// (Thompson sampling: a Gamma posterior over its engagement per share, measured in the
+    /// account's typical share, from a prior of one typical share), times its weight. A
+    /// rarely shared article draws widely, so it keeps its chances; a much shared one draws
+    /// close to what it earns.
+    fn turn_drawn<R: Rng>(
+        &self,
+        last: Option<DateTime<Utc>>,
+        weight: f64,
+        (sum, n): (f64, u32),
+        rng: &mut R,
+    ) -> Turn {
+        use rand_distr::Distribution;
+        let Some(last) = last else {
+            return Turn::Never;
+        };
+        if last < self.overdue_before {
+            return Turn::Overdue(last);
+        }
+        // Shape and scale are positive and finite: the sum is of counts over a typical share
+        // of at least 1.
+        let drawn = rand_distr::Gamma::new(1.0 + sum, 1.0 / (1.0 + f64::from(n)))
+            .map(|g| g.sample(rng))
+            .unwrap_or(1.0);
+        Turn::Due(-(drawn * weight))
     }
 
     fn too_young(&self, article: &Article) -> bool {
@@ -615,7 +705,7 @@ impl<R: Rng> Ranking<'_, '_, R> {
         let mut keyed: Vec<(Turn, usize)> = (0..pool.articles.len())
             .filter_map(|i| {
                 let last = pool.eligible(i, &bounds, &mut census)?;
-                Some((bounds.turn(last, pool.weight(i)), i))
+                Some((pool.turn(&bounds, i, last, &mut self.rng), i))
             })
             .collect();
         // The first group's turn is the smallest: all of its members were given already.
@@ -651,6 +741,11 @@ mod tests {
         }
     }
 
+    /// A log in which `key` was shared once, at `at`.
+    fn shared_at(key: &str, at: DateTime<Utc>) -> ShareLog {
+        ShareLog::from_lasts(HashMap::from([(key.to_string(), at)]))
+    }
+
     fn t0() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).unwrap()
     }
@@ -675,17 +770,17 @@ mod tests {
     fn age_is_measured_at_the_share_time() {
         let r = rules();
         let a = article("a", 29, &[]);
-        assert_eq!(r.verdict(&a, t0(), None, 0), Verdict::TooYoung);
+        assert_eq!(r.verdict(&a, t0(), &ShareLog::default()), Verdict::TooYoung);
         assert_eq!(
-            r.verdict(&a, t0() + Duration::days(1), None, 0),
+            r.verdict(&a, t0() + Duration::days(1), &ShareLog::default()),
             Verdict::Eligible
         );
         assert_eq!(
-            r.verdict(&a, t0() + Duration::days(61), None, 0),
+            r.verdict(&a, t0() + Duration::days(61), &ShareLog::default()),
             Verdict::Eligible
         );
         assert_eq!(
-            r.verdict(&a, t0() + Duration::days(62), None, 0),
+            r.verdict(&a, t0() + Duration::days(62), &ShareLog::default()),
             Verdict::TooOld
         );
     }
@@ -694,19 +789,27 @@ mod tests {
     fn exclusions_fold_case_and_accents() {
         let r = rules();
         assert_eq!(
-            r.verdict(&article("e", 40, &["SEO", "evenements"]), t0(), None, 0),
+            r.verdict(
+                &article("e", 40, &["SEO", "evenements"]),
+                t0(),
+                &ShareLog::default()
+            ),
             Verdict::ExcludedCategory("evenements".into())
         );
         assert_eq!(
-            r.verdict(&article("n", 40, &["NEWS"]), t0(), None, 0),
+            r.verdict(&article("n", 40, &["NEWS"]), t0(), &ShareLog::default()),
             Verdict::ExcludedCategory("NEWS".into())
         );
         assert_eq!(
-            r.verdict(&article("ok", 40, &["Newsletter"]), t0(), None, 0),
+            r.verdict(
+                &article("ok", 40, &["Newsletter"]),
+                t0(),
+                &ShareLog::default()
+            ),
             Verdict::Eligible
         );
         assert_eq!(
-            r.verdict(&article("private/x", 40, &[]), t0(), None, 0),
+            r.verdict(&article("private/x", 40, &[]), t0(), &ShareLog::default()),
             Verdict::ExcludedUrl("*/private/*".into())
         );
     }
@@ -715,13 +818,16 @@ mod tests {
     fn undated_articles_are_skipped_unless_dated_at_first_sight() {
         let mut a = article("u", 45, &[]);
         a.undated = true;
-        assert_eq!(rules().verdict(&a, t0(), None, 0), Verdict::Undated);
+        assert_eq!(
+            rules().verdict(&a, t0(), &ShareLog::default()),
+            Verdict::Undated
+        );
         let first_seen = SelectSettings {
             undated: crate::config::Undated::FirstSeen,
             ..settings()
         };
         assert_eq!(
-            Rules::new(&first_seen).verdict(&a, t0(), None, 0),
+            Rules::new(&first_seen).verdict(&a, t0(), &ShareLog::default()),
             Verdict::Eligible
         );
     }
@@ -731,11 +837,11 @@ mod tests {
         let r = rules();
         let a = article("a", 40, &[]);
         assert_eq!(
-            r.verdict(&a, t0(), Some(t0() - Duration::days(89)), 0),
+            r.verdict(&a, t0(), &shared_at("a", t0() - Duration::days(89))),
             Verdict::Cooldown
         );
         assert_eq!(
-            r.verdict(&a, t0(), Some(t0() - Duration::days(91)), 0),
+            r.verdict(&a, t0(), &shared_at("a", t0() - Duration::days(91))),
             Verdict::Eligible
         );
     }
@@ -854,7 +960,7 @@ mod tests {
             };
             let mut eligible = Vec::new();
             for a in arts {
-                match r.verdict(a, at, log.last(&a.key), log.times(&a.key)) {
+                match r.verdict(a, at, &log) {
                     Verdict::Eligible => {
                         expected.eligible += 1;
                         eligible.push(a.key.as_str());

@@ -97,6 +97,8 @@ pub struct ShareLog {
     last: HashMap<String, DateTime<Utc>>,
     appeared: HashMap<String, u32>,
     words: HashMap<String, Vec<Wording>>,
+    /// Per article, the engagement each read-back share drew (its latest reading), oldest first.
+    engaged: HashMap<String, Vec<u64>>,
 }
 
 impl ShareLog {
@@ -117,7 +119,7 @@ impl ShareLog {
         ShareLog {
             last,
             appeared,
-            words: HashMap::new(),
+            ..ShareLog::default()
         }
     }
 
@@ -161,6 +163,28 @@ impl ShareLog {
     pub fn retired(&self, max: u32) -> impl Iterator<Item = &str> {
         let many = self.appeared.iter().filter(move |(_, n)| **n >= max);
         many.map(|(k, _)| k.as_str())
+    }
+
+    /// Counts what one share of `key` drew (likes, reposts, replies and quotes, at its latest
+    /// reading), in the order of the shares.
+    pub fn engaged(&mut self, key: &str, total: u64) {
+        self.engaged.entry(key.to_string()).or_default().push(total);
+    }
+
+    /// What each read-back share of `key` drew, oldest first.
+    pub fn engagement(&self, key: &str) -> &[u64] {
+        self.engaged.get(key).map_or(&[], Vec::as_slice)
+    }
+
+    /// The account's typical share: the median engagement of its read-back shares (at least
+    /// 1), what an article's engagement is measured against.
+    pub fn typical(&self) -> f64 {
+        let mut all: Vec<u64> = self.engaged.values().flatten().copied().collect();
+        if all.is_empty() {
+            return 1.0;
+        }
+        all.sort_unstable();
+        (all[all.len() / 2] as f64).max(1.0)
     }
 
     /// The words of `key`'s earlier shares, oldest first.
@@ -235,7 +259,11 @@ impl Archive {
             ),
             [account],
         )?;
-        Ok(ShareLog::of(&records))
+        let mut log = ShareLog::of(&records);
+        for (key, total) in self.latest_readings(account)? {
+            log.engaged(&key, total);
+        }
+        Ok(log)
     }
 
     fn records<P: rusqlite::Params>(

@@ -10,9 +10,11 @@
 
 mod history;
 mod owner;
+mod readings;
 mod schema;
 
 pub use history::{Intent, Outcome, ShareLog, ShareRecord, Wording};
+pub use readings::{Counts, DueReading, Reading};
 pub use schema::key;
 
 use crate::feed::Item;

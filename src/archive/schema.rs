@@ -10,6 +10,7 @@
 //! |---|---|---|
 //! | `articles` | article | every article any feed read has shown, by key (`categories` is a JSON array; `feed` the feed's name) |
 //! | `shares` | slot outcome | the share history: shared, failed, skipped, duplicate, uncertain, refused; the template variant, title and text of each post |
+//! | `readings` | post and age | what a post drew (likes, reposts, replies, quotes) read back at an age after it, or that it was deleted |
 //! | `intents` | post in flight | written and committed before a post leaves; `owner` is the process posting it |
 //! | `slots` | settled slot | which planned slots are done, and how |
 //! | `plans` | account | auto mode's day plans (JSON) |
@@ -56,7 +57,7 @@ pub mod key {
 }
 
 /// The schema this build writes and reads.
-pub(super) const CURRENT: i64 = 3;
+pub(super) const CURRENT: i64 = 4;
 
 /// `MIGRATIONS[n]` takes a state from schema `n` to `n + 1`.
 pub(super) const MIGRATIONS: &[&str] = &[
@@ -145,5 +146,19 @@ ALTER TABLE shares ADD COLUMN text TEXT;
 UPDATE shares SET text = detail WHERE outcome = 'shared';
 ALTER TABLE intents ADD COLUMN variant INTEGER;
 ALTER TABLE intents ADD COLUMN title TEXT;
+"#,
+    // 4: what each post drew, read back at fixed ages after it (`after_secs`: 86400 for "1d").
+    r#"
+CREATE TABLE readings (
+    share_id    INTEGER NOT NULL,
+    after_secs  INTEGER NOT NULL,
+    at          TEXT NOT NULL,
+    likes       INTEGER NOT NULL DEFAULT 0,
+    reposts     INTEGER NOT NULL DEFAULT 0,
+    replies     INTEGER NOT NULL DEFAULT 0,
+    quotes      INTEGER NOT NULL DEFAULT 0,
+    deleted     INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (share_id, after_secs)
+) WITHOUT ROWID;
 "#,
 ];

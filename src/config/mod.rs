@@ -148,6 +148,20 @@ pub struct SelectSettings {
     /// Category (folded) to weight: how likely its articles are chosen among those due,
     /// relative to the others (1 without a weight).
     pub weights: Vec<(String, f64)>,
+    /// How what is due is ordered.
+    pub strategy: Strategy,
+    /// An article whose last this-many shares on the account drew no engagement retires there.
+    pub retire_after_silent: Option<u32>,
+}
+
+/// How an account orders the articles that are due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Strategy {
+    /// Least recently shared first (weighted): every article in turn.
+    #[default]
+    Rotate,
+    /// By the engagement each article's shares drew, with exploration: what the audience wants.
+    Learn,
 }
 
 impl Default for SelectSettings {
@@ -166,6 +180,8 @@ impl Default for SelectSettings {
             max_shares: None,
             expire_urls: Vec::new(),
             weights: Vec::new(),
+            strategy: Strategy::Rotate,
+            retire_after_silent: None,
         }
     }
 }
@@ -901,6 +917,24 @@ fn resolve_select(s: &RawSelect, tz: chrono_tz::Tz) -> Result<SelectSettings, Sp
     };
     let expire_urls = expiries(s, tz)?;
     let weights = weights(s)?;
+    let strategy = match &s.strategy {
+        None => Strategy::Rotate,
+        Some(v) => match v.get_ref().as_str() {
+            "rotate" => Strategy::Rotate,
+            "learn" => Strategy::Learn,
+            other => {
+                let why = format!("`select.strategy`: {other:?} is not \"rotate\" or \"learn\"");
+                return Err((Some(v.span()), why));
+            }
+        },
+    };
+    let retire_after_silent = match &s.retire_after_silent {
+        Some(n) if *n.get_ref() == 0 => {
+            let why = "`select.retire_after_silent` is 0: every article would retire (leave it out to keep them all)";
+            return Err((Some(n.span()), why.into()));
+        }
+        n => n.as_ref().map(|n| *n.get_ref()),
+    };
     let folded = |list: &Option<Vec<String>>| {
         list.iter()
             .flatten()
@@ -920,6 +954,8 @@ fn resolve_select(s: &RawSelect, tz: chrono_tz::Tz) -> Result<SelectSettings, Sp
         max_shares,
         expire_urls,
         weights,
+        strategy,
+        retire_after_silent,
     })
 }
 

@@ -98,6 +98,8 @@ pub(super) struct RawSelect {
     pub max_shares: Option<Spanned<u32>>,
     pub expire_urls: Option<BTreeMap<Spanned<String>, Spanned<toml::Value>>>,
     pub weights: Option<BTreeMap<Spanned<String>, Spanned<f64>>>,
+    pub strategy: Option<Spanned<String>>,
+    pub retire_after_silent: Option<Spanned<u32>>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -131,6 +133,8 @@ impl RawSelect {
             max_shares: s.max_shares.or(b.max_shares),
             expire_urls: s.expire_urls.or(b.expire_urls),
             weights: s.weights.or(b.weights),
+            strategy: s.strategy.or(b.strategy),
+            retire_after_silent: s.retire_after_silent.or(b.retire_after_silent),
         }
     }
 }

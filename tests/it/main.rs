@@ -20,6 +20,7 @@ mod feed_corpus;
 mod feeds;
 mod floors;
 mod full_disk;
+mod learn;
 mod mastodon;
 mod metrics;
 mod properties;
