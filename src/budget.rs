@@ -2,7 +2,9 @@
 //!
 //! X bills per post since 2026 ($0.20 for a post with a link). The month is the calendar month
 //! in the configured time zone, the one the admin reads on the invoice and in `encore history`;
-//! spend is counted from the history, so it survives restarts with no extra state.
+//! spend is counted from the history, so it survives restarts with no extra state. Reading back
+//! what posts drew is billed too on X ($0.005 a post returned): those reads count beside the
+//! posts, and are only made while the budget leaves room for them and for one more post.
 
 use crate::archive::{Archive, ArchiveError};
 use chrono::{DateTime, Datelike, TimeZone, Utc};
@@ -42,6 +44,40 @@ pub(crate) fn billed_posts(
         .count())
 }
 
+/// Reads of `account`'s post counts made this month.
+pub(crate) fn billed_reads(
+    archive: &Archive,
+    account: &str,
+    tz: chrono_tz::Tz,
+    now: DateTime<Utc>,
+) -> Result<u64, ArchiveError> {
+    let (start, end) = month_bounds(tz, now);
+    archive.readings_between(account, start, end)
+}
+
+/// What `posts` and `reads` cost under `budget`.
+pub(crate) fn spend(budget: &crate::config::Budget, posts: usize, reads: u64) -> f64 {
+    posts as f64 * budget.cost_per_post_usd + reads as f64 * budget.cost_per_read_usd
+}
+
+/// How many post counts may be read now: all of them where reads cost nothing or there is no
+/// budget; else as many as the month's budget leaves room for beside one more post (a read
+/// never takes the place of a post).
+pub(crate) fn reads_allowed(budget: &crate::config::Budget, spent: f64, wanted: usize) -> usize {
+    match budget.monthly_usd {
+        Some(limit) if budget.cost_per_read_usd > 0.0 => {
+            let room = limit - spent - budget.cost_per_post_usd;
+            let n = (room / budget.cost_per_read_usd + 1e-9).floor();
+            if n <= 0.0 {
+                0
+            } else {
+                wanted.min(n as usize)
+            }
+        }
+        _ => wanted,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,5 +90,25 @@ mod tests {
         let (start, next) = month_bounds(tz, now);
         assert_eq!(start, Utc.with_ymd_and_hms(2026, 12, 31, 23, 0, 0).unwrap());
         assert_eq!(next, Utc.with_ymd_and_hms(2027, 1, 31, 23, 0, 0).unwrap());
+    }
+
+    #[test]
+    fn reads_leave_room_for_one_more_post() {
+        let b = crate::config::Budget {
+            monthly_usd: Some(1.0),
+            cost_per_post_usd: 0.20,
+            cost_per_read_usd: 0.005,
+        };
+        // $0.70 spent: $0.30 left, $0.20 kept for a post, $0.10 for 20 reads.
+        assert_eq!(reads_allowed(&b, 0.70, 100), 20);
+        assert_eq!(reads_allowed(&b, 0.70, 5), 5);
+        assert_eq!(reads_allowed(&b, 0.85, 100), 0);
+        assert!((spend(&b, 3, 20) - 0.70).abs() < 1e-9);
+        let free = crate::config::Budget {
+            monthly_usd: Some(1.0),
+            cost_per_post_usd: 0.0,
+            cost_per_read_usd: 0.0,
+        };
+        assert_eq!(reads_allowed(&free, 5.0, 7), 7);
     }
 }

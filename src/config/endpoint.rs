@@ -144,6 +144,8 @@ pub struct Budget {
     pub monthly_usd: Option<f64>,
     /// Price of one post (X pay-per-use: $0.20 for a post with a URL, 2026-04).
     pub cost_per_post_usd: f64,
+    /// Price of one post's counts read back (X: $0.005 a post returned by `GET /2/tweets`).
+    pub cost_per_read_usd: f64,
 }
 
 use NetworkKind::{Bluesky, Mastodon, X};
@@ -211,10 +213,9 @@ pub(super) fn resolve(
 }
 
 fn resolve_budget(acc: &RawAccount) -> Result<Budget, SpanError> {
-    let default_cost = if acc.network == NetworkKind::X {
-        0.20
-    } else {
-        0.0
+    let (default_cost, default_read) = match acc.network {
+        NetworkKind::X => (0.20, 0.005),
+        _ => (0.0, 0.0),
     };
     let check = |v: &Option<Spanned<f64>>, key: &str| -> Result<Option<f64>, SpanError> {
         match v {
@@ -230,6 +231,8 @@ fn resolve_budget(acc: &RawAccount) -> Result<Budget, SpanError> {
         monthly_usd: check(&acc.monthly_budget_usd, "monthly_budget_usd")?,
         cost_per_post_usd: check(&acc.cost_per_post_usd, "cost_per_post_usd")?
             .unwrap_or(default_cost),
+        cost_per_read_usd: check(&acc.cost_per_read_usd, "cost_per_read_usd")?
+            .unwrap_or(default_read),
     })
 }
 

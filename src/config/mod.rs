@@ -404,6 +404,8 @@ pub struct Account {
     pub endpoint: Endpoint,
     /// What posting costs, and the monthly ceiling.
     pub budget: Budget,
+    /// Whether what its posts drew is read back (`engagement = false` turns it off).
+    pub engagement: bool,
     /// The feeds it shares, each with the rules that apply to its articles on this account
     /// (the global ones, then the feed's, then the account's).
     pub feeds: Vec<FeedShare>,
@@ -481,6 +483,9 @@ pub struct Config {
     pub feeds: Vec<FeedSettings>,
     /// How many feeds are read at once (one request at a time to one host whatever it says).
     pub feed_concurrency: usize,
+    /// The ages after a post at which what it drew is read back (`[engagement] read_after`);
+    /// empty: never.
+    pub read_after: Vec<Duration>,
     /// The Prometheus endpoint, if any (`[metrics] listen`).
     pub metrics: Option<MetricsListen>,
     /// The accounts, in file order.
@@ -559,6 +564,7 @@ impl Config {
         for account in &accounts {
             check_wording(account, &mut warnings)?;
         }
+        let read_after = resolve_read_after(&raw).map_err(|(s, m)| err(s, m))?;
         let metrics = match &raw.metrics {
             Some(m) => Some(resolve_metrics(m, &base_dir).map_err(|(s, m)| err(s, m))?),
             None => None,
@@ -571,6 +577,7 @@ impl Config {
             state_dir,
             feeds,
             feed_concurrency,
+            read_after,
             metrics,
             accounts,
             warnings,
@@ -617,6 +624,30 @@ impl Config {
 }
 
 type SpanError = (Option<Range<usize>>, String);
+
+/// `[engagement] read_after`: ages between an hour and 90 days, default 1 day and 7 days.
+fn resolve_read_after(raw: &RawConfig) -> Result<Vec<Duration>, SpanError> {
+    let Some(ages) = raw.engagement.as_ref().and_then(|e| e.read_after.as_ref()) else {
+        return Ok(vec![
+            Duration::from_secs(86_400),
+            Duration::from_secs(7 * 86_400),
+        ]);
+    };
+    let mut out: Vec<Duration> = ages.get_ref().iter().map(|d| d.0).collect();
+    if let Some(bad) = out
+        .iter()
+        .find(|d| **d < Duration::from_secs(3600) || **d > Duration::from_secs(90 * 86_400))
+    {
+        let why = format!(
+            "`engagement.read_after`: {} is not between 1h and 90d",
+            HumanDuration(*bad)
+        );
+        return Err((Some(ages.span()), why));
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
 
 /// Every titles file the config names (globally, in a feed's or an account's `[message]`),
 /// read once each; one that cannot be read is named at its `titles` key, one that is wrong at
@@ -715,6 +746,7 @@ fn resolve_account(
         select,
         message,
         cadence: resolve_cadence(&raw.cadence, &acc.cadence)?,
+        engagement: acc.engagement.unwrap_or(true),
         feeds: resolve_shares(raw, feeds, acc, cx)?,
         network: acc.network,
         name,

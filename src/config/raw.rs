@@ -24,6 +24,13 @@ pub(super) struct RawConfig {
     #[serde(default, rename = "account")]
     pub accounts: Vec<Spanned<RawAccount>>,
     pub metrics: Option<RawMetrics>,
+    pub engagement: Option<RawEngagement>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawEngagement {
+    pub read_after: Option<Spanned<Vec<HumanDuration>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -237,6 +244,9 @@ pub(super) struct RawAccount {
     pub appview: Option<Spanned<String>>,
     pub monthly_budget_usd: Option<Spanned<f64>>,
     pub cost_per_post_usd: Option<Spanned<f64>>,
+    pub cost_per_read_usd: Option<Spanned<f64>>,
+    /// Read back what this account's posts drew (default: yes).
+    pub engagement: Option<bool>,
 }
 
 /// A secret key's value: a string, or an error that says what was written instead without

@@ -11,6 +11,9 @@ use chrono::{DateTime, Duration, Utc};
 /// Housekeeping runs daily at 03:17 UTC (a quiet hour, off the round times other jobs take).
 const HOUSEKEEPING_OFFSET_SECS: i64 = 3 * 3600 + 17 * 60;
 const DAY_SECS: i64 = 86_400;
+const HOUR_SECS: i64 = 3600;
+/// Read-backs at 41 minutes past the hour: away from the feeds' 7 past and the round hours.
+const ENGAGEMENT_OFFSET_SECS: i64 = 41 * 60;
 
 /// When a chore next falls due.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +22,8 @@ pub(crate) enum Chore {
     RefreshFeeds(Vec<String>),
     /// Flush the state and say how big the archive is.
     Housekeeping,
+    /// Read back what posts drew (hourly).
+    ReadEngagement,
 }
 
 /// One feed's read schedule.
@@ -35,6 +40,7 @@ struct FeedClock {
 pub(crate) struct Chores {
     feeds: Vec<FeedClock>,
     housekeeping: DateTime<Utc>,
+    engagement: DateTime<Utc>,
 }
 
 impl Chores {
@@ -59,13 +65,14 @@ impl Chores {
         Chores {
             feeds,
             housekeeping: next_aligned(DAY_SECS, HOUSEKEEPING_OFFSET_SECS, now),
+            engagement: next_aligned(HOUR_SECS, ENGAGEMENT_OFFSET_SECS, now),
         }
     }
 
     /// The earliest due time.
     pub(crate) fn next(&self) -> DateTime<Utc> {
         let reads = self.feeds.iter().map(|f| f.next);
-        reads.fold(self.housekeeping, DateTime::min)
+        reads.fold(self.housekeeping.min(self.engagement), DateTime::min)
     }
 
     /// The chores due at `now`, each moved to its next time after `now` (one run for any
@@ -83,6 +90,10 @@ impl Chores {
         if self.housekeeping <= now {
             out.push(Chore::Housekeeping);
             self.housekeeping = next_aligned(DAY_SECS, HOUSEKEEPING_OFFSET_SECS, now);
+        }
+        if self.engagement <= now {
+            out.push(Chore::ReadEngagement);
+            self.engagement = next_aligned(HOUR_SECS, ENGAGEMENT_OFFSET_SECS, now);
         }
         out
     }
@@ -204,14 +215,17 @@ mod tests {
         assert_eq!(c.housekeeping, at(3, 17, 0));
         assert_eq!(c.next(), at(1, 7, 0));
         assert!(c.due(at(1, 6, 59)).is_empty());
-        // Asleep from 01:00 to 05:00: one feed read, one housekeeping.
+        assert_eq!(c.engagement, at(1, 41, 0), "read-backs at 41 past the hour");
+        // Asleep from 01:00 to 05:00: one feed read, one housekeeping, one read-back round.
         assert_eq!(
             c.due(at(5, 0, 0)),
             vec![
                 Chore::RefreshFeeds(vec![crate::config::MAIN_FEED.to_string()]),
-                Chore::Housekeeping
+                Chore::Housekeeping,
+                Chore::ReadEngagement
             ]
         );
+        assert_eq!(c.engagement, at(5, 41, 0));
         assert_eq!(c.feeds[0].next, at(5, 7, 0));
         assert_eq!(
             c.housekeeping,

@@ -364,7 +364,7 @@ impl Lane {
         };
         let cost = self.account.budget.cost_per_post_usd;
         let (_, next_month) = crate::budget::month_bounds(ctx.tz, now);
-        let spent = ledger.billed_posts(self.name(), ctx.tz, now)? as f64 * cost;
+        let spent = ledger.month_spend(&self.account, ctx.tz, now)?;
         // A cent of tolerance: 0.1 + 0.2 is not 0.3 in floating point.
         if spent + cost <= limit + 0.005 {
             return Ok(None);

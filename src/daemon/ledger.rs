@@ -133,6 +133,22 @@ impl Ledger {
             .max())
     }
 
+    /// What `account` spent this month: its billed posts (a dry run's own), and the reads of
+    /// its posts' counts (a dry run reads none).
+    pub(super) fn month_spend(
+        &self,
+        account: &crate::config::Account,
+        tz: chrono_tz::Tz,
+        now: DateTime<Utc>,
+    ) -> Result<f64, ArchiveError> {
+        let posts = self.billed_posts(&account.name, tz, now)?;
+        let reads = match &self.dry {
+            Some(_) => 0,
+            None => crate::budget::billed_reads(&self.archive, &account.name, tz, now)?,
+        };
+        Ok(crate::budget::spend(&account.budget, posts, reads))
+    }
+
     /// How many of `account`'s posts cost money in `[start, end)`.
     pub(super) fn billed_posts(
         &self,

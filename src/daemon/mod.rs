@@ -5,6 +5,7 @@
 //! housekeeping: [`chores`]) and the signals.
 
 pub(crate) mod chores;
+mod engagement;
 mod lane;
 mod ledger;
 mod plan;

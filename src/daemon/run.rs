@@ -288,6 +288,10 @@ async fn serve_loop<S: std::future::Future<Output = ()>>(
                     match chore {
                         Chore::RefreshFeeds(names) => read_feeds(daemon, ctx, Some(&names)).await?,
                         Chore::Housekeeping => daemon.housekeeping().await?,
+                        Chore::ReadEngagement => {
+                            let round = daemon.read_engagement(clock.now());
+                            ctx.dog.feed_while("the read-back", STEP_LIMIT, round).await?
+                        }
                     }
                 }
                 if !tick(daemon, ctx).await? {

@@ -164,10 +164,8 @@ impl Daemon {
                 }
             }
             let b = &lane.account.budget;
-            let billed = self.ledger.billed_posts(lane.name(), tz, now)?;
-            m.spend
-                .get_or_create(&account)
-                .set(billed as f64 * b.cost_per_post_usd);
+            let spent = self.ledger.month_spend(&lane.account, tz, now)?;
+            m.spend.get_or_create(&account).set(spent);
             if let Some(limit) = b.monthly_usd {
                 m.budget.get_or_create(&account).set(limit);
             }

@@ -246,6 +246,39 @@ impl MastodonNetwork {
         Ok(None)
     }
 
+    /// Each status's counts, one call each (Mastodon has no batch read before 4.3, and one
+    /// call is one rate-limit unit either way); a 404 is a deleted status. A rate limit stops
+    /// the round, keeping what was read.
+    async fn read_counts(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<(String, crate::archive::Reading)>, PostError> {
+        use crate::network::engagement::MastodonCounts;
+        let mut out = Vec::new();
+        for id in ids {
+            let url = self.endpoint(&format!("api/v1/statuses/{id}"));
+            let answer = send(self.request(reqwest::Method::GET, url)).await;
+            if matches!(&answer, Ok(a) if a.status == reqwest::StatusCode::NOT_FOUND) {
+                out.push((id.clone(), crate::archive::Reading::Deleted));
+                continue;
+            }
+            match read_json::<MastodonCounts>(
+                answer,
+                "Mastodon",
+                |a| classify(a, Utc::now()),
+                error_text,
+            ) {
+                Ok(c) => out.push((id.clone(), c.into())),
+                Err(e) if out.is_empty() => return Err(e),
+                Err(e) => {
+                    tracing::info!(account = %self.account, "reading counts stopped after {}: {e}", out.len());
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
     async fn post_status(&self, out: Outgoing<'_>) -> Result<Receipt, PostError> {
         let mut body = serde_json::json!({
             "status": out.message.text,
@@ -351,6 +384,13 @@ impl Network for MastodonNetwork {
 
     fn limits(&self) -> BoxFuture<'_, Result<Option<LengthRule>, PostError>> {
         Box::pin(self.instance_limits())
+    }
+
+    fn engagement<'a>(
+        &'a self,
+        post_ids: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<(String, crate::archive::Reading)>, PostError>> {
+        Box::pin(self.read_counts(post_ids))
     }
 
     fn verify(&self) -> BoxFuture<'_, Result<AccountInfo, PostError>> {

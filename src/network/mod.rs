@@ -8,6 +8,7 @@ pub(crate) use crate::vocab::NetworkKind;
 pub(crate) mod bluesky;
 pub(crate) mod call;
 mod deliver;
+pub(crate) mod engagement;
 pub(crate) mod limits;
 mod log;
 pub(crate) mod mastodon;
@@ -133,6 +134,17 @@ pub trait Network: Send + Sync {
     /// one; `Ok(None)` keeps the network's defaults.
     fn limits(&self) -> BoxFuture<'_, Result<Option<LengthRule>, PostError>> {
         Box::pin(async { Ok(None) })
+    }
+
+    /// Reads what posts drew (`post_ids`: this account's, as their receipts gave them), as
+    /// many as one round allows: each id read with its reading; an id left out is read next
+    /// round. A rate limit before anything was read is `RetryLater`. Networks without counts
+    /// read nothing.
+    fn engagement<'a>(
+        &'a self,
+        _post_ids: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<(String, crate::archive::Reading)>, PostError>> {
+        Box::pin(async { Ok(Vec::new()) })
     }
 
     /// Checks the credentials with one cheap call (`encore check --online`).

@@ -493,6 +493,34 @@ impl BlueskyNetwork {
         deliver(&post, self.retry).await
     }
 
+    /// Each post's counts from the public AppView (no login), 25 URIs a call; a URI it leaves
+    /// out is a deleted post.
+    async fn read_counts(
+        &self,
+        uris: &[String],
+    ) -> Result<Vec<(String, crate::archive::Reading)>, PostError> {
+        use crate::network::engagement::{bluesky_readings, BlueskyPosts, BLUESKY_BATCH};
+        let mut out = Vec::new();
+        for batch in uris.chunks(BLUESKY_BATCH) {
+            let mut url = Self::xrpc(&self.appview, "app.bsky.feed.getPosts");
+            for uri in batch {
+                url.query_pairs_mut().append_pair("uris", uri);
+            }
+            let answer = send(self.http.get(url)).await;
+            match read_json::<BlueskyPosts>(
+                answer,
+                "Bluesky",
+                |a| classify(a, Utc::now()),
+                error_text,
+            ) {
+                Ok(posts) => out.extend(bluesky_readings(batch, posts)),
+                Err(e) if out.is_empty() => return Err(e),
+                Err(_) => break,
+            }
+        }
+        Ok(out)
+    }
+
     /// `postsCount` from the AppView's public profile.
     async fn profile(&self, did: &str) -> Result<Profile, String> {
         let mut url = Self::xrpc(&self.appview, "app.bsky.actor.getProfile");
@@ -630,6 +658,13 @@ impl Delivery for BlueskyPost<'_> {
 impl Network for BlueskyNetwork {
     fn post<'a>(&'a self, out: Outgoing<'a>) -> BoxFuture<'a, Result<Receipt, PostError>> {
         Box::pin(self.post_record(out))
+    }
+
+    fn engagement<'a>(
+        &'a self,
+        post_ids: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<(String, crate::archive::Reading)>, PostError>> {
+        Box::pin(self.read_counts(post_ids))
     }
 
     fn reconcile<'a>(

@@ -330,6 +330,27 @@ impl XNetwork {
         )
     }
 
+    /// Each post's counts, 100 ids a call; X bills each post returned.
+    async fn read_counts(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<(String, crate::archive::Reading)>, PostError> {
+        use crate::network::engagement::{x_readings, XLookup, X_BATCH};
+        let mut out = Vec::new();
+        for batch in ids.chunks(X_BATCH) {
+            let mut url = self.endpoint("2/tweets");
+            url.query_pairs_mut()
+                .append_pair("ids", &batch.join(","))
+                .append_pair("tweet.fields", "public_metrics");
+            match self.get_json::<XLookup>(url).await {
+                Ok(answer) => out.extend(x_readings(answer)),
+                Err(e) if out.is_empty() => return Err(e),
+                Err(_) => break,
+            }
+        }
+        Ok(out)
+    }
+
     async fn me(&self) -> Result<MeData, PostError> {
         let mut url = self.endpoint("2/users/me");
         url.query_pairs_mut()
@@ -460,6 +481,13 @@ impl Delivery for XPost<'_> {
 impl Network for XNetwork {
     fn post<'a>(&'a self, out: Outgoing<'a>) -> BoxFuture<'a, Result<Receipt, PostError>> {
         Box::pin(self.post_text(out))
+    }
+
+    fn engagement<'a>(
+        &'a self,
+        post_ids: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<(String, crate::archive::Reading)>, PostError>> {
+        Box::pin(self.read_counts(post_ids))
     }
 
     fn reconcile<'a>(
