@@ -323,3 +323,143 @@ async fn the_admin_commands_work_across_the_three_networks() {
     );
     assert!(record["embed"]["external"]["thumb"].is_object(), "{record}");
 }
+
+/// Issue 23's read-back on the three fakes: a round a day after the posts reads each post's
+/// counts once (a deleted post recorded as deleted, never read again), a round with nothing
+/// due calls nothing, a rate limit costs that account its round only, X's reads are billed
+/// beside its posts, and the share log learns what each article drew.
+#[tokio::test]
+async fn what_each_post_drew_is_read_back_on_every_network() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let (f, _dir, t0, mut d) = start().await;
+    support::tick_through(&mut d, t0, t0 + Duration::days(3), Duration::minutes(10)).await;
+    let archive = d.archive();
+    let posted = |name: &str| {
+        let h = archive.history(name).unwrap();
+        h.into_iter()
+            .filter(|r| r.outcome == Outcome::Shared)
+            .collect::<Vec<_>>()
+    };
+    let (x, masto, bsky) = (posted("blog-x"), posted("blog-masto"), posted("blog-bsky"));
+    assert!(x.len() >= 4 && masto.len() >= 2 && !bsky.is_empty());
+    // The audience answers; the first post of each account is deleted.
+    let id = |r: &encore::ShareRecord| r.post_id.clone().unwrap();
+    {
+        let mut s = f.x.state.lock().unwrap();
+        for (i, r) in x.iter().enumerate() {
+            s.counts.insert(id(r), (i as u64 + 3, 1, 1, 0));
+        }
+        s.deleted.insert(id(&x[0]));
+    }
+    {
+        let mut s = f.masto.state.lock().unwrap();
+        for r in &masto {
+            s.counts.insert(id(r), (4, 2, 0));
+        }
+        s.deleted.insert(id(&masto[0]));
+    }
+    {
+        let mut s = f.bsky.state.lock().unwrap();
+        for r in &bsky {
+            let rkey = id(r).rsplit('/').next().unwrap().to_string();
+            s.counts.insert(rkey, (5, 0, 1, 1));
+        }
+    }
+
+    let now = t0 + Duration::days(3) + Duration::hours(1);
+    d.read_engagement(now).await.unwrap();
+    let archive = d.archive();
+    let older = |posts: &[encore::ShareRecord]| {
+        posts
+            .iter()
+            .filter(|r| now - r.at >= Duration::days(1))
+            .count()
+    };
+    for (name, posts) in [("blog-x", &x), ("blog-masto", &masto), ("blog-bsky", &bsky)] {
+        let (_, n) = archive.last_reading(name).unwrap().expect("read back");
+        assert_eq!(
+            n as usize,
+            older(posts),
+            "{name}: one reading per post a day old"
+        );
+        assert!(
+            archive
+                .due_readings(name, &[86_400], now, 100)
+                .unwrap()
+                .is_empty(),
+            "{name}"
+        );
+    }
+    let read_x = f.x.state.lock().unwrap().posts_read;
+    assert_eq!(
+        read_x,
+        older(&x) - 1,
+        "X returned every post but the deleted one"
+    );
+    // What the share log learns: the counts of each read post (deleted ones left out).
+    let log = archive.share_log("blog-x").unwrap();
+    let learned: u64 = x
+        .iter()
+        .map(|r| {
+            log.engagement(r.article_key.as_deref().unwrap())
+                .iter()
+                .sum::<u64>()
+        })
+        .sum();
+    assert!(learned > 0);
+    let masto_log = archive.share_log("blog-masto").unwrap();
+    let first = masto[0].article_key.as_deref().unwrap();
+    assert!(
+        masto_log.engagement(first).is_empty(),
+        "a deleted post teaches nothing"
+    );
+    // X bills the reads beside the posts (the metric as the next tick sets it).
+    d.tick(now).await.unwrap();
+    let spend = d.metrics_text();
+    let line = spend
+        .lines()
+        .find(|l| l.starts_with("encore_month_spend_usd") && l.contains("blog-x"))
+        .unwrap();
+    let usd: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+    let want = x.len() as f64 * 0.20 + older(&x) as f64 * 0.005;
+    assert!((usd - want).abs() < 1e-6, "{line}: want {want}");
+
+    // Nothing due: no call at all.
+    let requests = |f: &Fakes| {
+        (
+            f.x.state.lock().unwrap().requests.len(),
+            f.masto.state.lock().unwrap().requests.len(),
+            f.bsky.state.lock().unwrap().requests.len(),
+        )
+    };
+    let before = requests(&f);
+    d.read_engagement(now + Duration::minutes(5)).await.unwrap();
+    assert_eq!(requests(&f), before);
+
+    // A week on, Mastodon rate-limits reads: its round is lost, the others read theirs.
+    let week = t0 + Duration::days(10);
+    f.masto.state.lock().unwrap().read_limit = Some(0);
+    d.read_engagement(week).await.unwrap();
+    let archive = d.archive();
+    let (_, masto_reads) = archive.last_reading("blog-masto").unwrap().unwrap();
+    assert_eq!(
+        masto_reads as usize,
+        older(&masto),
+        "nothing recorded under the 429"
+    );
+    assert!(!archive
+        .due_readings("blog-masto", &[7 * 86_400], week, 100)
+        .unwrap()
+        .is_empty());
+    assert!(archive
+        .due_readings("blog-bsky", &[7 * 86_400], week, 100)
+        .unwrap()
+        .is_empty());
+    f.masto.state.lock().unwrap().read_limit = None;
+    d.read_engagement(week + Duration::hours(1)).await.unwrap();
+    assert!(d
+        .archive()
+        .due_readings("blog-masto", &[7 * 86_400], week, 100)
+        .unwrap()
+        .is_empty());
+}

@@ -49,6 +49,11 @@ pub struct State {
     pub requests: Vec<(String, String)>,
     /// Lifetime of new access tokens.
     pub access_lifetime: chrono::Duration,
+    /// Each post's (likes, reposts, replies, quotes) by record key, as the audience gave them.
+    pub counts: HashMap<String, (u64, u64, u64, u64)>,
+    /// getPosts calls allowed before 429 (None: unlimited), and calls made.
+    pub read_limit: Option<usize>,
+    pub reads: usize,
 }
 
 #[derive(Clone)]
@@ -102,6 +107,9 @@ impl FakeBluesky {
             posts_count_base: 250,
             requests: vec![],
             access_lifetime: chrono::Duration::hours(2),
+            counts: HashMap::new(),
+            read_limit: None,
+            reads: 0,
         }));
         let st = state.clone();
         let base = serve(move |req| handle(&st, req)).await;
@@ -307,8 +315,52 @@ fn handle(state: &Arc<Mutex<State>>, req: Request) -> Option<Reply> {
                 json!({"did": DID, "handle": HANDLE, "postsCount": s.posts_count_base + s.records.len() as u64, "followersCount": 12}),
             ))
         }
+        ("GET", "app.bsky.feed.getPosts") => get_posts(&mut s, &req),
         _ => xerr(501, "MethodNotImplemented", "Method Not Implemented"),
     }
+}
+
+/// The AppView's `app.bsky.feed.getPosts`: up to 25 `uris`, no login; a URI of a post that
+/// does not exist (deleted) is left out of the answer, as the AppView does.
+fn get_posts(s: &mut State, req: &Request) -> Option<Reply> {
+    if s.read_limit.is_some_and(|l| s.reads >= l) {
+        return Some(
+            Reply::json(
+                429,
+                json!({"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"}),
+            )
+            .header("RateLimit-Remaining", "0")
+            .header("RateLimit-Reset", &s.rate_reset.to_string()),
+        );
+    }
+    s.reads += 1;
+    let query = req.target.split_once('?').map(|(_, q)| q).unwrap_or("");
+    let uris: Vec<String> = url::form_urlencoded::parse(query.as_bytes())
+        .filter(|(k, _)| k == "uris")
+        .map(|(_, v)| v.into_owned())
+        .collect();
+    if uris.is_empty() || uris.len() > 25 {
+        return xerr(
+            400,
+            "InvalidRequest",
+            "uris must have between 1 and 25 items",
+        );
+    }
+    let prefix = format!("at://{DID}/app.bsky.feed.post/");
+    let posts: Vec<Value> = uris
+        .iter()
+        .filter_map(|uri| {
+            let rkey = uri.strip_prefix(&prefix)?;
+            s.records.get(rkey)?;
+            let (l, r, c, q) = s.counts.get(rkey).copied().unwrap_or_default();
+            Some(
+                json!({"uri": uri, "cid": "bafyreifake", "author": {"did": DID, "handle": HANDLE},
+                "record": {}, "likeCount": l, "repostCount": r, "replyCount": c, "quoteCount": q,
+                "indexedAt": "2026-05-01T00:00:00Z"}),
+            )
+        })
+        .collect();
+    Some(Reply::json(200, json!({ "posts": posts })))
 }
 
 /// What the lexicon and the repository check on a new post.

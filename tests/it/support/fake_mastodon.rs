@@ -59,6 +59,13 @@ pub struct State {
     /// The fast clock of the daemon under test (`encore run --test-clock`), so that
     /// `created_at` is in the daemon's time.
     pub clock: Option<encore::ScaledClock>,
+    /// Each status's (favourites, reblogs, replies), as the audience gave them.
+    pub counts: HashMap<String, (u64, u64, u64)>,
+    /// Statuses deleted since they were posted: 404 to a read.
+    pub deleted: std::collections::HashSet<String>,
+    /// Reads of a status allowed before 429 (None: unlimited), and reads made.
+    pub read_limit: Option<usize>,
+    pub reads: usize,
 }
 
 impl State {
@@ -112,6 +119,10 @@ impl FakeMastodon {
             slow: None,
             slow_until: None,
             clock: None,
+            counts: HashMap::new(),
+            deleted: Default::default(),
+            read_limit: None,
+            reads: 0,
         }));
         let st = state.clone();
         let base = serve(move |req| handle(&st, req)).await;
@@ -231,8 +242,38 @@ fn handle(state: &Arc<Mutex<State>>, req: Request) -> Option<Reply> {
                 .collect();
             Some(Reply::json(200, serde_json::Value::Array(list)))
         }
+        ("GET", p) if p.starts_with("/api/v1/statuses/") => {
+            read_status(state, &p["/api/v1/statuses/".len()..])
+        }
         _ => error(404, "Record not found"),
     }
+}
+
+/// `GET /api/v1/statuses/:id`: the status with its counts, as Mastodon gives them; 404 for a
+/// deleted or unknown status; 429 with `X-RateLimit-Reset` past the read limit.
+fn read_status(state: &Arc<Mutex<State>>, id: &str) -> Option<Reply> {
+    let mut s = state.lock().unwrap();
+    if s.read_limit.is_some_and(|l| s.reads >= l) {
+        let reset = s.rate_reset.to_rfc3339();
+        return Some(
+            Reply::json(429, json!({"error": "Too many requests"}))
+                .header("X-RateLimit-Remaining", "0")
+                .header("X-RateLimit-Reset", &reset),
+        );
+    }
+    s.reads += 1;
+    if s.deleted.contains(id) {
+        return error(404, "Record not found");
+    }
+    let Some(st) = s.statuses.iter().find(|st| st.id == id) else {
+        return error(404, "Record not found");
+    };
+    let mut body = status_json(st, "https://fake.social");
+    let (f, r, c) = s.counts.get(id).copied().unwrap_or_default();
+    body["favourites_count"] = json!(f);
+    body["reblogs_count"] = json!(r);
+    body["replies_count"] = json!(c);
+    Some(Reply::json(200, body))
 }
 
 fn create(state: &Arc<Mutex<State>>, req: &Request, key: Option<String>) -> Option<Reply> {

@@ -72,6 +72,12 @@ pub struct State {
     pub clock: Option<chrono::DateTime<chrono::Utc>>,
     /// How long X remembers a text to refuse it again (None: for ever). X does not publish it.
     pub duplicate_window: Option<chrono::Duration>,
+    /// Each post's (likes, retweets, replies, quotes), as the audience gave them.
+    pub counts: HashMap<String, (u64, u64, u64, u64)>,
+    /// Posts deleted since they were made.
+    pub deleted: HashSet<String>,
+    /// Posts returned by `GET /2/tweets` (what X bills at $0.005 each).
+    pub posts_read: usize,
 }
 
 /// Status, extra headers, body. `None` where a reply is expected means: drop the connection.
@@ -170,6 +176,7 @@ impl FakeX {
         }
         match (method, url.path()) {
             ("POST", "/2/tweets") => self.create(body),
+            ("GET", "/2/tweets") => self.lookup(&url),
             ("GET", "/2/users/me") => {
                 let s = self.state.lock().unwrap();
                 let count = s.tweet_count_base + s.posts.len() as u64;
@@ -304,6 +311,51 @@ impl FakeX {
             return Err("nonce already used".into());
         }
         Ok(())
+    }
+
+    /// `GET /2/tweets?ids=…&tweet.fields=public_metrics`: up to 100 ids; a deleted or unknown
+    /// id is an `errors[]` entry, as X answers it.
+    fn lookup(&self, url: &url::Url) -> Option<Reply> {
+        let q: HashMap<_, _> = url.query_pairs().into_owned().collect();
+        let ids: Vec<&str> = q
+            .get("ids")
+            .map(|i| i.split(',').collect())
+            .unwrap_or_default();
+        if ids.is_empty() || ids.len() > 100 {
+            return Some((400, vec![], r#"{"title":"Invalid Request","detail":"The `ids` query parameter value must be between 1 and 100 ids"}"#.into()));
+        }
+        let metrics = q
+            .get("tweet.fields")
+            .is_some_and(|f| f.split(',').any(|f| f == "public_metrics"));
+        let mut s = self.state.lock().unwrap();
+        let (mut data, mut errors) = (Vec::new(), Vec::new());
+        for id in ids {
+            let found = s
+                .posts
+                .iter()
+                .find(|p| p.id == id)
+                .filter(|_| !s.deleted.contains(id));
+            match found {
+                Some(p) => {
+                    let (l, r, c, qu) = s.counts.get(id).copied().unwrap_or_default();
+                    let mut t = serde_json::json!({"id": p.id, "text": p.text, "edit_history_tweet_ids": [p.id]});
+                    if metrics {
+                        t["public_metrics"] = serde_json::json!({"retweet_count": r, "reply_count": c, "like_count": l, "quote_count": qu, "bookmark_count": 0, "impression_count": 10 * (l + 1)});
+                    }
+                    data.push(t);
+                }
+                None => errors.push(serde_json::json!({"value": id, "detail": format!("Could not find tweet with ids: [{id}]."), "title": "Not Found Error", "resource_type": "tweet", "parameter": "ids", "resource_id": id, "type": "https://api.twitter.com/2/problems/resource-not-found"})),
+            }
+        }
+        s.posts_read += data.len();
+        let mut body = serde_json::json!({});
+        if !data.is_empty() {
+            body["data"] = serde_json::Value::Array(data);
+        }
+        if !errors.is_empty() {
+            body["errors"] = serde_json::Value::Array(errors);
+        }
+        Some((200, vec![], body.to_string()))
     }
 
     fn create(&self, body: &[u8]) -> Option<Reply> {
