@@ -89,6 +89,9 @@ pub enum Decision {
         article: Article,
         /// The text.
         message: Message,
+        /// Why this article ("least recently shared here (40 days ago)", "learn: expected
+        /// 4.2 (3 shares read), exploit").
+        reason: String,
     },
     /// Nothing to post; why.
     Skip {
@@ -201,7 +204,12 @@ pub fn decide_streamed<E>(
             return Ok(None);
         };
         if let Ok(message) = compose::compose(&article, account, rule, log.words(&key)) {
-            return Ok(Some(Decision::Post { article, message }));
+            let reason = rules.reason(&article, log, at);
+            return Ok(Some(Decision::Post {
+                article,
+                message,
+                reason,
+            }));
         }
     }
     Ok(None)
@@ -253,6 +261,7 @@ fn decide_in(
                 let post = Decision::Post {
                     article: article.clone(),
                     message,
+                    reason: pool.reason(article, log, at),
                 };
                 return (post, Some(index));
             }
@@ -379,7 +388,13 @@ pub fn simulate(
                 let log = &past.logs[i];
                 let (decision, posted) =
                     decide_in(&pools[i][f], &view, rule, arts, log, slot.at, seed);
-                if let (Some(index), Decision::Post { article, message }) = (posted, &decision) {
+                if let (
+                    Some(index),
+                    Decision::Post {
+                        article, message, ..
+                    },
+                ) = (posted, &decision)
+                {
                     pools[i][f].shared(index, slot.at);
                     let words = Some(message.wording());
                     past.logs[i].add(&article.key, slot.at, Outcome::Shared, words);

@@ -241,6 +241,25 @@ impl Rules {
         self.url_globs.iter().find(|g| g.is_match(&article.url))
     }
 
+    /// Why `article` comes first at `at`, in words for `preview` and the log.
+    pub(crate) fn reason(&self, article: &Article, log: &ShareLog, at: DateTime<Utc>) -> String {
+        let Some(last) = log.last(&article.key) else {
+            return "never shared here".into();
+        };
+        let days = (at - last).num_days();
+        if self.learn {
+            let typical = log.typical();
+            let (sum, n) = self.learned(log, &article.key, typical);
+            let expected = (1.0 + sum) / (1.0 + f64::from(n)) * typical;
+            let mode = if n < 3 { "explore" } else { "exploit" };
+            return format!("learn: expected {expected:.1} ({n} shares read), {mode}");
+        }
+        if at - last > self.cooldown * (1 + STARVE_PERIODS) {
+            return format!("waiting past 2 cooldowns (last shared {days} days ago)");
+        }
+        format!("least recently shared here ({days} days ago)")
+    }
+
     /// An eligible article's turn at `at`: see the module's doc.
     pub(crate) fn turn(&self, last: Option<DateTime<Utc>>, weight: f64, at: DateTime<Utc>) -> Turn {
         Bounds::new(self, at).turn(last, weight)
@@ -485,6 +504,11 @@ impl<'a> Pool<'a> {
 
     fn weight(&self, i: usize) -> f64 {
         self.weights.as_ref().map_or(1.0, |w| w[i])
+    }
+
+    /// Why `article` (one of the pool's) comes first at `at`: see [`Rules::reason`].
+    pub(crate) fn reason(&self, article: &Article, log: &ShareLog, at: DateTime<Utc>) -> String {
+        self.rules.reason(article, log, at)
     }
 
     /// Article `i`'s turn (eligible, last shared at `last`); `learn` draws from `rng`.

@@ -46,6 +46,19 @@ pub fn check(config: &Config, out: &mut dyn Write) -> Result<(), crate::error::E
     if let Some(listen) = &config.metrics {
         writeln!(out, "metrics    {listen}")?;
     }
+    let ages: Vec<String> = config
+        .read_after
+        .iter()
+        .map(|d| HumanDuration(*d).to_string())
+        .collect();
+    match ages.is_empty() {
+        true => writeln!(out, "engagement not read back")?,
+        false => writeln!(
+            out,
+            "engagement read back {} after each post (hourly)",
+            ages.join(" and ")
+        )?,
+    }
     for account in &config.accounts {
         write_account(out, &config.path, account, &mut warnings)?;
     }
@@ -74,6 +87,18 @@ fn write_lifetimes(out: &mut dyn Write, s: &crate::config::SelectSettings) -> st
     }
     if let Some(max) = s.max_shares {
         writeln!(out, "           an article retires after {max} shares")?;
+    }
+    if s.strategy == crate::config::Strategy::Learn {
+        writeln!(
+            out,
+            "           strategy learn: ordered by what each article's shares drew"
+        )?;
+    }
+    if let Some(n) = s.retire_after_silent {
+        writeln!(
+            out,
+            "           an article retires after {n} read-back shares that drew nothing"
+        )?;
     }
     for (glob, end) in &s.expire_urls {
         writeln!(
@@ -260,8 +285,9 @@ fn write_endpoint(
     if b.monthly_usd.is_some() || b.cost_per_post_usd > 0.0 {
         writeln!(
             out,
-            "  budget   ${:.2} per post, {}",
+            "  budget   ${:.2} per post, ${:.3} per post read back, {}",
             b.cost_per_post_usd,
+            b.cost_per_read_usd,
             b.monthly_usd
                 .map(|m| format!("at most ${m:.2} a month"))
                 .unwrap_or_else(|| "no monthly limit".into())

@@ -136,14 +136,19 @@ fn write_spend(
             continue;
         }
         let posts = crate::budget::billed_posts(archive, &a.name, config.timezone, now)?;
-        let spent = posts as f64 * b.cost_per_post_usd;
+        let reads = crate::budget::billed_reads(archive, &a.name, config.timezone, now)?;
+        let spent = crate::budget::spend(&b, posts, reads);
+        let reads = match reads {
+            0 => String::new(),
+            n => format!(" + {n} reads x ${:.3}", b.cost_per_read_usd),
+        };
         let limit = b
             .monthly_usd
             .map(|m| format!(" of ${m:.2} budget"))
             .unwrap_or_default();
         writeln!(
             out,
-            "spend {month}  {:<16}  {posts} posts x ${:.2} = ${spent:.2}{limit}",
+            "spend {month}  {:<16}  {posts} posts x ${:.2}{reads} = ${spent:.2}{limit}",
             a.name, b.cost_per_post_usd
         )?;
     }

@@ -60,6 +60,8 @@ struct JsonPost<'a> {
     title_pick: String,
     /// Why these words.
     why: &'a str,
+    /// Why this article.
+    reason: &'a str,
 }
 
 /// Reads the feed into the archive and prints the plan for the next `days` days. Posts nothing
@@ -195,7 +197,12 @@ pub fn auto_plans(
 fn write_json(config: &Config, plan: &[Planned], out: &mut dyn Write) -> std::io::Result<()> {
     let tz = config.timezone;
     for p in plan {
-        let Decision::Post { article, message } = &p.decision else {
+        let Decision::Post {
+            article,
+            message,
+            reason,
+        } = &p.decision
+        else {
             continue;
         };
         let account = &config.accounts[p.slot.account];
@@ -218,6 +225,7 @@ fn write_json(config: &Config, plan: &[Planned], out: &mut dyn Write) -> std::io
             title_used: &message.title,
             title_pick: message.title_pick.to_string(),
             why: &message.why,
+            reason,
         };
         serde_json::to_writer(&mut *out, &line)?;
         writeln!(out)?;
@@ -274,7 +282,11 @@ fn write_text(
         let when = p.slot.at.with_timezone(&tz).format(fmt).to_string();
         let who = format!("{} ({})", account.name, account.network);
         match &p.decision {
-            Decision::Post { article, message } => {
+            Decision::Post {
+                article,
+                message,
+                reason,
+            } => {
                 let age = (p.slot.at - article.published).num_days();
                 writeln!(
                     out,
@@ -283,6 +295,9 @@ fn write_text(
                     article.title,
                     age
                 )?;
+                if account.select.strategy == crate::config::Strategy::Learn {
+                    writeln!(out, "{:<24}  {:<name_w$}  {:>7}  {reason}", "", "", "")?;
+                }
                 let m = &account.message;
                 if m.templates.len() > 1 || m.titles.is_some() {
                     writeln!(

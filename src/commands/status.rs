@@ -28,6 +28,8 @@ pub(super) struct AccountStatus {
     eligible: usize,
     /// Articles shared `max_shares` times, never shared again.
     retired: usize,
+    /// The last read-back of what its posts drew, and what reads cost this month.
+    readback: Option<String>,
 }
 
 /// A slot of today.
@@ -128,6 +130,7 @@ pub fn collect(
             pause: pause_text(runtime.as_ref(), &a.name, tz),
             eligible,
             retired,
+            readback: readback(config, archive, a, now)?,
         });
     }
     Ok(Status {
@@ -185,11 +188,35 @@ fn month_spend(
         return Ok(None);
     }
     let n = crate::budget::billed_posts(archive, &a.name, tz, now)?;
-    let spent = n as f64 * a.budget.cost_per_post_usd;
+    let reads = crate::budget::billed_reads(archive, &a.name, tz, now)?;
+    let spent = crate::budget::spend(&a.budget, n, reads);
     Ok(Some(match a.budget.monthly_usd {
         Some(b) => format!("{n} posts, ${spent:.2} of ${b:.2} this month"),
         None => format!("{n} posts, ${spent:.2} this month"),
     }))
+}
+
+/// "last 2026-11-27T09:41:00+01:00, 42 readings; reads $0.21 this month", or why none.
+fn readback(
+    config: &Config,
+    archive: &Archive,
+    a: &crate::config::Account,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, crate::archive::ArchiveError> {
+    if !a.engagement || config.read_after.is_empty() {
+        return Ok(Some("off".into()));
+    }
+    let Some((at, n)) = archive.last_reading(&a.name)? else {
+        return Ok(Some("none yet".into()));
+    };
+    let tz = config.timezone;
+    let mut line = format!("last {}, {n} readings", at.with_timezone(&tz).to_rfc3339());
+    if a.budget.cost_per_read_usd > 0.0 {
+        let reads = crate::budget::billed_reads(archive, &a.name, tz, now)?;
+        let usd = reads as f64 * a.budget.cost_per_read_usd;
+        line.push_str(&format!("; {reads} reads, ${usd:.2} this month"));
+    }
+    Ok(Some(line))
 }
 
 /// Why the daemon says the account is not posting, if it does.
@@ -341,6 +368,9 @@ fn write_text(
             writeln!(out, "  pause     {p}")?;
         }
         writeln!(out, "  eligible  {} articles now", a.eligible)?;
+        if let Some(r) = &a.readback {
+            writeln!(out, "  read-back {r}")?;
+        }
         if a.retired > 0 {
             writeln!(
                 out,

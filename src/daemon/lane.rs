@@ -478,7 +478,9 @@ impl Lane {
         loop {
             let (article, message) = match self.choose(ctx, ledger, log, slot, window)? {
                 Decision::Skip { .. } => return Ok(Err(self.skip_reason(ctx, ledger, log, slot)?)),
-                Decision::Post { article, message } => (article, message),
+                Decision::Post {
+                    article, message, ..
+                } => (article, message),
             };
             if !self.account.select.check_link {
                 return Ok(Ok((article, message)));
