@@ -170,6 +170,30 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
     },
+    /// What the shares drew: per article (shares, engagement at each read-back age, per
+    /// share, trend), per network, weekday and hour, the retired articles and the month's
+    /// spend.
+    ///
+    /// --format html writes one self-contained file (its charts inline as SVG, no script, no
+    /// font, nothing fetched): a shares calendar, engagement per article (best and worst
+    /// ten), engagement by hour of day.
+    Report {
+        /// Only this account.
+        #[arg(long)]
+        account: Option<String>,
+        /// From this moment (RFC 3339; default: 90 days ago).
+        #[arg(long, value_parser = parse_time)]
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ReportFormatArg::Text)]
+        format: ReportFormatArg,
+        /// Write to this file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        output: Option<std::path::PathBuf>,
+        /// Pretend it is this moment (RFC 3339).
+        #[arg(long, value_parser = parse_time)]
+        now: Option<chrono::DateTime<chrono::Utc>>,
+    },
     /// Each account at a glance: mode, the volume behind the rate, today's slots, the next
     /// one, the last share, the month's spend, pauses, archive and feed.
     ///
@@ -198,6 +222,16 @@ pub enum AuthNetwork {
         #[arg(long)]
         account: String,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ReportFormatArg {
+    /// Aligned columns.
+    Text,
+    /// One JSON document.
+    Json,
+    /// One self-contained HTML file with charts.
+    Html,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

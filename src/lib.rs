@@ -37,7 +37,7 @@ mod vocab;
 mod volume;
 
 pub use archive::{key as state_key, Archive, ArchiveError, Article, Intent, Outcome};
-pub use archive::{Counts, DueReading, Reading, ShareLog, ShareRecord, Wording};
+pub use archive::{Counts, DueReading, ReadShare, Reading, ShareLog, ShareRecord, Wording};
 pub use clock::{Clock, ScaledClock};
 pub use compose::{compose, compose_with, ComposeError, Message, TitlePick};
 pub use config::{

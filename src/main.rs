@@ -151,6 +151,32 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             commands::history(&config, filter, format.into(), &mut out)?;
         }
+        Command::Report {
+            account,
+            since,
+            format,
+            output,
+            now,
+        } => {
+            let opts = commands::ReportOptions {
+                account,
+                since,
+                now: now.unwrap_or_else(chrono::Utc::now),
+                format: match format {
+                    cli::ReportFormatArg::Text => commands::ReportFormat::Text,
+                    cli::ReportFormatArg::Json => commands::ReportFormat::Json,
+                    cli::ReportFormatArg::Html => commands::ReportFormat::Html,
+                },
+            };
+            match output {
+                Some(path) => {
+                    let mut file = std::io::BufWriter::new(std::fs::File::create(&path)?);
+                    commands::report(&config, &opts, &mut file)?;
+                    std::io::Write::flush(&mut file)?;
+                }
+                None => commands::report(&config, &opts, &mut out)?,
+            }
+        }
         Command::Status { format, now, feed } => {
             let now = now.unwrap_or_else(chrono::Utc::now);
             commands::status(&only(&feed)?, now, format.into(), &mut out)?;

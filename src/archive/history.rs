@@ -187,6 +187,18 @@ impl ShareLog {
         (all[all.len() / 2] as f64).max(1.0)
     }
 
+    /// The articles whose last `n` read-back shares all drew nothing, by key.
+    pub fn silent(&self, n: usize) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .engaged
+            .iter()
+            .filter(|(_, e)| n > 0 && e.len() >= n && e[e.len() - n..].iter().all(|x| *x == 0))
+            .map(|(k, _)| k.clone())
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
     /// The words of `key`'s earlier shares, oldest first.
     pub fn words(&self, key: &str) -> &[Wording] {
         self.words.get(key).map_or(&[], Vec::as_slice)

@@ -14,7 +14,7 @@ mod readings;
 mod schema;
 
 pub use history::{Intent, Outcome, ShareLog, ShareRecord, Wording};
-pub use readings::{Counts, DueReading, Reading};
+pub use readings::{Counts, DueReading, ReadShare, Reading};
 pub use schema::key;
 
 use crate::feed::Item;

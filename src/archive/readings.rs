@@ -188,3 +188,86 @@ impl Archive {
         Ok(out)
     }
 }
+
+/// A post with what its readings found: a report's row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadShare {
+    /// The account.
+    pub account: String,
+    /// The article.
+    pub article_key: String,
+    /// Its link as posted.
+    pub url: String,
+    /// When it was posted.
+    pub at: DateTime<Utc>,
+    /// (age in seconds, counts) of each reading, youngest age first; deleted posts have none.
+    pub readings: Vec<(i64, Counts)>,
+    /// Whether a reading found the post deleted.
+    pub deleted: bool,
+}
+
+impl Archive {
+    /// Every post made since `since` (of `account` only, when given), with its readings,
+    /// oldest first: what `encore report` reads.
+    pub fn read_shares(
+        &self,
+        since: DateTime<Utc>,
+        account: Option<&str>,
+    ) -> Result<Vec<ReadShare>, ArchiveError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT s.id, s.account, s.article_key, s.url, s.at, r.after_secs, r.likes, r.reposts,
+                    r.replies, r.quotes, r.deleted
+             FROM shares s LEFT JOIN readings r ON r.share_id = s.id
+             WHERE s.outcome = 'shared' AND s.article_key IS NOT NULL AND s.at >= ?1
+               AND (?2 IS NULL OR s.account = ?2)
+             ORDER BY s.at, s.id, r.after_secs",
+        )?;
+        let rows = stmt.query_map(params![time(since), account], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                (
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, String>(4)?,
+                ),
+                r.get::<_, Option<i64>>(5)?,
+                [r.get::<_, Option<i64>>(6)?, r.get(7)?, r.get(8)?, r.get(9)?],
+                r.get::<_, Option<bool>>(10)?,
+            ))
+        })?;
+        let mut out: Vec<ReadShare> = Vec::new();
+        let mut last_id = None;
+        for row in rows {
+            let (id, (account, article_key, url, at), after, c, deleted) = row?;
+            if last_id != Some(id) {
+                last_id = Some(id);
+                out.push(ReadShare {
+                    account,
+                    url: url.unwrap_or_else(|| article_key.clone()),
+                    article_key,
+                    at: parse_time(&at, "shares.at")?,
+                    readings: Vec::new(),
+                    deleted: false,
+                });
+            }
+            let (Some(share), Some(after)) = (out.last_mut(), after) else {
+                continue;
+            };
+            if deleted == Some(true) {
+                share.deleted = true;
+                continue;
+            }
+            let n = |v: Option<i64>| v.unwrap_or(0).max(0) as u64;
+            let counts = Counts {
+                likes: n(c[0]),
+                reposts: n(c[1]),
+                replies: n(c[2]),
+                quotes: n(c[3]),
+            };
+            share.readings.push((after, counts));
+        }
+        Ok(out)
+    }
+}

@@ -26,6 +26,7 @@ mod metrics;
 mod properties;
 mod race;
 mod real_feeds;
+mod report;
 mod secrets;
 mod service;
 mod state;
