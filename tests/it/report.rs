@@ -90,7 +90,11 @@ fn report(config: &Path, args: &[&str]) -> std::process::Output {
 #[test]
 fn the_report_in_text_json_and_one_small_html_file() {
     let dir = tempfile::tempdir().unwrap();
-    let config = state(dir.path(), 1000, 5000);
+    // `ENCORE_REPORT_STATE=DIR` builds the state there and keeps it, for bench/report.sh.
+    let kept = std::env::var_os("ENCORE_REPORT_STATE").map(PathBuf::from);
+    let base = kept.clone().unwrap_or_else(|| dir.path().to_path_buf());
+    std::fs::create_dir_all(&base).unwrap();
+    let config = state(&base, 1000, 5000);
     let text = String::from_utf8(report(&config, &[]).stdout).unwrap();
     assert!(text.contains("5000 shares"), "{}", &text[..200]);
     assert!(text.contains("NETWORKS") && text.contains("log"), "{text}");

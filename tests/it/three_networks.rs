@@ -463,3 +463,84 @@ async fn what_each_post_drew_is_read_back_on_every_network() {
         .unwrap()
         .is_empty());
 }
+
+/// Read-back in batches as each API takes them: Bluesky 25 URIs a call, X 100 ids a call; a
+/// rate limit on the first call is "try later", nothing read.
+#[tokio::test]
+async fn counts_are_read_in_the_batches_each_api_takes() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let f = Fakes::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let feed = feed(dir.path(), &f.blog.base, Utc::now());
+    let accounts = with_secret_files(&f.accounts(), dir.path());
+    let cfg = support::config(dir.path(), &feed, 1.0, &accounts);
+    let nets = networks(&cfg);
+    let (x, bsky) = (&nets[0], &nets[2]);
+
+    // 30 Bluesky posts: two getPosts calls (25 + 5), one URI unknown (deleted).
+    let uris: Vec<String> = {
+        let mut s = f.bsky.state.lock().unwrap();
+        (0..30)
+            .map(|i| {
+                let rkey = format!("3kabc{i:08}");
+                s.records
+                    .insert(rkey.clone(), serde_json::json!({"text": "t"}));
+                s.counts.insert(rkey.clone(), (i, 0, 0, 1));
+                format!("at://{}/app.bsky.feed.post/{rkey}", fake_bluesky::DID)
+            })
+            .collect()
+    };
+    let mut asked = uris.clone();
+    asked.push(format!(
+        "at://{}/app.bsky.feed.post/3kgone",
+        fake_bluesky::DID
+    ));
+    let read = bsky.engagement(&asked).await.unwrap();
+    assert_eq!(read.len(), 31);
+    assert_eq!(
+        read[7].1,
+        encore::Reading::Counts(encore::Counts {
+            likes: 7,
+            reposts: 0,
+            replies: 0,
+            quotes: 1
+        })
+    );
+    assert_eq!(read[30].1, encore::Reading::Deleted);
+    let calls = |f: &Fakes| f.bsky.state.lock().unwrap().reads;
+    assert_eq!(calls(&f), 2, "25 URIs a call");
+    f.bsky.state.lock().unwrap().read_limit = Some(2);
+    match bsky.engagement(&uris).await {
+        Err(encore::PostError::RetryLater { .. }) => {}
+        other => panic!("{other:?}"),
+    }
+
+    // 130 X posts: two lookups (100 + 30), each post returned billed.
+    let ids: Vec<String> = {
+        let mut s = f.x.state.lock().unwrap();
+        (0..130u64)
+            .map(|i| {
+                let id = format!("{}", 1_900_000_000_000_000_000u64 + i);
+                s.posts.push(fake_x::Post {
+                    id: id.clone(),
+                    text: format!("post {i}"),
+                    created_at: Utc::now(),
+                });
+                s.counts.insert(id.clone(), (i, 1, 0, 0));
+                id
+            })
+            .collect()
+    };
+    let read = x.engagement(&ids).await.unwrap();
+    assert_eq!(read.len(), 130);
+    let lookups =
+        f.x.state
+            .lock()
+            .unwrap()
+            .requests
+            .iter()
+            .filter(|(m, t, _)| m == "GET" && t.starts_with("/2/tweets?"))
+            .count();
+    assert_eq!(lookups, 2, "100 ids a call");
+    assert_eq!(f.x.state.lock().unwrap().posts_read, 130);
+}
