@@ -1051,4 +1051,30 @@ mod tests {
             "{heavy_first} of 4000"
         );
     }
+
+    /// `retire_after_silent`: an article whose last N read-back shares drew nothing retires;
+    /// one that drew something in them does not.
+    #[test]
+    fn silent_articles_retire() {
+        let settings = SelectSettings {
+            retire_after_silent: Some(2),
+            cooldown_days: 0,
+            ..settings()
+        };
+        let r = Rules::new(&settings);
+        let a = article("a", 40, &[]);
+        let mut log = shared_at("a", t0() - Duration::days(30));
+        log.engaged("a", 3);
+        log.engaged("a", 0);
+        assert_eq!(r.verdict(&a, t0(), &log), Verdict::Eligible);
+        log.engaged("a", 0);
+        assert_eq!(r.verdict(&a, t0(), &log), Verdict::Retired);
+        let pool = Pool::new(std::slice::from_ref(&a), &settings, &log);
+        assert_eq!(
+            pool.rank(t0(), rand::rngs::StdRng::seed_from_u64(1))
+                .census
+                .retired,
+            1
+        );
+    }
 }

@@ -652,3 +652,42 @@ fn a_variant_that_cannot_fit_its_network_is_a_warning() {
         c.warnings
     );
 }
+
+#[test]
+fn learning_and_read_back_keys_are_read_and_checked() {
+    let base = "[feed]\nurl = \"feed.xml\"\n";
+    let c = parse(&format!("{base}[select]\nstrategy = \"learn\"\nretire_after_silent = 3\n[engagement]\nread_after = [\"7d\", \"1d\", \"7d\"]\n{LOG}engagement = false\n")).unwrap();
+    assert_eq!(c.accounts[0].select.strategy, Strategy::Learn);
+    assert_eq!(c.accounts[0].select.retire_after_silent, Some(3));
+    assert_eq!(
+        c.read_after,
+        [Duration::from_secs(86_400), Duration::from_secs(7 * 86_400)]
+    );
+    assert!(!c.accounts[0].engagement);
+    let d = parse(&format!("{base}{LOG}")).unwrap();
+    assert_eq!(d.read_after.len(), 2, "1d and 7d by default");
+    assert!(d.accounts[0].engagement);
+    assert_eq!(d.accounts[0].select.strategy, Strategy::Rotate);
+    let cases = [
+        (
+            "[select]\nstrategy = \"greedy\"\n",
+            4,
+            "not \"rotate\" or \"learn\"",
+        ),
+        (
+            "[select]\nretire_after_silent = 0\n",
+            4,
+            "`select.retire_after_silent` is 0",
+        ),
+        (
+            "[engagement]\nread_after = [\"5m\"]\n",
+            4,
+            "not between 1h and 90d",
+        ),
+    ];
+    for (table, line, words) in cases {
+        let (l, _, message) = error_of(&format!("{base}{table}{LOG}"));
+        assert_eq!(l, line, "{table}: {message}");
+        assert!(message.contains(words), "{table}: {message}");
+    }
+}

@@ -168,3 +168,40 @@ fn learning_is_deterministic_for_a_seed() {
     assert_eq!(a.total, b.total);
     assert_eq!(a.shares, b.shares);
 }
+
+/// Why an article was picked, as `preview` prints it: never-shared ones say so; after the
+/// first round, what the article is expected to draw and whether the draw explored.
+#[test]
+fn a_learning_pick_says_why() {
+    let cfg = config("learn");
+    let account = &cfg.accounts[0];
+    let arts = articles();
+    let rule = account.network.length_rule();
+    let mut reasons = Vec::new();
+    run(3, |log, at| {
+        match encore::decide(account, rule, &arts, log, at, 3) {
+            Decision::Post {
+                article, reason, ..
+            } => {
+                reasons.push(reason);
+                Some(article.key)
+            }
+            Decision::Skip { .. } => None,
+        }
+    });
+    assert_eq!(reasons[0], "never shared here");
+    let learned: Vec<&String> = reasons
+        .iter()
+        .filter(|r| r.starts_with("learn: expected "))
+        .collect();
+    assert!(
+        learned.len() > 200,
+        "{} of {}",
+        learned.len(),
+        reasons.len()
+    );
+    assert!(
+        learned.iter().any(|r| r.ends_with("exploit"))
+            && learned.iter().any(|r| r.ends_with("explore"))
+    );
+}

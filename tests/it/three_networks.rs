@@ -424,6 +424,19 @@ async fn what_each_post_drew_is_read_back_on_every_network() {
     let want = x.len() as f64 * 0.20 + older(&x) as f64 * 0.005;
     assert!((usd - want).abs() < 1e-6, "{line}: want {want}");
 
+    // `encore status` shows the last read-back, and what X's reads cost.
+    let mut out = Vec::new();
+    encore::commands::status(d.config(), now, encore::commands::Format::Text, &mut out).unwrap();
+    let status = String::from_utf8(out).unwrap();
+    let line = status
+        .lines()
+        .find(|l| l.contains("read-back last"))
+        .unwrap_or_default();
+    assert!(
+        line.contains(&format!("{} reads, $", older(&x))),
+        "{status}"
+    );
+
     // Nothing due: no call at all.
     let requests = |f: &Fakes| {
         (
