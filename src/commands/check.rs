@@ -15,27 +15,7 @@ pub fn check(config: &Config, out: &mut dyn Write) -> Result<(), crate::error::E
     writeln!(out, "timezone   {} ({tz_note})", config.timezone)?;
     writeln!(out, "state_dir  {}", config.state_dir.display())?;
     let mut warnings = config.warnings.clone();
-    for f in &config.feeds {
-        let name = match f.name.as_str() {
-            crate::config::MAIN_FEED => String::new(),
-            n => format!("{n}: "),
-        };
-        writeln!(
-            out,
-            "feed       {name}{} (refresh every {}, timeout {}, max {}, backfill up to {} pages {} apart)",
-            f.source,
-            HumanDuration(f.refresh),
-            HumanDuration(f.timeout),
-            crate::config::ByteSize(f.max_size),
-            f.backfill_pages,
-            HumanDuration(f.backfill_delay)
-        )?;
-        if let FeedSource::File(p) = &f.source {
-            if !p.is_file() {
-                warnings.push(format!("feed file {} does not exist", p.display()));
-            }
-        }
-    }
+    write_feeds(config, out, &mut warnings)?;
     if config.feeds.len() > 1 {
         writeln!(
             out,
@@ -148,6 +128,36 @@ fn unmatched_titles(
                     e.pattern.as_str(),
                     articles.len()
                 ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One line per feed, and a warning for a feed file that is not there.
+fn write_feeds(
+    config: &Config,
+    out: &mut dyn Write,
+    warnings: &mut Vec<String>,
+) -> std::io::Result<()> {
+    for f in &config.feeds {
+        let name = match f.name.as_str() {
+            crate::config::MAIN_FEED => String::new(),
+            n => format!("{n}: "),
+        };
+        writeln!(
+            out,
+            "feed       {name}{} (refresh every {}, timeout {}, max {}, backfill up to {} pages {} apart)",
+            f.source,
+            HumanDuration(f.refresh),
+            HumanDuration(f.timeout),
+            crate::config::ByteSize(f.max_size),
+            f.backfill_pages,
+            HumanDuration(f.backfill_delay)
+        )?;
+        if let FeedSource::File(p) = &f.source {
+            if !p.is_file() {
+                warnings.push(format!("feed file {} does not exist", p.display()));
             }
         }
     }

@@ -892,6 +892,29 @@ fn expiries(
     Ok(out)
 }
 
+/// `strategy` and `retire_after_silent`.
+fn learning(s: &RawSelect) -> Result<(Strategy, Option<u32>), SpanError> {
+    let strategy = match &s.strategy {
+        None => Strategy::Rotate,
+        Some(v) => match v.get_ref().as_str() {
+            "rotate" => Strategy::Rotate,
+            "learn" => Strategy::Learn,
+            other => {
+                let why = format!("`select.strategy`: {other:?} is not \"rotate\" or \"learn\"");
+                return Err((Some(v.span()), why));
+            }
+        },
+    };
+    let retire_after_silent = match &s.retire_after_silent {
+        Some(n) if *n.get_ref() == 0 => {
+            let why = "`select.retire_after_silent` is 0: every article would retire (leave it out to keep them all)";
+            return Err((Some(n.span()), why.into()));
+        }
+        n => n.as_ref().map(|n| *n.get_ref()),
+    };
+    Ok((strategy, retire_after_silent))
+}
+
 /// `weights`: folded categories, each weight above 0.
 fn weights(s: &RawSelect) -> Result<Vec<(String, f64)>, SpanError> {
     let mut out = Vec::new();
@@ -949,24 +972,7 @@ fn resolve_select(s: &RawSelect, tz: chrono_tz::Tz) -> Result<SelectSettings, Sp
     };
     let expire_urls = expiries(s, tz)?;
     let weights = weights(s)?;
-    let strategy = match &s.strategy {
-        None => Strategy::Rotate,
-        Some(v) => match v.get_ref().as_str() {
-            "rotate" => Strategy::Rotate,
-            "learn" => Strategy::Learn,
-            other => {
-                let why = format!("`select.strategy`: {other:?} is not \"rotate\" or \"learn\"");
-                return Err((Some(v.span()), why));
-            }
-        },
-    };
-    let retire_after_silent = match &s.retire_after_silent {
-        Some(n) if *n.get_ref() == 0 => {
-            let why = "`select.retire_after_silent` is 0: every article would retire (leave it out to keep them all)";
-            return Err((Some(n.span()), why.into()));
-        }
-        n => n.as_ref().map(|n| *n.get_ref()),
-    };
+    let (strategy, retire_after_silent) = learning(s)?;
     let folded = |list: &Option<Vec<String>>| {
         list.iter()
             .flatten()

@@ -121,12 +121,55 @@ pub fn collect(config: &Config, archive: &Archive, opts: &ReportOptions) -> Resu
             .account(account)
             .map_or("?".to_string(), |a| a.network.to_string())
     };
+    let (networks, weekdays, hours, days) = groups(&shares, tz, &network_of);
+    let articles = article_lines(archive, &shares, &ages)?;
+    let mut day = since.with_timezone(&tz).date_naive();
+    let last = opts.now.with_timezone(&tz).date_naive();
+    let mut calendar = Vec::new();
+    while day <= last {
+        calendar.push((day.to_string(), days.get(&day).copied().unwrap_or(0)));
+        day = day.succ_opt().unwrap_or(last + chrono::Days::new(1));
+    }
+    Ok(Report {
+        since,
+        until: opts.now,
+        timezone: tz.to_string(),
+        ages: config
+            .read_after
+            .iter()
+            .map(|d| crate::vocab::HumanDuration(*d).to_string())
+            .collect(),
+        shares: shares.len(),
+        engagement: shares
+            .iter()
+            .filter_map(|s| s.readings.last())
+            .map(|(_, c)| c.total())
+            .sum(),
+        articles,
+        networks,
+        weekdays,
+        hours,
+        days: calendar,
+        retired: retired(config, archive, opts.account.as_deref())?,
+        spend: spend(config, archive, opts)?,
+    })
+}
+
+/// Shares per network, weekday and hour (local), and per local day.
+type Groups = (
+    Vec<Group>,
+    Vec<Group>,
+    Vec<Group>,
+    BTreeMap<chrono::NaiveDate, usize>,
+);
+
+fn groups(shares: &[ReadShare], tz: chrono_tz::Tz, network_of: &dyn Fn(&str) -> String) -> Groups {
     let latest = |s: &ReadShare| s.readings.last().map(|(_, c)| c.total());
     let mut networks: BTreeMap<String, Group> = BTreeMap::new();
     let mut weekdays = vec![Group::default(); 7];
     let mut hours = vec![Group::default(); 24];
     let mut days: BTreeMap<chrono::NaiveDate, usize> = BTreeMap::new();
-    for s in &shares {
+    for s in shares {
         let local = s.at.with_timezone(&tz);
         *days.entry(local.date_naive()).or_default() += 1;
         let e = latest(s);
@@ -157,33 +200,7 @@ pub fn collect(config: &Config, archive: &Archive, opts: &ReportOptions) -> Resu
         })
         .collect();
     networks.sort_by(|a, b| b.per_share.total_cmp(&a.per_share));
-    let articles = article_lines(archive, &shares, &ages)?;
-    let mut day = since.with_timezone(&tz).date_naive();
-    let last = opts.now.with_timezone(&tz).date_naive();
-    let mut calendar = Vec::new();
-    while day <= last {
-        calendar.push((day.to_string(), days.get(&day).copied().unwrap_or(0)));
-        day = day.succ_opt().unwrap_or(last + chrono::Days::new(1));
-    }
-    Ok(Report {
-        since,
-        until: opts.now,
-        timezone: tz.to_string(),
-        ages: config
-            .read_after
-            .iter()
-            .map(|d| crate::vocab::HumanDuration(*d).to_string())
-            .collect(),
-        shares: shares.len(),
-        engagement: shares.iter().filter_map(latest).sum(),
-        articles,
-        networks,
-        weekdays,
-        hours,
-        days: calendar,
-        retired: retired(config, archive, opts.account.as_deref())?,
-        spend: spend(config, archive, opts)?,
-    })
+    (networks, weekdays, hours, days)
 }
 
 fn per(total: u64, n: usize) -> f64 {
