@@ -55,6 +55,30 @@ pub(crate) fn billed_reads(
     archive.readings_between(account, start, end)
 }
 
+/// An account's month so far: what it was billed for, and what that cost.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Month {
+    /// Posts that may have been billed.
+    pub(crate) posts: usize,
+    /// Post counts read back.
+    pub(crate) reads: u64,
+    /// What they cost, in US dollars.
+    pub(crate) usd: f64,
+}
+
+/// `account`'s month so far, from the state: what `status`, `history` and `report` print.
+pub(crate) fn month(
+    archive: &Archive,
+    account: &crate::config::Account,
+    tz: chrono_tz::Tz,
+    now: DateTime<Utc>,
+) -> Result<Month, ArchiveError> {
+    let posts = billed_posts(archive, &account.name, tz, now)?;
+    let reads = billed_reads(archive, &account.name, tz, now)?;
+    let usd = spend(&account.budget, posts, reads);
+    Ok(Month { posts, reads, usd })
+}
+
 /// What `posts` and `reads` cost under `budget`.
 pub(crate) fn spend(budget: &crate::config::Budget, posts: usize, reads: u64) -> f64 {
     posts as f64 * budget.cost_per_post_usd + reads as f64 * budget.cost_per_read_usd

@@ -135,9 +135,11 @@ fn write_spend(
         if b.cost_per_post_usd <= 0.0 && b.monthly_usd.is_none() {
             continue;
         }
-        let posts = crate::budget::billed_posts(archive, &a.name, config.timezone, now)?;
-        let reads = crate::budget::billed_reads(archive, &a.name, config.timezone, now)?;
-        let spent = crate::budget::spend(&b, posts, reads);
+        let crate::budget::Month {
+            posts,
+            reads,
+            usd: spent,
+        } = crate::budget::month(archive, a, config.timezone, now)?;
         let reads = match reads {
             0 => String::new(),
             n => format!(" + {n} reads x ${:.3}", b.cost_per_read_usd),

@@ -187,9 +187,11 @@ fn month_spend(
     if a.budget.cost_per_post_usd <= 0.0 && a.budget.monthly_usd.is_none() {
         return Ok(None);
     }
-    let n = crate::budget::billed_posts(archive, &a.name, tz, now)?;
-    let reads = crate::budget::billed_reads(archive, &a.name, tz, now)?;
-    let spent = crate::budget::spend(&a.budget, n, reads);
+    let crate::budget::Month {
+        posts: n,
+        usd: spent,
+        ..
+    } = crate::budget::month(archive, a, tz, now)?;
     Ok(Some(match a.budget.monthly_usd {
         Some(b) => format!("{n} posts, ${spent:.2} of ${b:.2} this month"),
         None => format!("{n} posts, ${spent:.2} this month"),
@@ -212,7 +214,7 @@ fn readback(
     let tz = config.timezone;
     let mut line = format!("last {}, {n} readings", at.with_timezone(&tz).to_rfc3339());
     if a.budget.cost_per_read_usd > 0.0 {
-        let reads = crate::budget::billed_reads(archive, &a.name, tz, now)?;
+        let reads = crate::budget::month(archive, a, tz, now)?.reads;
         let usd = reads as f64 * a.budget.cost_per_read_usd;
         line.push_str(&format!("; {reads} reads, ${usd:.2} this month"));
     }

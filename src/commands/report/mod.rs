@@ -323,9 +323,8 @@ fn spend(
         .iter()
         .filter(|a| opts.account.as_ref().is_none_or(|o| *o == a.name))
     {
-        let posts = crate::budget::billed_posts(archive, &a.name, tz, opts.now)?;
-        let reads = crate::budget::billed_reads(archive, &a.name, tz, opts.now)?;
-        let usd = crate::budget::spend(&a.budget, posts, reads);
+        let crate::budget::Month { posts, reads, usd } =
+            crate::budget::month(archive, a, tz, opts.now)?;
         let limit = a
             .budget
             .monthly_usd
