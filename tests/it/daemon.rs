@@ -694,7 +694,16 @@ fn a_slot_chooses_from_its_age_window_as_from_the_whole_archive() {
     for (n, art) in all.iter().enumerate().step_by(3) {
         last_shares.insert(art.key.clone(), t0() - Duration::days((n % 200) as i64));
     }
-    let last_shares = encore::ShareLog::from_lasts(last_shares);
+    let mut last_shares = encore::ShareLog::from_lasts(last_shares);
+    // What the shares drew, for an account that learns from it (and weighs a category).
+    for (n, art) in all.iter().enumerate().step_by(3) {
+        last_shares.engaged(&art.key, (n % 17) as u64);
+    }
+    let mut learner = cfg.accounts[1].clone();
+    learner.name = "learner".into();
+    learner.select.strategy = encore::Strategy::Learn;
+    learner.select.weights = vec![("seo".into(), 2.0)];
+    cfg.accounts.push(learner);
     let key_of = |d: &Decision| match d {
         Decision::Post {
             article, message, ..
