@@ -84,12 +84,18 @@ pub(crate) fn spend(budget: &crate::config::Budget, posts: usize, reads: u64) ->
     posts as f64 * budget.cost_per_post_usd + reads as f64 * budget.cost_per_read_usd
 }
 
+/// Whether the month's spend limits the reads of post counts (a budget, and reads that cost):
+/// only then is the spend worth reading from the history before a round.
+pub(crate) fn limits_reads(budget: &crate::config::Budget) -> bool {
+    budget.monthly_usd.is_some() && budget.cost_per_read_usd > 0.0
+}
+
 /// How many post counts may be read now: all of them where reads cost nothing or there is no
 /// budget; else as many as the month's budget leaves room for beside one more post (a read
 /// never takes the place of a post).
 pub(crate) fn reads_allowed(budget: &crate::config::Budget, spent: f64, wanted: usize) -> usize {
     match budget.monthly_usd {
-        Some(limit) if budget.cost_per_read_usd > 0.0 => {
+        Some(limit) if limits_reads(budget) => {
             let room = limit - spent - budget.cost_per_post_usd;
             let n = (room / budget.cost_per_read_usd + 1e-9).floor();
             if n <= 0.0 {

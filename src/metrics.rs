@@ -140,7 +140,7 @@ impl Metrics {
         );
         r.register(
             "month_spend_usd",
-            "What the account's posts cost this month (USD)",
+            "What the account's posts and the reads of their counts cost this month (USD)",
             m.spend.clone(),
         );
         r.register(

@@ -178,8 +178,9 @@ pub fn decide_streamed<E>(
     }
     let rules = select::Rules::new(&account.select);
     let mut best = select::BestGroup::new(!account.select.weights.is_empty());
+    // When learning: the account's typical share, what each article's engagement is measured in.
     let learn = account.select.strategy == crate::config::Strategy::Learn;
-    let typical = log.typical();
+    let typical = learn.then(|| log.typical());
     // The same generator as the pool's, drawn in the same order: `learn`'s samples for the
     // eligible articles in key order, then the pick among the best.
     let when = at.timestamp().to_le_bytes();
@@ -190,12 +191,12 @@ pub fn decide_streamed<E>(
         }
         let last = log.last(&article.key);
         let weight = rules.weight(&article);
-        let turn = match learn {
-            true => {
+        let turn = match typical {
+            Some(typical) => {
                 let learned = rules.learned(log, &article.key, typical);
                 rules.turn_drawn(last, weight, learned, at, &mut rng)
             }
-            false => rules.turn(last, weight, at),
+            None => rules.turn(last, weight, at),
         };
         best.offer(turn, article.key, weight);
     })?;

@@ -479,8 +479,8 @@ impl<'a> Pool<'a> {
         let times = rules
             .max_shares
             .map(|_| articles.iter().map(|a| log.times(&a.key)).collect());
-        let typical = log.typical();
         let learned = rules.learn.then(|| {
+            let typical = log.typical();
             let of = |a: &Article| rules.learned(log, &a.key, typical);
             articles.iter().map(of).collect()
         });

@@ -238,30 +238,6 @@ impl Archive {
         )
     }
 
-    /// For each article key, when it was last shared to `account` (cooldown input).
-    pub fn last_shares(
-        &self,
-        account: &str,
-    ) -> Result<HashMap<String, DateTime<Utc>>, ArchiveError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT article_key, max(at) FROM shares
-             WHERE account = ?1 AND article_key IS NOT NULL
-               AND outcome IN {}
-             GROUP BY article_key",
-            counts_as_shared_sql()
-        ))?;
-        let rows = stmt.query_map([account], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-        })?;
-        let mut out = HashMap::new();
-        for row in rows {
-            let (key, at) = row?;
-            out.insert(key, parse_time(&at, "shares.at")?);
-        }
-        Ok(out)
-    }
-
     /// `account`'s share log: every outcome that counts as shared, with its words.
     pub fn share_log(&self, account: &str) -> Result<ShareLog, ArchiveError> {
         let records = self.records(

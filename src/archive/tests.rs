@@ -119,7 +119,7 @@ fn seed_is_stable_and_a_second_process_opens_the_same_state() {
 }
 
 #[test]
-fn last_shares_ignores_failures() {
+fn the_share_log_ignores_failures() {
     let dir = tempfile::tempdir().unwrap();
     let a = Archive::open(dir.path()).unwrap();
     let t = Utc.with_ymd_and_hms(2026, 1, 1, 10, 0, 0).unwrap();
@@ -128,11 +128,11 @@ fn last_shares_ignores_failures() {
         .unwrap();
     a.settle(&rec("k2", Outcome::Failed, t)).unwrap();
     a.settle(&rec("k3", Outcome::Uncertain, t)).unwrap();
-    let last = a.last_shares("blog-x").unwrap();
+    let last = a.share_log("blog-x").unwrap().lasts().clone();
     assert_eq!(last.get("k1"), Some(&(t + chrono::Duration::days(3))));
     assert!(!last.contains_key("k2"));
     assert!(last.contains_key("k3"));
-    assert!(a.last_shares("other").unwrap().is_empty());
+    assert!(a.share_log("other").unwrap().lasts().clone().is_empty());
 }
 
 fn intent(account: &str, key: &str, slot: DateTime<Utc>) -> Intent {

@@ -214,7 +214,7 @@ fn readback(
     let tz = config.timezone;
     let mut line = format!("last {}, {n} readings", at.with_timezone(&tz).to_rfc3339());
     if a.budget.cost_per_read_usd > 0.0 {
-        let reads = crate::budget::month(archive, a, tz, now)?.reads;
+        let reads = crate::budget::billed_reads(archive, &a.name, tz, now)?;
         let usd = reads as f64 * a.budget.cost_per_read_usd;
         line.push_str(&format!("; {reads} reads, ${usd:.2} this month"));
     }

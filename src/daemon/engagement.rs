@@ -34,12 +34,11 @@ impl Daemon {
             }
             let mut ids: Vec<String> = due.iter().map(|d| d.post_id.clone()).collect();
             ids.dedup();
-            let spent = self.ledger.month_spend(&lane.account, tz, now)?;
-            ids.truncate(crate::budget::reads_allowed(
-                &lane.account.budget,
-                spent,
-                ids.len(),
-            ));
+            let budget = &lane.account.budget;
+            if crate::budget::limits_reads(budget) {
+                let spent = self.ledger.month_spend(&lane.account, tz, now)?;
+                ids.truncate(crate::budget::reads_allowed(budget, spent, ids.len()));
+            }
             if ids.is_empty() {
                 tracing::info!(account = %lane.name(), "post counts not read: the monthly budget leaves no room");
                 continue;

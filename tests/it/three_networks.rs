@@ -214,7 +214,12 @@ async fn a_week_long_5xx_storm_on_every_network_posts_nothing_and_says_each_slot
         // of a long storm (plus Bluesky's one sign-in line).
         assert!(lines <= 3 * failed + 1, "{name}: {lines} lines\n{text}");
         assert!(
-            d.archive().last_shares(name).unwrap().is_empty(),
+            d.archive()
+                .share_log(name)
+                .unwrap()
+                .lasts()
+                .clone()
+                .is_empty(),
             "a failure is never a share"
         );
     }

@@ -573,7 +573,12 @@ async fn a_week_long_5xx_storm_posts_nothing_records_failures_and_does_not_flood
     );
     assert!(fake.posts().is_empty());
     assert!(
-        d.archive().last_shares("blog-x").unwrap().is_empty(),
+        d.archive()
+            .share_log("blog-x")
+            .unwrap()
+            .lasts()
+            .clone()
+            .is_empty(),
         "a failure is never a share"
     );
     let text = logs.since(before);
