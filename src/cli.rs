@@ -148,10 +148,12 @@ pub enum Command {
         #[arg(long, hide = true)]
         test_clock: Option<String>,
     },
-    /// Log an account in where the network needs an interactive login (X with OAuth 2.0).
+    /// Log an account in where the network needs an interactive login (X with OAuth 2.0,
+    /// LinkedIn).
     ///
-    /// Mastodon uses the access token from the config; Bluesky logs in by itself with the
-    /// app password and keeps the session.
+    /// Mastodon and Threads use the access token from the config (Threads' is refreshed and
+    /// kept in the state); Bluesky logs in by itself with the app password; Telegram uses the
+    /// bot token.
     Auth {
         #[command(subcommand)]
         network: AuthNetwork,
@@ -218,6 +220,16 @@ pub enum AuthNetwork {
     /// X's redirect on redirect_uri (or the final address pasted on stdin), stores the tokens
     /// in STATE_DIR/sessions (mode 0600). Tokens are renewed by themselves afterwards.
     X {
+        /// The account (its `name` in the config).
+        #[arg(long)]
+        account: String,
+    },
+    /// OAuth 2.0 for a LinkedIn account: prints an address to open, waits for LinkedIn's
+    /// redirect on redirect_uri (or the final address pasted on stdin), stores the token in
+    /// STATE_DIR/sessions (mode 0600). A member's token lasts 60 days: run this again before
+    /// then (`encore status` and the log count the days, and warn from 7 days before).
+    #[command(name = "linkedin")]
+    LinkedIn {
         /// The account (its `name` in the config).
         #[arg(long)]
         account: String,

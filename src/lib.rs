@@ -1,4 +1,5 @@
-//! Encore gives a blog's older articles a second life on X, Mastodon and Bluesky.
+//! Encore gives a blog's older articles a second life on X, Mastodon, Bluesky, Threads,
+//! LinkedIn and Telegram channels.
 //!
 //! Data flows one way: `feed` reads the blog, `archive` remembers every article, `select`
 //! picks one for a slot, `compose` writes the message, `network` carries it; `cadence` and
@@ -41,9 +42,9 @@ pub use archive::{Counts, DueReading, ReadShare, Reading, ShareLog, ShareRecord,
 pub use clock::{Clock, ScaledClock};
 pub use compose::{compose, compose_with, ComposeError, Message, TitlePick};
 pub use config::{
-    BlueskySettings, Config, ConfigError, Endpoint, FeedSettings, FeedSource, MastodonSettings,
-    MessageSettings, SelectSettings, Strategy, Template, Title, TitleBook, TitleEntry, Utm,
-    XSettings, DEFAULT_PATH, EX_CONFIG,
+    BlueskySettings, Config, ConfigError, Endpoint, FeedSettings, FeedSource, LinkedInSettings,
+    MastodonSettings, MessageSettings, SelectSettings, Strategy, TelegramSettings, Template,
+    ThreadsSettings, Title, TitleBook, TitleEntry, Utm, XSettings, DEFAULT_PATH, EX_CONFIG,
 };
 pub use daemon::{run as run_daemon, Daemon, FeedStatus, RunOptions, SlotReport};
 pub use error::Error;
@@ -53,11 +54,15 @@ pub use http::client as http_client;
 pub use logging::init as init_logging;
 pub use network::bluesky::BlueskyNetwork;
 pub use network::limits::read_rules as read_length_rules;
+pub use network::linkedin::LinkedInNetwork;
 pub use network::mastodon::MastodonNetwork;
 pub use network::session::{SessionStore, Tokens};
+pub use network::telegram::TelegramNetwork;
+pub use network::threads::ThreadsNetwork;
 pub use network::x::XNetwork;
 pub use network::{build_all as build_networks, RetryPolicy};
 pub use network::{AccountInfo, BoxFuture, Network, Outgoing, PostError, Receipt};
+pub use network::EXPIRY_WARNING;
 pub use schedule::{age_window, decide, decide_streamed, simulate, Decision, Past};
 pub use text::fold;
 pub use vocab::length::x_weighted_length;

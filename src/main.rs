@@ -84,6 +84,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             current_thread()?.block_on(commands::auth_x(&config, &account, &mut out))?;
         }
+        Command::Auth {
+            network: AuthNetwork::LinkedIn { account },
+        } => {
+            current_thread()?.block_on(commands::auth_linkedin(&config, &account, &mut out))?;
+        }
         Command::Preview {
             volume,
             days,

@@ -74,6 +74,7 @@ pub(crate) struct Metrics {
     pub spend: Family<AccountLabels, FloatGauge>,
     pub budget: Family<AccountLabels, FloatGauge>,
     pub next_slot: Family<AccountLabels, Gauge>,
+    pub credentials_expiry: Family<AccountLabels, Gauge>,
     resident: Gauge,
     started: std::time::Instant,
     uptime: FloatGauge,
@@ -95,6 +96,7 @@ impl Metrics {
             spend: Family::default(),
             budget: Family::default(),
             next_slot: Family::default(),
+            credentials_expiry: Family::default(),
             resident: Gauge::default(),
             started: std::time::Instant::now(),
             uptime: FloatGauge::default(),
@@ -152,6 +154,11 @@ impl Metrics {
             "next_slot_timestamp_seconds",
             "The account's next slot (Unix time)",
             m.next_slot.clone(),
+        );
+        r.register(
+            "credentials_expiry_timestamp_seconds",
+            "When the account's login stops working (Unix time), for networks whose tokens expire (Threads, LinkedIn)",
+            m.credentials_expiry.clone(),
         );
         r.register(
             "process_resident_memory_bytes",

@@ -25,7 +25,7 @@ pub async fn auth_x(config: &Config, account: &str, out: &mut dyn Write) -> Resu
         &state,
         &pkce,
     );
-    let code = login_code(account, &url, app.redirect_uri, &state, out).await?;
+    let code = login_code("X", account, &url, app.redirect_uri, &state, out).await?;
     let http = crate::http::client(crate::network::API_TIMEOUT)
         .map_err(|e| Error::Setup(format!("HTTP client: {e}")))?;
     let token_url = x
@@ -64,6 +64,78 @@ pub async fn auth_x(config: &Config, account: &str, out: &mut dyn Write) -> Resu
         Err(e) => writeln!(
             out,
             "Tokens stored for {account}, but the profile check failed: {e}"
+        )?,
+    }
+    Ok(())
+}
+
+/// `encore auth linkedin`: OAuth 2.0 Authorization Code for one LinkedIn account (LinkedIn
+/// takes the client secret in the form; it gives no PKCE to most apps). The token and the
+/// member's id go to the state, mode 0600; the admin is told when the login ends.
+pub async fn auth_linkedin(
+    config: &Config,
+    account: &str,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    use crate::network::linkedin;
+    let a = config
+        .account(account)
+        .ok_or_else(|| Error::Usage(format!("no account named {account:?}")))?;
+    let Endpoint::LinkedIn(l) = &a.endpoint else {
+        return Err(Error::Usage(format!(
+            "account {account:?} is not a LinkedIn account"
+        )));
+    };
+    let secret = l
+        .client_secret
+        .resolve()
+        .map_err(|e| Error::Setup(format!("account {account:?}: `client_secret`: {e}")))?;
+    let state = oauth2::state();
+    let scopes = match &l.author {
+        Some(_) => linkedin::PAGE_SCOPES,
+        None => linkedin::MEMBER_SCOPES,
+    };
+    let mut url = l.authorize_url.clone();
+    url.query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", &l.client_id)
+        .append_pair("redirect_uri", l.redirect_uri.as_str())
+        .append_pair("state", &state)
+        .append_pair("scope", scopes);
+    let code = login_code("LinkedIn", account, &url, &l.redirect_uri, &state, out).await?;
+    let http = crate::http::client(crate::network::API_TIMEOUT)
+        .map_err(|e| Error::Setup(format!("HTTP client: {e}")))?;
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", l.redirect_uri.as_str()),
+        ("client_id", l.client_id.as_str()),
+        ("client_secret", secret.expose()),
+    ];
+    let now = chrono::Utc::now();
+    let tokens = linkedin::exchange(&http, &linkedin::token_url(&l.authorize_url), &form, now)
+        .await
+        .map_err(|e| Error::NotPosted(format!("LinkedIn refused the login: {e}")))?;
+    let store = SessionStore::new(&config.state_dir);
+    store
+        .save(account, &tokens)
+        .map_err(|e| Error::Setup(e.to_string()))?;
+    let network = linkedin::LinkedInNetwork::new(account, l, &store, crate::network::API_TIMEOUT)
+        .map_err(|e| Error::Setup(e.to_string()))?;
+    use crate::network::Network;
+    let until = tokens
+        .expires_at
+        .map(|t| format!("it lasts until {} ({} days)", t.format("%Y-%m-%d"), (t - now).num_days()))
+        .unwrap_or_else(|| "LinkedIn did not say how long it lasts".into());
+    match network.verify().await {
+        Ok(info) => writeln!(
+            out,
+            "Logged in as {}; token stored for {account}: {until}. Run this again before then; `encore status` counts the days.",
+            info.handle
+        )?,
+        Err(e) => writeln!(
+            out,
+            "Token stored for {account} ({until}), but the profile check failed: {e}"
         )?,
     }
     Ok(())
@@ -121,6 +193,7 @@ fn oauth2_app<'a>(
 /// Says where to log in, waits for the redirect (or a pasted address) and gives its code,
 /// once its `state` is this login's.
 async fn login_code(
+    network: &str,
     account: &str,
     url: &url::Url,
     redirect_uri: &url::Url,
@@ -143,14 +216,17 @@ async fn login_code(
     )?;
     writeln!(
         out,
-        "Waiting for X to redirect to {redirect_uri} (for up to {} minutes).\nIf the browser runs on another machine, paste here the address it ended on (it starts with {redirect_uri}).",
+        "Waiting for {network} to redirect to {redirect_uri} (for up to {} minutes).\nIf the browser runs on another machine, paste here the address it ended on (it starts with {redirect_uri}).",
         LOGIN_WINDOW.as_secs() / 60
     )?;
     out.flush()?;
     let callback = tokio::time::timeout(LOGIN_WINDOW, wait_for_callback(&listener, redirect_uri))
         .await
         .map_err(|_| {
-            Error::NotPosted("no login within 10 minutes; run `encore auth x` again".into())
+            Error::NotPosted(format!(
+                "no login within 10 minutes; run `encore auth {} --account {account}` again",
+                network.to_lowercase()
+            ))
         })??;
     let params: std::collections::HashMap<String, String> =
         callback.query_pairs().into_owned().collect();
@@ -160,7 +236,7 @@ async fn login_code(
             .map(String::as_str)
             .unwrap_or("");
         return Err(Error::NotPosted(format!(
-            "X did not grant access: {err} {why}"
+            "{network} did not grant access: {err} {why}"
         )));
     }
     if params.get("state").map(String::as_str) != Some(state) {

@@ -1,6 +1,5 @@
 use crate::config::secret::SecretRef;
 use crate::config::{Account, Config, Endpoint, FeedSource, HumanDuration, TimezoneSource, XAuth};
-use crate::vocab::LengthRule;
 use std::io::Write;
 
 /// Prints the resolved settings (secrets masked) and what deserves attention. The config was
@@ -189,6 +188,17 @@ pub async fn check_online(config: &Config, out: &mut dyn Write) -> Result<(), cr
                     "online  {}: {} OK as {}{count}",
                     a.name, a.network, info.handle
                 )?;
+                if let (None, crate::config::CadenceMode::Auto(auto)) =
+                    (info.post_count, a.cadence.mode)
+                {
+                    writeln!(
+                        out,
+                        "online  {}: {} gives no post count: the auto cadence assumes {} posts a day (`assumed_daily_volume`)",
+                        a.name,
+                        a.network.display_name(),
+                        auto.assumed_daily_volume
+                    )?;
+                }
                 if a.network == crate::vocab::NetworkKind::Mastodon {
                     writeln!(
                         out,
@@ -287,6 +297,32 @@ fn write_endpoint(
                 )?;
             }
         },
+        Endpoint::Threads(t) => {
+            writeln!(
+                out,
+                "  threads  {} as the token's owner; the token is refreshed and kept in the state; one topic tag per post",
+                t.api_base
+            )?;
+        }
+        Endpoint::LinkedIn(l) => {
+            writeln!(
+                out,
+                "  linkedin {} as {}, LinkedIn-Version {}, client_id {}, redirect {} (log in with `encore auth linkedin --account {}`)",
+                l.api_base,
+                l.author.as_deref().unwrap_or("the member who logs in"),
+                l.api_version,
+                l.client_id,
+                l.redirect_uri,
+                a.name
+            )?;
+        }
+        Endpoint::Telegram(t) => {
+            writeln!(
+                out,
+                "  telegram {} to {} as a bot (it must be an admin of the channel allowed to post)",
+                t.api_base, t.chat
+            )?;
+        }
     }
     for secret in a.endpoint.secrets() {
         write_secret(out, path, a, secret, warnings)?;
@@ -343,15 +379,7 @@ fn write_account(
         m.text,
         m.max_hashtags,
         rule.max(),
-        match rule {
-            LengthRule::XWeighted { .. } => "X weighted length".to_string(),
-            LengthRule::Graphemes {
-                url_len: Some(n), ..
-            } => format!("graphemes, each link counts {n}"),
-            LengthRule::Graphemes { url_len: None, .. } => {
-                "graphemes, links count in full".to_string()
-            }
-        }
+        rule.describe()
     )?;
     if m.templates.len() > 1 {
         for (i, t) in m.templates.iter().enumerate() {

@@ -8,7 +8,7 @@ mod preview;
 mod report;
 mod status;
 
-pub use auth::auth_x;
+pub use auth::{auth_linkedin, auth_x};
 pub use check::{check, check_online, check_quiet};
 pub use history::{history, HistoryFilter};
 pub use post_now::post_now;

@@ -30,6 +30,8 @@ pub(super) struct AccountStatus {
     retired: usize,
     /// The last read-back of what its posts drew, and what reads cost this month.
     readback: Option<String>,
+    /// For networks whose logins expire (Threads, LinkedIn): when, and what to do.
+    login: Option<String>,
 }
 
 /// A slot of today.
@@ -131,6 +133,7 @@ pub fn collect(
             eligible,
             retired,
             readback: readback(config, archive, a, now)?,
+            login: login(config, a, now),
         });
     }
     Ok(Status {
@@ -150,6 +153,45 @@ pub fn collect(
             })
             .collect::<Result<_, crate::archive::ArchiveError>>()?,
         accounts,
+    })
+}
+
+/// When the account's login ends, from the tokens in the state; a warning from
+/// [`crate::network::EXPIRY_WARNING`] before. `None` for networks whose logins do not expire.
+fn login(config: &Config, a: &crate::config::Account, now: DateTime<Utc>) -> Option<String> {
+    use crate::network::session::SessionStore;
+    use crate::vocab::NetworkKind;
+    if !matches!(a.network, NetworkKind::Threads | NetworkKind::LinkedIn) {
+        return None;
+    }
+    let stored = SessionStore::new(&config.state_dir).load(&a.name);
+    let ends = match stored {
+        Ok(Some(t)) => t.expires_at,
+        Ok(None) if a.network == NetworkKind::LinkedIn => {
+            return Some(format!(
+                "WARNING: not logged in: run `encore auth linkedin --account {}`",
+                a.name
+            ))
+        }
+        Ok(None) => None,
+        Err(e) => return Some(format!("WARNING: {e}")),
+    };
+    Some(match ends {
+        Some(t) if t - now < crate::network::EXPIRY_WARNING => format!(
+            "WARNING: {}",
+            crate::daemon::expiry_warning(a.network, &a.name, t, now)
+        ),
+        Some(t) => format!(
+            "valid until {} ({} days){}",
+            t.format("%Y-%m-%d"),
+            (t - now).num_days(),
+            if a.network == NetworkKind::Threads {
+                ", refreshed by the daemon"
+            } else {
+                ""
+            }
+        ),
+        None => "the configured token's end is not known yet: the daemon refreshes it within the hour it starts".into(),
     })
 }
 
@@ -372,6 +414,9 @@ fn write_text(
         writeln!(out, "  eligible  {} articles now", a.eligible)?;
         if let Some(r) = &a.readback {
             writeln!(out, "  read-back {r}")?;
+        }
+        if let Some(l) = &a.login {
+            writeln!(out, "  login     {l}")?;
         }
         if a.retired > 0 {
             writeln!(

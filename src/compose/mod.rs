@@ -168,7 +168,10 @@ fn write(
         Some(utm) => with_utm(&article.url, utm, network, account),
         None => article.url.clone(),
     };
-    let tags = hashtag::for_categories(&article.categories, settings);
+    let mut tags = hashtag::for_categories(&article.categories, settings);
+    if let Some(max) = crate::vocab::NetworkKind::from_name(network).and_then(|n| n.max_hashtags()) {
+        tags.truncate(max);
+    }
     // A title is one bounded line with its bidirectional controls closed, whatever the archive
     // holds (runs of whitespace become one space, a blank title is no title: fuzzing found
     // "#F\nhttps://…"). The admin's additional text keeps its line breaks, not an open override.

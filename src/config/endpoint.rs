@@ -22,6 +22,51 @@ pub enum Endpoint {
     Mastodon(Box<MastodonSettings>),
     /// Bluesky (an AT Protocol PDS).
     Bluesky(Box<BlueskySettings>),
+    /// Threads.
+    Threads(Box<ThreadsSettings>),
+    /// LinkedIn.
+    LinkedIn(Box<LinkedInSettings>),
+    /// A Telegram channel.
+    Telegram(Box<TelegramSettings>),
+}
+
+/// A Threads account: a long-lived token, which Encore refreshes and keeps in the state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThreadsSettings {
+    /// `https://graph.threads.net/` unless a test says otherwise (ends with '/').
+    pub api_base: url::Url,
+    /// The long-lived token (60 days) Encore starts from; refreshed ones live in the state.
+    pub access_token: SecretRef,
+}
+
+/// A LinkedIn member or organisation page, logged in with `encore auth linkedin`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkedInSettings {
+    /// `https://api.linkedin.com/` unless a test says otherwise (ends with '/').
+    pub api_base: url::Url,
+    /// The LinkedIn app's client id (shown in the app's Auth tab; not a secret).
+    pub client_id: String,
+    /// The app's client secret, for the login and a refresh where LinkedIn grants one.
+    pub client_secret: SecretRef,
+    /// Where the admin's browser logs in; the token endpoint is beside it (`accessToken`).
+    pub authorize_url: url::Url,
+    /// The callback registered in the app: http on 127.0.0.1.
+    pub redirect_uri: url::Url,
+    /// Post as this organisation (`urn:li:organization:N`); `None`: as the member who logged in.
+    pub author: Option<String>,
+    /// The `LinkedIn-Version` header, `YYYYMM`: LinkedIn supports a version about a year.
+    pub api_version: String,
+}
+
+/// A Telegram channel and the bot that posts to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TelegramSettings {
+    /// `https://api.telegram.org/` unless a test or a local Bot API server says otherwise.
+    pub api_base: url::Url,
+    /// The token @BotFather gave.
+    pub bot_token: SecretRef,
+    /// `@channelname` or the channel's numeric id (`-100…`).
+    pub chat: String,
 }
 
 /// A Mastodon account: its instance and its token.
@@ -90,6 +135,9 @@ impl Endpoint {
             Endpoint::Log => vec![],
             Endpoint::Mastodon(m) => vec![("access_token", &m.access_token)],
             Endpoint::Bluesky(b) => vec![("app_password", &b.app_password)],
+            Endpoint::Threads(t) => vec![("access_token", &t.access_token)],
+            Endpoint::LinkedIn(l) => vec![("client_secret", &l.client_secret)],
+            Endpoint::Telegram(t) => vec![("bot_token", &t.bot_token)],
             Endpoint::X(x) => match &x.auth {
                 XAuth::OAuth1 {
                     consumer_key,
@@ -148,20 +196,24 @@ pub struct Budget {
     pub cost_per_read_usd: f64,
 }
 
-use NetworkKind::{Bluesky, Mastodon, X};
+use NetworkKind::{Bluesky, LinkedIn, Mastodon, Telegram, Threads, X};
 
 /// Every per-network key, with the networks it applies to.
 const NETWORK_KEYS: &[(&str, &[NetworkKind])] = &[
-    ("api_base", &[X]),
+    ("api_base", &[X, Threads, LinkedIn, Telegram]),
     ("auth", &[X]),
     ("consumer_key", &[X]),
     ("consumer_secret", &[X]),
-    ("access_token", &[X, Mastodon]),
+    ("access_token", &[X, Mastodon, Threads]),
     ("access_token_secret", &[X]),
-    ("client_id", &[X]),
-    ("client_secret", &[X]),
-    ("authorize_url", &[X]),
-    ("redirect_uri", &[X]),
+    ("client_id", &[X, LinkedIn]),
+    ("client_secret", &[X, LinkedIn]),
+    ("authorize_url", &[X, LinkedIn]),
+    ("redirect_uri", &[X, LinkedIn]),
+    ("author", &[LinkedIn]),
+    ("api_version", &[LinkedIn]),
+    ("bot_token", &[Telegram]),
+    ("chat", &[Telegram]),
     ("instance", &[Mastodon]),
     ("visibility", &[Mastodon]),
     ("language", &[Mastodon, Bluesky]),
@@ -208,6 +260,22 @@ pub(super) fn resolve(
             Endpoint::Mastodon(Box::new(resolve_mastodon(acc, name, here, warnings)?))
         }
         NetworkKind::Bluesky => Endpoint::Bluesky(Box::new(resolve_bluesky(acc, here, warnings)?)),
+        NetworkKind::Threads => Endpoint::Threads(Box::new(ThreadsSettings {
+            api_base: base_url(acc.api_base.as_ref(), "api_base", "https://graph.threads.net")?,
+            access_token: secret(
+                acc,
+                "access_token",
+                "for network = \"threads\" (a long-lived token with threads_basic and threads_content_publish)",
+                here,
+                warnings,
+            )?,
+        })),
+        NetworkKind::LinkedIn => {
+            Endpoint::LinkedIn(Box::new(resolve_linkedin(acc, name, here, warnings)?))
+        }
+        NetworkKind::Telegram => {
+            Endpoint::Telegram(Box::new(resolve_telegram(acc, here, warnings)?))
+        }
     };
     Ok((endpoint, budget))
 }
@@ -255,6 +323,10 @@ pub(super) fn field<'a>(acc: &'a RawAccount, key: &str) -> Option<&'a Spanned<St
         "identifier" => acc.identifier.as_ref(),
         "app_password" => acc.app_password.as_ref(),
         "appview" => acc.appview.as_ref(),
+        "author" => acc.author.as_ref(),
+        "api_version" => acc.api_version.as_ref(),
+        "bot_token" => acc.bot_token.as_ref(),
+        "chat" => acc.chat.as_ref(),
         _ => None,
     }
 }
@@ -424,6 +496,138 @@ fn resolve_bluesky(
     })
 }
 
+/// The login callback: http on the loopback interface with a port, where Encore listens once
+/// while `encore auth` runs.
+fn redirect_uri(acc: &RawAccount, during: &str) -> Result<url::Url, SpanError> {
+    let Some(v) = &acc.redirect_uri else {
+        return url::Url::parse("http://127.0.0.1:8765/callback").map_err(|e| (None, e.to_string()));
+    };
+    let u = http_url(v, "redirect_uri")?;
+    let local = u.scheme() == "http"
+        && matches!(
+            u.host_str(),
+            Some("127.0.0.1") | Some("localhost") | Some("[::1]")
+        );
+    if !local || u.port().is_none() {
+        return Err((
+            Some(v.span()),
+            format!("`account.redirect_uri` must be http://127.0.0.1:PORT/PATH (Encore listens there once during {during})"),
+        ));
+    }
+    Ok(u)
+}
+
+/// A non-empty plain value of `key`, trimmed; `None` when the key is absent.
+fn text_key(acc: &RawAccount, key: &str) -> Result<Option<String>, SpanError> {
+    match field(acc, key) {
+        Some(v) if v.get_ref().trim().is_empty() => {
+            Err((Some(v.span()), format!("`account.{key}` is empty")))
+        }
+        Some(v) => Ok(Some(v.get_ref().trim().to_string())),
+        None => Ok(None),
+    }
+}
+
+fn resolve_linkedin(
+    acc: &RawAccount,
+    name: &str,
+    here: Option<Range<usize>>,
+    warnings: &mut Vec<String>,
+) -> Result<LinkedInSettings, SpanError> {
+    let client_id = text_key(acc, "client_id")?.ok_or_else(|| {
+        (
+            here.clone(),
+            format!("`account.client_id` is required for network = \"linkedin\" (account {name:?}; the app's Client ID, on its Auth tab at linkedin.com/developers)"),
+        )
+    })?;
+    let author = text_key(acc, "author")?;
+    if let (Some(a), Some(v)) = (&author, &acc.author) {
+        let ok = ["urn:li:organization:", "urn:li:person:"]
+            .iter()
+            .any(|p| a.strip_prefix(p).is_some_and(|id| !id.is_empty() && !id.contains([' ', ','])));
+        if !ok {
+            return Err((
+                Some(v.span()),
+                format!("`account.author` is {a:?}: expected \"urn:li:organization:ID\" (a page you administer), or leave it out to post as yourself"),
+            ));
+        }
+    }
+    let api_version = text_key(acc, "api_version")?.unwrap_or_else(|| LINKEDIN_VERSION.into());
+    if let Some(v) = &acc.api_version {
+        let ok = api_version.len() == 6
+            && api_version.bytes().all(|b| b.is_ascii_digit())
+            && (1..=12).contains(&api_version[4..].parse::<u32>().unwrap_or(0));
+        if !ok {
+            return Err((
+                Some(v.span()),
+                format!("`account.api_version` is {api_version:?}: expected YYYYMM, such as \"{LINKEDIN_VERSION}\""),
+            ));
+        }
+    }
+    let authorize_url = match &acc.authorize_url {
+        Some(v) => http_url(v, "authorize_url")?,
+        None => url::Url::parse("https://www.linkedin.com/oauth/v2/authorization")
+            .map_err(|e| (None, e.to_string()))?,
+    };
+    Ok(LinkedInSettings {
+        api_base: base_url(acc.api_base.as_ref(), "api_base", "https://api.linkedin.com")?,
+        client_id,
+        client_secret: secret(
+            acc,
+            "client_secret",
+            "for network = \"linkedin\" (the app's Primary Client Secret)",
+            here,
+            warnings,
+        )?,
+        authorize_url,
+        redirect_uri: redirect_uri(acc, "`encore auth linkedin`")?,
+        author,
+        api_version,
+    })
+}
+
+/// The `LinkedIn-Version` Encore was written against; each version is served about a year.
+pub(crate) const LINKEDIN_VERSION: &str = "202610";
+
+fn resolve_telegram(
+    acc: &RawAccount,
+    here: Option<Range<usize>>,
+    warnings: &mut Vec<String>,
+) -> Result<TelegramSettings, SpanError> {
+    let chat = text_key(acc, "chat")?.ok_or_else(|| {
+        (
+            here.clone(),
+            "`account.chat` is required for network = \"telegram\" (the channel: \"@name\" or its id, \"-100…\")".to_string(),
+        )
+    })?;
+    let public = chat
+        .strip_prefix('@')
+        .is_some_and(|n| n.len() >= 4 && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+    let id = chat
+        .strip_prefix('-')
+        .unwrap_or(&chat)
+        .parse::<i64>()
+        .is_ok();
+    if !public && !id {
+        let span = acc.chat.as_ref().map(|c| c.span());
+        return Err((
+            span,
+            format!("`account.chat` is {chat:?}: expected \"@channelname\" or the channel's numeric id (\"-1001234567890\")"),
+        ));
+    }
+    Ok(TelegramSettings {
+        api_base: base_url(acc.api_base.as_ref(), "api_base", "https://api.telegram.org")?,
+        bot_token: secret(
+            acc,
+            "bot_token",
+            "for network = \"telegram\" (the token @BotFather gave)",
+            here,
+            warnings,
+        )?,
+        chat,
+    })
+}
+
 /// An X account's settings. Long because it is one key after another (auth mode, its keys,
 /// the API base), each refused at its own position; split, the order of the checks (which
 /// error an admin sees first) would be spread over several places.
@@ -491,25 +695,7 @@ fn resolve_x(
                 None => url::Url::parse("https://x.com/i/oauth2/authorize")
                     .map_err(|e| (None, e.to_string()))?,
             };
-            let redirect_uri = match &acc.redirect_uri {
-                Some(v) => {
-                    let u = http_url(v, "redirect_uri")?;
-                    let local = u.scheme() == "http"
-                        && matches!(
-                            u.host_str(),
-                            Some("127.0.0.1") | Some("localhost") | Some("[::1]")
-                        );
-                    if !local || u.port().is_none() {
-                        return Err((
-                            Some(v.span()),
-                            "`account.redirect_uri` must be http://127.0.0.1:PORT/PATH (Encore listens there once during `encore auth x`)".into(),
-                        ));
-                    }
-                    u
-                }
-                None => url::Url::parse("http://127.0.0.1:8765/callback")
-                    .map_err(|e| (None, e.to_string()))?,
-            };
+            let redirect_uri = redirect_uri(acc, "`encore auth x`")?;
             XAuth::OAuth2 {
                 client_id,
                 client_secret,

@@ -13,7 +13,10 @@ pub(crate) mod value;
 
 use crate::vocab::NetworkKind;
 use crate::vocab::UrlGlob;
-pub use endpoint::{BlueskySettings, Endpoint, MastodonSettings, XSettings};
+pub use endpoint::{
+    BlueskySettings, Endpoint, LinkedInSettings, MastodonSettings, TelegramSettings,
+    ThreadsSettings, XSettings,
+};
 pub(crate) use endpoint::{Budget, Visibility, XAuth};
 use raw::{RawAccount, RawCadence, RawConfig, RawFeed, RawFeeds, RawMessage, RawSelect};
 use std::collections::BTreeMap;

@@ -242,6 +242,11 @@ pub(super) struct RawAccount {
     #[serde(default, deserialize_with = "secret_text")]
     pub app_password: Option<Spanned<String>>,
     pub appview: Option<Spanned<String>>,
+    pub author: Option<Spanned<String>>,
+    pub api_version: Option<Spanned<String>>,
+    #[serde(default, deserialize_with = "secret_text")]
+    pub bot_token: Option<Spanned<String>>,
+    pub chat: Option<Spanned<String>>,
     pub monthly_budget_usd: Option<Spanned<f64>>,
     pub cost_per_post_usd: Option<Spanned<f64>>,
     pub cost_per_read_usd: Option<Spanned<f64>>,

@@ -5,6 +5,7 @@
 //! housekeeping: [`chores`]) and the signals.
 
 pub(crate) mod chores;
+mod credentials;
 mod engagement;
 mod lane;
 mod ledger;
@@ -14,6 +15,7 @@ mod run;
 mod status;
 
 pub(crate) use plan::{kept_state, measured_volume};
+pub(crate) use credentials::expiry_warning;
 pub(crate) use reload::Reloaded;
 pub use run::{run, RunOptions};
 pub(crate) use status::{Pause, Runtime};

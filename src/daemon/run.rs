@@ -262,6 +262,8 @@ async fn serve_loop<S: std::future::Future<Output = ()>>(
 ) -> Result<(), Error> {
     let clock = ctx.clock.clone();
     let mut chores = Chores::new(&refreshes(daemon.config()), clock.now());
+    let renew = daemon.renew_credentials(clock.now());
+    ctx.dog.feed_while("the logins' renewal", STEP_LIMIT, renew).await;
     // The first tick at once; then at the next slot (at least every TICK).
     let mut wake = tokio::time::Instant::now();
     // Said in every status until a reload succeeds.
@@ -290,7 +292,9 @@ async fn serve_loop<S: std::future::Future<Output = ()>>(
                         Chore::Housekeeping => daemon.housekeeping().await?,
                         Chore::ReadEngagement => {
                             let round = daemon.read_engagement(clock.now());
-                            ctx.dog.feed_while("the read-back", STEP_LIMIT, round).await?
+                            ctx.dog.feed_while("the read-back", STEP_LIMIT, round).await?;
+                            let renew = daemon.renew_credentials(clock.now());
+                            ctx.dog.feed_while("the logins' renewal", STEP_LIMIT, renew).await;
                         }
                     }
                 }

@@ -23,6 +23,9 @@ pub(crate) enum Resend {
         /// Look at the account before a resend anyway.
         look_first: bool,
     },
+    /// Nothing can tell whether it landed (Telegram: a bot cannot read its channel back): an
+    /// attempt that may have gone through ends the loop as "unknown", never resent.
+    Never,
 }
 
 /// What one network brings to the post loop for one post.
@@ -39,6 +42,13 @@ pub(crate) trait Delivery: Sync {
     fn classify(&self, answer: &Answer) -> Option<PostError>;
     /// Says what a server failure was.
     fn describe(&self, answer: &Answer) -> String;
+    /// Whether a failed answer surely changed nothing (the API said so in its own words: a
+    /// Bot API `"ok": false`, a Threads container not yet ready), so that it is retried
+    /// like a request that never arrived. By default a server failure may have been processed.
+    fn not_processed(&self, answer: &Answer) -> bool {
+        let _ = answer;
+        false
+    }
     /// The receipt in an accepted answer; `Err` says why the answer was not understood.
     fn receipt(&self, answer: &Answer) -> Result<Receipt, String>;
     /// Looks at the account for this post: it landed (`Some`), it did not, or nobody knows.
@@ -63,6 +73,9 @@ pub(crate) async fn deliver<D: Delivery>(d: &D, retry: RetryPolicy) -> Result<Re
     let mut last = String::new();
     for attempt in 1..=retry.attempts() {
         if attempt > 1 {
+            if ambiguous && d.resend() == Resend::Never {
+                break;
+            }
             retry.wait(attempt, d.account(), d.network(), &last).await;
             if ambiguous {
                 if let Some(r) = look_before_resend(d, &last).await? {
@@ -71,6 +84,7 @@ pub(crate) async fn deliver<D: Delivery>(d: &D, retry: RetryPolicy) -> Result<Re
             }
         }
         let result = d.attempt().await;
+        let settled = matches!(&result, Ok(a) if !a.status.is_success() && d.not_processed(a));
         match judge(result, |a| d.classify(a), |a| d.describe(a)) {
             Attempt::Accepted(a) => {
                 return d.receipt(&a).map_err(|e| PostError::Unknown {
@@ -86,16 +100,18 @@ pub(crate) async fn deliver<D: Delivery>(d: &D, retry: RetryPolicy) -> Result<Re
                 ambiguous: maybe,
                 why,
             } => {
-                ambiguous |= maybe;
+                ambiguous |= maybe && !settled;
                 last = why;
             }
         }
     }
     // Whether an attempt landed is settled now, while any deduplication key is still fresh.
-    let looked = if ambiguous {
-        Some(d.look().await)
-    } else {
-        None
+    let looked = match (ambiguous, d.resend()) {
+        (false, _) => None,
+        (true, Resend::Never) => Some(Err(PostError::Unknown {
+            reason: format!("{} cannot be asked whether a post landed", d.network()),
+        })),
+        (true, _) => Some(d.look().await),
     };
     gave_up(d.network(), retry.attempts(), &last, looked)
 }
@@ -105,7 +121,7 @@ async fn look_before_resend<D: Delivery>(d: &D, last: &str) -> Result<Option<Rec
     let required = match d.resend() {
         Resend::LookFirst => true,
         Resend::Keyed { look_first: true } => false,
-        Resend::Keyed { look_first: false } => return Ok(None),
+        Resend::Keyed { look_first: false } | Resend::Never => return Ok(None),
     };
     match d.look().await {
         Ok(Some(r)) => {
@@ -187,6 +203,9 @@ mod tests {
         }
         fn describe(&self, a: &Answer) -> String {
             format!("HTTP {}", a.status.as_u16())
+        }
+        fn not_processed(&self, a: &Answer) -> bool {
+            a.status.as_u16() == 599
         }
         fn receipt(&self, a: &Answer) -> Result<Receipt, String> {
             let id = std::str::from_utf8(&a.body).map_err(|e| e.to_string())?;
@@ -326,6 +345,28 @@ mod tests {
         let s = Scripted::new(Resend::LookFirst, vec![ok("")], vec![]);
         assert!(matches!(run(&s, 3), Err(PostError::Unknown { .. })));
         assert_eq!(s.log(), ["post"]);
+    }
+
+    #[test]
+    fn a_network_that_cannot_look_never_resends_what_may_have_landed() {
+        let s = Scripted::new(Resend::Never, vec![timeout()], vec![]);
+        assert!(matches!(run(&s, 3), Err(PostError::Unknown { .. })));
+        assert_eq!(s.log(), ["post"]);
+        // A connection refused is surely not a post: resent.
+        let s = Scripted::new(Resend::Never, vec![refused_connection(), ok("4")], vec![]);
+        assert_eq!(run(&s, 3).unwrap().post_id, "4");
+    }
+
+    #[test]
+    fn an_answer_that_says_nothing_was_done_is_resent_without_a_look() {
+        // 599 is what this script's `not_processed` calls "surely not processed".
+        let s = Scripted::new(
+            Resend::Never,
+            vec![Ok(test_answer(599, &[], "")), ok("8")],
+            vec![],
+        );
+        assert_eq!(run(&s, 3).unwrap().post_id, "8");
+        assert_eq!(s.log(), ["post", "post"]);
     }
 
     #[test]

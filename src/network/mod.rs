@@ -7,12 +7,16 @@ pub(crate) use crate::vocab::NetworkKind;
 
 pub(crate) mod bluesky;
 pub(crate) mod call;
+mod card;
 mod deliver;
 pub(crate) mod engagement;
 pub(crate) mod limits;
+pub(crate) mod linkedin;
 mod log;
 pub(crate) mod mastodon;
 pub(crate) mod session;
+pub(crate) mod telegram;
+pub(crate) mod threads;
 pub(crate) mod x;
 
 pub use call::RetryPolicy;
@@ -115,6 +119,9 @@ pub struct AccountInfo {
     pub post_count: Option<u64>,
 }
 
+/// How long before credentials end the daemon, `status` and the metrics warn.
+pub const EXPIRY_WARNING: chrono::Duration = chrono::Duration::days(7);
+
 /// The seam every network plugs into.
 pub trait Network: Send + Sync {
     /// Sends one post.
@@ -145,6 +152,14 @@ pub trait Network: Send + Sync {
         _post_ids: &'a [String],
     ) -> BoxFuture<'a, Result<Vec<(String, crate::archive::Reading)>, PostError>> {
         Box::pin(async { Ok(Vec::new()) })
+    }
+
+    /// Keeps the credentials alive where they expire (Threads refreshes its token well before
+    /// the end, LinkedIn where it was given a refresh token), and says when they stop working:
+    /// `Ok(None)` when they do not expire or nobody knows. The daemon calls it hourly and
+    /// warns from [`EXPIRY_WARNING`] before the end.
+    fn renew(&self) -> BoxFuture<'_, Result<Option<DateTime<Utc>>, PostError>> {
+        Box::pin(async { Ok(None) })
     }
 
     /// Checks the credentials with one cheap call (`encore check --online`).
@@ -184,6 +199,21 @@ pub(crate) fn build(
         }
         (Endpoint::Bluesky(settings), NetworkKind::Bluesky) => {
             bluesky::BlueskyNetwork::new(&account.name, settings, sessions, timeout)
+                .map(|n| Box::new(n.with_retry(retry)) as Box<dyn Network>)
+                .map_err(|e| e.to_string())
+        }
+        (Endpoint::Threads(settings), NetworkKind::Threads) => {
+            threads::ThreadsNetwork::new(&account.name, settings, sessions, timeout)
+                .map(|n| Box::new(n.with_retry(retry)) as Box<dyn Network>)
+                .map_err(|e| e.to_string())
+        }
+        (Endpoint::LinkedIn(settings), NetworkKind::LinkedIn) => {
+            linkedin::LinkedInNetwork::new(&account.name, settings, sessions, timeout)
+                .map(|n| Box::new(n.with_retry(retry)) as Box<dyn Network>)
+                .map_err(|e| e.to_string())
+        }
+        (Endpoint::Telegram(settings), NetworkKind::Telegram) => {
+            telegram::TelegramNetwork::new(&account.name, settings, timeout)
                 .map(|n| Box::new(n.with_retry(retry)) as Box<dyn Network>)
                 .map_err(|e| e.to_string())
         }

@@ -21,6 +21,10 @@ pub struct Tokens {
     /// The account's id on the network, when the login told it (Bluesky DID, X user id).
     #[serde(default)]
     pub user_id: Option<String>,
+    /// A fingerprint of the configured token these grew from (Threads): when the admin puts a
+    /// new token in the config, the stored ones are stale and the new one wins.
+    #[serde(default)]
+    pub issued_for: Option<String>,
 }
 
 impl std::fmt::Debug for Tokens {
@@ -33,6 +37,7 @@ impl std::fmt::Debug for Tokens {
             )
             .field("expires_at", &self.expires_at)
             .field("user_id", &self.user_id)
+            .field("issued_for", &self.issued_for)
             .finish()
     }
 }
@@ -124,6 +129,7 @@ mod tests {
             refresh_token: Some("ref-SECRET".into()),
             expires_at: None,
             user_id: Some("42".into()),
+            issued_for: None,
         };
         store.save("a", &t).unwrap();
         store

@@ -14,6 +14,13 @@ pub enum NetworkKind {
     Mastodon,
     /// Bluesky (AT Protocol).
     Bluesky,
+    /// Threads (Meta's Threads API).
+    Threads,
+    /// LinkedIn (the Posts API), a member or an organisation page.
+    #[serde(rename = "linkedin")]
+    LinkedIn,
+    /// A Telegram channel, through a bot (the Bot API).
+    Telegram,
     /// Writes posts to the log only: for demos, tests and trying a config out. Counts length like
     /// X, so what it shows would also fit there.
     Log,
@@ -26,6 +33,9 @@ impl NetworkKind {
             NetworkKind::X => "x",
             NetworkKind::Mastodon => "mastodon",
             NetworkKind::Bluesky => "bluesky",
+            NetworkKind::Threads => "threads",
+            NetworkKind::LinkedIn => "linkedin",
+            NetworkKind::Telegram => "telegram",
             NetworkKind::Log => "log",
         }
     }
@@ -42,6 +52,46 @@ impl NetworkKind {
                 max: 300,
                 url_len: None,
             },
+            NetworkKind::Threads => LengthRule::EmojiBytes { max: 500 },
+            NetworkKind::LinkedIn => LengthRule::LittleText { max: 3000 },
+            NetworkKind::Telegram => LengthRule::Utf16 { max: 4096 },
+        }
+    }
+
+    /// How many hashtags a post may carry: Threads makes one topic tag of a post and no more
+    /// (Meta's posts page, "Topic tags"), so a second `#word` would only be noise.
+    pub fn max_hashtags(self) -> Option<usize> {
+        match self {
+            NetworkKind::Threads => Some(1),
+            _ => None,
+        }
+    }
+
+    /// The network named `name` as in config and JSON.
+    pub fn from_name(name: &str) -> Option<NetworkKind> {
+        [
+            NetworkKind::X,
+            NetworkKind::Mastodon,
+            NetworkKind::Bluesky,
+            NetworkKind::Threads,
+            NetworkKind::LinkedIn,
+            NetworkKind::Telegram,
+            NetworkKind::Log,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == name)
+    }
+
+    /// The network's name as people write it, for logs and errors ("LinkedIn").
+    pub fn display_name(self) -> &'static str {
+        match self {
+            NetworkKind::X => "X",
+            NetworkKind::Mastodon => "Mastodon",
+            NetworkKind::Bluesky => "Bluesky",
+            NetworkKind::Threads => "Threads",
+            NetworkKind::LinkedIn => "LinkedIn",
+            NetworkKind::Telegram => "Telegram",
+            NetworkKind::Log => "log",
         }
     }
 }

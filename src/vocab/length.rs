@@ -2,7 +2,9 @@
 //!
 //! Getting this exactly right is what lets Encore use the whole limit without ever being refused:
 //! X counts twitter-text v3 weighted length (CJK and emoji weigh 2, every link 23), Mastodon counts
-//! graphemes with every link at 23, Bluesky counts graphemes with links at full length.
+//! graphemes with every link at 23, Bluesky counts graphemes with links at full length, Threads
+//! counts graphemes with each emoji at its UTF-8 size, LinkedIn and Telegram count UTF-16 code
+//! units (LinkedIn of the commentary as sent, its reserved characters escaped).
 
 use super::tlds;
 use crate::text::nfc;
@@ -25,6 +27,26 @@ pub enum LengthRule {
         /// Every http(s) link counts this much (Mastodon: 23); `None` counts it as written.
         url_len: Option<usize>,
     },
+    /// Threads: graphemes, links as written, except that an emoji counts as many as its UTF-8
+    /// bytes ("Emojis are counted as the number of UTF-8 bytes", Meta's posts page).
+    EmojiBytes {
+        /// The limit (500).
+        max: usize,
+    },
+    /// LinkedIn: UTF-16 code units of the commentary as it is sent, reserved characters
+    /// escaped and hashtags written as templates ([`little_text`]). LinkedIn states its limit
+    /// (3,000) in characters without saying which; counting what is sent in UTF-16 units is
+    /// never less than any other reading.
+    LittleText {
+        /// The limit (3000).
+        max: usize,
+    },
+    /// Telegram: UTF-16 code units, links as written ("1-4096 characters after entities
+    /// parsing"; the Bot API measures entities in UTF-16 units).
+    Utf16 {
+        /// The limit (4096).
+        max: usize,
+    },
 }
 
 impl LengthRule {
@@ -33,13 +55,38 @@ impl LengthRule {
         match *self {
             LengthRule::XWeighted { .. } => x_weighted_length(text),
             LengthRule::Graphemes { url_len, .. } => grapheme_length(text, url_len),
+            LengthRule::EmojiBytes { .. } => emoji_bytes_length(text),
+            LengthRule::LittleText { .. } => little_length(text),
+            LengthRule::Utf16 { .. } => utf16_length(text),
         }
     }
 
     /// The network's limit.
     pub fn max(&self) -> usize {
         match *self {
-            LengthRule::XWeighted { max } | LengthRule::Graphemes { max, .. } => max,
+            LengthRule::XWeighted { max }
+            | LengthRule::Graphemes { max, .. }
+            | LengthRule::EmojiBytes { max }
+            | LengthRule::LittleText { max }
+            | LengthRule::Utf16 { max } => max,
+        }
+    }
+
+    /// How it counts, for `check` and `preview`.
+    pub fn describe(&self) -> String {
+        match *self {
+            LengthRule::XWeighted { .. } => "X weighted length".into(),
+            LengthRule::Graphemes {
+                url_len: Some(n), ..
+            } => format!("graphemes, each link counts {n}"),
+            LengthRule::Graphemes { url_len: None, .. } => "graphemes, links count in full".into(),
+            LengthRule::EmojiBytes { .. } => {
+                "graphemes, each emoji counts its UTF-8 bytes, links in full".into()
+            }
+            LengthRule::LittleText { .. } => {
+                "UTF-16 units of the escaped commentary, links in full".into()
+            }
+            LengthRule::Utf16 { .. } => "UTF-16 units, links in full".into(),
         }
     }
 
@@ -145,6 +192,69 @@ fn is_emoji(g: &str) -> bool {
             _ => false,
         }
     })
+}
+
+/// Threads' count: graphemes, each emoji weighing its UTF-8 size (👍 is 4, 👩🏽‍💻 is 15).
+pub(crate) fn emoji_bytes_length(text: &str) -> usize {
+    let text = nfc(text);
+    if text.is_ascii() {
+        return ascii_graphemes(&text);
+    }
+    text.graphemes(true)
+        .map(|g| if is_emoji(g) { g.len() } else { 1 })
+        .sum()
+}
+
+/// UTF-16 code units, after NFC (what a server written in Java or JavaScript counts).
+pub(crate) fn utf16_length(text: &str) -> usize {
+    nfc(text).encode_utf16().count()
+}
+
+/// The length of `text` sent as little text, each `#` counted as the start of a hashtag
+/// template (which of them are hashtags is the network's business: this is the upper bound).
+pub(crate) fn little_length(text: &str) -> usize {
+    const TEMPLATE_EXTRA: usize = "{hashtag|\\#|}".len() - "\\#".len();
+    utf16_length(&little_text(text, &[])) + TEMPLATE_EXTRA * text.matches('#').count()
+}
+
+/// LinkedIn's "little" text: every reserved character (`\ | { } @ [ ] ( ) < > # * _ ~`)
+/// escaped with a backslash, except that each of `hashtags` written `#Tag` becomes the hashtag
+/// template `{hashtag|\#|Tag}`. Unescaped, LinkedIn cuts the post at the first reserved
+/// character and still answers 201 (Microsoft's "little text format" page; crossposter
+/// v1.1.5), so nothing is sent unescaped. Links are escaped too (their `_`, `(`, `#`): LinkedIn
+/// links the unescaped URL it reads back.
+pub(crate) fn little_text(text: &str, hashtags: &[String]) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut rest = text;
+    'outer: while let Some(c) = rest.chars().next() {
+        if c == '#' {
+            for tag in hashtags {
+                let after = &rest[1..];
+                if let Some(tail) = after.strip_prefix(tag.as_str()) {
+                    let ends = tail.chars().next().is_none_or(|n| !n.is_alphanumeric() && n != '_');
+                    if ends {
+                        out.push_str("{hashtag|\\#|");
+                        escape_little(tag, &mut out);
+                        out.push('}');
+                        rest = tail;
+                        continue 'outer;
+                    }
+                }
+            }
+        }
+        escape_little(&rest[..c.len_utf8()], &mut out);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+fn escape_little(text: &str, out: &mut String) {
+    for c in text.chars() {
+        if "\\|{}@[]()<>#*_~".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
 }
 
 /// Grapheme count, with each http(s) link counted as `url_len` when given.
@@ -342,6 +452,41 @@ mod tests {
         assert_eq!(x_weighted_length("👩🏽‍💻"), 2);
         // A decomposed accent is normalised first (NFC), so it weighs 1.
         assert_eq!(x_weighted_length("e\u{301}"), 1);
+    }
+
+    #[test]
+    fn threads_counts_emoji_by_their_utf8_bytes_and_letters_as_one() {
+        let rule = LengthRule::EmojiBytes { max: 500 };
+        assert_eq!(rule.count("Été à Kyōto 日本"), 14);
+        assert_eq!(rule.count("👍"), 4);
+        assert_eq!(rule.count("👩🏽‍💻"), 15);
+        assert_eq!(rule.count("🇫🇷 ok"), 11);
+        assert!(rule.fits(&"日".repeat(500)));
+        assert!(!rule.fits(&"👍".repeat(126)));
+        assert!(rule.fits(&"👍".repeat(125)));
+    }
+
+    #[test]
+    fn linkedin_escapes_reserved_characters_and_writes_hashtags_as_templates() {
+        let tags = vec!["Rust".to_string()];
+        assert_eq!(
+            little_text("#Rust (a_b) #Rusty @me https://x.org/a_(b)", &tags),
+            "{hashtag|\\#|Rust} \\(a\\_b\\) \\#Rusty \\@me https://x.org/a\\_\\(b\\)"
+        );
+        let rule = LengthRule::LittleText { max: 3000 };
+        // Counted as sent: each reserved character weighs 2.
+        assert_eq!(rule.count("(é)"), 5);
+        assert_eq!(rule.count("😀"), 2);
+        let sent = little_text("#Rust ok", &tags);
+        assert_eq!(rule.count("#Rust ok"), sent.encode_utf16().count());
+    }
+
+    #[test]
+    fn telegram_counts_utf16_units() {
+        let rule = LengthRule::Utf16 { max: 4096 };
+        assert_eq!(rule.count("Café 日本 😀"), 10);
+        assert!(rule.fits(&"é".repeat(4096)));
+        assert!(!rule.fits(&"😀".repeat(2049)));
     }
 
     #[test]

@@ -329,6 +329,7 @@ async fn oauth2_tokens_are_refreshed_before_expiry_and_rotation_is_saved() {
                 // About to expire: renewed before use.
                 expires_at: Some(Utc::now() + Duration::minutes(1)),
                 user_id: None,
+                issued_for: None,
             },
         )
         .unwrap();

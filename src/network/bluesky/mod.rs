@@ -7,7 +7,7 @@
 //! key and cannot make a second post. And the text is shown as sent: links and hashtags are
 //! only clickable through [`facets`], and the link card ([`card`]) is supplied by the poster.
 
-pub(crate) mod card;
+use super::card;
 pub(crate) mod facets;
 pub(crate) mod tid;
 
@@ -219,6 +219,7 @@ impl BlueskyNetwork {
             access_token: out.access_jwt,
             refresh_token: Some(out.refresh_jwt),
             user_id: Some(out.did),
+            issued_for: None,
         };
         // On disk before use: the old refresh token is retired by the server.
         self.store

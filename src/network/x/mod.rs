@@ -273,6 +273,7 @@ impl XNetwork {
             // X rotates refresh tokens; keep the old one only if none came back.
             refresh_token: fresh.refresh_token.or(Some(refresh)),
             user_id: old.user_id.clone(),
+            issued_for: None,
             ..fresh
         };
         store

@@ -163,6 +163,7 @@ pub(crate) async fn token_request(
         refresh_token: t.refresh_token,
         expires_at: t.expires_in.map(|s| now + Duration::seconds(s)),
         user_id: None,
+        issued_for: None,
     })
 }
 

@@ -1,6 +1,5 @@
-//! The link card under a Bluesky post (`app.bsky.embed.external`).
-//!
-//! Bluesky does not fetch pages: the poster supplies title, description and thumbnail. Encore
+//! The link card under a post: Bluesky (`app.bsky.embed.external`) and LinkedIn (an article
+//! share) do not fetch pages: the poster supplies title, description and thumbnail. Encore
 //! reads them from the article's Open Graph tags (falling back to the feed's title) and uploads
 //! the `og:image` when it is an image under the 1,000,000-byte blob limit; anything that goes
 //! wrong costs the thumbnail, never the post.
