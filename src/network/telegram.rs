@@ -150,11 +150,12 @@ impl TelegramNetwork {
     }
 
     /// A method's URL: the token is a path segment, so this URL never reaches a log or an error
-    /// (`call::send` and `http::describe` leave URLs out).
+    /// (`call::send` and `http::describe` leave URLs out). `./` first: a token holds a colon,
+    /// and `bot123:AA…` alone would read as a URL of scheme `bot123`.
     fn method(&self, name: &str) -> url::Url {
         super::call::endpoint(
             &self.api_base,
-            &format!("bot{}/{name}", self.token.expose()),
+            &format!("./bot{}/{name}", self.token.expose()),
         )
     }
 

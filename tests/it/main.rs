@@ -31,6 +31,7 @@ mod secrets;
 mod service;
 mod state;
 mod systemd;
+mod telegram;
 mod three_networks;
 mod words;
 mod x;

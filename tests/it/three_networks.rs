@@ -54,7 +54,7 @@ fn networks(c: &Config) -> Vec<Box<dyn Network>> {
                         .unwrap()
                         .with_retry(fast()),
                 ),
-                Endpoint::Log => panic!("no log account here"),
+                other => panic!("not one of the three: {other:?}"),
             }
         })
         .collect()

@@ -2,10 +2,14 @@
 #![allow(dead_code)]
 
 pub mod fake_bluesky;
+pub mod fake_linkedin;
 pub mod fake_mastodon;
+pub mod fake_telegram;
+pub mod fake_threads;
 pub mod fake_x;
 pub mod fast;
 pub mod http;
+pub mod more;
 pub mod three;
 
 use chrono::{DateTime, Duration, Utc};
