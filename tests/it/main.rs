@@ -21,6 +21,7 @@ mod feeds;
 mod floors;
 mod full_disk;
 mod learn;
+mod linkedin;
 mod mastodon;
 mod metrics;
 mod properties;
