@@ -320,11 +320,13 @@ impl ThreadsNetwork {
         deliver(&post, self.retry).await
     }
 
-    /// Looks among the profile's ten latest posts for one linking to `url` made since `since`.
+    /// Looks among the profile's ten latest posts for one linking to `url` made since `since`
+    /// (with exactly `text`, when known: an earlier share of the same article is not this one).
     pub async fn find_post(
         &self,
         url: &str,
         since: DateTime<Utc>,
+        text: Option<&str>,
     ) -> Result<Option<Receipt>, PostError> {
         let page: Page = self
             .get_json(self.url(
@@ -337,7 +339,8 @@ impl ThreadsNetwork {
             let recent = at.is_none_or(|t| t >= since - Duration::minutes(2));
             let linked = p.link_attachment_url.as_deref().is_some_and(&same)
                 || p.text.split_whitespace().any(&same);
-            if recent && linked {
+            let same_text = text.is_none_or(|t| t == p.text);
+            if recent && linked && same_text {
                 return Ok(Some(Receipt {
                     post_id: p.id,
                     at: at.unwrap_or_else(Utc::now),
@@ -482,7 +485,12 @@ impl Delivery for ThreadsPost<'_> {
 
     async fn look(&self) -> Result<Option<Receipt>, PostError> {
         let since = Utc::now() - Duration::hours(1);
-        self.threads.find_post(self.url, since).await
+        let text = self
+            .form
+            .iter()
+            .find(|(k, _)| *k == "text")
+            .map(|(_, v)| v.as_str());
+        self.threads.find_post(self.url, since, text).await
     }
 }
 
@@ -495,7 +503,7 @@ impl Network for ThreadsNetwork {
         &'a self,
         intent: &'a Intent,
     ) -> BoxFuture<'a, Result<Option<Receipt>, PostError>> {
-        Box::pin(self.find_post(&intent.url, intent.created))
+        Box::pin(self.find_post(&intent.url, intent.created, None))
     }
 
     fn renew(&self) -> BoxFuture<'_, Result<Option<DateTime<Utc>>, PostError>> {

@@ -33,6 +33,7 @@ mod service;
 mod state;
 mod systemd;
 mod telegram;
+mod threads;
 mod three_networks;
 mod words;
 mod x;
