@@ -153,8 +153,13 @@ pub struct Audit {
 
 /// Reads the state in `state` (which must open) and compares it with the instance's record.
 pub fn audit(state: &Path, statuses: &[Status]) -> Audit {
+    audit_account(state, ACCOUNT, statuses)
+}
+
+/// [`audit`] for another account, whose network's posts are given as statuses.
+pub fn audit_account(state: &Path, account: &str, statuses: &[Status]) -> Audit {
     let archive = Archive::open(state).expect("the state opens");
-    let history = archive.history(ACCOUNT).unwrap();
+    let history = archive.history(account).unwrap();
     let mut by_article: HashMap<String, Vec<DateTime<Utc>>> = HashMap::new();
     for s in statuses {
         let link = s
