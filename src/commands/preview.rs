@@ -48,6 +48,8 @@ struct JsonPost<'a> {
     text: &'a str,
     length: usize,
     limit: usize,
+    /// How the network counts `length`.
+    counted_as: String,
     article_key: &'a str,
     /// The feed the article comes from.
     feed: &'a str,
@@ -134,6 +136,16 @@ pub async fn preview(
             for r in &rates {
                 writeln!(out, "{r}")?;
             }
+            for (a, rule) in config.accounts.iter().zip(&rules) {
+                writeln!(
+                    out,
+                    "{} ({}): LENGTH counts {}; the limit is {}",
+                    a.name,
+                    a.network,
+                    rule.describe(),
+                    rule.max()
+                )?;
+            }
             write_text(config, &plan, now, until, &articles, seed, out)?
         }
     }
@@ -218,6 +230,7 @@ fn write_json(config: &Config, plan: &[Planned], out: &mut dyn Write) -> std::io
             text: &message.text,
             length: message.length,
             limit: message.limit,
+            counted_as: account.network.length_rule().describe(),
             article_key: &article.key,
             feed: &article.feed,
             variant: message.variant.0,

@@ -30,6 +30,7 @@ mod real_feeds;
 mod report;
 mod secrets;
 mod service;
+mod six_networks;
 mod state;
 mod systemd;
 mod telegram;
