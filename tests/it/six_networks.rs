@@ -129,3 +129,186 @@ fn keys_of_another_network_and_wrong_values_are_refused_with_their_position() {
         assert!(err.contains("encore.toml:"), "FILE:LINE:COL: {err}");
     }
 }
+
+/// The three networks' fakes and a config whose accounts post to them.
+struct Fakes {
+    threads: support::fake_threads::FakeThreads,
+    linkedin: support::fake_linkedin::FakeLinkedIn,
+    telegram: support::fake_telegram::FakeTelegram,
+    config: std::path::PathBuf,
+    redirect: String,
+    _dir: tempfile::TempDir,
+}
+
+async fn fakes() -> Fakes {
+    use support::{fake_linkedin, fake_telegram, fake_threads};
+    let threads = fake_threads::FakeThreads::start().await;
+    let linkedin = fake_linkedin::FakeLinkedIn::start().await;
+    let telegram = fake_telegram::FakeTelegram::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let redirect = format!("http://127.0.0.1:{}/callback", support::free_port());
+    let accounts = format!(
+        r#"
+[[account]]
+name = "th"
+network = "threads"
+api_base = "{th}"
+access_token = "env:TH_TOKEN"
+
+[[account]]
+name = "li"
+network = "linkedin"
+api_base = "{li}"
+authorize_url = "{li}/oauth/v2/authorization"
+redirect_uri = "{redirect}"
+client_id = "{id}"
+client_secret = "env:LI_SECRET"
+
+[[account]]
+name = "tg"
+network = "telegram"
+api_base = "{tg}"
+bot_token = "env:TG_TOKEN"
+chat = "{chat}"
+"#,
+        th = threads.base,
+        li = linkedin.base,
+        tg = telegram.base,
+        id = fake_linkedin::CLIENT_ID,
+        chat = fake_telegram::CHANNEL,
+    );
+    let config = write(dir.path(), &accounts);
+    Fakes {
+        threads,
+        linkedin,
+        telegram,
+        config,
+        redirect,
+        _dir: dir,
+    }
+}
+
+/// `encore` with the fakes' secrets in its environment, off the test's runtime.
+async fn run(config: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let config = config.to_path_buf();
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        assert_cmd::Command::cargo_bin("encore")
+            .unwrap()
+            .arg("--config")
+            .arg(&config)
+            .args(&args)
+            .env("TH_TOKEN", support::fake_threads::TOKEN)
+            .env("LI_SECRET", support::fake_linkedin::CLIENT_SECRET)
+            .env("TG_TOKEN", support::fake_telegram::TOKEN)
+            .env_remove("RUST_LOG")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+/// `encore auth linkedin` through the local redirect, as the admin's browser would end it.
+async fn auth_linkedin(f: &Fakes) -> Vec<String> {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("encore"))
+        .env_remove("RUST_LOG")
+        .env("LI_SECRET", support::fake_linkedin::CLIENT_SECRET)
+        .arg("--config")
+        .arg(&f.config)
+        .args(["auth", "linkedin", "--account", "li"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let printed = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        for l in BufReader::new(stdout).lines() {
+            let l = l.unwrap();
+            if l.contains("/oauth/v2/authorization?") {
+                let _ = tx.send(l.trim().to_string());
+            }
+            all.push(l);
+        }
+        all
+    });
+    let url = tokio::task::spawn_blocking(move || rx.recv().unwrap()).await.unwrap();
+    let url = url::Url::parse(&url).unwrap();
+    let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+    assert_eq!(q["response_type"], "code");
+    assert_eq!(q["client_id"], support::fake_linkedin::CLIENT_ID);
+    assert_eq!(q["scope"], "openid profile w_member_social");
+    assert_eq!(q["redirect_uri"], f.redirect);
+    let resp = encore::http_client(std::time::Duration::from_secs(5))
+        .unwrap()
+        .get(format!(
+            "{}?code={}&state={}",
+            f.redirect,
+            support::fake_linkedin::CODE,
+            q["state"]
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    let lines = printed.join().unwrap();
+    assert!(status.success(), "{lines:?}");
+    lines
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_in_check_online_and_post_now_on_each_new_network() {
+    let f = fakes().await;
+    // Without a LinkedIn login, nothing starts: the error says what to run.
+    let out = run(&f.config, &["check", "--online"]).await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("run `encore auth linkedin --account li`"), "{err}");
+
+    let lines = auth_linkedin(&f).await;
+    assert!(
+        lines.iter().any(|l| l.contains("Logged in as Blog Author; token stored for li: it lasts until")),
+        "{lines:?}"
+    );
+    let session = f._dir.path().join("state/sessions/li.json");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&session).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(f.linkedin.state.lock().unwrap().logins, 1);
+
+    let out = run(&f.config, &["check", "--online"]).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("online  th: threads OK as @blog.threads"), "{text}");
+    assert!(text.contains("online  li: linkedin OK as Blog Author"), "{text}");
+    assert!(text.contains("online  tg: telegram OK as @blogchannel (bot @blog_encore_bot)"), "{text}");
+    for name in ["Threads", "LinkedIn", "Telegram"] {
+        assert!(
+            text.contains(&format!("{name} gives no post count: the auto cadence assumes 1 posts a day")),
+            "{name}: {text}"
+        );
+    }
+
+    for account in ["th", "li", "tg"] {
+        let out = run(&f.config, &["post-now", "--account", account]).await;
+        assert!(out.status.success(), "{account}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    assert_eq!(f.threads.posts().len(), 1);
+    assert_eq!(f.telegram.sent().len(), 1);
+    let shares = f.linkedin.shares();
+    assert_eq!(shares.len(), 1);
+    let source = shares[0].article["source"].as_str().unwrap();
+    assert!(shares[0].kept.ends_with(source), "LinkedIn kept the whole text: {shares:?}");
+    let t = &f.threads.posts()[0];
+    assert!(t.text.matches('#').count() <= 1, "{t:?}");
+    assert_eq!(t.topic_tag.is_some(), t.text.contains('#'), "{t:?}");
+    let out = run(&f.config, &["history"]).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.matches(" shared ").count(), 3, "{text}");
+}
