@@ -272,3 +272,80 @@ async fn a_budget_pause_is_counted_as_one() {
         assert!(text.contains(needle), "no {needle:?} in:\n{text}");
     }
 }
+
+/// A LinkedIn login that ends in 3 days: the daemon says so in its log at start (and hourly),
+/// and the metrics carry the date, as `promtool` reads it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_about_to_end_is_a_warning_and_a_metric() {
+    use support::fake_linkedin;
+    let fake = fake_linkedin::FakeLinkedIn::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = support::free_port();
+    let ends = chrono::Utc::now() + chrono::Duration::days(3);
+    encore::SessionStore::new(&dir.path().join("state"))
+        .save(
+            "li",
+            &encore::Tokens {
+                access_token: fake_linkedin::TOKEN.into(),
+                refresh_token: None,
+                expires_at: Some(ends),
+                user_id: Some(fake_linkedin::SUB.into()),
+                issued_for: None,
+            },
+        )
+        .unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"state_dir = {state:?}
+[metrics]
+listen = "127.0.0.1:{port}"
+[feed]
+url = {feed:?}
+[[account]]
+name = "li"
+network = "linkedin"
+api_base = "{base}"
+client_id = "{id}"
+client_secret = "env:LI_SECRET"
+"#,
+            state = dir.path().join("state").display().to_string(),
+            feed = support::fixture("intl.xml").display().to_string(),
+            base = fake.base,
+            id = fake_linkedin::CLIENT_ID,
+        ),
+    )
+    .unwrap();
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("encore"));
+    cmd.arg("--config")
+        .arg(&path)
+        .arg("run")
+        .env("LI_SECRET", fake_linkedin::CLIENT_SECRET)
+        .env("RUST_LOG", "info")
+        .env_remove("NOTIFY_SOCKET");
+    let (mut child, rx) = support::spawn_logged(cmd);
+    let mut seen = Vec::new();
+    let line = tokio::task::spawn_blocking(move || {
+        support::wait_for(&rx, &mut seen, "the LinkedIn login ends on", 20)
+    })
+    .await
+    .unwrap();
+    assert!(line.contains("run `encore auth linkedin --account li`"), "{line}");
+    let (code, body) = get(port, "/metrics").expect("the endpoint answers");
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+    assert_eq!(code, 200);
+    let needle = format!(
+        "encore_credentials_expiry_timestamp_seconds{{account=\"li\"}} {}",
+        ends.timestamp()
+    );
+    assert!(body.contains(&needle), "no {needle:?} in:\n{body}");
+    if promtool_present() {
+        let (code, out) = promtool(&["check", "metrics"], &body);
+        assert_eq!(code, 0, "promtool check metrics:\n{out}\n{body}");
+    }
+}
