@@ -409,6 +409,12 @@ fn reference_config_is_valid() {
     );
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("account \"blog-masto\" (mastodon)"), "{text}");
+    for network in ["threads", "linkedin", "telegram"] {
+        assert!(
+            text.contains(&format!("account \"blog-{network}\" ({network})")),
+            "{network}: {text}"
+        );
+    }
     assert!(
         text.contains("cadence  auto, 40% of the account's own volume"),
         "auto is the reference's mode: {text}"
