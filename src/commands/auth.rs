@@ -125,7 +125,13 @@ pub async fn auth_linkedin(
     use crate::network::Network;
     let until = tokens
         .expires_at
-        .map(|t| format!("it lasts until {} ({} days)", t.format("%Y-%m-%d"), (t - now).num_days()))
+        .map(|t| {
+            format!(
+                "it lasts until {} ({} days)",
+                t.format("%Y-%m-%d"),
+                (t - now).num_days()
+            )
+        })
         .unwrap_or_else(|| "LinkedIn did not say how long it lasts".into());
     match network.verify().await {
         Ok(info) => writeln!(

@@ -169,7 +169,8 @@ fn write(
         None => article.url.clone(),
     };
     let mut tags = hashtag::for_categories(&article.categories, settings);
-    if let Some(max) = crate::vocab::NetworkKind::from_name(network).and_then(|n| n.max_hashtags()) {
+    if let Some(max) = crate::vocab::NetworkKind::from_name(network).and_then(|n| n.max_hashtags())
+    {
         tags.truncate(max);
     }
     // A title is one bounded line with its bidirectional controls closed, whatever the archive

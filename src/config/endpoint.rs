@@ -500,7 +500,8 @@ fn resolve_bluesky(
 /// while `encore auth` runs.
 fn redirect_uri(acc: &RawAccount, during: &str) -> Result<url::Url, SpanError> {
     let Some(v) = &acc.redirect_uri else {
-        return url::Url::parse("http://127.0.0.1:8765/callback").map_err(|e| (None, e.to_string()));
+        return url::Url::parse("http://127.0.0.1:8765/callback")
+            .map_err(|e| (None, e.to_string()));
     };
     let u = http_url(v, "redirect_uri")?;
     let local = u.scheme() == "http"
@@ -542,9 +543,10 @@ fn resolve_linkedin(
     })?;
     let author = text_key(acc, "author")?;
     if let (Some(a), Some(v)) = (&author, &acc.author) {
-        let ok = ["urn:li:organization:", "urn:li:person:"]
-            .iter()
-            .any(|p| a.strip_prefix(p).is_some_and(|id| !id.is_empty() && !id.contains([' ', ','])));
+        let ok = ["urn:li:organization:", "urn:li:person:"].iter().any(|p| {
+            a.strip_prefix(p)
+                .is_some_and(|id| !id.is_empty() && !id.contains([' ', ',']))
+        });
         if !ok {
             return Err((
                 Some(v.span()),
@@ -570,7 +572,11 @@ fn resolve_linkedin(
             .map_err(|e| (None, e.to_string()))?,
     };
     Ok(LinkedInSettings {
-        api_base: base_url(acc.api_base.as_ref(), "api_base", "https://api.linkedin.com")?,
+        api_base: base_url(
+            acc.api_base.as_ref(),
+            "api_base",
+            "https://api.linkedin.com",
+        )?,
         client_id,
         client_secret: secret(
             acc,
@@ -616,7 +622,11 @@ fn resolve_telegram(
         ));
     }
     Ok(TelegramSettings {
-        api_base: base_url(acc.api_base.as_ref(), "api_base", "https://api.telegram.org")?,
+        api_base: base_url(
+            acc.api_base.as_ref(),
+            "api_base",
+            "https://api.telegram.org",
+        )?,
         bot_token: secret(
             acc,
             "bot_token",

@@ -26,7 +26,9 @@ impl Daemon {
                     }
                 }
                 Ok(None) => {}
-                Err(e) => tracing::warn!(account = %name, "the login could not be renewed ({e}); trying again within 6 hours"),
+                Err(e) => {
+                    tracing::warn!(account = %name, "the login could not be renewed ({e}); trying again within 6 hours")
+                }
             }
         }
     }
@@ -51,7 +53,9 @@ pub(crate) fn expiry_warning(
     };
     let fix = match network {
         NetworkKind::LinkedIn => format!("run `encore auth linkedin --account {account}`"),
-        NetworkKind::Threads => "refreshing it keeps failing; put a new long-lived token in `access_token`".into(),
+        NetworkKind::Threads => {
+            "refreshing it keeps failing; put a new long-lived token in `access_token`".into()
+        }
         _ => format!("run `encore auth {network} --account {account}`"),
     };
     format!("the {} login {when}: {fix}", network.display_name())

@@ -14,8 +14,8 @@ mod reload;
 mod run;
 mod status;
 
-pub(crate) use plan::{kept_state, measured_volume};
 pub(crate) use credentials::expiry_warning;
+pub(crate) use plan::{kept_state, measured_volume};
 pub(crate) use reload::Reloaded;
 pub use run::{run, RunOptions};
 pub(crate) use status::{Pause, Runtime};

@@ -263,7 +263,9 @@ async fn serve_loop<S: std::future::Future<Output = ()>>(
     let clock = ctx.clock.clone();
     let mut chores = Chores::new(&refreshes(daemon.config()), clock.now());
     let renew = daemon.renew_credentials(clock.now());
-    ctx.dog.feed_while("the logins' renewal", STEP_LIMIT, renew).await;
+    ctx.dog
+        .feed_while("the logins' renewal", STEP_LIMIT, renew)
+        .await;
     // The first tick at once; then at the next slot (at least every TICK).
     let mut wake = tokio::time::Instant::now();
     // Said in every status until a reload succeeds.

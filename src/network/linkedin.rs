@@ -111,7 +111,9 @@ pub(crate) fn duplicate_of(text: &str) -> Option<String> {
 /// The next midnight UTC, when LinkedIn's daily limits reset.
 fn next_midnight_utc(now: DateTime<Utc>) -> DateTime<Utc> {
     let tomorrow = now.date_naive() + Duration::days(1);
-    tomorrow.and_hms_opt(0, 0, 0).map_or(now + Duration::days(1), |t| t.and_utc())
+    tomorrow
+        .and_hms_opt(0, 0, 0)
+        .map_or(now + Duration::days(1), |t| t.and_utc())
 }
 
 /// What an answer other than 2xx means for the post; `None`: a server failure worth retrying.
@@ -259,7 +261,9 @@ impl LinkedInNetwork {
     async fn keep_alive(&self) -> Result<Option<DateTime<Utc>>, PostError> {
         let tokens = self.tokens.lock().await.clone();
         let now = Utc::now();
-        let due = tokens.expires_at.is_some_and(|t| t - now < Duration::days(7));
+        let due = tokens
+            .expires_at
+            .is_some_and(|t| t - now < Duration::days(7));
         let Some(refresh) = tokens.refresh_token.clone().filter(|_| due) else {
             return Ok(tokens.expires_at);
         };
@@ -329,11 +333,18 @@ pub(crate) async fn exchange(
         }
         let why = serde_json::from_slice::<OAuthError>(&body)
             .ok()
-            .map(|e| [e.error, e.error_description].into_iter().flatten().collect::<Vec<_>>().join(": "))
+            .map(|e| {
+                [e.error, e.error_description]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(": ")
+            })
             .unwrap_or_default();
         return Err(format!("HTTP {}: {why}", status.as_u16()));
     }
-    let a: Answer = serde_json::from_slice(&body).map_err(|e| format!("unexpected token answer: {e}"))?;
+    let a: Answer =
+        serde_json::from_slice(&body).map_err(|e| format!("unexpected token answer: {e}"))?;
     Ok(Tokens {
         access_token: a.access_token,
         refresh_token: a.refresh_token,
@@ -410,7 +421,9 @@ impl Delivery for LinkedInPost<'_> {
                     })
                 }
                 None => Err(PostError::Unknown {
-                    reason: format!("{reason} (after an answer was lost; the first attempt probably landed)"),
+                    reason: format!(
+                        "{reason} (after an answer was lost; the first attempt probably landed)"
+                    ),
                 }),
             },
             _ => Err(refusal),
@@ -426,7 +439,9 @@ impl Network for LinkedInNetwork {
     fn verify(&self) -> BoxFuture<'_, Result<AccountInfo, PostError>> {
         Box::pin(async move {
             let me = self.userinfo().await?;
-            let who = me.name.unwrap_or_else(|| format!("urn:li:person:{}", me.sub));
+            let who = me
+                .name
+                .unwrap_or_else(|| format!("urn:li:person:{}", me.sub));
             let handle = match &self.author {
                 Some(page) => format!("{page} (logged in as {who})"),
                 None => who,
@@ -453,7 +468,11 @@ mod tests {
     fn answers_map_to_what_the_daemon_must_do() {
         let now = Utc.with_ymd_and_hms(2026, 5, 1, 9, 0, 0).unwrap();
         let e = classify(
-            &answer(401, &[], r#"{"status":401,"serviceErrorCode":65600,"code":"INVALID_ACCESS_TOKEN","message":"Invalid access token"}"#),
+            &answer(
+                401,
+                &[],
+                r#"{"status":401,"serviceErrorCode":65600,"code":"INVALID_ACCESS_TOKEN","message":"Invalid access token"}"#,
+            ),
             "li",
             now,
         );
@@ -476,7 +495,15 @@ mod tests {
                 until: Some(Utc.with_ymd_and_hms(2026, 5, 2, 0, 0, 0).unwrap()),
             })
         );
-        let e = classify(&answer(422, &[], r#"{"message":"/commentary :: too long","status":422}"#), "li", now);
+        let e = classify(
+            &answer(
+                422,
+                &[],
+                r#"{"message":"/commentary :: too long","status":422}"#,
+            ),
+            "li",
+            now,
+        );
         assert!(matches!(e, Some(PostError::SkipArticle { .. })), "{e:?}");
         assert_eq!(classify(&answer(504, &[], ""), "li", now), None);
     }

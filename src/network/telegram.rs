@@ -97,13 +97,19 @@ pub(crate) fn classify(a: &Answer, now: DateTime<Utc>) -> Option<PostError> {
     let reason = error_text(a);
     match a.status.as_u16() {
         401 | 404 => Some(PostError::StopAccount {
-            reason: format!("{reason}: the bot token is wrong or revoked; ask @BotFather for the token"),
+            reason: format!(
+                "{reason}: the bot token is wrong or revoked; ask @BotFather for the token"
+            ),
         }),
         403 => Some(PostError::StopAccount {
-            reason: format!("{reason}: make the bot an administrator of the channel, allowed to post messages"),
+            reason: format!(
+                "{reason}: make the bot an administrator of the channel, allowed to post messages"
+            ),
         }),
         400 if reason.contains("chat not found") => Some(PostError::StopAccount {
-            reason: format!("{reason}: check `chat` (\"@channelname\" of a public channel, or its -100… id)"),
+            reason: format!(
+                "{reason}: check `chat` (\"@channelname\" of a public channel, or its -100… id)"
+            ),
         }),
         429 => {
             let wait = serde_json::from_slice::<Envelope<serde_json::Value>>(&a.body)
@@ -246,7 +252,10 @@ impl Delivery for TelegramPost<'_> {
 
     fn receipt(&self, a: &Answer) -> Result<Receipt, String> {
         let e: Envelope<Message> = serde_json::from_slice(&a.body).map_err(|e| e.to_string())?;
-        let m = e.result.filter(|_| e.ok).ok_or("no message in the answer")?;
+        let m = e
+            .result
+            .filter(|_| e.ok)
+            .ok_or("no message in the answer")?;
         Ok(Receipt {
             post_id: m.message_id.to_string(),
             at: m

@@ -244,7 +244,10 @@ impl ThreadsNetwork {
         self.http.request(method, url).bearer_auth(token)
     }
 
-    async fn get_json<T: serde::de::DeserializeOwned>(&self, url: url::Url) -> Result<T, PostError> {
+    async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        url: url::Url,
+    ) -> Result<T, PostError> {
         read_json(
             send(self.request(reqwest::Method::GET, url).await).await,
             "Threads",
@@ -254,7 +257,9 @@ impl ThreadsNetwork {
     }
 
     async fn me(&self) -> Result<Me, PostError> {
-        let me: Me = self.get_json(self.url("v1.0/me?fields=id,username")).await?;
+        let me: Me = self
+            .get_json(self.url("v1.0/me?fields=id,username"))
+            .await?;
         let mut t = self.tokens.lock().await;
         if t.user_id.as_deref() != Some(me.id.as_str()) {
             t.user_id = Some(me.id.clone());
@@ -329,9 +334,9 @@ impl ThreadsNetwork {
         text: Option<&str>,
     ) -> Result<Option<Receipt>, PostError> {
         let page: Page = self
-            .get_json(self.url(
-                "v1.0/me/threads?fields=id,timestamp,text,link_attachment_url&limit=10",
-            ))
+            .get_json(
+                self.url("v1.0/me/threads?fields=id,timestamp,text,link_attachment_url&limit=10"),
+            )
             .await?;
         let same = crate::vocab::same_article(url);
         for p in page.data {
@@ -355,7 +360,9 @@ impl ThreadsNetwork {
     async fn keep_alive(&self) -> Result<Option<DateTime<Utc>>, PostError> {
         let now = Utc::now();
         let current = self.tokens.lock().await.clone();
-        let due = current.expires_at.is_none_or(|t| t - now < REFRESH_WHEN_LEFT);
+        let due = current
+            .expires_at
+            .is_none_or(|t| t - now < REFRESH_WHEN_LEFT);
         let mut tried = self.tried.lock().await;
         if !due || tried.is_some_and(|t| now - t < RETRY_REFRESH) {
             return Ok(current.expires_at);
@@ -425,9 +432,9 @@ impl ThreadsPost<'_> {
                 Ok(Ok(id.id))
             }
             Ok(a) => Ok(Err(a)),
-            Err(CallError::Ambiguous(why)) => Err(CallError::NotSent(format!(
-                "no container made ({why})"
-            ))),
+            Err(CallError::Ambiguous(why)) => {
+                Err(CallError::NotSent(format!("no container made ({why})")))
+            }
             Err(e) => Err(e),
         }
     }

@@ -231,7 +231,10 @@ pub(crate) fn little_text(text: &str, hashtags: &[String]) -> String {
             for tag in hashtags {
                 let after = &rest[1..];
                 if let Some(tail) = after.strip_prefix(tag.as_str()) {
-                    let ends = tail.chars().next().is_none_or(|n| !n.is_alphanumeric() && n != '_');
+                    let ends = tail
+                        .chars()
+                        .next()
+                        .is_none_or(|n| !n.is_alphanumeric() && n != '_');
                     if ends {
                         out.push_str("{hashtag|\\#|");
                         escape_little(tag, &mut out);

@@ -178,8 +178,23 @@ async fn sigkill_while_publishing_to_threads_never_doubles_or_loses_a_post() {
         audit.lost.len()
     );
     assert_eq!(audit.pending, 0, "every intent settled");
-    assert_eq!(audit.duplicates, 0, "an article published twice within its cooldown");
-    assert!(audit.lost.is_empty(), "posts missing from the history: {:?}", audit.lost);
-    assert!(audit.phantom.is_empty(), "shares with no post behind them: {:?}", audit.phantom);
-    assert!(audit.posts >= kills / 3, "the harness must post: {} posts", audit.posts);
+    assert_eq!(
+        audit.duplicates, 0,
+        "an article published twice within its cooldown"
+    );
+    assert!(
+        audit.lost.is_empty(),
+        "posts missing from the history: {:?}",
+        audit.lost
+    );
+    assert!(
+        audit.phantom.is_empty(),
+        "shares with no post behind them: {:?}",
+        audit.phantom
+    );
+    assert!(
+        audit.posts >= kills / 3,
+        "the harness must post: {} posts",
+        audit.posts
+    );
 }

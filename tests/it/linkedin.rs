@@ -6,7 +6,9 @@
 use crate::support;
 
 use chrono::{Duration, Utc};
-use encore::{Config, Endpoint, LinkedInNetwork, Network, NetworkKind, PostError, SessionStore, Tokens};
+use encore::{
+    Config, Endpoint, LinkedInNetwork, Network, NetworkKind, PostError, SessionStore, Tokens,
+};
 use support::fake_linkedin::{self, FakeLinkedIn, Fault};
 use support::more::{at_limit, message, over_limit, post, quick, URL};
 
@@ -82,36 +84,53 @@ async fn a_commentary_at_3000_units_keeps_every_reserved_character_and_its_hasht
     assert_eq!(shares[0].kept, plain, "nothing cut");
     assert_eq!(shares[0].sent.encode_utf16().count(), 3000);
     assert_eq!(shares[0].article["source"], URL);
-    let e = post(&n, "li", &message(&over_limit(rule), &[])).await.unwrap_err();
+    let e = post(&n, "li", &message(&over_limit(rule), &[]))
+        .await
+        .unwrap_err();
     assert!(matches!(e, PostError::SkipArticle { .. }), "{e:?}");
     // Reserved characters and a hashtag: shown as written, the tag as LinkedIn's template.
     let text = format!("#Café (été) [1/2] a_b *x* ~y~ <z> @moi {{k}} | \\ {URL}");
     post(&n, "li", &message(&text, &["Café"])).await.unwrap();
     let s = &fake.shares()[1];
     assert_eq!(s.kept, text, "LinkedIn kept all of it: {}", s.sent);
-    assert!(s.sent.starts_with("{hashtag|\\#|Café} \\(été\\)"), "{}", s.sent);
+    assert!(
+        s.sent.starts_with("{hashtag|\\#|Café} \\(été\\)"),
+        "{}",
+        s.sent
+    );
 }
 
 #[tokio::test]
 async fn a_lost_answer_is_resent_once_and_the_duplicate_refusal_names_the_first_post() {
     let (fake, n, _c, _dir) = setup().await;
     fake.push_fault(Fault::PostThenDrop);
-    let r = post(&n, "li", &message(&format!("Un {URL}"), &[])).await.unwrap();
+    let r = post(&n, "li", &message(&format!("Un {URL}"), &[]))
+        .await
+        .unwrap();
     let shares = fake.shares();
     assert_eq!(shares.len(), 1, "one post");
     assert_eq!(r.post_id, shares[0].urn, "the receipt is the first post");
     // Outside a lost answer, the same text again is a duplicate (counts as shared, never retried).
-    let e = post(&n, "li", &message(&format!("Un {URL}"), &[])).await.unwrap_err();
+    let e = post(&n, "li", &message(&format!("Un {URL}"), &[]))
+        .await
+        .unwrap_err();
     assert!(matches!(e, PostError::Duplicate { .. }), "{e:?}");
     // A 5xx storm: retried, then given up; one post when it ends in time.
     fake.push_fault(Fault::Status(503));
     fake.push_fault(Fault::Status(500));
-    post(&n, "li", &message(&format!("Deux {URL}"), &[])).await.unwrap();
+    post(&n, "li", &message(&format!("Deux {URL}"), &[]))
+        .await
+        .unwrap();
     for _ in 0..3 {
         fake.push_fault(Fault::Status(502));
     }
-    let e = post(&n, "li", &message(&format!("Trois {URL}"), &[])).await.unwrap_err();
-    assert!(matches!(e, PostError::Unknown { .. }), "a 5xx may have landed and nothing can look: {e:?}");
+    let e = post(&n, "li", &message(&format!("Trois {URL}"), &[]))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, PostError::Unknown { .. }),
+        "a 5xx may have landed and nothing can look: {e:?}"
+    );
     assert_eq!(fake.shares().len(), 2);
 }
 
@@ -119,16 +138,26 @@ async fn a_lost_answer_is_resent_once_and_the_duplicate_refusal_names_the_first_
 async fn a_429_waits_for_midnight_utc_and_an_expired_login_stops_the_account() {
     let (fake, n, c, _dir) = setup().await;
     fake.push_fault(Fault::Status(429));
-    let e = post(&n, "li", &message(&format!("Un {URL}"), &[])).await.unwrap_err();
-    let midnight = (Utc::now().date_naive() + Duration::days(1)).and_hms_opt(0, 0, 0).unwrap().and_utc();
+    let e = post(&n, "li", &message(&format!("Un {URL}"), &[]))
+        .await
+        .unwrap_err();
+    let midnight = (Utc::now().date_naive() + Duration::days(1))
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc();
     assert_eq!(e, PostError::RetryLater {
         reason: "HTTP 429 TOO_MANY_REQUESTS: Resource level throttle APPLICATION DAY limit for calls to this resource is reached.: daily limit reached".into(),
         until: Some(midnight),
     });
     // LinkedIn no longer takes the token.
     fake.state.lock().unwrap().token = "another".into();
-    let e = post(&n, "li", &message(&format!("Deux {URL}"), &[])).await.unwrap_err();
-    assert!(matches!(e, PostError::StopAccount { ref reason } if reason.contains("encore auth linkedin --account li")), "{e:?}");
+    let e = post(&n, "li", &message(&format!("Deux {URL}"), &[]))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, PostError::StopAccount { ref reason } if reason.contains("encore auth linkedin --account li")),
+        "{e:?}"
+    );
     assert!(fake.shares().is_empty());
     // A login ending in 3 days: renew says when (no refresh token: nothing to renew with).
     login(&c, fake_linkedin::TOKEN, Duration::days(3));
@@ -168,13 +197,22 @@ client_secret = "env:LI_SECRET"
         String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr)
     };
     let out = status();
-    assert!(out.contains("login     WARNING: not logged in: run `encore auth linkedin --account li`"), "{out}");
+    assert!(
+        out.contains("login     WARNING: not logged in: run `encore auth linkedin --account li`"),
+        "{out}"
+    );
     login(&c, "t", Duration::days(40) + Duration::hours(1));
     let out = status();
     assert!(out.contains("login     valid until"), "{out}");
     assert!(out.contains("(40 days)"), "{out}");
     login(&c, "t", Duration::days(5) + Duration::hours(1));
     let out = status();
-    assert!(out.contains("login     WARNING: the LinkedIn login ends on"), "{out}");
-    assert!(out.contains("(in 5 days): run `encore auth linkedin --account li`"), "{out}");
+    assert!(
+        out.contains("login     WARNING: the LinkedIn login ends on"),
+        "{out}"
+    );
+    assert!(
+        out.contains("(in 5 days): run `encore auth linkedin --account li`"),
+        "{out}"
+    );
 }

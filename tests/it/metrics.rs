@@ -331,7 +331,10 @@ client_secret = "env:LI_SECRET"
     })
     .await
     .unwrap();
-    assert!(line.contains("run `encore auth linkedin --account li`"), "{line}");
+    assert!(
+        line.contains("run `encore auth linkedin --account li`"),
+        "{line}"
+    );
     let (code, body) = get(port, "/metrics").expect("the endpoint answers");
     std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])

@@ -65,13 +65,26 @@ fn check_describes_each_network_and_never_prints_its_secrets() {
     let cfg = write(dir.path(), THREE);
     std::fs::create_dir(dir.path().join("state")).unwrap();
     let out = encore(&cfg, &["check"]);
-    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{text}");
-    assert!(text.contains("threads  https://graph.threads.net/ as the token's owner"), "{text}");
+    assert!(
+        text.contains("threads  https://graph.threads.net/ as the token's owner"),
+        "{text}"
+    );
     assert!(text.contains("linkedin https://api.linkedin.com/ as urn:li:organization:2414183, LinkedIn-Version 2026"), "{text}");
-    assert!(text.contains("telegram https://api.telegram.org/ to @blogchannel"), "{text}");
-    assert!(text.contains("limit 500 (graphemes, each emoji counts its UTF-8 bytes"), "{text}");
-    assert!(text.contains("limit 3000 (UTF-16 units of the escaped commentary"), "{text}");
+    assert!(
+        text.contains("telegram https://api.telegram.org/ to @blogchannel"),
+        "{text}"
+    );
+    assert!(
+        text.contains("limit 500 (graphemes, each emoji counts its UTF-8 bytes"),
+        "{text}"
+    );
+    assert!(
+        text.contains("limit 3000 (UTF-16 units of the escaped commentary"),
+        "{text}"
+    );
     assert!(text.contains("limit 4096 (UTF-16 units"), "{text}");
     assert!(!text.contains("-SECRET-"), "{text}");
 }
@@ -82,26 +95,60 @@ fn preview_says_how_each_network_counts_and_threads_keeps_one_hashtag() {
     let cfg = write(dir.path(), THREE);
     let out = encore(
         &cfg,
-        &["preview", "--now", "2026-12-01T08:00:00+01:00", "--seed", "1", "--days", "3"],
+        &[
+            "preview",
+            "--now",
+            "2026-12-01T08:00:00+01:00",
+            "--seed",
+            "1",
+            "--days",
+            "3",
+        ],
     );
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(text.contains("th (threads): LENGTH counts graphemes, each emoji counts its UTF-8 bytes, links in full; the limit is 500"), "{text}");
     assert!(text.contains("li (linkedin): LENGTH counts UTF-16 units of the escaped commentary, links in full; the limit is 3000"), "{text}");
-    assert!(text.contains("tg (telegram): LENGTH counts UTF-16 units, links in full; the limit is 4096"), "{text}");
+    assert!(
+        text.contains(
+            "tg (telegram): LENGTH counts UTF-16 units, links in full; the limit is 4096"
+        ),
+        "{text}"
+    );
     let out = encore(
         &cfg,
-        &["preview", "--now", "2026-12-01T08:00:00+01:00", "--seed", "1", "--days", "20", "--format", "json"],
+        &[
+            "preview",
+            "--now",
+            "2026-12-01T08:00:00+01:00",
+            "--seed",
+            "1",
+            "--days",
+            "20",
+            "--format",
+            "json",
+        ],
     );
     let mut seen = std::collections::HashSet::new();
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
         if v["network"] == "threads" {
             assert!(v["hashtags"].as_array().unwrap().len() <= 1, "{v}");
-            assert_eq!(v["text"].as_str().unwrap().matches('#').count(), v["hashtags"].as_array().unwrap().len(), "{v}");
+            assert_eq!(
+                v["text"].as_str().unwrap().matches('#').count(),
+                v["hashtags"].as_array().unwrap().len(),
+                "{v}"
+            );
         }
         if let Some(n) = v["network"].as_str() {
-            assert!(v["length"].as_u64().unwrap() <= v["limit"].as_u64().unwrap(), "{v}");
+            assert!(
+                v["length"].as_u64().unwrap() <= v["limit"].as_u64().unwrap(),
+                "{v}"
+            );
             assert!(v["counted_as"].as_str().is_some(), "{v}");
             seen.insert(n.to_string());
         }
@@ -113,12 +160,42 @@ fn preview_says_how_each_network_counts_and_threads_keeps_one_hashtag() {
 fn keys_of_another_network_and_wrong_values_are_refused_with_their_position() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [
-        (THREE.replace("chat = \"@blogchannel\"", "chat = \"@blogchannel\"\naccess_token = \"env:X\""), "only applies to network = \"x\" or \"mastodon\" or \"threads\""),
-        (THREE.replace("access_token = \"env:TH_TOKEN\"", "access_token = \"env:TH_TOKEN\"\nbot_token = \"env:X\""), "`account.bot_token` only applies to network = \"telegram\""),
-        (THREE.replace("chat = \"@blogchannel\"", "chat = \"blog channel\""), "`account.chat` is \"blog channel\""),
-        (THREE.replace("author = \"urn:li:organization:2414183\"", "author = \"my page\""), "`account.author` is \"my page\""),
-        (THREE.replace("client_id = \"86abc\"", "client_id = \"86abc\"\napi_version = \"2026-10\""), "`account.api_version` is \"2026-10\""),
-        (THREE.replace("chat = \"@blogchannel\"\n", ""), "`account.chat` is required"),
+        (
+            THREE.replace(
+                "chat = \"@blogchannel\"",
+                "chat = \"@blogchannel\"\naccess_token = \"env:X\"",
+            ),
+            "only applies to network = \"x\" or \"mastodon\" or \"threads\"",
+        ),
+        (
+            THREE.replace(
+                "access_token = \"env:TH_TOKEN\"",
+                "access_token = \"env:TH_TOKEN\"\nbot_token = \"env:X\"",
+            ),
+            "`account.bot_token` only applies to network = \"telegram\"",
+        ),
+        (
+            THREE.replace("chat = \"@blogchannel\"", "chat = \"blog channel\""),
+            "`account.chat` is \"blog channel\"",
+        ),
+        (
+            THREE.replace(
+                "author = \"urn:li:organization:2414183\"",
+                "author = \"my page\"",
+            ),
+            "`account.author` is \"my page\"",
+        ),
+        (
+            THREE.replace(
+                "client_id = \"86abc\"",
+                "client_id = \"86abc\"\napi_version = \"2026-10\"",
+            ),
+            "`account.api_version` is \"2026-10\"",
+        ),
+        (
+            THREE.replace("chat = \"@blogchannel\"\n", ""),
+            "`account.chat` is required",
+        ),
     ];
     for (accounts, needle) in cases {
         let cfg = write(dir.path(), &accounts);
@@ -236,7 +313,9 @@ async fn auth_linkedin(f: &Fakes) -> Vec<String> {
         }
         all
     });
-    let url = tokio::task::spawn_blocking(move || rx.recv().unwrap()).await.unwrap();
+    let url = tokio::task::spawn_blocking(move || rx.recv().unwrap())
+        .await
+        .unwrap();
     let url = url::Url::parse(&url).unwrap();
     let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
     assert_eq!(q["response_type"], "code");
@@ -270,41 +349,71 @@ async fn log_in_check_online_and_post_now_on_each_new_network() {
     let out = run(&f.config, &["check", "--online"]).await;
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(err.contains("run `encore auth linkedin --account li`"), "{err}");
+    assert!(
+        err.contains("run `encore auth linkedin --account li`"),
+        "{err}"
+    );
 
     let lines = auth_linkedin(&f).await;
     assert!(
-        lines.iter().any(|l| l.contains("Logged in as Blog Author; token stored for li: it lasts until")),
+        lines
+            .iter()
+            .any(|l| l.contains("Logged in as Blog Author; token stored for li: it lasts until")),
         "{lines:?}"
     );
     let session = f._dir.path().join("state/sessions/li.json");
     use std::os::unix::fs::PermissionsExt;
-    assert_eq!(std::fs::metadata(&session).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::metadata(&session).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
     assert_eq!(f.linkedin.state.lock().unwrap().logins, 1);
 
     let out = run(&f.config, &["check", "--online"]).await;
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains("online  th: threads OK as @blog.threads"), "{text}");
-    assert!(text.contains("online  li: linkedin OK as Blog Author"), "{text}");
-    assert!(text.contains("online  tg: telegram OK as @blogchannel (bot @blog_encore_bot)"), "{text}");
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("online  th: threads OK as @blog.threads"),
+        "{text}"
+    );
+    assert!(
+        text.contains("online  li: linkedin OK as Blog Author"),
+        "{text}"
+    );
+    assert!(
+        text.contains("online  tg: telegram OK as @blogchannel (bot @blog_encore_bot)"),
+        "{text}"
+    );
     for name in ["Threads", "LinkedIn", "Telegram"] {
         assert!(
-            text.contains(&format!("{name} gives no post count: the auto cadence assumes 1 posts a day")),
+            text.contains(&format!(
+                "{name} gives no post count: the auto cadence assumes 1 posts a day"
+            )),
             "{name}: {text}"
         );
     }
 
     for account in ["th", "li", "tg"] {
         let out = run(&f.config, &["post-now", "--account", account]).await;
-        assert!(out.status.success(), "{account}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{account}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     assert_eq!(f.threads.posts().len(), 1);
     assert_eq!(f.telegram.sent().len(), 1);
     let shares = f.linkedin.shares();
     assert_eq!(shares.len(), 1);
     let source = shares[0].article["source"].as_str().unwrap();
-    assert!(shares[0].kept.ends_with(source), "LinkedIn kept the whole text: {shares:?}");
+    assert!(
+        shares[0].kept.ends_with(source),
+        "LinkedIn kept the whole text: {shares:?}"
+    );
     let t = &f.threads.posts()[0];
     assert!(t.text.matches('#').count() <= 1, "{t:?}");
     assert_eq!(t.topic_tag.is_some(), t.text.contains('#'), "{t:?}");

@@ -59,14 +59,23 @@ async fn a_message_at_4096_units_with_accents_cjk_and_emoji_goes_out_as_plain_te
     assert_eq!(r.post_id, sent[0].message_id.to_string());
     assert_eq!(sent[0].text, text, "sent verbatim, no entity parsing");
     assert_eq!(telegram_length(&text), 4096);
-    assert_eq!(sent[0].preview_url.as_deref(), Some(URL), "the article is previewed");
+    assert_eq!(
+        sent[0].preview_url.as_deref(),
+        Some(URL),
+        "the article is previewed"
+    );
     // Characters HTML mode would choke on arrive as written.
     let tricky = format!("<b>R&D</b> *bold* _x_ {URL}");
     post(&n, "tg", &message(&tricky, &[])).await.unwrap();
     assert_eq!(fake.sent()[1].text, tricky);
     // One unit more is refused by the fake, as Telegram refuses it: the count agrees.
-    let e = post(&n, "tg", &message(&over_limit(rule), &[])).await.unwrap_err();
-    assert!(matches!(e, PostError::SkipArticle { ref reason } if reason.contains("too long")), "{e:?}");
+    let e = post(&n, "tg", &message(&over_limit(rule), &[]))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, PostError::SkipArticle { ref reason } if reason.contains("too long")),
+        "{e:?}"
+    );
     assert_eq!(fake.sent().len(), 2);
 }
 
@@ -80,7 +89,9 @@ async fn an_api_failure_is_retried_but_a_lost_answer_or_a_gateway_error_is_never
             r#"{"ok":false,"error_code":500,"description":"Internal Server Error"}"#.into(),
         ));
     }
-    post(&n, "tg", &message(&format!("Un {URL}"), &[])).await.unwrap();
+    post(&n, "tg", &message(&format!("Un {URL}"), &[]))
+        .await
+        .unwrap();
     assert_eq!(fake.sent().len(), 1);
     // A storm longer than the attempts: given up, nothing sent.
     for _ in 0..3 {
@@ -89,17 +100,23 @@ async fn an_api_failure_is_retried_but_a_lost_answer_or_a_gateway_error_is_never
             r#"{"ok":false,"error_code":500,"description":"Internal Server Error"}"#.into(),
         ));
     }
-    let e = post(&n, "tg", &message(&format!("Deux {URL}"), &[])).await.unwrap_err();
+    let e = post(&n, "tg", &message(&format!("Deux {URL}"), &[]))
+        .await
+        .unwrap_err();
     assert!(matches!(e, PostError::Unavailable { .. }), "{e:?}");
     assert_eq!(fake.sent().len(), 1);
     // Sent, then the answer lost: unknown, not sent again.
     fake.push_fault(Fault::SendThenDrop);
-    let e = post(&n, "tg", &message(&format!("Trois {URL}"), &[])).await.unwrap_err();
+    let e = post(&n, "tg", &message(&format!("Trois {URL}"), &[]))
+        .await
+        .unwrap_err();
     assert!(matches!(e, PostError::Unknown { .. }), "{e:?}");
     assert_eq!(fake.sent().len(), 2, "one message, never a second");
     // A gateway's 502 (not the API's answer): may have been sent, so unknown as well.
     fake.push_fault(Fault::Status(502, "<html>Bad Gateway</html>".into()));
-    let e = post(&n, "tg", &message(&format!("Quatre {URL}"), &[])).await.unwrap_err();
+    let e = post(&n, "tg", &message(&format!("Quatre {URL}"), &[]))
+        .await
+        .unwrap_err();
     assert!(matches!(e, PostError::Unknown { .. }), "{e:?}");
     assert_eq!(fake.state.lock().unwrap().requests, 2 + 3 + 1 + 1 + 1);
 }
@@ -112,7 +129,9 @@ async fn a_429_waits_retry_after_and_refusals_stop_the_account() {
         r#"{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 35","parameters":{"retry_after":35}}"#.into(),
     ));
     let before = chrono::Utc::now();
-    let e = post(&n, "tg", &message(&format!("Un {URL}"), &[])).await.unwrap_err();
+    let e = post(&n, "tg", &message(&format!("Un {URL}"), &[]))
+        .await
+        .unwrap_err();
     match e {
         PostError::RetryLater { until: Some(t), .. } => {
             let wait = (t - before).num_seconds();
@@ -121,15 +140,43 @@ async fn a_429_waits_retry_after_and_refusals_stop_the_account() {
         other => panic!("{other:?}"),
     }
     fake.state.lock().unwrap().admin = false;
-    let e = post(&n, "tg", &message(&format!("Deux {URL}"), &[])).await.unwrap_err();
-    assert!(matches!(e, PostError::StopAccount { ref reason } if reason.contains("administrator")), "{e:?}");
-    let wrong = network(&config(dir.path(), &fake.base, "7000001:Zq9secretXYZ", fake_telegram::CHANNEL));
-    let e = post(&wrong, "tg", &message(&format!("Trois {URL}"), &[])).await.unwrap_err();
-    assert!(matches!(e, PostError::StopAccount { ref reason } if reason.contains("BotFather")), "{e:?}");
-    assert!(!format!("{e:?}").contains("Zq9secretXYZ"), "the token is not in the error: {e:?}");
-    let elsewhere = network(&config(dir.path(), &fake.base, fake_telegram::TOKEN, "@otherchannel"));
-    let e = post(&elsewhere, "tg", &message(&format!("Quatre {URL}"), &[])).await.unwrap_err();
-    assert!(matches!(e, PostError::StopAccount { ref reason } if reason.contains("chat not found")), "{e:?}");
+    let e = post(&n, "tg", &message(&format!("Deux {URL}"), &[]))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, PostError::StopAccount { ref reason } if reason.contains("administrator")),
+        "{e:?}"
+    );
+    let wrong = network(&config(
+        dir.path(),
+        &fake.base,
+        "7000001:Zq9secretXYZ",
+        fake_telegram::CHANNEL,
+    ));
+    let e = post(&wrong, "tg", &message(&format!("Trois {URL}"), &[]))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, PostError::StopAccount { ref reason } if reason.contains("BotFather")),
+        "{e:?}"
+    );
+    assert!(
+        !format!("{e:?}").contains("Zq9secretXYZ"),
+        "the token is not in the error: {e:?}"
+    );
+    let elsewhere = network(&config(
+        dir.path(),
+        &fake.base,
+        fake_telegram::TOKEN,
+        "@otherchannel",
+    ));
+    let e = post(&elsewhere, "tg", &message(&format!("Quatre {URL}"), &[]))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, PostError::StopAccount { ref reason } if reason.contains("chat not found")),
+        "{e:?}"
+    );
     assert!(fake.sent().is_empty());
 }
 

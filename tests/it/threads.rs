@@ -63,14 +63,23 @@ async fn a_post_at_500_with_emoji_bytes_goes_out_in_two_steps_with_one_topic_tag
     assert_eq!(posts.len(), 1);
     assert_eq!(r.post_id, posts[0].id);
     assert_eq!(posts[0].text, text);
-    assert_eq!(posts[0].link.as_deref(), Some(URL), "the article is the link preview");
+    assert_eq!(
+        posts[0].link.as_deref(),
+        Some(URL),
+        "the article is the link preview"
+    );
     assert_eq!(posts[0].topic_tag.as_deref(), Some("Voyage"));
     let full = at_limit(rule);
     post(&n, "th", &message(&full, &[])).await.unwrap();
     assert_eq!(threads_length(&full), 500, "the fake counts as Encore does");
     assert!(full.contains('👍') && full.contains('日'));
-    let e = post(&n, "th", &message(&over_limit(rule), &[])).await.unwrap_err();
-    assert!(matches!(e, PostError::SkipArticle { ref reason } if reason.contains("500")), "{e:?}");
+    let e = post(&n, "th", &message(&over_limit(rule), &[]))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, PostError::SkipArticle { ref reason } if reason.contains("500")),
+        "{e:?}"
+    );
     assert_eq!(fake.posts().len(), 2);
     // Compose keeps one hashtag for Threads.
     assert_eq!(NetworkKind::Threads.max_hashtags(), Some(1));
@@ -81,23 +90,31 @@ async fn a_container_not_ready_and_a_5xx_storm_are_retried_and_a_lost_answer_is_
     let (fake, n, _c, _dir) = setup().await;
     // Not ready for 30 ms: "Media Not Found" once, then published.
     fake.state.lock().unwrap().ready_after = std::time::Duration::from_millis(30);
-    post(&n, "th", &message(&format!("Un {URL}"), &[])).await.unwrap();
+    post(&n, "th", &message(&format!("Un {URL}"), &[]))
+        .await
+        .unwrap();
     assert_eq!(fake.posts().len(), 1);
     fake.state.lock().unwrap().ready_after = std::time::Duration::ZERO;
     // Published, answer lost: the profile's posts are looked at, and it is there.
     fake.push_fault(Fault::PublishThenDrop);
-    let r = post(&n, "th", &message(&format!("Deux {URL}"), &[])).await.unwrap();
+    let r = post(&n, "th", &message(&format!("Deux {URL}"), &[]))
+        .await
+        .unwrap();
     let posts = fake.posts();
     assert_eq!(posts.len(), 2, "not published twice");
     assert_eq!(r.post_id, posts[1].id);
     // 5xx at publication, twice: looked for (not there), published once.
     fake.push_fault(Fault::Graph(500, 1));
     fake.push_fault(Fault::Graph(503, 2));
-    post(&n, "th", &message(&format!("Trois {URL}"), &[])).await.unwrap();
+    post(&n, "th", &message(&format!("Trois {URL}"), &[]))
+        .await
+        .unwrap();
     assert_eq!(fake.posts().len(), 3);
     // 5xx at the container: nothing can have been published, simply tried again.
     fake.push_fault(Fault::ContainerGraph(500, 1));
-    post(&n, "th", &message(&format!("Quatre {URL}"), &[])).await.unwrap();
+    post(&n, "th", &message(&format!("Quatre {URL}"), &[]))
+        .await
+        .unwrap();
     assert_eq!(fake.posts().len(), 4);
 }
 
@@ -105,14 +122,29 @@ async fn a_container_not_ready_and_a_5xx_storm_are_retried_and_a_lost_answer_is_
 async fn call_limits_the_quota_and_refusals() {
     let (fake, n, _c, _dir) = setup().await;
     fake.push_fault(Fault::Graph(400, 4));
-    let e = post(&n, "th", &message(&format!("Un {URL}"), &[])).await.unwrap_err();
-    assert!(matches!(e, PostError::RetryLater { until: Some(_), .. }), "{e:?}");
+    let e = post(&n, "th", &message(&format!("Un {URL}"), &[]))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, PostError::RetryLater { until: Some(_), .. }),
+        "{e:?}"
+    );
     fake.state.lock().unwrap().quota_total = 0;
-    let e = post(&n, "th", &message(&format!("Deux {URL}"), &[])).await.unwrap_err();
-    assert!(matches!(e, PostError::RetryLater { ref reason, .. } if reason.contains("0 of 0")), "{e:?}");
+    let e = post(&n, "th", &message(&format!("Deux {URL}"), &[]))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, PostError::RetryLater { ref reason, .. } if reason.contains("0 of 0")),
+        "{e:?}"
+    );
     fake.state.lock().unwrap().quota_total = 250;
-    let links = (1..=6).map(|i| format!("https://e{i}.example.org/")).collect::<Vec<_>>().join(" ");
-    let e = post(&n, "th", &message(&format!("{links} {URL}"), &[])).await.unwrap_err();
+    let links = (1..=6)
+        .map(|i| format!("https://e{i}.example.org/"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let e = post(&n, "th", &message(&format!("{links} {URL}"), &[]))
+        .await
+        .unwrap_err();
     assert!(matches!(e, PostError::SkipArticle { .. }), "{e:?}");
     assert!(fake.posts().is_empty());
 }
@@ -129,23 +161,45 @@ async fn the_token_is_refreshed_into_the_state_and_a_dead_one_stops_the_account(
     let stored = SessionStore::new(&c.state_dir).load("th").unwrap().unwrap();
     assert_eq!(stored.access_token, "th-refreshed-1");
     use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(c.state_dir.join("sessions/th.json")).unwrap().permissions().mode();
+    let mode = std::fs::metadata(c.state_dir.join("sessions/th.json"))
+        .unwrap()
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o777, 0o600);
-    fake.state.lock().unwrap().tokens.remove(fake_threads::TOKEN);
-    post(&n, "th", &message(&format!("Un {URL}"), &[])).await.unwrap();
+    fake.state
+        .lock()
+        .unwrap()
+        .tokens
+        .remove(fake_threads::TOKEN);
+    post(&n, "th", &message(&format!("Un {URL}"), &[]))
+        .await
+        .unwrap();
     // Not refreshed again while it has 50 days left, and a restart uses the stored token.
     assert_eq!(n.renew().await.unwrap(), Some(ends));
     let again = network(&c);
-    post(&again, "th", &message(&format!("Deux {URL}"), &[])).await.unwrap();
+    post(&again, "th", &message(&format!("Deux {URL}"), &[]))
+        .await
+        .unwrap();
     assert_eq!(fake.state.lock().unwrap().refreshes, 1);
     // Every token dead: the account stops, saying what to do.
     fake.state.lock().unwrap().tokens.clear();
-    let e = post(&again, "th", &message(&format!("Trois {URL}"), &[])).await.unwrap_err();
-    assert!(matches!(e, PostError::StopAccount { ref reason } if reason.contains("access_token")), "{e:?}");
+    let e = post(&again, "th", &message(&format!("Trois {URL}"), &[]))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, PostError::StopAccount { ref reason } if reason.contains("access_token")),
+        "{e:?}"
+    );
     // A new token in the config wins over the stored ones.
-    fake.state.lock().unwrap().tokens.insert("th-new".into(), Utc::now() + Duration::days(60));
+    fake.state
+        .lock()
+        .unwrap()
+        .tokens
+        .insert("th-new".into(), Utc::now() + Duration::days(60));
     let c2 = config(dir.path(), &fake.base, "th-new");
     let fresh = network(&c2);
-    post(&fresh, "th", &message(&format!("Quatre {URL}"), &[])).await.unwrap();
+    post(&fresh, "th", &message(&format!("Quatre {URL}"), &[]))
+        .await
+        .unwrap();
     assert_eq!(fake.posts().len(), 3);
 }

@@ -97,7 +97,9 @@ pub fn kept(commentary: &str) -> String {
             continue;
         }
         if c == '\\' {
-            let Some(next) = rest[1..].chars().next() else { break };
+            let Some(next) = rest[1..].chars().next() else {
+                break;
+            };
             out.push(next);
             rest = &rest[1 + next.len_utf8()..];
             continue;
@@ -134,13 +136,14 @@ fn handle(state: &Arc<Mutex<State>>, req: Request) -> Option<Reply> {
 }
 
 fn token(state: &Arc<Mutex<State>>, req: &Request) -> Option<Reply> {
-    let form: std::collections::HashMap<String, String> =
-        url::form_urlencoded::parse(&req.body).into_owned().collect();
+    let form: std::collections::HashMap<String, String> = url::form_urlencoded::parse(&req.body)
+        .into_owned()
+        .collect();
     let ok = form.get("grant_type").map(String::as_str) == Some("authorization_code")
         && form.get("code").map(String::as_str) == Some(CODE)
         && form.get("client_id").map(String::as_str) == Some(CLIENT_ID)
         && form.get("client_secret").map(String::as_str) == Some(CLIENT_SECRET)
-        && form.get("redirect_uri").is_some();
+        && form.contains_key("redirect_uri");
     if !ok {
         return Some(Reply::json(
             400,
@@ -162,32 +165,62 @@ fn post(state: &Arc<Mutex<State>>, req: &Request) -> Option<Reply> {
         return Some(restli(400, "VERSION_MISSING", "A version must be present"));
     }
     if version.as_bytes() < b"202511".as_slice() {
-        return Some(restli(426, "NONEXISTENT_VERSION", &format!("Requested version {version} is not active")));
+        return Some(restli(
+            426,
+            "NONEXISTENT_VERSION",
+            &format!("Requested version {version} is not active"),
+        ));
     }
     if req.header("x-restli-protocol-version") != Some("2.0.0") {
-        return Some(restli(400, "ILLEGAL_ARGUMENT", "Rest.li protocol 2.0.0 required"));
+        return Some(restli(
+            400,
+            "ILLEGAL_ARGUMENT",
+            "Rest.li protocol 2.0.0 required",
+        ));
     }
     let Some(body) = req.json() else {
-        return Some(restli(400, "ILLEGAL_ARGUMENT", "Request body could not be converted to data map"));
+        return Some(restli(
+            400,
+            "ILLEGAL_ARGUMENT",
+            "Request body could not be converted to data map",
+        ));
     };
     let mut missing = vec![];
-    for f in ["author", "commentary", "visibility", "distribution", "lifecycleState"] {
+    for f in [
+        "author",
+        "commentary",
+        "visibility",
+        "distribution",
+        "lifecycleState",
+    ] {
         if body.get(f).is_none() {
-            missing.push(format!("ERROR :: /{f} :: field is required but not found and has no default value"));
+            missing.push(format!(
+                "ERROR :: /{f} :: field is required but not found and has no default value"
+            ));
         }
     }
     if body["content"]["article"]["source"].as_str().is_none() {
         missing.push("ERROR :: /content/article/source :: field is required".into());
     }
     if !missing.is_empty() {
-        return Some(Reply::json(422, json!({"message": missing.join("\n"), "status": 422})));
+        return Some(Reply::json(
+            422,
+            json!({"message": missing.join("\n"), "status": 422}),
+        ));
     }
     if body["author"].as_str() != Some(&format!("urn:li:person:{SUB}")) {
-        return Some(restli(403, "ACCESS_DENIED", "Not enough permissions to access: partnerApiPostsExternal.CREATE.20261001"));
+        return Some(restli(
+            403,
+            "ACCESS_DENIED",
+            "Not enough permissions to access: partnerApiPostsExternal.CREATE.20261001",
+        ));
     }
     let sent = body["commentary"].as_str().unwrap_or("").to_string();
     if sent.encode_utf16().count() > 3000 {
-        return Some(Reply::json(422, json!({"message": "ERROR :: /commentary :: length of 3001 exceeds maximum 3000", "status": 422})));
+        return Some(Reply::json(
+            422,
+            json!({"message": "ERROR :: /commentary :: length of 3001 exceeds maximum 3000", "status": 422}),
+        ));
     }
     let mut s = state.lock().unwrap();
     if let Some(f) = s.faults.pop_front() {

@@ -139,7 +139,11 @@ fn send_message(
     }
     let fault = s.faults.pop_front();
     if let Some(Fault::Status(code, body)) = &fault {
-        return Some(Reply::bytes(*code, "application/json", body.clone().into_bytes()));
+        return Some(Reply::bytes(
+            *code,
+            "application/json",
+            body.clone().into_bytes(),
+        ));
     }
     let Some(text) = body["text"].as_str() else {
         return Some(failure(400, "Bad Request: message text is empty"));
@@ -209,9 +213,14 @@ fn strip_html(text: &str) -> Option<String> {
             }
             rest = &rest[end + 1..];
         } else if c == '&' {
-            let (entity, ch) = [("&lt;", '<'), ("&gt;", '>'), ("&amp;", '&'), ("&quot;", '"')]
-                .into_iter()
-                .find(|(e, _)| rest.starts_with(e))?;
+            let (entity, ch) = [
+                ("&lt;", '<'),
+                ("&gt;", '>'),
+                ("&amp;", '&'),
+                ("&quot;", '"'),
+            ]
+            .into_iter()
+            .find(|(e, _)| rest.starts_with(e))?;
             out.push(ch);
             rest = &rest[entity.len()..];
         } else {

@@ -38,10 +38,13 @@ pub struct Post {
     pub at: DateTime<Utc>,
 }
 
+/// A container: its form, when it was made, the post it was published as.
+pub type Container = (HashMap<String, String>, std::time::Instant, Option<String>);
+
 pub struct State {
     pub posts: Vec<Post>,
-    /// Container id → (form, made at, published post id).
-    pub containers: HashMap<String, (HashMap<String, String>, std::time::Instant, Option<String>)>,
+    /// Container id → the container.
+    pub containers: HashMap<String, Container>,
     pub faults: VecDeque<Fault>,
     /// Tokens accepted, each with when it ends.
     pub tokens: HashMap<String, DateTime<Utc>>,
@@ -86,9 +89,9 @@ fn graph(status: u16, code: i64, subcode: Option<i64>, message: &str) -> Reply {
 pub fn threads_length(text: &str) -> usize {
     text.graphemes(true)
         .map(|g| {
-            let emoji = g.chars().any(|c| {
-                matches!(c as u32, 0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0xFE0F)
-            });
+            let emoji = g
+                .chars()
+                .any(|c| matches!(c as u32, 0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0xFE0F));
             if emoji {
                 g.len()
             } else {
@@ -147,7 +150,12 @@ fn handle(state: &Arc<Mutex<State>>, req: Request) -> Option<Reply> {
             .and_then(|t| s.tokens.get(t))
             .is_some_and(|end| *end > Utc::now());
         if !valid {
-            return Some(graph(400, 190, Some(463), "Error validating access token: Session has expired"));
+            return Some(graph(
+                400,
+                190,
+                Some(463),
+                "Error validating access token: Session has expired",
+            ));
         }
     }
     let form: HashMap<String, String> = url::form_urlencoded::parse(&req.body)
@@ -156,7 +164,10 @@ fn handle(state: &Arc<Mutex<State>>, req: Request) -> Option<Reply> {
         .collect();
     let me = format!("/v1.0/{USER_ID}");
     match (req.method.as_str(), path.as_str()) {
-        ("GET", "/v1.0/me") => Some(Reply::json(200, json!({"id": USER_ID, "username": "blog.threads"}))),
+        ("GET", "/v1.0/me") => Some(Reply::json(
+            200,
+            json!({"id": USER_ID, "username": "blog.threads"}),
+        )),
         ("GET", "/v1.0/me/threads") => Some(list(state)),
         ("GET", p) if p == format!("{me}/threads_publishing_limit") => {
             let s = state.lock().unwrap();
@@ -182,11 +193,17 @@ fn refresh(state: &Arc<Mutex<State>>, req: &Request) -> Option<Reply> {
         return Some(graph(400, 190, None, "Error validating access token"));
     }
     if !s.refresh_allowed {
-        return Some(graph(400, 10, None, "Token must be at least 24 hours old to be refreshed"));
+        return Some(graph(
+            400,
+            10,
+            None,
+            "Token must be at least 24 hours old to be refreshed",
+        ));
     }
     s.refreshes += 1;
     let fresh = format!("th-refreshed-{}", s.refreshes);
-    s.tokens.insert(fresh.clone(), Utc::now() + Duration::days(60));
+    s.tokens
+        .insert(fresh.clone(), Utc::now() + Duration::days(60));
     Some(Reply::json(
         200,
         json!({"access_token": fresh, "token_type": "bearer", "expires_in": 5_184_000}),
@@ -215,13 +232,28 @@ fn container(state: &Arc<Mutex<State>>, form: HashMap<String, String>) -> Option
         return Some(graph(status, code, None, "fault injected"));
     }
     if form.get("media_type").map(String::as_str) != Some("TEXT") {
-        return Some(graph(400, 100, None, "The parameter media_type is required"));
+        return Some(graph(
+            400,
+            100,
+            None,
+            "The parameter media_type is required",
+        ));
     }
     let Some(text) = form.get("text").filter(|t| !t.is_empty()) else {
-        return Some(graph(400, 100, None, "The parameter text is required for TEXT posts"));
+        return Some(graph(
+            400,
+            100,
+            None,
+            "The parameter text is required for TEXT posts",
+        ));
     };
     if threads_length(text) > 500 {
-        return Some(graph(400, 100, Some(2207050), "The post text is longer than 500 characters"));
+        return Some(graph(
+            400,
+            100,
+            Some(2207050),
+            "The post text is longer than 500 characters",
+        ));
     }
     let mut links: Vec<&str> = text
         .split_whitespace()
@@ -250,7 +282,14 @@ fn container(state: &Arc<Mutex<State>>, form: HashMap<String, String>) -> Option
 
 fn publish(state: &Arc<Mutex<State>>, form: &HashMap<String, String>) -> Option<Reply> {
     let mut s = state.lock().unwrap();
-    let not_found = || graph(400, 24, Some(4_279_009), "The requested resource does not exist");
+    let not_found = || {
+        graph(
+            400,
+            24,
+            Some(4_279_009),
+            "The requested resource does not exist",
+        )
+    };
     let Some(id) = form.get("creation_id").cloned() else {
         return Some(not_found());
     };
