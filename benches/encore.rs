@@ -284,6 +284,24 @@ fn compose_10k_titles(b: Bencher) {
         });
 }
 
+/// The same 10,000 titles written for each network, each measured by its own rule (Threads'
+/// emoji bytes, LinkedIn's escaped commentary, Telegram's UTF-16 units beside X's weights).
+#[divan::bench(args = ["x", "mastodon", "bluesky", "threads", "linkedin", "telegram"])]
+fn compose_10k_titles_per_network(b: Bencher, network: &str) {
+    let dir = bench_dir();
+    let cfg = config(dir.path(), Path::new("feed.xml"));
+    let mut account = cfg.accounts[0].clone();
+    account.network = encore::NetworkKind::from_name(network).unwrap();
+    let rule = account.network.length_rule();
+    let arts = articles(10_000);
+    b.counter(divan::counter::ItemsCount::new(arts.len()))
+        .bench_local(|| {
+            arts.iter()
+                .filter(|a| encore::compose(a, &account, rule, &[]).is_ok())
+                .count()
+        });
+}
+
 /// `encore preview --days 30` over a 100,000-article state: read the (small) feed, the whole
 /// archive and the history, plan 30 days on three accounts, write the plan.
 #[divan::bench(sample_count = 10)]

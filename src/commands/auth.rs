@@ -109,11 +109,11 @@ pub async fn auth_linkedin(
         ("grant_type", "authorization_code"),
         ("code", code.as_str()),
         ("redirect_uri", l.redirect_uri.as_str()),
-        ("client_id", l.client_id.as_str()),
         ("client_secret", secret.expose()),
     ];
     let now = chrono::Utc::now();
-    let tokens = linkedin::exchange(&http, &linkedin::token_url(&l.authorize_url), &form, now)
+    let token_url = linkedin::token_url(&l.authorize_url);
+    let tokens = linkedin::exchange(&http, &token_url, &l.client_id, &form, now)
         .await
         .map_err(|e| Error::NotPosted(format!("LinkedIn refused the login: {e}")))?;
     let store = SessionStore::new(&config.state_dir);
@@ -136,7 +136,7 @@ pub async fn auth_linkedin(
     match network.verify().await {
         Ok(info) => writeln!(
             out,
-            "Logged in as {}; token stored for {account}: {until}. Run this again before then; `encore status` counts the days.",
+            "Logged in as {}; token stored for {account}: {until}. Run this again before then; `encore status` counts the days. A running daemon takes the new login within the hour (`systemctl reload encore` at once, and to resume an account stopped by an expired login).",
             info.handle
         )?,
         Err(e) => writeln!(

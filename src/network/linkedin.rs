@@ -259,6 +259,14 @@ impl LinkedInNetwork {
     /// Renews the login when LinkedIn gave a refresh token and the access token has less than
     /// a week left; says when the login ends.
     async fn keep_alive(&self) -> Result<Option<DateTime<Utc>>, PostError> {
+        // A login made by `encore auth linkedin` while the daemon runs is taken up here.
+        if let Ok(Some(stored)) = self.store.load(&self.account) {
+            let mut held = self.tokens.lock().await;
+            if stored.access_token != held.access_token {
+                tracing::info!(account = %self.account, "using the LinkedIn login stored by `encore auth linkedin`");
+                *held = stored;
+            }
+        }
         let tokens = self.tokens.lock().await.clone();
         let now = Utc::now();
         let due = tokens
@@ -270,10 +278,9 @@ impl LinkedInNetwork {
         let form = [
             ("grant_type", "refresh_token"),
             ("refresh_token", refresh.as_str()),
-            ("client_id", self.client_id.as_str()),
             ("client_secret", self.client_secret.expose()),
         ];
-        let fresh = exchange(&self.http, &self.token_url, &form, now)
+        let fresh = exchange(&self.http, &self.token_url, &self.client_id, &form, now)
             .await
             .map_err(|e| PostError::RetryLater {
                 reason: format!("LinkedIn refresh failed: {e}"),
@@ -303,55 +310,20 @@ pub(crate) fn token_url(authorize_url: &url::Url) -> url::Url {
         .unwrap_or_else(|_| authorize_url.clone())
 }
 
-/// Trades a code or a refresh token for tokens; LinkedIn takes the client's id and secret in
-/// the form. The error says what LinkedIn said, never what was sent.
+/// Trades a code or a refresh token for tokens: LinkedIn takes the client's id and secret in
+/// the form (`form` carries the secret; the id is added). The error says what LinkedIn said.
 pub(crate) async fn exchange(
     http: &reqwest::Client,
     token_url: &url::Url,
+    client_id: &str,
     form: &[(&str, &str)],
     now: DateTime<Utc>,
-) -> Result<Tokens, String> {
-    #[derive(Deserialize)]
-    struct Answer {
-        access_token: String,
-        expires_in: Option<i64>,
-        refresh_token: Option<String>,
-    }
-    let resp = http
-        .post(token_url.clone())
-        .form(form)
-        .send()
-        .await
-        .map_err(crate::http::describe)?;
-    let status = resp.status();
-    let body = resp.bytes().await.map_err(crate::http::describe)?;
-    if !status.is_success() {
-        #[derive(Deserialize)]
-        struct OAuthError {
-            error: Option<String>,
-            error_description: Option<String>,
-        }
-        let why = serde_json::from_slice::<OAuthError>(&body)
-            .ok()
-            .map(|e| {
-                [e.error, e.error_description]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(": ")
-            })
-            .unwrap_or_default();
-        return Err(format!("HTTP {}: {why}", status.as_u16()));
-    }
-    let a: Answer =
-        serde_json::from_slice(&body).map_err(|e| format!("unexpected token answer: {e}"))?;
-    Ok(Tokens {
-        access_token: a.access_token,
-        refresh_token: a.refresh_token,
-        expires_at: a.expires_in.map(|s| now + Duration::seconds(s)),
-        user_id: None,
-        issued_for: None,
-    })
+) -> Result<Tokens, super::token::TokenError> {
+    let client = super::token::Client {
+        id: client_id,
+        secret: None,
+    };
+    super::token::token_request(http, token_url, &client, form, now).await
 }
 
 /// One share, as the post loop sends it.

@@ -17,6 +17,7 @@ pub(crate) mod mastodon;
 pub(crate) mod session;
 pub(crate) mod telegram;
 pub(crate) mod threads;
+pub(crate) mod token;
 pub(crate) mod x;
 
 pub use call::RetryPolicy;

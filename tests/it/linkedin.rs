@@ -216,3 +216,21 @@ client_secret = "env:LI_SECRET"
         "{out}"
     );
 }
+
+#[tokio::test]
+async fn a_login_stored_while_the_network_runs_is_taken_up_at_the_next_renewal() {
+    let (fake, n, c, _dir) = setup().await;
+    fake.state.lock().unwrap().token = "renewed".into();
+    let e = post(&n, "li", &message(&format!("Un {URL}"), &[]))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, PostError::StopAccount { .. }), "{e:?}");
+    // `encore auth linkedin` stores the new login; the running network takes it up.
+    login(&c, "renewed", Duration::days(60));
+    let ends = n.renew().await.unwrap().unwrap();
+    assert!(ends - Utc::now() > Duration::days(59));
+    post(&n, "li", &message(&format!("Deux {URL}"), &[]))
+        .await
+        .unwrap();
+    assert_eq!(fake.shares().len(), 1);
+}
