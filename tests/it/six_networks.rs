@@ -421,3 +421,86 @@ async fn log_in_check_online_and_post_now_on_each_new_network() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(text.matches(" shared ").count(), 3, "{text}");
 }
+
+/// What must never show: the three networks' secrets and the tokens Encore keeps for them.
+const SECRETS: [&str; 6] = [
+    "AAbot-secret-token",
+    "th-long-lived-token",
+    "th-refreshed-",
+    "li-member-token",
+    "li-client-secret",
+    "li-auth-code",
+];
+
+fn assert_no_secret(what: &str, shown: &str) {
+    for s in SECRETS {
+        assert!(!shown.contains(s), "{what} shows {s}:\n{shown}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_command_or_trace_log_shows_a_token_of_the_new_networks() {
+    let f = fakes().await;
+    let lines = auth_linkedin(&f).await;
+    assert_no_secret("encore auth linkedin", &lines.join("\n"));
+    let shown = |out: &std::process::Output| {
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr)
+    };
+    for args in [
+        vec!["check"],
+        vec!["check", "--online"],
+        vec!["post-now", "--account", "th"],
+        vec!["post-now", "--account", "li"],
+        vec!["post-now", "--account", "tg"],
+        vec!["status"],
+        vec!["history", "--format", "json"],
+    ] {
+        let mut all = vec!["--log-level", "trace"];
+        all.extend(&args);
+        let out = run(&f.config, &all).await;
+        assert!(out.status.success(), "{args:?}: {}", shown(&out));
+        let text = shown(&out);
+        if args[0] == "post-now" {
+            assert!(
+                text.contains("TRACE") || text.contains("DEBUG"),
+                "trace logging is on: {text}"
+            );
+        }
+        assert_no_secret(&format!("encore {}", args.join(" ")), &text);
+    }
+    // Failures name what failed, not the token: an answer cut off (the token is in the
+    // URL's path, which reqwest's errors would print) and a 401.
+    f.telegram
+        .push_fault(support::fake_telegram::Fault::SendThenDrop);
+    let out = run(
+        &f.config,
+        &["--log-level", "trace", "post-now", "--account", "tg"],
+    )
+    .await;
+    assert!(!out.status.success());
+    assert!(
+        shown(&out).contains("uncertain") || shown(&out).contains("unknown"),
+        "{}",
+        shown(&out)
+    );
+    assert_no_secret("post-now whose answer was lost", &shown(&out));
+    let out = tokio::task::spawn_blocking({
+        let config = f.config.clone();
+        move || {
+            assert_cmd::Command::cargo_bin("encore")
+                .unwrap()
+                .arg("--config")
+                .arg(&config)
+                .args(["--log-level", "trace", "post-now", "--account", "tg"])
+                .env("TG_TOKEN", "7000001:AAbot-secret-token-but-wrong")
+                .env("TH_TOKEN", "x")
+                .env("LI_SECRET", "x")
+                .output()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    assert!(!out.status.success());
+    assert_no_secret("post-now with a wrong bot token", &shown(&out));
+}

@@ -188,3 +188,25 @@ async fn verify_names_the_channel_and_the_bot_and_gives_no_post_count() {
     assert_eq!(info.handle, "@blogchannel (bot @blog_encore_bot)");
     assert_eq!(info.post_count, None);
 }
+
+#[tokio::test]
+async fn an_unreachable_api_is_named_without_the_token_in_its_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = format!("http://127.0.0.1:{}", support::free_port());
+    let n = network(&config(
+        dir.path(),
+        &base,
+        "7000001:Zq9secretXYZ",
+        fake_telegram::CHANNEL,
+    ));
+    let e = post(&n, "tg", &message(&format!("Un {URL}"), &[]))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, PostError::Unavailable { .. }), "{e:?}");
+    let shown = format!("{e} {e:?}");
+    assert!(shown.contains("connect"), "{shown}");
+    assert!(
+        !shown.contains("Zq9secretXYZ") && !shown.contains("/bot"),
+        "{shown}"
+    );
+}
