@@ -166,6 +166,9 @@ impl File<'_> {
             (NetworkKind::X, fields.x),
             (NetworkKind::Mastodon, fields.mastodon),
             (NetworkKind::Bluesky, fields.bluesky),
+            (NetworkKind::Threads, fields.threads),
+            (NetworkKind::LinkedIn, fields.linkedin),
+            (NetworkKind::Telegram, fields.telegram),
         ] {
             if titles.is_some() {
                 per_network.push((kind, list(titles)?));
@@ -225,6 +228,9 @@ struct RawFields {
     x: Option<Vec<Spanned<String>>>,
     mastodon: Option<Vec<Spanned<String>>>,
     bluesky: Option<Vec<Spanned<String>>>,
+    threads: Option<Vec<Spanned<String>>>,
+    linkedin: Option<Vec<Spanned<String>>>,
+    telegram: Option<Vec<Spanned<String>>>,
     replace: Option<bool>,
     expires: Option<Spanned<toml::Value>>,
 }
@@ -252,7 +258,7 @@ impl<'de> serde::de::Visitor<'de> for EntryVisitor {
     type Value = RawEntry;
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a list of titles, or a table with `titles`, `x`, `mastodon`, `bluesky`, `replace` and `expires`")
+        f.write_str("a list of titles, or a table with `titles`, `x`, `mastodon`, `bluesky`, `threads`, `linkedin`, `telegram`, `replace` and `expires`")
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<RawEntry, A::Error> {
         let de = serde::de::value::MapAccessDeserializer::new(map);
@@ -285,6 +291,7 @@ mod tests {
 ["https://b.org/*"]
 titles = ["Anything"]
 x = ["Short"]
+linkedin = ["A longer title, for a professional audience"]
 replace = true
 expires = 2026-12-01
 "#,
@@ -297,6 +304,10 @@ expires = 2026-12-01
         assert!(other.replace);
         assert_eq!(other.titles_on(NetworkKind::X)[0].text, "Short");
         assert_eq!(other.titles_on(NetworkKind::Mastodon)[0].text, "Anything");
+        assert_eq!(
+            other.titles_on(NetworkKind::LinkedIn)[0].text,
+            "A longer title, for a professional audience"
+        );
         assert_eq!(
             other.expires.unwrap().to_rfc3339(),
             "2026-12-02T00:00:00+00:00"
