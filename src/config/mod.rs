@@ -566,6 +566,13 @@ impl Config {
             resolve_accounts(&raw, &feeds, text, &cx, &mut warnings).map_err(|(s, m)| err(s, m))?;
         for account in &accounts {
             check_wording(account, &mut warnings)?;
+            if account.select.strategy == Strategy::Learn && !account.network.reads_engagement() {
+                warnings.push(format!(
+                    "account {:?}: strategy = \"learn\" has nothing to learn from on {}, which gives no counts back: every article keeps the prior, so the order is a random draw; \"rotate\" suits this account",
+                    account.name,
+                    account.network.display_name()
+                ));
+            }
         }
         let read_after = resolve_read_after(&raw).map_err(|(s, m)| err(s, m))?;
         let metrics = match &raw.metrics {

@@ -658,6 +658,13 @@ fn learning_and_read_back_keys_are_read_and_checked() {
     let base = "[feed]\nurl = \"feed.xml\"\n";
     let c = parse(&format!("{base}[select]\nstrategy = \"learn\"\nretire_after_silent = 3\n[engagement]\nread_after = [\"7d\", \"1d\", \"7d\"]\n{LOG}engagement = false\n")).unwrap();
     assert_eq!(c.accounts[0].select.strategy, Strategy::Learn);
+    assert!(
+        c.warnings
+            .iter()
+            .any(|w| w.contains("has nothing to learn from on log")),
+        "{:?}",
+        c.warnings
+    );
     assert_eq!(c.accounts[0].select.retire_after_silent, Some(3));
     assert_eq!(
         c.read_after,

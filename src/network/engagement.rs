@@ -6,6 +6,10 @@
 //! | Mastodon | `GET /api/v1/statuses/:id` | 1 | `favourites_count`, `reblogs_count`, `replies_count` (404: deleted) |
 //! | Bluesky | `app.bsky.feed.getPosts?uris=…` on the public AppView, no login | 25 | `likeCount`, `repostCount`, `replyCount`, `quoteCount` (a URI left out: deleted) |
 //! | X | `GET /2/tweets?ids=…&tweet.fields=public_metrics` ($0.005 a post returned) | 100 | `public_metrics` (`errors[]` "Not Found": deleted) |
+//! | Threads | `GET /{media-id}/insights?metric=likes,replies,reposts,quotes` (`threads_manage_insights`) | 1 | each metric's lifetime value (Graph code 100: deleted; `threads.rs`) |
+//!
+//! LinkedIn (member post statistics need `r_member_postAnalytics`, not given to self-serve
+//! apps) and Telegram (a bot cannot read its channel) read nothing.
 
 use crate::archive::{Counts, Reading};
 use serde::Deserialize;

@@ -21,6 +21,9 @@
 //!   "is_transient"}}`; 190 is an invalid or expired token; 4, 17, 32, 613 are call limits.
 //! - `GET /me/threads?fields=id,timestamp,text,link_attachment_url` lists the profile's posts,
 //!   newest first. The profile has no post count.
+//! - `GET /{threads-media-id}/insights?metric=likes,replies,reposts,quotes` gives a post's
+//!   lifetime counts (`data[].name`, `data[].values[0].value`), with `threads_manage_insights`
+//!   (the Threads Insights API page).
 //!
 //! No double post: the container is made once per post (a lost answer there costs nothing:
 //! an unpublished container is no post, and a new one is made); publishing is what can land
@@ -115,6 +118,44 @@ struct QuotaConfig {
     quota_total: Option<u64>,
 }
 
+/// A post's insights: one lifetime value per metric.
+#[derive(Deserialize)]
+struct Insights {
+    #[serde(default)]
+    data: Vec<Metric>,
+}
+
+#[derive(Deserialize)]
+struct Metric {
+    name: String,
+    #[serde(default)]
+    values: Vec<MetricValue>,
+}
+
+#[derive(Deserialize)]
+struct MetricValue {
+    #[serde(default)]
+    value: u64,
+}
+
+impl From<Insights> for crate::archive::Reading {
+    fn from(i: Insights) -> crate::archive::Reading {
+        let get = |name: &str| {
+            i.data
+                .iter()
+                .find(|m| m.name == name)
+                .and_then(|m| m.values.first())
+                .map_or(0, |v| v.value)
+        };
+        crate::archive::Reading::Counts(crate::archive::Counts {
+            likes: get("likes"),
+            reposts: get("reposts"),
+            replies: get("replies"),
+            quotes: get("quotes"),
+        })
+    }
+}
+
 /// The Graph error body, reduced to what decisions need.
 #[derive(Deserialize, Default, Debug)]
 struct GraphError {
@@ -169,7 +210,7 @@ pub(crate) fn classify(a: &Answer, now: DateTime<Utc>) -> Option<PostError> {
             until: Some(now + Duration::hours(1)),
         }),
         (Some(10 | 200..=299), _) | (_, 403) => Some(PostError::StopAccount {
-            reason: format!("{reason}: the token lacks threads_content_publish (or threads_basic)"),
+            reason: format!("{reason}: the token lacks a permission (threads_content_publish to post, threads_manage_insights to read counts back)"),
         }),
         (Some(506), _) => Some(PostError::Duplicate { reason }),
         _ => Some(PostError::SkipArticle { reason }),
@@ -355,6 +396,40 @@ impl ThreadsNetwork {
         Ok(None)
     }
 
+    /// Each post's insights, one call each; a post Meta no longer has (Graph code 100) is
+    /// deleted. A refusal stops the round, keeping what was read (a missing
+    /// `threads_manage_insights` says so).
+    async fn read_insights(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<(String, crate::archive::Reading)>, PostError> {
+        let mut out = Vec::new();
+        for id in ids {
+            let url = self.url(&format!(
+                "v1.0/{id}/insights?metric=likes,replies,reposts,quotes"
+            ));
+            let answer = send(self.request(reqwest::Method::GET, url).await).await;
+            if let Ok(a) = &answer {
+                let e = graph_error(a);
+                if a.status.as_u16() == 400 && e.code == Some(100) {
+                    out.push((id.clone(), crate::archive::Reading::Deleted));
+                    continue;
+                }
+            }
+            let read =
+                read_json::<Insights>(answer, "Threads", |a| classify(a, Utc::now()), error_text);
+            match read {
+                Ok(i) => out.push((id.clone(), i.into())),
+                Err(e) if out.is_empty() => return Err(e),
+                Err(e) => {
+                    tracing::info!(account = %self.account, "reading insights stopped after {}: {e}", out.len());
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Refreshes the token when it has less than [`REFRESH_WHEN_LEFT`] left (or its end is
     /// unknown: a token just put in the config), keeping the new one (0600) before using it.
     async fn keep_alive(&self) -> Result<Option<DateTime<Utc>>, PostError> {
@@ -515,6 +590,13 @@ impl Network for ThreadsNetwork {
 
     fn renew(&self) -> BoxFuture<'_, Result<Option<DateTime<Utc>>, PostError>> {
         Box::pin(self.keep_alive())
+    }
+
+    fn engagement<'a>(
+        &'a self,
+        post_ids: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<(String, crate::archive::Reading)>, PostError>> {
+        Box::pin(self.read_insights(post_ids))
     }
 
     fn verify(&self) -> BoxFuture<'_, Result<AccountInfo, PostError>> {

@@ -82,6 +82,15 @@ impl NetworkKind {
         .find(|k| k.as_str() == name)
     }
 
+    /// Whether Encore reads back what posts drew there: LinkedIn's post statistics need a
+    /// permission self-serve apps do not get, and a Telegram bot cannot read its channel.
+    pub fn reads_engagement(self) -> bool {
+        !matches!(
+            self,
+            NetworkKind::LinkedIn | NetworkKind::Telegram | NetworkKind::Log
+        )
+    }
+
     /// The network's name as people write it, for logs and errors ("LinkedIn").
     pub fn display_name(self) -> &'static str {
         match self {

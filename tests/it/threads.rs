@@ -203,3 +203,44 @@ async fn the_token_is_refreshed_into_the_state_and_a_dead_one_stops_the_account(
         .unwrap();
     assert_eq!(fake.posts().len(), 3);
 }
+
+#[tokio::test]
+async fn what_posts_drew_is_read_from_their_insights() {
+    let (fake, n, _c, _dir) = setup().await;
+    let a = post(&n, "th", &message(&format!("Un {URL}"), &[]))
+        .await
+        .unwrap();
+    let b = post(&n, "th", &message(&format!("Deux {URL}"), &[]))
+        .await
+        .unwrap();
+    fake.state
+        .lock()
+        .unwrap()
+        .counts
+        .insert(a.post_id.clone(), (12, 3, 2, 1));
+    let ids = vec![a.post_id.clone(), b.post_id.clone(), "17999".to_string()];
+    let read = n.engagement(&ids).await.unwrap();
+    assert_eq!(
+        read,
+        vec![
+            (
+                a.post_id.clone(),
+                encore::Reading::Counts(encore::Counts {
+                    likes: 12,
+                    reposts: 2,
+                    replies: 3,
+                    quotes: 1
+                })
+            ),
+            (
+                b.post_id.clone(),
+                encore::Reading::Counts(encore::Counts::default())
+            ),
+            ("17999".to_string(), encore::Reading::Deleted),
+        ]
+    );
+    // Without threads_manage_insights: nothing read, and the error says which permission.
+    fake.state.lock().unwrap().insights_allowed = false;
+    let e = n.engagement(&ids).await.unwrap_err();
+    assert!(e.to_string().contains("threads_manage_insights"), "{e}");
+}

@@ -59,6 +59,11 @@ pub struct State {
     pub slow: Option<(u64, std::time::Duration)>,
     pub slow_until: Option<std::time::Instant>,
     pub clock: Option<encore::ScaledClock>,
+    /// Each post's (likes, replies, reposts, quotes), as the audience gave them.
+    pub counts: HashMap<String, (u64, u64, u64, u64)>,
+    /// Whether the token carries threads_manage_insights.
+    pub insights_allowed: bool,
+    pub insight_reads: usize,
 }
 
 impl State {
@@ -118,6 +123,9 @@ impl FakeThreads {
             slow: None,
             slow_until: None,
             clock: None,
+            counts: HashMap::new(),
+            insights_allowed: true,
+            insight_reads: 0,
         }));
         let st = state.clone();
         let base = serve(move |req| handle(&st, req)).await;
@@ -179,9 +187,54 @@ fn handle(state: &Arc<Mutex<State>>, req: Request) -> Option<Reply> {
             ))
         }
         ("POST", p) if p == format!("{me}/threads") => container(state, form),
+        ("GET", p) if p.ends_with("/insights") => {
+            let id = p.trim_start_matches("/v1.0/").trim_end_matches("/insights");
+            Some(insights(state, id, form.get("metric")))
+        }
         ("POST", p) if p == format!("{me}/threads_publish") => publish(state, &form),
         _ => Some(graph(400, 100, Some(33), "Unsupported request")),
     }
+}
+
+/// A post's lifetime counts, metric by metric; an unknown post is Graph's "does not exist".
+fn insights(state: &Arc<Mutex<State>>, id: &str, metric: Option<&String>) -> Reply {
+    let mut s = state.lock().unwrap();
+    if !s.insights_allowed {
+        return graph(
+            400,
+            10,
+            None,
+            "Application does not have permission for this action",
+        );
+    }
+    s.insight_reads += 1;
+    if !s.posts.iter().any(|p| p.id == id) {
+        return graph(
+            400,
+            100,
+            Some(33),
+            "Unsupported get request. Object does not exist",
+        );
+    }
+    let Some(metric) = metric else {
+        return graph(400, 100, None, "The parameter metric is required");
+    };
+    let (likes, replies, reposts, quotes) = s.counts.get(id).copied().unwrap_or_default();
+    let data: Vec<_> = metric
+        .split(',')
+        .map(|name| {
+            let value = match name {
+                "likes" => likes,
+                "replies" => replies,
+                "reposts" => reposts,
+                "quotes" => quotes,
+                _ => 0,
+            };
+            json!({"name": name, "period": "lifetime", "values": [{"value": value}],
+                   "id": format!("{id}/insights/{name}/lifetime")})
+        })
+        .collect();
+    Reply::json(200, json!({"data": data}))
 }
 
 fn refresh(state: &Arc<Mutex<State>>, req: &Request) -> Option<Reply> {
