@@ -1,4 +1,4 @@
-//! Arbitrary titles, categories and link paths through compose on the three networks' rules:
+//! Arbitrary titles, categories and link paths through compose on every network's rule:
 //! within the limit, hashtags first, link intact, or a clean TooLong / NoRoomForTitle.
 #![no_main]
 
@@ -36,6 +36,10 @@ fuzz_target!(|input: (String, Vec<String>, String, String)| {
         ("x", LengthRule::XWeighted { max: 280 }),
         ("mastodon", LengthRule::Graphemes { max: 500, url_len: Some(23) }),
         ("bluesky", LengthRule::Graphemes { max: 300, url_len: None }),
+        ("threads", LengthRule::EmojiBytes { max: 500 }),
+        ("linkedin", LengthRule::LittleText { max: 3000 }),
+        ("linkedin", LengthRule::LittleText { max: 120 }),
+        ("telegram", LengthRule::Utf16 { max: 4096 }),
     ] {
         match compose_with(&article, &settings, rule, network, "fuzz") {
             Ok(m) => {

@@ -1,5 +1,6 @@
 use crate::config::secret::SecretRef;
 use crate::config::{Account, Config, Endpoint, FeedSource, HumanDuration, TimezoneSource, XAuth};
+use crate::vocab::NetworkKind;
 use std::io::Write;
 
 /// Prints the resolved settings (secrets masked) and what deserves attention. The config was
@@ -41,6 +42,7 @@ pub fn check(config: &Config, out: &mut dyn Write) -> Result<(), crate::error::E
     for account in &config.accounts {
         write_account(out, &config.path, account, &mut warnings)?;
     }
+    logins(config, &mut warnings);
     unmatched_titles(config, &mut warnings)?;
     if !config.state_dir.exists() {
         warnings.push(format!(
@@ -340,6 +342,35 @@ fn write_endpoint(
         )?;
     }
     Ok(())
+}
+
+/// Warns of a LinkedIn account nobody logged in yet (the daemon would refuse to start), and of
+/// a stored login that ends within a week.
+fn logins(config: &Config, warnings: &mut Vec<String>) {
+    let store = crate::network::session::SessionStore::new(&config.state_dir);
+    for a in &config.accounts {
+        if !matches!(a.network, NetworkKind::LinkedIn | NetworkKind::Threads) {
+            continue;
+        }
+        match store.load(&a.name) {
+            Ok(None) if a.network == NetworkKind::LinkedIn => warnings.push(format!(
+                "account {:?}: not logged in to LinkedIn yet: run `encore auth linkedin --account {}` (the daemon refuses to start without it)",
+                a.name, a.name
+            )),
+            Ok(Some(t)) => {
+                let now = chrono::Utc::now();
+                if let Some(ends) = t.expires_at.filter(|e| *e - now < crate::network::EXPIRY_WARNING) {
+                    warnings.push(format!(
+                        "account {:?}: {}",
+                        a.name,
+                        crate::daemon::expiry_warning(a.network, &a.name, ends, now)
+                    ));
+                }
+            }
+            Ok(None) => {}
+            Err(e) => warnings.push(format!("account {:?}: {e}", a.name)),
+        }
+    }
 }
 
 /// Writes what `check` says of one account. Long because it is one line per setting, in the

@@ -10,7 +10,7 @@ use encore::{MessageSettings, Template, Utm};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 
-const RULES: [(&str, LengthRule); 4] = [
+const RULES: [(&str, LengthRule); 9] = [
     ("x", LengthRule::XWeighted { max: 280 }),
     (
         "mastodon",
@@ -33,6 +33,11 @@ const RULES: [(&str, LengthRule); 4] = [
             url_len: None,
         },
     ),
+    ("threads", LengthRule::EmojiBytes { max: 500 }),
+    ("threads", LengthRule::EmojiBytes { max: 90 }),
+    ("linkedin", LengthRule::LittleText { max: 3000 }),
+    ("linkedin", LengthRule::LittleText { max: 90 }),
+    ("telegram", LengthRule::Utf16 { max: 4096 }),
 ];
 
 fn article(title: String, categories: Vec<String>, url: String) -> Article {

@@ -86,6 +86,10 @@ fn check_describes_each_network_and_never_prints_its_secrets() {
         "{text}"
     );
     assert!(text.contains("limit 4096 (UTF-16 units"), "{text}");
+    assert!(
+        text.contains("account \"li\": not logged in to LinkedIn yet: run `encore auth linkedin --account li`"),
+        "{text}"
+    );
     assert!(!text.contains("-SECRET-"), "{text}");
 }
 
