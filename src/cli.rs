@@ -25,7 +25,8 @@ Exit status:
 
 As a service: systemctl enable --now encore; systemctl reload encore; encore status";
 
-/// Encore gives a blog's older articles a second life on X, Mastodon and Bluesky.
+/// Encore gives a blog's older articles a second life on X, Mastodon, Bluesky, Threads, LinkedIn
+/// and Telegram channels.
 ///
 /// It keeps an archive of every article the feed has shown, picks articles between 30 and 90
 /// days old, skips excluded categories, puts hashtags from the categories first, and posts at a
