@@ -78,30 +78,13 @@ pub async fn auth_linkedin(
     out: &mut dyn Write,
 ) -> Result<(), Error> {
     use crate::network::linkedin;
-    let a = config
-        .account(account)
-        .ok_or_else(|| Error::Usage(format!("no account named {account:?}")))?;
-    let Endpoint::LinkedIn(l) = &a.endpoint else {
-        return Err(Error::Usage(format!(
-            "account {account:?} is not a LinkedIn account"
-        )));
-    };
+    let l = linkedin_settings(config, account)?;
     let secret = l
         .client_secret
         .resolve()
         .map_err(|e| Error::Setup(format!("account {account:?}: `client_secret`: {e}")))?;
     let state = oauth2::state();
-    let scopes = match &l.author {
-        Some(_) => linkedin::PAGE_SCOPES,
-        None => linkedin::MEMBER_SCOPES,
-    };
-    let mut url = l.authorize_url.clone();
-    url.query_pairs_mut()
-        .append_pair("response_type", "code")
-        .append_pair("client_id", &l.client_id)
-        .append_pair("redirect_uri", l.redirect_uri.as_str())
-        .append_pair("state", &state)
-        .append_pair("scope", scopes);
+    let url = linkedin::authorize_url(l, &state);
     let code = login_code("LinkedIn", account, &url, &l.redirect_uri, &state, out).await?;
     let http = crate::http::client(crate::network::API_TIMEOUT)
         .map_err(|e| Error::Setup(format!("HTTP client: {e}")))?;
@@ -122,17 +105,14 @@ pub async fn auth_linkedin(
         .map_err(|e| Error::Setup(e.to_string()))?;
     let network = linkedin::LinkedInNetwork::new(account, l, &store, crate::network::API_TIMEOUT)
         .map_err(|e| Error::Setup(e.to_string()))?;
-    use crate::network::Network;
     let until = tokens
         .expires_at
         .map(|t| {
-            format!(
-                "it lasts until {} ({} days)",
-                t.format("%Y-%m-%d"),
-                (t - now).num_days()
-            )
+            let days = (t - now).num_days();
+            format!("it lasts until {} ({days} days)", t.format("%Y-%m-%d"))
         })
         .unwrap_or_else(|| "LinkedIn did not say how long it lasts".into());
+    use crate::network::Network;
     match network.verify().await {
         Ok(info) => writeln!(
             out,
@@ -145,6 +125,22 @@ pub async fn auth_linkedin(
         )?,
     }
     Ok(())
+}
+
+/// The LinkedIn settings of `account`; a usage error when it is not a LinkedIn account.
+fn linkedin_settings<'a>(
+    config: &'a Config,
+    account: &str,
+) -> Result<&'a crate::config::LinkedInSettings, Error> {
+    let a = config
+        .account(account)
+        .ok_or_else(|| Error::Usage(format!("no account named {account:?}")))?;
+    match &a.endpoint {
+        Endpoint::LinkedIn(l) => Ok(l),
+        _ => Err(Error::Usage(format!(
+            "account {account:?} is not a LinkedIn account"
+        ))),
+    }
 }
 
 /// An X account's OAuth 2.0 app, as its config gives it.

@@ -302,6 +302,23 @@ impl LinkedInNetwork {
     }
 }
 
+/// The address the admin opens to log in: the member's identity and posting (and posting as
+/// the page, when the account posts as one).
+pub(crate) fn authorize_url(settings: &LinkedInSettings, state: &str) -> url::Url {
+    let scopes = match &settings.author {
+        Some(_) => PAGE_SCOPES,
+        None => MEMBER_SCOPES,
+    };
+    let mut url = settings.authorize_url.clone();
+    url.query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", &settings.client_id)
+        .append_pair("redirect_uri", settings.redirect_uri.as_str())
+        .append_pair("state", state)
+        .append_pair("scope", scopes);
+    url
+}
+
 /// LinkedIn's token endpoint, beside the authorisation page
 /// (`https://www.linkedin.com/oauth/v2/accessToken`).
 pub(crate) fn token_url(authorize_url: &url::Url) -> url::Url {
