@@ -231,6 +231,14 @@ fn parse_time(s: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
+/// A text's words without its links, for telling one post from another: Threads may show a
+/// link otherwise than it was sent (the preview takes it), or trim the spaces around it.
+fn words(text: &str) -> Vec<&str> {
+    text.split_whitespace()
+        .filter(|w| !w.starts_with("http://") && !w.starts_with("https://"))
+        .collect()
+}
+
 /// A topic tag Threads accepts: 1–50 characters, no `.` or `&`.
 fn topic_tag(hashtags: &[String]) -> Option<&str> {
     hashtags
@@ -385,7 +393,7 @@ impl ThreadsNetwork {
             let recent = at.is_none_or(|t| t >= since - Duration::minutes(2));
             let linked = p.link_attachment_url.as_deref().is_some_and(&same)
                 || p.text.split_whitespace().any(&same);
-            let same_text = text.is_none_or(|t| t == p.text);
+            let same_text = text.is_none_or(|t| words(t) == words(&p.text));
             if recent && linked && same_text {
                 return Ok(Some(Receipt {
                     post_id: p.id,
@@ -654,5 +662,13 @@ mod tests {
         assert_eq!(topic_tag(&["A.B".into()]), None);
         assert_eq!(topic_tag(&[]), None);
         assert_ne!(fingerprint("a"), fingerprint("b"));
+        assert_eq!(
+            words("#Rust  Un titre https://b.org/a?x=1 "),
+            words("#Rust Un titre\nhttps://b.org/a")
+        );
+        assert_ne!(
+            words("Un titre https://b.org/a"),
+            words("Deux https://b.org/a")
+        );
     }
 }
