@@ -15,6 +15,10 @@
 //!   profile`); posting needs `w_member_social` (`w_organization_social` for a page).
 //! - Member tokens last 60 days; refresh tokens are given only to approved partners, so most
 //!   installations log in again (`encore auth linkedin`) every 60 days.
+//! - A card's picture is an image URN: `POST /rest/images?action=initializeUpload` with
+//!   `{"initializeUploadRequest": {"owner": author}}` answers `value.uploadUrl` and
+//!   `value.image`; the bytes are PUT to the upload URL; the URN goes in
+//!   `content.article.thumbnail` (Microsoft's Images API page).
 //! - The same commentary again is refused 422 with `DUPLICATE_POST` and "Content is a
 //!   duplicate of urn:li:share:…" (seen in Arisamiga/Linkedin-RSS#5, ComposioHQ/composio#2710).
 //! - 401 `INVALID_ACCESS_TOKEN` for a bad or expired token; 429 past the daily limits, which
@@ -231,7 +235,11 @@ impl LinkedInNetwork {
             .await
             .unwrap_or_default();
         let title = meta.title.unwrap_or_else(|| out.title.to_string());
-        let body = serde_json::json!({
+        let thumbnail = match &meta.image {
+            Some(image) => self.thumbnail(&author, image).await,
+            None => None,
+        };
+        let mut body = serde_json::json!({
             "author": author,
             "commentary": crate::vocab::length::little_text(&out.message.text, &out.message.hashtags),
             "visibility": "PUBLIC",
@@ -248,12 +256,70 @@ impl LinkedInNetwork {
             "lifecycleState": "PUBLISHED",
             "isReshareDisabledByAuthor": false,
         });
+        if let Some(urn) = thumbnail {
+            body["content"]["article"]["thumbnail"] = serde_json::Value::String(urn);
+        }
         let post = LinkedInPost {
             linkedin: self,
             body,
             token: self.token().await,
         };
         deliver(&post, self.retry).await
+    }
+
+    /// The card's picture uploaded to LinkedIn, as its image URN; anything that goes wrong
+    /// costs the picture, never the post.
+    async fn thumbnail(&self, author: &str, image: &url::Url) -> Option<String> {
+        #[derive(Deserialize)]
+        struct Upload {
+            value: UploadValue,
+        }
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct UploadValue {
+            upload_url: String,
+            image: String,
+        }
+        let (mime, bytes) = super::card::fetch_image(&self.http, image).await.ok()?;
+        let token = self.token().await;
+        let init = self
+            .request(
+                reqwest::Method::POST,
+                "rest/images?action=initializeUpload",
+                &token,
+            )
+            .json(&serde_json::json!({ "initializeUploadRequest": { "owner": author } }));
+        let account = self.account.clone();
+        let upload: Result<Upload, _> = read_json(
+            send(init).await,
+            "LinkedIn",
+            |a| classify(a, &account, Utc::now()),
+            error_text,
+        );
+        let upload = match upload {
+            Ok(u) => u.value,
+            Err(e) => {
+                tracing::info!(account = %self.account, "no picture on the card: {e}");
+                return None;
+            }
+        };
+        let put = self
+            .http
+            .put(&upload.upload_url)
+            .bearer_auth(&token)
+            .header(reqwest::header::CONTENT_TYPE, mime)
+            .body(bytes);
+        match send(put).await {
+            Ok(a) if a.status.is_success() => Some(upload.image),
+            Ok(a) => {
+                tracing::info!(account = %self.account, "no picture on the card: upload answered HTTP {}", a.status.as_u16());
+                None
+            }
+            Err(_) => {
+                tracing::info!(account = %self.account, "no picture on the card: the upload failed");
+                None
+            }
+        }
     }
 
     /// Renews the login when LinkedIn gave a refresh token and the access token has less than

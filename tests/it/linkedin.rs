@@ -234,3 +234,47 @@ async fn a_login_stored_while_the_network_runs_is_taken_up_at_the_next_renewal()
         .unwrap();
     assert_eq!(fake.shares().len(), 1);
 }
+
+#[tokio::test]
+async fn the_card_carries_the_pages_title_description_and_picture_uploaded_to_linkedin() {
+    let (fake, n, _c, _dir) = setup().await;
+    let blog = support::Blog::start().await;
+    let url = format!("{}/2026/04/cafe/", blog.base);
+    let m = message(&format!("Café {url}"), &[]);
+    n.post(encore::Outgoing {
+        account: "li",
+        url: &url,
+        article_key: "k",
+        title: "Feed title",
+        slot: Utc::now(),
+        message: &m,
+    })
+    .await
+    .unwrap();
+    let share = &fake.shares()[0];
+    assert_eq!(share.article["title"], "Page title for /2026/04/cafe/");
+    assert_eq!(
+        share.article["description"],
+        "Une description avec des accents & un emoji 🎉"
+    );
+    let thumb = share.article["thumbnail"].as_str().unwrap();
+    let stored = fake.state.lock().unwrap().images[thumb].clone().unwrap();
+    assert!(
+        stored.starts_with(b"\x89PNG"),
+        "the page's og:image was uploaded"
+    );
+    // A picture too big for a card: the post goes without one.
+    blog.big.store(true, std::sync::atomic::Ordering::SeqCst);
+    let m = message(&format!("Deux {url}"), &[]);
+    n.post(encore::Outgoing {
+        account: "li",
+        url: &url,
+        article_key: "k",
+        title: "Feed title",
+        slot: Utc::now(),
+        message: &m,
+    })
+    .await
+    .unwrap();
+    assert!(fake.shares()[1].article.get("thumbnail").is_none());
+}

@@ -6,6 +6,8 @@
 //! and the same commentary twice (422 `DUPLICATE_POST`, naming the first post). Like LinkedIn,
 //! it keeps a commentary only up to its first unescaped reserved character and still answers
 //! 201 with the URN in `x-restli-id` and an empty body; 429 comes without `Retry-After`.
+//! Images: `initializeUpload` for the token's member gives an upload URL and an image URN; the
+//! bytes PUT there make the image, and a post's `thumbnail` must name an uploaded image.
 
 #![allow(dead_code)]
 
@@ -45,6 +47,10 @@ pub struct State {
     pub token: String,
     /// Token answers given by the token endpoint.
     pub logins: usize,
+    /// The fake's own address (for upload URLs).
+    pub base: String,
+    /// Image URN → the bytes uploaded (None: initialised, nothing uploaded yet).
+    pub images: std::collections::HashMap<String, Option<Vec<u8>>>,
 }
 
 #[derive(Clone)]
@@ -68,9 +74,12 @@ impl FakeLinkedIn {
             next_id: 7_141_138_937_766_391_000,
             token: TOKEN.into(),
             logins: 0,
+            base: String::new(),
+            images: Default::default(),
         }));
         let st = state.clone();
         let base = serve(move |req| handle(&st, req)).await;
+        state.lock().unwrap().base = base.clone();
         FakeLinkedIn { base, state }
     }
 
@@ -131,8 +140,49 @@ fn handle(state: &Arc<Mutex<State>>, req: Request) -> Option<Reply> {
             json!({"sub": SUB, "name": "Blog Author", "given_name": "Blog", "family_name": "Author"}),
         )),
         ("POST", "/rest/posts") => post(state, &req),
+        ("POST", "/rest/images") => initialize_upload(state, &req),
+        ("PUT", p) if p.starts_with("/upload/") => {
+            let urn = format!("urn:li:image:{}", &p["/upload/".len()..]);
+            let mut s = state.lock().unwrap();
+            match s.images.get_mut(&urn) {
+                Some(slot) if !req.body.is_empty() => {
+                    *slot = Some(req.body.clone());
+                    Some(Reply::bytes(201, "text/plain", vec![]))
+                }
+                _ => Some(restli(400, "BAD_REQUEST", "No such upload")),
+            }
+        }
         _ => Some(restli(404, "NOT_FOUND", "No resource")),
     }
+}
+
+fn initialize_upload(state: &Arc<Mutex<State>>, req: &Request) -> Option<Reply> {
+    if req.query().get("action").map(String::as_str) != Some("initializeUpload") {
+        return Some(restli(400, "ILLEGAL_ARGUMENT", "Unknown action"));
+    }
+    let owner = req.json().and_then(|b| {
+        b["initializeUploadRequest"]["owner"]
+            .as_str()
+            .map(String::from)
+    });
+    if owner.as_deref() != Some(&format!("urn:li:person:{SUB}")) {
+        return Some(restli(
+            403,
+            "ACCESS_DENIED",
+            "Not enough permissions to access: images.ACTION.initializeUpload",
+        ));
+    }
+    let mut s = state.lock().unwrap();
+    s.next_id += 1;
+    let id = format!("C4E10AQ{}", s.next_id);
+    let urn = format!("urn:li:image:{id}");
+    s.images.insert(urn.clone(), None);
+    Some(Reply::json(
+        200,
+        json!({"value": {"uploadUrlExpiresAt": 1_900_000_000_000u64,
+                         "uploadUrl": format!("{}/upload/{id}", s.base),
+                         "image": urn}}),
+    ))
 }
 
 fn token(state: &Arc<Mutex<State>>, req: &Request) -> Option<Reply> {
@@ -207,6 +257,20 @@ fn post(state: &Arc<Mutex<State>>, req: &Request) -> Option<Reply> {
             422,
             json!({"message": missing.join("\n"), "status": 422}),
         ));
+    }
+    if let Some(thumb) = body["content"]["article"]["thumbnail"].as_str() {
+        let uploaded = state
+            .lock()
+            .unwrap()
+            .images
+            .get(thumb)
+            .is_some_and(|b| b.is_some());
+        if !uploaded {
+            return Some(Reply::json(
+                422,
+                json!({"message": format!("ERROR :: /content/article/thumbnail :: {thumb} not found"), "status": 422}),
+            ));
+        }
     }
     if body["author"].as_str() != Some(&format!("urn:li:person:{SUB}")) {
         return Some(restli(
