@@ -13,24 +13,17 @@ use support::fake_linkedin::{self, FakeLinkedIn, Fault};
 use support::more::{at_limit, message, over_limit, post, quick, URL};
 
 fn config(dir: &std::path::Path, base: &str) -> Config {
-    let feed = support::fixture("intl.xml");
-    support::config(
+    let authorize = format!("{base}/oauth/v2/authorization");
+    support::more::one_account(
         dir,
-        &feed,
-        1.0,
-        &format!(
-            r#"
-[[account]]
-name = "li"
-network = "linkedin"
-api_base = "{base}"
-client_id = "{id}"
-client_secret = "{secret}"
-authorize_url = "{base}/oauth/v2/authorization"
-"#,
-            id = fake_linkedin::CLIENT_ID,
-            secret = fake_linkedin::CLIENT_SECRET,
-        ),
+        "li",
+        "linkedin",
+        &[
+            ("api_base", base),
+            ("client_id", fake_linkedin::CLIENT_ID),
+            ("client_secret", fake_linkedin::CLIENT_SECRET),
+            ("authorize_url", &authorize),
+        ],
     )
 }
 

@@ -9,21 +9,11 @@ use support::fake_telegram::{self, telegram_length, FakeTelegram, Fault};
 use support::more::{at_limit, message, over_limit, post, quick, URL};
 
 fn config(dir: &std::path::Path, base: &str, token: &str, chat: &str) -> Config {
-    let feed = support::fixture("intl.xml");
-    support::config(
+    support::more::one_account(
         dir,
-        &feed,
-        1.0,
-        &format!(
-            r#"
-[[account]]
-name = "tg"
-network = "telegram"
-api_base = "{base}"
-bot_token = "{token}"
-chat = "{chat}"
-"#
-        ),
+        "tg",
+        "telegram",
+        &[("api_base", base), ("bot_token", token), ("chat", chat)],
     )
 }
 

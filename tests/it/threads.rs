@@ -11,20 +11,11 @@ use support::fake_threads::{self, threads_length, FakeThreads, Fault};
 use support::more::{at_limit, message, over_limit, post, quick, URL};
 
 fn config(dir: &std::path::Path, base: &str, token: &str) -> Config {
-    let feed = support::fixture("intl.xml");
-    support::config(
+    support::more::one_account(
         dir,
-        &feed,
-        1.0,
-        &format!(
-            r#"
-[[account]]
-name = "th"
-network = "threads"
-api_base = "{base}"
-access_token = "{token}"
-"#
-        ),
+        "th",
+        "threads",
+        &[("api_base", base), ("access_token", token)],
     )
 }
 

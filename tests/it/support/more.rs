@@ -7,6 +7,21 @@ use encore::{LengthRule, Message, Network, Outgoing, PostError, Receipt, RetryPo
 pub const URL: &str = "https://blog.example.org/2026/04/cafe-ete/";
 pub const KEY: &str = "blog.example.org/2026/04/cafe-ete";
 
+/// A config in `dir` on `tests/fixtures/intl.xml` with one account `name` on `network`, the
+/// other keys given as `key = "value"` lines.
+pub fn one_account(
+    dir: &std::path::Path,
+    name: &str,
+    network: &str,
+    keys: &[(&str, &str)],
+) -> encore::Config {
+    let mut account = format!("[[account]]\nname = {name:?}\nnetwork = {network:?}\n");
+    for (k, v) in keys {
+        account.push_str(&format!("{k} = {v:?}\n"));
+    }
+    super::config(dir, &super::fixture("intl.xml"), 1.0, &account)
+}
+
 /// Short waits between attempts.
 pub fn quick() -> RetryPolicy {
     RetryPolicy {
