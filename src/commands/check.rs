@@ -1,6 +1,5 @@
 use crate::config::secret::SecretRef;
 use crate::config::{Account, Config, Endpoint, FeedSource, HumanDuration, TimezoneSource, XAuth};
-use crate::vocab::NetworkKind;
 use std::io::Write;
 
 /// Prints the resolved settings (secrets masked) and what deserves attention. The config was
@@ -344,31 +343,16 @@ fn write_endpoint(
     Ok(())
 }
 
-/// Warns of a LinkedIn account nobody logged in yet (the daemon would refuse to start), and of
-/// a stored login that ends within a week.
+/// Warns of what `status` would warn of a login: a LinkedIn account nobody logged in yet (the
+/// daemon would refuse to start), a stored login that ends within a week.
 fn logins(config: &Config, warnings: &mut Vec<String>) {
-    let store = crate::network::session::SessionStore::new(&config.state_dir);
+    let now = chrono::Utc::now();
     for a in &config.accounts {
-        if !matches!(a.network, NetworkKind::LinkedIn | NetworkKind::Threads) {
-            continue;
-        }
-        match store.load(&a.name) {
-            Ok(None) if a.network == NetworkKind::LinkedIn => warnings.push(format!(
-                "account {:?}: not logged in to LinkedIn yet: run `encore auth linkedin --account {}` (the daemon refuses to start without it)",
-                a.name, a.name
-            )),
-            Ok(Some(t)) => {
-                let now = chrono::Utc::now();
-                if let Some(ends) = t.expires_at.filter(|e| *e - now < crate::network::EXPIRY_WARNING) {
-                    warnings.push(format!(
-                        "account {:?}: {}",
-                        a.name,
-                        crate::daemon::expiry_warning(a.network, &a.name, ends, now)
-                    ));
-                }
-            }
-            Ok(None) => {}
-            Err(e) => warnings.push(format!("account {:?}: {e}", a.name)),
+        if let Some(w) = super::status::login(config, a, now)
+            .as_deref()
+            .and_then(|l| l.strip_prefix("WARNING: "))
+        {
+            warnings.push(format!("account {:?}: {w}", a.name));
         }
     }
 }

@@ -156,9 +156,14 @@ pub fn collect(
     })
 }
 
-/// When the account's login ends, from the tokens in the state; a warning from
-/// [`crate::network::EXPIRY_WARNING`] before. `None` for networks whose logins do not expire.
-fn login(config: &Config, a: &crate::config::Account, now: DateTime<Utc>) -> Option<String> {
+/// When the account's login ends, from the tokens in the state; from
+/// [`crate::network::EXPIRY_WARNING`] before (or with no login at all), a line starting
+/// "WARNING: " (which `check` repeats). `None` for networks whose logins do not expire.
+pub(super) fn login(
+    config: &Config,
+    a: &crate::config::Account,
+    now: DateTime<Utc>,
+) -> Option<String> {
     use crate::network::session::SessionStore;
     use crate::vocab::NetworkKind;
     if !matches!(a.network, NetworkKind::Threads | NetworkKind::LinkedIn) {
@@ -169,7 +174,7 @@ fn login(config: &Config, a: &crate::config::Account, now: DateTime<Utc>) -> Opt
         Ok(Some(t)) => t.expires_at,
         Ok(None) if a.network == NetworkKind::LinkedIn => {
             return Some(format!(
-                "WARNING: not logged in: run `encore auth linkedin --account {}`",
+                "WARNING: not logged in to LinkedIn yet: run `encore auth linkedin --account {}` (the daemon refuses to start without it)",
                 a.name
             ))
         }

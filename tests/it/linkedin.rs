@@ -191,7 +191,7 @@ client_secret = "env:LI_SECRET"
     };
     let out = status();
     assert!(
-        out.contains("login     WARNING: not logged in: run `encore auth linkedin --account li`"),
+        out.contains("login     WARNING: not logged in to LinkedIn yet: run `encore auth linkedin --account li`"),
         "{out}"
     );
     login(&c, "t", Duration::days(40) + Duration::hours(1));
