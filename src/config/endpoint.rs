@@ -686,16 +686,12 @@ fn resolve_x(
                 ],
                 "with auth = \"oauth1\"",
             )?;
-            let client_id = match &acc.client_id {
-                Some(v) if !v.get_ref().trim().is_empty() => v.get_ref().trim().to_string(),
-                Some(v) => return Err((Some(v.span()), "`account.client_id` is empty".into())),
-                None => {
-                    return Err((
-                        here,
-                        format!("`account.client_id` is required for network = \"x\" with auth = \"oauth2\" (account {name:?}; it is shown in the X developer portal under OAuth 2.0 keys)"),
-                    ))
-                }
-            };
+            let client_id = text_key(acc, "client_id")?.ok_or_else(|| {
+                (
+                    here.clone(),
+                    format!("`account.client_id` is required for network = \"x\" with auth = \"oauth2\" (account {name:?}; it is shown in the X developer portal under OAuth 2.0 keys)"),
+                )
+            })?;
             let client_secret = match acc.client_secret {
                 Some(_) => Some(secret(acc, "client_secret", "", here.clone(), warnings)?),
                 None => None,
