@@ -508,3 +508,158 @@ async fn no_command_or_trace_log_shows_a_token_of_the_new_networks() {
     assert!(!out.status.success());
     assert_no_secret("post-now with a wrong bot token", &shown(&out));
 }
+
+/// One daemon over the three new networks for a week of faults, ticked every 10 minutes:
+/// each account posts at its own rate, every post the networks made is recorded exactly once
+/// (Telegram's lost answer as `uncertain`), no article twice, no intent left.
+#[tokio::test]
+async fn a_daemon_week_of_faults_on_threads_linkedin_and_telegram() {
+    use chrono::{Duration, TimeZone, Utc};
+    use encore::{Daemon, Endpoint, Network, Outcome, SessionStore};
+    use support::{fake_linkedin, fake_telegram, fake_threads};
+    let threads = fake_threads::FakeThreads::start().await;
+    let linkedin = fake_linkedin::FakeLinkedIn::start().await;
+    let telegram = fake_telegram::FakeTelegram::start().await;
+    let blog = support::Blog::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let t0 = Utc.with_ymd_and_hms(2026, 6, 1, 5, 0, 0).unwrap();
+    let feed = support::three::feed(dir.path(), &blog.base, t0);
+    let accounts = format!(
+        r#"
+[[account]]
+name = "th"
+network = "threads"
+api_base = "{th}"
+access_token = "{th_token}"
+[account.cadence]
+per_day = 2
+min_spacing = "3h"
+
+[[account]]
+name = "li"
+network = "linkedin"
+api_base = "{li}"
+client_id = "id"
+client_secret = "secret"
+[account.cadence]
+per_day = 1
+
+[[account]]
+name = "tg"
+network = "telegram"
+api_base = "{tg}"
+bot_token = "{tg_token}"
+chat = "{chat}"
+[account.cadence]
+per_day = 1
+"#,
+        th = threads.base,
+        li = linkedin.base,
+        tg = telegram.base,
+        th_token = fake_threads::TOKEN,
+        tg_token = fake_telegram::TOKEN,
+        chat = fake_telegram::CHANNEL,
+    );
+    let cfg = support::config(dir.path(), &feed, 1.0, &accounts);
+    let store = SessionStore::new(&cfg.state_dir);
+    store
+        .save(
+            "li",
+            &encore::Tokens {
+                access_token: fake_linkedin::TOKEN.into(),
+                refresh_token: None,
+                expires_at: Some(Utc::now() + Duration::days(50)),
+                user_id: None,
+                issued_for: None,
+            },
+        )
+        .unwrap();
+    let timeout = std::time::Duration::from_secs(2);
+    let nets: Vec<Box<dyn Network>> = cfg
+        .accounts
+        .iter()
+        .map(|a| -> Box<dyn Network> {
+            match &a.endpoint {
+                Endpoint::Threads(s) => Box::new(
+                    encore::ThreadsNetwork::new(&a.name, s, &store, timeout)
+                        .unwrap()
+                        .with_retry(support::more::quick()),
+                ),
+                Endpoint::LinkedIn(s) => Box::new(
+                    encore::LinkedInNetwork::new(&a.name, s, &store, timeout)
+                        .unwrap()
+                        .with_retry(support::more::quick()),
+                ),
+                Endpoint::Telegram(s) => Box::new(
+                    encore::TelegramNetwork::new(&a.name, s, timeout)
+                        .unwrap()
+                        .with_retry(support::more::quick()),
+                ),
+                other => panic!("{other:?}"),
+            }
+        })
+        .collect();
+    let archive = encore::Archive::open(&cfg.state_dir).unwrap();
+    encore::commands::refresh_archive(&cfg, &archive, t0).await;
+    let mut d = Daemon::start(cfg.clone(), archive, nets, false, t0)
+        .await
+        .unwrap();
+
+    threads.push_fault(fake_threads::Fault::PublishThenDrop);
+    linkedin.push_fault(fake_linkedin::Fault::PostThenDrop);
+    telegram.push_fault(fake_telegram::Fault::SendThenDrop);
+    let step = Duration::minutes(10);
+    let mut reports = support::tick_through(&mut d, t0, t0 + Duration::days(3), step).await;
+    threads.push_fault(fake_threads::Fault::Graph(503, 2));
+    threads.push_fault(fake_threads::Fault::ContainerGraph(500, 1));
+    linkedin.push_fault(fake_linkedin::Fault::Status(503));
+    let api_500 = r#"{"ok":false,"error_code":500,"description":"Internal Server Error"}"#;
+    telegram.push_fault(fake_telegram::Fault::Status(500, api_500.into()));
+    let until = t0 + Duration::days(7);
+    reports.extend(support::tick_through(&mut d, t0 + Duration::days(3), until, step).await);
+
+    let count = |name: &str, outcome: Outcome| {
+        reports
+            .iter()
+            .filter(|r| r.account == name && r.outcome == outcome)
+            .count()
+    };
+    assert_eq!(count("th", Outcome::Shared), 14, "{reports:#?}");
+    assert_eq!(count("li", Outcome::Shared), 7, "{reports:#?}");
+    assert_eq!(
+        count("tg", Outcome::Shared) + count("tg", Outcome::Uncertain),
+        7
+    );
+    assert_eq!(count("tg", Outcome::Uncertain), 1, "the lost answer");
+    // What each network made is what was recorded: no double, no loss.
+    assert_eq!(threads.posts().len(), 14);
+    assert_eq!(linkedin.shares().len(), 7);
+    assert_eq!(telegram.sent().len(), 7);
+    for p in threads.posts() {
+        assert!(fake_threads::threads_length(&p.text) <= 500);
+        assert!(p.text.matches('#').count() <= 1, "{p:?}");
+    }
+    for s in linkedin.shares() {
+        assert!(
+            s.kept.ends_with(s.article["source"].as_str().unwrap()),
+            "{s:?}"
+        );
+        assert!(
+            s.article["thumbnail"].is_string(),
+            "the card has its picture: {s:?}"
+        );
+    }
+    for name in ["th", "li", "tg"] {
+        let history = d.archive().history(name).unwrap();
+        let mut keys: Vec<_> = history
+            .iter()
+            .filter(|r| matches!(r.outcome, Outcome::Shared | Outcome::Uncertain))
+            .filter_map(|r| r.article_key.clone())
+            .collect();
+        let n = keys.len();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), n, "{name}: an article twice\n{history:#?}");
+    }
+    assert!(d.archive().pending_intents().unwrap().is_empty());
+}
