@@ -246,6 +246,7 @@ pub(super) struct RawAccount {
     pub api_version: Option<Spanned<String>>,
     #[serde(default, deserialize_with = "secret_text")]
     pub bot_token: Option<Spanned<String>>,
+    #[serde(default, deserialize_with = "chat_id")]
     pub chat: Option<Spanned<String>>,
     pub monthly_budget_usd: Option<Spanned<f64>>,
     pub cost_per_post_usd: Option<Spanned<f64>>,
@@ -259,6 +260,33 @@ pub(super) struct RawAccount {
 /// a secret typed without quotes is still a secret.
 fn secret_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Spanned<String>>, D::Error> {
     let value = Spanned::<SecretText>::deserialize(d)?;
+    let span = value.span();
+    Ok(Some(Spanned::new(span, value.into_inner().0)))
+}
+
+/// A Telegram chat: `"@name"`, or the numeric id written as a string or as a number (an admin
+/// copies `-1001234567890` from a bot's update as it is).
+fn chat_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Spanned<String>>, D::Error> {
+    struct ChatText(String);
+    impl<'de> Deserialize<'de> for ChatText {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<ChatText, D::Error> {
+            struct V;
+            impl serde::de::Visitor<'_> for V {
+                type Value = ChatText;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("\"@channelname\" or the channel's numeric id")
+                }
+                fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ChatText, E> {
+                    Ok(ChatText(v.to_string()))
+                }
+                fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<ChatText, E> {
+                    Ok(ChatText(v.to_string()))
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
+    let value = Spanned::<ChatText>::deserialize(d)?;
     let span = value.span();
     Ok(Some(Spanned::new(span, value.into_inner().0)))
 }

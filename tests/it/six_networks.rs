@@ -94,6 +94,24 @@ fn check_describes_each_network_and_never_prints_its_secrets() {
 }
 
 #[test]
+fn a_channel_id_may_be_written_as_a_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(
+        dir.path(),
+        &THREE.replace("chat = \"@blogchannel\"", "chat = -1001234567890"),
+    );
+    std::fs::create_dir(dir.path().join("state")).unwrap();
+    let out = encore(&cfg, &["check"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("to -1001234567890 as a bot"), "{text}");
+}
+
+#[test]
 fn preview_says_how_each_network_counts_and_threads_keeps_one_hashtag() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = write(dir.path(), THREE);
