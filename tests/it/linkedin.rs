@@ -233,17 +233,24 @@ async fn the_card_carries_the_pages_title_description_and_picture_uploaded_to_li
     let (fake, n, _c, _dir) = setup().await;
     let blog = support::Blog::start().await;
     let url = format!("{}/2026/04/cafe/", blog.base);
-    let m = message(&format!("Café {url}"), &[]);
-    n.post(encore::Outgoing {
-        account: "li",
-        url: &url,
-        article_key: "k",
-        title: "Feed title",
-        slot: Utc::now(),
-        message: &m,
-    })
-    .await
-    .unwrap();
+    let share_page = |words: &str| {
+        let m = message(&format!("{words} {url}"), &[]);
+        let n = &n;
+        let url = url.clone();
+        async move {
+            n.post(encore::Outgoing {
+                account: "li",
+                url: &url,
+                article_key: "k",
+                title: "Feed title",
+                slot: Utc::now(),
+                message: &m,
+            })
+            .await
+            .unwrap()
+        }
+    };
+    share_page("Café").await;
     let share = &fake.shares()[0];
     assert_eq!(share.article["title"], "Page title for /2026/04/cafe/");
     assert_eq!(
@@ -258,16 +265,6 @@ async fn the_card_carries_the_pages_title_description_and_picture_uploaded_to_li
     );
     // A picture too big for a card: the post goes without one.
     blog.big.store(true, std::sync::atomic::Ordering::SeqCst);
-    let m = message(&format!("Deux {url}"), &[]);
-    n.post(encore::Outgoing {
-        account: "li",
-        url: &url,
-        article_key: "k",
-        title: "Feed title",
-        slot: Utc::now(),
-        message: &m,
-    })
-    .await
-    .unwrap();
+    share_page("Deux").await;
     assert!(fake.shares()[1].article.get("thumbnail").is_none());
 }
