@@ -131,7 +131,7 @@ pub async fn preview(
         }
     }
     match opts.format {
-        Format::Json => write_json(config, &plan, out)?,
+        Format::Json => write_json(config, &rules, &plan, out)?,
         Format::Text => {
             for r in &rates {
                 writeln!(out, "{r}")?;
@@ -206,7 +206,14 @@ pub fn auto_plans(
     Ok((auto, rates))
 }
 
-fn write_json(config: &Config, plan: &[Planned], out: &mut dyn Write) -> std::io::Result<()> {
+/// Writes the plan as JSON lines; `rules` are the length rules the plan was written with (a
+/// Mastodon instance's own), so that `counted_as` says what `length` and `limit` mean.
+fn write_json(
+    config: &Config,
+    rules: &[crate::vocab::LengthRule],
+    plan: &[Planned],
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     let tz = config.timezone;
     for p in plan {
         let Decision::Post {
@@ -230,7 +237,11 @@ fn write_json(config: &Config, plan: &[Planned], out: &mut dyn Write) -> std::io
             text: &message.text,
             length: message.length,
             limit: message.limit,
-            counted_as: account.network.length_rule().describe(),
+            counted_as: rules
+                .get(p.slot.account)
+                .copied()
+                .unwrap_or_else(|| account.network.length_rule())
+                .describe(),
             article_key: &article.key,
             feed: &article.feed,
             variant: message.variant.0,
