@@ -60,7 +60,6 @@ pub use network::session::{SessionStore, Tokens};
 pub use network::telegram::TelegramNetwork;
 pub use network::threads::ThreadsNetwork;
 pub use network::x::XNetwork;
-pub use network::EXPIRY_WARNING;
 pub use network::{build_all as build_networks, RetryPolicy};
 pub use network::{AccountInfo, BoxFuture, Network, Outgoing, PostError, Receipt};
 pub use schedule::{age_window, decide, decide_streamed, simulate, Decision, Past};

@@ -8,7 +8,7 @@ use crate::network::{NetworkKind, EXPIRY_WARNING};
 use chrono::{DateTime, Utc};
 
 impl Daemon {
-    /// Renews what can be renewed and warns of logins that end within [`EXPIRY_WARNING`].
+    /// Renews what can be renewed and warns of logins that end within a week.
     pub async fn renew_credentials(&mut self, now: DateTime<Utc>) {
         for lane in &self.lanes {
             let name = lane.name();

@@ -121,7 +121,7 @@ pub struct AccountInfo {
 }
 
 /// How long before credentials end the daemon, `status` and the metrics warn.
-pub const EXPIRY_WARNING: chrono::Duration = chrono::Duration::days(7);
+pub(crate) const EXPIRY_WARNING: chrono::Duration = chrono::Duration::days(7);
 
 /// The seam every network plugs into.
 pub trait Network: Send + Sync {
@@ -158,7 +158,7 @@ pub trait Network: Send + Sync {
     /// Keeps the credentials alive where they expire (Threads refreshes its token well before
     /// the end, LinkedIn where it was given a refresh token), and says when they stop working:
     /// `Ok(None)` when they do not expire or nobody knows. The daemon calls it hourly and
-    /// warns from [`EXPIRY_WARNING`] before the end.
+    /// warns from a week before the end (`EXPIRY_WARNING`).
     fn renew(&self) -> BoxFuture<'_, Result<Option<DateTime<Utc>>, PostError>> {
         Box::pin(async { Ok(None) })
     }
