@@ -147,6 +147,7 @@ fn articles(n: usize) -> Vec<Article> {
                 first_seen: published,
                 last_seen: now(),
                 dead: false,
+                private_link: false,
                 undated: false,
                 feed: String::new(),
             }

@@ -41,6 +41,7 @@ fn article(title: String) -> Article {
         first_seen: t,
         last_seen: t,
         dead: false,
+        private_link: false,
         undated: false,
         feed: String::new(),
     }

@@ -16,8 +16,9 @@ pub async fn backfill_archive(
     now: DateTime<Utc>,
 ) -> Result<BackfillStats, crate::error::Error> {
     let mut all = BackfillStats::default();
+    let web = web(config)?;
     for feed in &config.feeds {
-        let stats = backfill_feed(config, feed, archive, now).await?;
+        let stats = backfill_feed(config, &web, feed, archive, now).await?;
         all.pages += stats.pages;
         all.items += stats.items;
     }
@@ -28,6 +29,7 @@ pub async fn backfill_archive(
 /// read of a feed). Stops at pages older than `max_age_days` + 7 days of every account.
 pub(crate) async fn backfill_feed(
     config: &Config,
+    web: &crate::http::Web,
     feed: &FeedSettings,
     archive: &Archive,
     now: DateTime<Utc>,
@@ -35,7 +37,7 @@ pub(crate) async fn backfill_feed(
     let opts = backfill_options(config, feed, now);
     let mut progress = Progress::on_terminal(opts.max_pages);
     let mut failure = None;
-    let walk = crate::feed::backfill(feed, &opts, |page, items| {
+    let walk = crate::feed::backfill(web, feed, &opts, |page, items| {
         progress.page(page, items.len());
         if let Err(e) = archive.merge_feed(items, &feed.name, now) {
             failure.get_or_insert(e);
@@ -130,9 +132,16 @@ pub async fn refresh_archive(
             tracing::warn!("articles without a feed not given to {}: {e}", first.name);
         }
     }
+    let web = match web(config) {
+        Ok(web) => web,
+        Err(e) => {
+            tracing::warn!("feeds not read, the archive keeps serving: {e}");
+            return None;
+        }
+    };
     let mut all = Some(MergeStats::default());
     for feed in &config.feeds {
-        let read = refresh_feed(feed, archive, now).await;
+        let read = refresh_feed(&web, feed, archive, now).await;
         all = all.zip(read).map(|(a, b)| MergeStats {
             new: a.new + b.new,
             known: a.known + b.known,
@@ -144,11 +153,12 @@ pub async fn refresh_archive(
 /// Reads one feed into the archive; `None` (with a warning naming the feed) when it cannot be
 /// read or archived.
 pub(crate) async fn refresh_feed(
+    web: &crate::http::Web,
     feed: &FeedSettings,
     archive: &Archive,
     now: DateTime<Utc>,
 ) -> Option<MergeStats> {
-    match read(feed, archive).await {
+    match read(web, feed, archive).await {
         Ok(None) => {
             tracing::info!(feed = %feed.name, source = %feed.source, "feed not modified since the last read");
             Some(MergeStats::default())
@@ -167,6 +177,7 @@ pub(crate) async fn refresh_feed(
 
 /// The feed's items, or `None` when the server says they have not changed since the last read.
 async fn read(
+    web: &crate::http::Web,
     feed: &FeedSettings,
     archive: &Archive,
 ) -> Result<Option<(Vec<Item>, Option<Validators>)>, FeedError> {
@@ -178,7 +189,7 @@ async fn read(
         Some(url) => archive.feed_validators(url).ok().flatten(),
         None => None,
     };
-    match crate::feed::fetch_conditional(feed, known.as_ref()).await? {
+    match crate::feed::fetch_conditional(web.feeds(), feed, known.as_ref()).await? {
         Fetched::NotModified => Ok(None),
         Fetched::Body { bytes, validators } => {
             crate::feed::parse_page_owned(bytes, base.as_deref(), feed.timezone)
@@ -215,4 +226,11 @@ fn keep(
         "feed read"
     );
     Some(stats)
+}
+
+/// The config's web clients (built once for a command's reads), or why not.
+fn web(config: &Config) -> Result<crate::http::Web, crate::error::Error> {
+    config
+        .web()
+        .map_err(|e| crate::error::Error::Http(crate::http::describe(e)))
 }

@@ -51,6 +51,7 @@ pub use error::Error;
 pub use feed::{fetch as fetch_feed, parse as parse_feed, parse_page as parse_feed_page};
 pub use feed::{FeedError, Item as FeedItem};
 pub use http::client as http_client;
+pub use http::{PageError, Pages, Refused, Trusted, Web};
 pub use logging::init as init_logging;
 pub use network::bluesky::BlueskyNetwork;
 pub use network::limits::read_rules as read_length_rules;

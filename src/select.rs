@@ -47,7 +47,7 @@ pub(crate) struct Rules {
     /// What a category (as the feed wrote it) means to these rules: an archive has few
     /// distinct categories, and folding one costs Unicode normalisation, so each is folded
     /// once per `Rules` rather than once per article and slot (BENCHMARKS.md).
-    judged: std::cell::RefCell<fxhash::FxHashMap<String, Category>>,
+    judged: std::cell::RefCell<rustc_hash::FxHashMap<String, Category>>,
 }
 
 /// What the rules make of one category.
@@ -79,6 +79,8 @@ pub(crate) enum Verdict {
     Cooldown,
     /// Its link was found dead.
     Dead,
+    /// Its link led to a private address (the feed does not allow private networks).
+    PrivateLink,
     /// The feed gives it no readable date (`[select] undated = "skip"`).
     Undated,
 }
@@ -137,6 +139,9 @@ impl Rules {
         if article.dead {
             return Verdict::Dead;
         }
+        if article.private_link {
+            return Verdict::PrivateLink;
+        }
         if let Some(c) = self.excluded_category(article) {
             return Verdict::ExcludedCategory(c.clone());
         }
@@ -194,6 +199,8 @@ impl Rules {
             Fixed::Undated
         } else if article.dead {
             Fixed::Dead
+        } else if article.private_link {
+            Fixed::PrivateLink
         } else if self.excluded_category(article).is_some() || self.excluded_url(article).is_some()
         {
             Fixed::Excluded
@@ -378,6 +385,8 @@ pub struct Census {
     pub cooldown: usize,
     /// Dead links.
     pub dead: usize,
+    /// Links that led to a private address.
+    pub private_link: usize,
     /// Without a readable date (skipped).
     pub undated: usize,
     /// Past their end date.
@@ -397,6 +406,7 @@ impl fmt::Display for Census {
             (self.undated, "undated"),
             (self.expired, "expired"),
             (self.retired, "retired"),
+            (self.private_link, "with a link to a private address"),
         ] {
             if n > 0 {
                 write!(f, ", {n} {what}")?;
@@ -440,6 +450,7 @@ enum Fixed {
     Open,
     Undated,
     Dead,
+    PrivateLink,
     Excluded,
 }
 
@@ -582,6 +593,8 @@ impl<'a> Pool<'a> {
             census.too_old += 1;
         } else if fixed == Fixed::Dead {
             census.dead += 1;
+        } else if fixed == Fixed::PrivateLink {
+            census.private_link += 1;
         } else if fixed == Fixed::Excluded {
             census.excluded += 1;
         } else if self
@@ -760,6 +773,7 @@ mod tests {
             first_seen: t0,
             last_seen: t0,
             dead: false,
+            private_link: false,
             undated: false,
             feed: String::new(),
         }
@@ -954,6 +968,7 @@ mod tests {
             };
             let mut a = article(&key, i % 120, cats);
             a.dead = i % 11 == 0;
+            a.private_link = i % 13 == 0;
             a.undated = i % 13 == 0;
             if i % 3 == 0 {
                 log.add(&a.key, t0() - Duration::days(i % 150), shared, None);
@@ -996,6 +1011,7 @@ mod tests {
                     }
                     Verdict::Cooldown => expected.cooldown += 1,
                     Verdict::Dead => expected.dead += 1,
+                    Verdict::PrivateLink => expected.private_link += 1,
                     Verdict::Undated => expected.undated += 1,
                     Verdict::Expired(_) => expected.expired += 1,
                     Verdict::Retired => expected.retired += 1,

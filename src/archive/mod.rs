@@ -45,6 +45,10 @@ pub struct Article {
     /// The link answered 404/410 when last checked: never share it.
     #[serde(default)]
     pub dead: bool,
+    /// The link led to a private address when last checked: not shared while its feed does
+    /// not allow private networks.
+    #[serde(default)]
+    pub private_link: bool,
     /// The feed gave no date Encore could read: `published` is `first_seen`, and the article is
     /// shared only if `[select] undated = "first_seen"` says so.
     #[serde(default)]
@@ -357,7 +361,7 @@ impl Archive {
         )?;
         let mut rows = stmt.query(params![time(from), time(to)])?;
         // Categories are a few sets repeated over the archive: each JSON text decoded once.
-        let mut sets: fxhash::FxHashMap<String, Vec<String>> = Default::default();
+        let mut sets: rustc_hash::FxHashMap<String, Vec<String>> = Default::default();
         while let Some(r) = rows.next()? {
             let key: String = r.get(0)?;
             let text = |i: usize| -> Result<&str, ArchiveError> {
@@ -388,7 +392,8 @@ impl Archive {
                 categories,
                 first_seen: published,
                 last_seen: published,
-                dead: r.get(4)?,
+                dead: r.get::<_, i64>(4)? == DEAD,
+                private_link: r.get::<_, i64>(4)? == PRIVATE_LINK,
                 undated: r.get(5)?,
                 feed: r.get(6)?,
             });
@@ -454,8 +459,32 @@ impl Archive {
 
     /// Marks an article's link dead (404/410): it is never chosen again.
     pub fn mark_dead(&self, key: &str) -> Result<(), ArchiveError> {
-        self.conn()
-            .execute("UPDATE articles SET dead = 1 WHERE key = ?1", [key])?;
+        self.conn().execute(
+            "UPDATE articles SET dead = ?2 WHERE key = ?1",
+            params![key, DEAD],
+        )?;
+        Ok(())
+    }
+
+    /// Marks an article whose link leads to a private address: not chosen while its feed
+    /// does not allow private networks.
+    pub fn mark_private(&self, key: &str) -> Result<(), ArchiveError> {
+        self.conn().execute(
+            "UPDATE articles SET dead = ?2 WHERE key = ?1 AND dead = 0",
+            params![key, PRIVATE_LINK],
+        )?;
+        Ok(())
+    }
+
+    /// Forgets the private-address marks of the articles of `feeds` (feeds that now allow
+    /// private networks): their links are checked again when next chosen.
+    pub fn forget_private_links(&self, feeds: &[&str]) -> Result<(), ArchiveError> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare_cached("UPDATE articles SET dead = 0 WHERE feed = ?1 AND dead = ?2")?;
+        for feed in feeds {
+            stmt.execute(params![feed, PRIVATE_LINK])?;
+        }
         Ok(())
     }
 
@@ -695,6 +724,12 @@ impl Drop for Archive {
 /// after any checkpoint: `journal_size_limit`).
 const WAL_KEPT: u64 = 4 << 20;
 
+/// `articles.dead`: the link answered 404 or 410. (0: nothing known against it.)
+const DEAD: i64 = 1;
+/// `articles.dead`: the link led to a private address. An Encore that predates the mark
+/// reads any non-zero value as dead, and so never shares such an article either.
+const PRIVATE_LINK: i64 = 2;
+
 const ARTICLE_SELECT: &str = "SELECT key, url, title, published, categories, first_seen, last_seen, dead, undated, feed FROM articles";
 
 /// An `articles` row; the inner result is the decoding of its text fields.
@@ -702,7 +737,7 @@ fn article_row(r: &rusqlite::Row) -> rusqlite::Result<Result<Article, ArchiveErr
     let key: String = r.get(0)?;
     let (published, categories, first_seen, last_seen): (String, String, String, String) =
         (r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?);
-    let (url, title, dead, undated) = (r.get(1)?, r.get(2)?, r.get(7)?, r.get(8)?);
+    let (url, title, dead, undated) = (r.get(1)?, r.get(2)?, r.get::<_, i64>(7)?, r.get(8)?);
     let feed: String = r.get(9)?;
     let decoded = (|| {
         Ok(Article {
@@ -716,7 +751,8 @@ fn article_row(r: &rusqlite::Row) -> rusqlite::Result<Result<Article, ArchiveErr
             key,
             url,
             title,
-            dead,
+            dead: dead == DEAD,
+            private_link: dead == PRIVATE_LINK,
             undated,
             feed,
         })

@@ -8,7 +8,7 @@
 //!
 //! | table | one row per | what |
 //! |---|---|---|
-//! | `articles` | article | every article any feed read has shown, by key (`categories` is a JSON array; `feed` the feed's name) |
+//! | `articles` | article | every article any feed read has shown, by key (`categories` is a JSON array; `feed` the feed's name; `dead` 1 when its link answered 404/410, 2 when it led to a private address) |
 //! | `shares` | slot outcome | the share history: shared, failed, skipped, duplicate, uncertain, refused; the template variant, title and text of each post |
 //! | `readings` | post and age | what a post drew (likes, reposts, replies, quotes) read back at an age after it, or that it was deleted |
 //! | `intents` | post in flight | written and committed before a post leaves; `owner` is the process posting it |

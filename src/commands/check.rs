@@ -155,6 +155,12 @@ fn write_feeds(
             f.backfill_pages,
             HumanDuration(f.backfill_delay)
         )?;
+        if f.allow_private_networks {
+            writeln!(
+                out,
+                "           {name}its content may lead to private addresses (allow_private_networks = true)"
+            )?;
+        }
         if let FeedSource::File(p) = &f.source {
             if !p.is_file() {
                 warnings.push(format!("feed file {} does not exist", p.display()));

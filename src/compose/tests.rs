@@ -16,6 +16,7 @@ fn article(title: &str, cats: &[&str]) -> Article {
         first_seen: t,
         last_seen: t,
         dead: false,
+        private_link: false,
         undated: false,
         feed: String::new(),
     }

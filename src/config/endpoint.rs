@@ -129,6 +129,23 @@ pub struct XSettings {
 }
 
 impl Endpoint {
+    /// The addresses the account's network is reached at (its API, instance, PDS…): the
+    /// admin's own, so a feed's content may lead there whatever address they have.
+    pub fn bases(&self) -> Vec<&url::Url> {
+        match self {
+            Endpoint::Log => vec![],
+            Endpoint::X(x) => match &x.auth {
+                XAuth::OAuth2 { authorize_url, .. } => vec![&x.api_base, authorize_url],
+                XAuth::OAuth1 { .. } => vec![&x.api_base],
+            },
+            Endpoint::Mastodon(m) => vec![&m.instance],
+            Endpoint::Bluesky(b) => vec![&b.service, &b.appview],
+            Endpoint::Threads(t) => vec![&t.api_base],
+            Endpoint::LinkedIn(l) => vec![&l.api_base, &l.authorize_url],
+            Endpoint::Telegram(t) => vec![&t.api_base],
+        }
+    }
+
     /// Every secret the account uses, by key: for `check` and for the file-permission warning.
     pub fn secrets(&self) -> Vec<(&'static str, &SecretRef)> {
         match self {

@@ -114,6 +114,9 @@ pub struct FeedSettings {
     pub timeout: Duration,
     /// Largest body accepted, after decompression: a feed is never worth more memory than this.
     pub max_size: u64,
+    /// What this feed's content links to may be on a private network (a blog on a LAN):
+    /// article links, their pages and images, older pages are fetched whatever their address.
+    pub allow_private_networks: bool,
     /// Most pages read when filling the archive from older feed pages (0 turns backfill off).
     pub backfill_pages: u32,
     /// Pause between two backfill pages.
@@ -498,6 +501,26 @@ pub struct Config {
 }
 
 impl Config {
+    /// The clients Encore reads the web with for this config: the feeds' and the networks'
+    /// hosts are the admin's own (trusted whatever address they have), and the feeds marked
+    /// `allow_private_networks` may lead anywhere.
+    pub fn web(&self) -> Result<crate::http::Web, reqwest::Error> {
+        let feeds = self.feeds.iter().filter_map(|f| match &f.source {
+            FeedSource::Url(u) => Some(u.as_str()),
+            FeedSource::File(_) => None,
+        });
+        let bases = self
+            .accounts
+            .iter()
+            .flat_map(|a| a.endpoint.bases())
+            .map(url::Url::as_str);
+        let open = self.feeds.iter().filter(|f| f.allow_private_networks);
+        crate::http::Web::new(
+            crate::http::Trusted::from_urls(feeds.chain(bases)),
+            open.map(|f| f.name.clone()),
+        )
+    }
+
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
@@ -1230,6 +1253,7 @@ fn resolve_feed(
             .unwrap_or(Duration::from_secs(6 * 3600)),
         timeout: f.timeout.map(|d| d.0).unwrap_or(Duration::from_secs(30)),
         max_size: f.max_size.map(|b| b.0).unwrap_or(10 << 20),
+        allow_private_networks: f.allow_private_networks.unwrap_or(false),
         backfill_pages: f.backfill_pages.unwrap_or(50),
         backfill_delay: f
             .backfill_delay

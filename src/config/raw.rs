@@ -81,6 +81,7 @@ pub(super) struct RawFeed {
     pub refresh: Option<HumanDuration>,
     pub timeout: Option<HumanDuration>,
     pub max_size: Option<ByteSize>,
+    pub allow_private_networks: Option<bool>,
     pub backfill_pages: Option<u32>,
     pub backfill_delay: Option<HumanDuration>,
     /// This blog's own selection and message rules, between the global ones and an account's.

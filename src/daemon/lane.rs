@@ -39,6 +39,8 @@ pub(super) struct Lane {
     pub deferred: Option<Deferred>,
     /// Auto mode's day plans and post counts.
     pub auto: Auto,
+    /// The clients for what the feeds' content links to (link checks, cards).
+    pub web: crate::http::Web,
 }
 
 /// Why a slot is skipped, and the line that says it.
@@ -61,6 +63,7 @@ impl Lane {
         account: Account,
         network: Box<dyn Network>,
         length: LengthRule,
+        web: crate::http::Web,
         ledger: &Ledger,
     ) -> Result<Lane, ArchiveError> {
         let archive = ledger.archive();
@@ -73,6 +76,7 @@ impl Lane {
             account,
             network,
             length,
+            web,
         })
     }
 
@@ -401,6 +405,7 @@ impl Lane {
         };
         let out = Outgoing {
             account: &self.account.name,
+            pages: self.web.pages(&p.article.feed),
             url: &p.message.url,
             article_key: &p.article.key,
             title: &p.article.title,
@@ -465,8 +470,9 @@ impl Lane {
         }
     }
 
-    /// The slot's article and message, its link checked when the account asks for it: a dead
-    /// link is marked (never shared) and the next best is chosen.
+    /// The slot's article and message, its link checked when the account asks for it (and
+    /// otherwise its host vetted): a dead link, or one that leads to a private address, is
+    /// marked (never shared) and the next best is chosen.
     async fn choose_live(
         &self,
         ctx: Shared,
@@ -482,10 +488,26 @@ impl Lane {
                     article, message, ..
                 } => (article, message),
             };
-            if !self.account.select.check_link {
-                return Ok(Ok((article, message)));
-            }
-            match crate::feed::check_link(&article.url, ctx.link_timeout).await {
+            let pages = self.web.pages(&article.feed);
+            let status = match self.account.select.check_link {
+                true => crate::feed::check_link(pages, &article.url, ctx.link_timeout).await,
+                false => match url::Url::parse(&article.url) {
+                    Ok(u) => match pages.vet(&u).await {
+                        Ok(()) => crate::feed::LinkStatus::Alive,
+                        Err(r) => crate::feed::LinkStatus::Refused(r),
+                    },
+                    Err(_) => crate::feed::LinkStatus::Alive,
+                },
+            };
+            match status {
+                crate::feed::LinkStatus::Refused(why) => {
+                    tracing::warn!(url = %article.url, title = %article.title, "article not shared, its link leads to a private address: {why}");
+                    ledger.mark_private(&article.key)?;
+                    let loaded = window.values_mut().flatten();
+                    if let Some(a) = loaded.into_iter().find(|a| a.key == article.key) {
+                        a.private_link = true;
+                    }
+                }
                 crate::feed::LinkStatus::Dead(code) => {
                     tracing::warn!(url = %article.url, "article link answers HTTP {code}: marked dead, never shared");
                     ledger.mark_dead(&article.key)?;

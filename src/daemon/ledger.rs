@@ -178,6 +178,18 @@ impl Ledger {
         }
     }
 
+    /// Marks an article whose link leads to a private address; a dry run keeps it as a dead
+    /// link of its rehearsal.
+    pub(super) fn mark_private(&mut self, key: &str) -> Result<(), ArchiveError> {
+        match &mut self.dry {
+            Some(b) => {
+                b.dead.insert(key.to_string());
+                Ok(())
+            }
+            None => self.archive.mark_private(key),
+        }
+    }
+
     /// Whether a dry run found this link dead (the state's own flag is on the article).
     pub(super) fn dead_in_rehearsal(&self, key: &str) -> bool {
         self.dry.as_ref().is_some_and(|b| b.dead.contains(key))

@@ -118,6 +118,8 @@ pub struct Daemon {
     seed: u64,
     last_tick: Option<DateTime<Utc>>,
     metrics: std::sync::Arc<crate::metrics::Metrics>,
+    /// The clients for the feeds and what their content links to, built once per config.
+    web: crate::http::Web,
 }
 
 impl Daemon {
@@ -140,9 +142,12 @@ impl Daemon {
             // dry run too (a fix of the state, not history): the rehearsal sees what a run sees.
             archive.adopt_unnamed(&first.name)?;
         }
+        forget_private_links(&config, &archive)?;
         let ledger = Ledger::new(archive, dry_run);
-        let lanes = open_lanes(&config, networks, &ledger, |_| None).await?;
+        let web = web(&config)?;
+        let lanes = open_lanes(&config, &web, networks, &ledger, |_| None).await?;
         let mut daemon = Daemon {
+            web,
             config,
             ledger,
             lanes,
@@ -268,7 +273,7 @@ impl Daemon {
         for feed in &self.config.feeds {
             if feed.backfill_pages > 0 && archive.meta(&key::backfilled(&feed.name))?.is_none() {
                 tracing::info!(feed = %feed.name, "first read: reading older feed pages into the archive");
-                crate::ingest::backfill_feed(&self.config, feed, archive, now).await?;
+                crate::ingest::backfill_feed(&self.config, &self.web, feed, archive, now).await?;
             }
         }
         Ok(())
@@ -297,10 +302,11 @@ impl Daemon {
             by_host.entry(host_of(&f.source)).or_default().push(f);
         }
         let read = std::sync::Mutex::new(Vec::new());
+        let web = &self.web;
         futures_util::stream::iter(by_host.into_values())
             .for_each_concurrent(self.config.feed_concurrency, |feeds| async {
                 for f in feeds {
-                    let stats = crate::ingest::refresh_feed(f, archive, now).await;
+                    let stats = crate::ingest::refresh_feed(web, f, archive, now).await;
                     read.lock()
                         .unwrap_or_else(|e| e.into_inner())
                         .push((f.name.clone(), stats));
@@ -403,6 +409,7 @@ impl Daemon {
 /// pause, moved slot, plans and samples go on; a new account starts from what the state keeps.
 async fn open_lanes(
     config: &Config,
+    web: &crate::http::Web,
     networks: Vec<Box<dyn Network>>,
     ledger: &Ledger,
     mut keep: impl FnMut(&str) -> Option<Lane>,
@@ -416,9 +423,10 @@ async fn open_lanes(
                 kept.account = account.clone();
                 kept.network = network;
                 kept.length = length;
+                kept.web = web.clone();
                 kept
             }
-            None => Lane::open(account.clone(), network, length, ledger)?,
+            None => Lane::open(account.clone(), network, length, web.clone(), ledger)?,
         };
         lanes.push(lane);
     }
@@ -457,6 +465,25 @@ fn interrupted(
             )
         }
     }
+}
+
+/// Links found to lead to a private address are checked again once their feed allows private
+/// networks (a fix of the state like `adopt_unnamed`, so a dry run does it too).
+fn forget_private_links(config: &Config, archive: &Archive) -> Result<(), ArchiveError> {
+    let open: Vec<&str> = config
+        .feeds
+        .iter()
+        .filter(|f| f.allow_private_networks)
+        .map(|f| f.name.as_str())
+        .collect();
+    archive.forget_private_links(&open)
+}
+
+/// The config's web clients, or why they cannot be built.
+fn web(config: &Config) -> Result<crate::http::Web, Error> {
+    config
+        .web()
+        .map_err(|e| Error::Http(crate::http::describe(e)))
 }
 
 /// The host a feed is read from, for reading one feed at a time per host.

@@ -79,6 +79,8 @@ impl Daemon {
         if config.metrics != self.config.metrics {
             tracing::warn!("`[metrics]` changed: the endpoint moves at the next restart");
         }
+        let web = super::web(&config)?;
+        super::forget_private_links(&config, self.ledger.archive())?;
         let changes = self.changes(&config);
         let today = now.with_timezone(&config.timezone).date_naive();
         let mut old: HashMap<String, Lane> = std::mem::take(&mut self.lanes)
@@ -90,8 +92,11 @@ impl Daemon {
                 carry_over(lane, a, today, &self.ledger)?;
             }
         }
-        self.lanes =
-            super::open_lanes(&config, networks, &self.ledger, |name| old.remove(name)).await?;
+        self.lanes = super::open_lanes(&config, &web, networks, &self.ledger, |name| {
+            old.remove(name)
+        })
+        .await?;
+        self.web = web;
         self.config = config;
         self.plan(now).await?;
         self.log_cadences(now);

@@ -4,7 +4,7 @@
 //! 30-day-old article at all. Backfill walks older pages: RFC 5005 links (`next`,
 //! `prev-archive`) when the feed has them, else WordPress's `?paged=2,3,…`.
 
-use super::{fetch_conditional, parse_page, FeedError, Fetched, Item};
+use super::{fetch_conditional, fetch_page, parse_page, FeedError, Fetched, Item};
 use crate::config::{FeedSettings, FeedSource};
 use chrono::{DateTime, Utc};
 use std::collections::HashSet;
@@ -32,9 +32,13 @@ pub struct BackfillStats {
 
 /// Walks the feed's pages from the first, handing each page's items to `on_page` (which
 /// archives them). Ends at a 404/410, an empty or already-seen page, a page entirely older than
-/// `stop_before`, or `max_pages`. Errors after the first page end the walk with what was read.
-/// Long because each of those ends is one check in the walk, in the order they are tried.
+/// `stop_before`, `max_pages`, or a next page on another host than the feed's (a feed's
+/// content may not send Encore elsewhere). Errors after the first page end the walk with what
+/// was read. The first page is the admin's address, read with `web`'s feed client; the
+/// others come from the content, read with its content client. Long because each of those
+/// ends is one check in the walk, in the order they are tried.
 pub(crate) async fn backfill(
+    web: &crate::http::Web,
     settings: &FeedSettings,
     opts: &BackfillOptions,
     mut on_page: impl FnMut(u32, &[Item]),
@@ -49,11 +53,12 @@ pub(crate) async fn backfill(
         if page > 1 {
             tokio::time::sleep(opts.delay).await;
         }
-        let page_settings = FeedSettings {
-            source: FeedSource::Url(url.clone()),
-            ..settings.clone()
+        let read = if page == 1 {
+            fetch_conditional(web.feeds(), settings, None).await
+        } else {
+            fetch_page(web.pages(&settings.name), &url, settings).await
         };
-        let bytes = match fetch_conditional(&page_settings, None).await {
+        let bytes = match read {
             Ok(Fetched::Body { bytes, .. }) => bytes,
             Ok(Fetched::NotModified) => break,
             Err(FeedError::Status {
@@ -91,6 +96,11 @@ pub(crate) async fn backfill(
             break;
         }
         url = match older.and_then(|o| url::Url::parse(&o).ok()) {
+            Some(next) if next.host() != first.host() => {
+                let (feed, host) = (&settings.name, next.host_str().unwrap_or_default());
+                tracing::warn!(feed = %feed, "backfill stopped: the next page is on another host ({host}) than the feed's");
+                break;
+            }
             Some(next) => next,
             None => wordpress_page(first, page + 1),
         };

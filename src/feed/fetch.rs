@@ -28,17 +28,24 @@ pub(crate) enum Fetched {
     },
 }
 
-/// Reads the feed's bytes (never re-decoded as text: the XML declares its own encoding).
+/// Reads the feed's bytes (never re-decoded as text: the XML declares its own encoding). A
+/// one-off read with a client of its own; what reads feeds again and again keeps one
+/// ([`crate::http::Web::feeds`]) and calls [`fetch_conditional`].
 pub async fn fetch(settings: &FeedSettings) -> Result<Vec<u8>, FeedError> {
-    match fetch_conditional(settings, None).await? {
+    let client = crate::http::client(settings.timeout).map_err(|e| FeedError::Http {
+        url: settings.source.to_string(),
+        reason: crate::http::describe(e),
+    })?;
+    match fetch_conditional(&client, settings, None).await? {
         Fetched::Body { bytes, .. } => Ok(bytes),
         Fetched::NotModified => Ok(Vec::new()),
     }
 }
 
-/// Reads the feed, sending `If-None-Match` / `If-Modified-Since` when validators for this URL
-/// are known.
+/// Reads the feed with `client`, sending `If-None-Match` / `If-Modified-Since` when validators
+/// for this URL are known.
 pub(crate) async fn fetch_conditional(
+    client: &reqwest::Client,
     settings: &FeedSettings,
     known: Option<&Validators>,
 ) -> Result<Fetched, FeedError> {
@@ -49,6 +56,7 @@ pub(crate) async fn fetch_conditional(
         }),
         FeedSource::Url(url) => {
             download(
+                client.get(url.as_str()),
                 url.as_str(),
                 settings,
                 known.filter(|v| v.url == url.as_str()),
@@ -56,6 +64,20 @@ pub(crate) async fn fetch_conditional(
             .await
         }
     }
+}
+
+/// Reads an older page of a feed (a URL its content gave) through the client for that
+/// content, within the feed's limits.
+pub(crate) async fn fetch_page(
+    pages: &crate::http::Pages,
+    url: &url::Url,
+    settings: &FeedSettings,
+) -> Result<Fetched, FeedError> {
+    let request = pages.get(url).map_err(|e| FeedError::Http {
+        url: url.to_string(),
+        reason: e.to_string(),
+    })?;
+    download(request, url.as_str(), settings, None).await
 }
 
 /// What a link check found.
@@ -67,23 +89,41 @@ pub(crate) enum LinkStatus {
     Dead(u16),
     /// Could not tell (timeout, 5xx…): shared anyway, a slow blog is not a dead article.
     Unknown(String),
+    /// It leads (at once or by a redirect) to a private address: never shared.
+    Refused(crate::http::Refused),
 }
 
-/// Checks an article link just before it is shared: HEAD, falling back to GET for servers that
-/// refuse HEAD.
-pub(crate) async fn check_link(url: &str, timeout: std::time::Duration) -> LinkStatus {
-    let client = match crate::http::client(timeout) {
-        Ok(c) => c,
-        Err(e) => return LinkStatus::Unknown(e.to_string()),
+/// Checks an article link just before it is shared, through the client for its feed's content
+/// (`pages`): HEAD, falling back to GET for servers that refuse HEAD.
+pub(crate) async fn check_link(
+    pages: &crate::http::Pages,
+    url: &str,
+    timeout: std::time::Duration,
+) -> LinkStatus {
+    let Ok(url) = url::Url::parse(url) else {
+        return LinkStatus::Unknown("not a URL".into());
     };
-    let mut status = match client.head(url).send().await {
-        Ok(r) => r.status().as_u16(),
-        Err(e) => return LinkStatus::Unknown(crate::http::describe(e)),
+    let send = |request: Result<reqwest::RequestBuilder, crate::http::PageError>| async {
+        match request {
+            Err(crate::http::PageError::Refused(r)) => Err(LinkStatus::Refused(r)),
+            Err(e) => Err(LinkStatus::Unknown(e.to_string())),
+            Ok(r) => match r.timeout(timeout).send().await {
+                Ok(r) => Ok(r.status().as_u16()),
+                Err(e) => Err(match crate::http::refusal(&e) {
+                    Some(r) => LinkStatus::Refused(r),
+                    None => LinkStatus::Unknown(crate::http::describe(e)),
+                }),
+            },
+        }
+    };
+    let mut status = match send(pages.head(&url)).await {
+        Ok(s) => s,
+        Err(why) => return why,
     };
     if matches!(status, 405 | 501 | 403) {
-        status = match client.get(url).send().await {
-            Ok(r) => r.status().as_u16(),
-            Err(e) => return LinkStatus::Unknown(crate::http::describe(e)),
+        status = match send(pages.get(&url)).await {
+            Ok(s) => s,
+            Err(why) => return why,
         };
     }
     match status {
@@ -118,6 +158,7 @@ fn read_file(path: &std::path::Path, limit: u64) -> Result<Vec<u8>, FeedError> {
 /// declared length, the cache validators, the body counted as it arrives decompressed), each
 /// with its own error.
 async fn download(
+    request: reqwest::RequestBuilder,
     url: &str,
     settings: &FeedSettings,
     known: Option<&Validators>,
@@ -126,9 +167,8 @@ async fn download(
         url: url.to_string(),
         reason: crate::http::describe(e),
     };
-    let client = crate::http::client(settings.timeout).map_err(http_err)?;
-    let mut request = client
-        .get(url)
+    let mut request = request
+        .timeout(settings.timeout)
         .header(reqwest::header::ACCEPT, "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, */*;q=0.8");
     if let Some(v) = known {
         if let Some(etag) = &v.etag {

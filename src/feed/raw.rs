@@ -134,7 +134,7 @@ pub(super) struct ItemMaker {
     base_url: Option<url::Url>,
     plain: bool,
     /// A feed repeats a few categories over all its items: each is folded once.
-    folds: fxhash::FxHashMap<String, String>,
+    folds: rustc_hash::FxHashMap<String, String>,
     /// Links with a fragment that may name a post: (item, fragment, the id names it).
     anchors: Vec<(usize, String, bool)>,
     items: Vec<Item>,
@@ -234,7 +234,7 @@ impl ItemMaker {
 /// when it only points into the page of a post that is already one page (`#comments`,
 /// `#more-123`, `#respond`: those never reach here).
 fn anchored_posts(items: &[Item], anchors: Vec<(usize, String, bool)>) -> Vec<(usize, String)> {
-    let mut pages: fxhash::FxHashMap<&str, fxhash::FxHashSet<&str>> = Default::default();
+    let mut pages: rustc_hash::FxHashMap<&str, rustc_hash::FxHashSet<&str>> = Default::default();
     for (i, f, _) in &anchors {
         pages.entry(items[*i].key.as_str()).or_default().insert(f);
     }

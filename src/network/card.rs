@@ -2,7 +2,9 @@
 //! share) do not fetch pages: the poster supplies title, description and thumbnail. Encore
 //! reads them from the article's Open Graph tags (falling back to the feed's title) and uploads
 //! the `og:image` when it is an image under the 1,000,000-byte blob limit; anything that goes
-//! wrong costs the thumbnail, never the post.
+//! wrong costs the thumbnail, never the post. The page and its image are the feed's content,
+//! so they are read with the client for it ([`crate::http::Pages`]): never from a private
+//! address unless the feed allows it.
 
 /// The largest thumbnail the lexicon accepts.
 pub(crate) const MAX_THUMB_BYTES: usize = 1_000_000;
@@ -102,11 +104,7 @@ async fn read_limited(resp: reqwest::Response, limit: usize) -> Result<Vec<u8>, 
     }
     let mut resp = resp;
     let mut buf = Vec::new();
-    while let Some(chunk) = resp
-        .chunk()
-        .await
-        .map_err(|e| e.without_url().to_string())?
-    {
+    while let Some(chunk) = resp.chunk().await.map_err(crate::http::describe)? {
         buf.extend_from_slice(&chunk);
         if buf.len() > limit {
             return Err(format!("larger than {limit} bytes"));
@@ -116,14 +114,15 @@ async fn read_limited(resp: reqwest::Response, limit: usize) -> Result<Vec<u8>, 
 }
 
 /// The article page's tags; empty when the page cannot be read.
-pub(crate) async fn fetch_meta(http: &reqwest::Client, url: &str) -> Result<PageMeta, String> {
+pub(crate) async fn fetch_meta(pages: &crate::http::Pages, url: &str) -> Result<PageMeta, String> {
     let page = url::Url::parse(url).map_err(|e| e.to_string())?;
-    let resp = http
-        .get(page.clone())
+    let resp = pages
+        .get(&page)
+        .map_err(|e| e.to_string())?
         .header(reqwest::header::ACCEPT, "text/html")
         .send()
         .await
-        .map_err(|e| e.without_url().to_string())?;
+        .map_err(crate::http::describe)?;
     if !resp.status().is_success() {
         return Err(format!("HTTP {}", resp.status().as_u16()));
     }
@@ -137,14 +136,15 @@ pub(crate) async fn fetch_meta(http: &reqwest::Client, url: &str) -> Result<Page
 
 /// The image's bytes and type, when it is an image small enough to be a thumbnail.
 pub(crate) async fn fetch_image(
-    http: &reqwest::Client,
+    pages: &crate::http::Pages,
     url: &url::Url,
 ) -> Result<(String, Vec<u8>), String> {
-    let resp = http
-        .get(url.clone())
+    let resp = pages
+        .get(url)
+        .map_err(|e| e.to_string())?
         .send()
         .await
-        .map_err(|e| e.without_url().to_string())?;
+        .map_err(crate::http::describe)?;
     if !resp.status().is_success() {
         return Err(format!("HTTP {}", resp.status().as_u16()));
     }

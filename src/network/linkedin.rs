@@ -231,12 +231,12 @@ impl LinkedInNetwork {
 
     async fn share(&self, out: Outgoing<'_>) -> Result<Receipt, PostError> {
         let author = self.author().await?;
-        let meta = super::card::fetch_meta(&self.http, out.url)
+        let meta = super::card::fetch_meta(out.pages, out.url)
             .await
             .unwrap_or_default();
         let title = meta.title.unwrap_or_else(|| out.title.to_string());
         let thumbnail = match &meta.image {
-            Some(image) => self.thumbnail(&author, image).await,
+            Some(image) => self.thumbnail(out.pages, &author, image).await,
             None => None,
         };
         let mut body = serde_json::json!({
@@ -269,7 +269,12 @@ impl LinkedInNetwork {
 
     /// The card's picture uploaded to LinkedIn, as its image URN; anything that goes wrong
     /// costs the picture, never the post.
-    async fn thumbnail(&self, author: &str, image: &url::Url) -> Option<String> {
+    async fn thumbnail(
+        &self,
+        pages: &crate::http::Pages,
+        author: &str,
+        image: &url::Url,
+    ) -> Option<String> {
         #[derive(Deserialize)]
         struct Upload {
             value: UploadValue,
@@ -280,7 +285,7 @@ impl LinkedInNetwork {
             upload_url: String,
             image: String,
         }
-        let (mime, bytes) = super::card::fetch_image(&self.http, image).await.ok()?;
+        let (mime, bytes) = super::card::fetch_image(pages, image).await.ok()?;
         let token = self.token().await;
         let init = self
             .request(

@@ -98,6 +98,9 @@ pub enum PostError {
 pub struct Outgoing<'a> {
     /// The account's name.
     pub account: &'a str,
+    /// The client for the article's page and image (link cards): the feed's content, so
+    /// never fetched from a private address unless its feed allows it.
+    pub pages: &'a crate::http::Pages,
     /// The article's link (with UTM parameters when configured).
     pub url: &'a str,
     /// The article's archive key (networks with idempotency keys derive them from it).

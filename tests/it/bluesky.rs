@@ -106,6 +106,7 @@ async fn post_text(
     };
     n.post(Outgoing {
         account: "blog-bsky",
+        pages: support::pages(),
         url,
         article_key: url,
         title: "Feed title",

@@ -19,6 +19,7 @@ fn settings(url: String, timeout: Duration) -> FeedSettings {
         refresh: Duration::from_secs(3600),
         timeout,
         max_size: 10 << 20,
+        allow_private_networks: false,
         backfill_pages: 0,
         backfill_delay: Duration::ZERO,
         timezone: chrono_tz::UTC,

@@ -57,6 +57,7 @@ fn every_feed_of_feedparsers_corpus_is_read_without_a_panic() {
                             first_seen: t,
                             last_seen: t,
                             dead: false,
+                            private_link: false,
                             undated: false,
                             feed: String::new(),
                         };

@@ -27,6 +27,7 @@ fn articles() -> Vec<Article> {
             first_seen: t0(),
             last_seen: t0(),
             dead: false,
+            private_link: false,
             undated: false,
             feed: String::new(),
         })

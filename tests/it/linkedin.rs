@@ -240,6 +240,7 @@ async fn the_card_carries_the_pages_title_description_and_picture_uploaded_to_li
         async move {
             n.post(encore::Outgoing {
                 account: "li",
+                pages: support::pages(),
                 url: &url,
                 article_key: "k",
                 title: "Feed title",

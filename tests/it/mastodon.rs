@@ -76,6 +76,7 @@ async fn post(n: &MastodonNetwork, text: &str) -> Result<encore::Receipt, PostEr
     let m = message(text, URL);
     n.post(Outgoing {
         account: "blog-masto",
+        pages: support::pages(),
         url: URL,
         article_key: "blog.example.org/2026/04/cafe-ete",
         title: "Café",
@@ -134,6 +135,7 @@ async fn a_dropped_answer_is_retried_with_the_same_key_and_no_second_status() {
     let r2 = n
         .post(Outgoing {
             account: "blog-masto",
+            pages: support::pages(),
             url: URL,
             article_key: "other",
             title: "Autre",
@@ -218,6 +220,7 @@ async fn verify_and_reconcile_read_the_account() {
     let r = n
         .post(Outgoing {
             account: "blog-masto",
+            pages: support::pages(),
             url: &url,
             article_key: "k",
             title: "Titre",

@@ -51,6 +51,7 @@ fn article(title: String, categories: Vec<String>, url: String) -> Article {
         first_seen: t,
         last_seen: t,
         dead: false,
+        private_link: false,
         undated: false,
         feed: String::new(),
     }

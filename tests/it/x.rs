@@ -74,6 +74,7 @@ async fn post(n: &XNetwork, text: &str, url: &str) -> Result<encore::Receipt, Po
     let m = message(text, url);
     n.post(Outgoing {
         account: "blog-x",
+        pages: support::pages(),
         url,
         article_key: url,
         title: "A title",

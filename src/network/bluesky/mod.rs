@@ -406,7 +406,7 @@ impl BlueskyNetwork {
     /// The link card: Open Graph title and description of the article page (the feed's
     /// title when the page has none), with its image uploaded as a blob when it qualifies.
     async fn card(&self, out: &Outgoing<'_>) -> Value {
-        let meta = match card::fetch_meta(&self.http, out.url).await {
+        let meta = match card::fetch_meta(out.pages, out.url).await {
             Ok(m) => m,
             Err(e) => {
                 tracing::warn!(account = %self.account, url = %out.url, "article page not read for the link card ({e}): no image");
@@ -425,7 +425,7 @@ impl BlueskyNetwork {
             "description": description,
         });
         if let Some(image) = meta.image {
-            match self.thumb(&image).await {
+            match self.thumb(out.pages, &image).await {
                 Ok(blob) => external["thumb"] = blob,
                 Err(e) => {
                     tracing::warn!(account = %self.account, "link card without image: {e}")
@@ -435,8 +435,8 @@ impl BlueskyNetwork {
         json!({"$type": "app.bsky.embed.external", "external": external})
     }
 
-    async fn thumb(&self, image: &url::Url) -> Result<Value, String> {
-        let (mime, bytes) = card::fetch_image(&self.http, image).await?;
+    async fn thumb(&self, pages: &crate::http::Pages, image: &url::Url) -> Result<Value, String> {
+        let (mime, bytes) = card::fetch_image(pages, image).await?;
         let a = self
             .call(
                 reqwest::Method::POST,

@@ -222,6 +222,14 @@ impl Blog {
     }
 }
 
+/// The client a test's article pages and images are read with: the open one, as for a feed
+/// with `allow_private_networks = true` (the test blogs listen on 127.0.0.1).
+pub fn pages() -> &'static encore::Pages {
+    static WEB: std::sync::OnceLock<encore::Web> = std::sync::OnceLock::new();
+    WEB.get_or_init(|| encore::Web::new(encore::Trusted::default(), ["lan".to_string()]).unwrap())
+        .pages("lan")
+}
+
 /// Log lines at info and above, gathered from a subscriber set for the current thread (a
 /// `#[tokio::test]` on the current-thread runtime runs the daemon there).
 #[derive(Clone, Default)]

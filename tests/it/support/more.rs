@@ -48,6 +48,7 @@ pub fn message(text: &str, hashtags: &[&str]) -> Message {
 pub async fn post(n: &dyn Network, account: &str, m: &Message) -> Result<Receipt, PostError> {
     n.post(Outgoing {
         account,
+        pages: super::pages(),
         url: URL,
         article_key: KEY,
         title: "Café d'été",
