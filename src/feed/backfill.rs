@@ -33,7 +33,8 @@ pub struct BackfillStats {
 /// Walks the feed's pages from the first, handing each page's items to `on_page` (which
 /// archives them). Ends at a 404/410, an empty or already-seen page, a page entirely older than
 /// `stop_before`, `max_pages`, or a next page on another host than the feed's (a feed's
-/// content may not send Encore elsewhere). Errors after the first page end the walk with what
+/// content may not send Encore elsewhere, unless the admin trusts it with
+/// `allow_private_networks`). Errors after the first page end the walk with what
 /// was read. The first page is the admin's address, read with `web`'s feed client; the
 /// others come from the content, read with its content client. Long because each of those
 /// ends is one check in the walk, in the order they are tried.
@@ -96,7 +97,7 @@ pub(crate) async fn backfill(
             break;
         }
         url = match older.and_then(|o| url::Url::parse(&o).ok()) {
-            Some(next) if next.host() != first.host() => {
+            Some(next) if next.host() != first.host() && !settings.allow_private_networks => {
                 let (feed, host) = (&settings.name, next.host_str().unwrap_or_default());
                 tracing::warn!(feed = %feed, "backfill stopped: the next page is on another host ({host}) than the feed's");
                 break;

@@ -24,6 +24,7 @@ mod learn;
 mod linkedin;
 mod mastodon;
 mod metrics;
+mod private_networks;
 mod properties;
 mod race;
 mod real_feeds;

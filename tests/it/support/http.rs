@@ -91,7 +91,16 @@ type Handler = Arc<dyn Fn(Request) -> Option<Reply> + Send + Sync>;
 /// Starts a server on a free port; `handler` answers each request, `None` drops the
 /// connection without a word. Returns the base address (`http://127.0.0.1:PORT`).
 pub async fn serve(handler: impl Fn(Request) -> Option<Reply> + Send + Sync + 'static) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    serve_on("127.0.0.1", handler).await
+}
+
+/// [`serve`] on another address of the machine (`127.0.0.2`: an "internal" service that is
+/// not the blog's host).
+pub async fn serve_on(
+    ip: &str,
+    handler: impl Fn(Request) -> Option<Reply> + Send + Sync + 'static,
+) -> String {
+    let listener = TcpListener::bind((ip, 0)).await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let handler: Handler = Arc::new(handler);
     tokio::spawn(async move {
