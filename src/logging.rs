@@ -12,7 +12,7 @@ pub fn init(level: Option<&str>) {
         .unwrap_or_else(|_| EnvFilter::new(filter_spec(None)));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| crate::redact::Scrubbing(std::io::stderr()))
         .with_target(false)
         .with_ansi(std::io::stderr().is_terminal());
     let result = if std::env::var_os("JOURNAL_STREAM").is_some() {

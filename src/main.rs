@@ -28,7 +28,7 @@ fn main() -> ExitCode {
                 .downcast_ref::<encore::Error>()
                 .map(encore::Error::exit_code)
                 .unwrap_or(1);
-            eprintln!("encore: {e:#}");
+            eprintln!("encore: {}", encore::hide_secrets(&format!("{e:#}")));
             ExitCode::from(code as u8)
         }
     }

@@ -428,7 +428,8 @@ impl Archive {
             slot,
             outcome,
             rec.post_id,
-            rec.detail,
+            // A network's answer may quote what it was sent: never a secret in the state.
+            crate::redact::scrub(&rec.detail),
             rec.wording.as_ref().and_then(|w| w.variant),
             rec.wording.as_ref().and_then(|w| w.title.as_deref()),
             rec.wording.as_ref().map(|w| w.text.as_str()),

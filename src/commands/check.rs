@@ -261,13 +261,15 @@ fn write_endpoint(
     a: &Account,
     warnings: &mut Vec<String>,
 ) -> std::io::Result<()> {
+    // An address may carry a password or a key in its query: shown without them.
+    let shown = |u: &url::Url| crate::redact::url(u.as_str());
     match &a.endpoint {
         Endpoint::Log => {}
         Endpoint::Mastodon(m) => {
             writeln!(
                 out,
                 "  mastodon {} as the token's owner, visibility {}{}",
-                m.instance,
+                shown(&m.instance),
                 m.visibility.as_str(),
                 m.language
                     .as_deref()
@@ -279,9 +281,9 @@ fn write_endpoint(
             writeln!(
                 out,
                 "  bluesky  {} as {}, post count from {}{}",
-                b.service,
+                shown(&b.service),
                 b.identifier,
-                b.appview,
+                shown(&b.appview),
                 b.language
                     .as_deref()
                     .map(|l| format!(", language {l}"))
@@ -290,7 +292,7 @@ fn write_endpoint(
         }
         Endpoint::X(x) => match &x.auth {
             XAuth::OAuth1 { .. } => {
-                writeln!(out, "  x        {} with OAuth 1.0a", x.api_base)?;
+                writeln!(out, "  x        {} with OAuth 1.0a", shown(&x.api_base))?;
             }
             XAuth::OAuth2 {
                 client_id,
@@ -300,7 +302,7 @@ fn write_endpoint(
                 writeln!(
                     out,
                     "  x        {} with OAuth 2.0, client_id {client_id}, redirect {redirect_uri}",
-                    x.api_base
+                    shown(&x.api_base)
                 )?;
             }
         },
@@ -308,14 +310,14 @@ fn write_endpoint(
             writeln!(
                 out,
                 "  threads  {} as the token's owner; the token is refreshed and kept in the state; one topic tag per post",
-                t.api_base
+                shown(&t.api_base)
             )?;
         }
         Endpoint::LinkedIn(l) => {
             writeln!(
                 out,
                 "  linkedin {} as {}, LinkedIn-Version {}, client_id {}, redirect {} (log in with `encore auth linkedin --account {}`)",
-                l.api_base,
+                shown(&l.api_base),
                 l.author.as_deref().unwrap_or("the member who logs in"),
                 l.api_version,
                 l.client_id,
@@ -327,7 +329,8 @@ fn write_endpoint(
             writeln!(
                 out,
                 "  telegram {} to {} as a bot (it must be an admin of the channel allowed to post)",
-                t.api_base, t.chat
+                shown(&t.api_base),
+                t.chat
             )?;
         }
     }

@@ -215,35 +215,70 @@ pub struct Budget {
 
 use NetworkKind::{Bluesky, LinkedIn, Mastodon, Telegram, Threads, X};
 
-/// Every per-network key, with the networks it applies to.
-const NETWORK_KEYS: &[(&str, &[NetworkKind])] = &[
-    ("api_base", &[X, Threads, LinkedIn, Telegram]),
-    ("auth", &[X]),
-    ("consumer_key", &[X]),
-    ("consumer_secret", &[X]),
-    ("access_token", &[X, Mastodon, Threads]),
-    ("access_token_secret", &[X]),
-    ("client_id", &[X, LinkedIn]),
-    ("client_secret", &[X, LinkedIn]),
-    ("authorize_url", &[X, LinkedIn]),
-    ("redirect_uri", &[X, LinkedIn]),
-    ("author", &[LinkedIn]),
-    ("api_version", &[LinkedIn]),
-    ("bot_token", &[Telegram]),
-    ("chat", &[Telegram]),
-    ("instance", &[Mastodon]),
-    ("visibility", &[Mastodon]),
-    ("language", &[Mastodon, Bluesky]),
-    ("service", &[Bluesky]),
-    ("identifier", &[Bluesky]),
-    ("app_password", &[Bluesky]),
-    ("appview", &[Bluesky]),
+/// A per-network key: the networks it applies to, and whether its value is a secret (never
+/// shown, whatever is written there: `check`, parse errors, the reload's error line).
+struct NetworkKey {
+    name: &'static str,
+    networks: &'static [NetworkKind],
+    secret: bool,
+}
+
+const fn key(name: &'static str, networks: &'static [NetworkKind]) -> NetworkKey {
+    NetworkKey {
+        name,
+        networks,
+        secret: false,
+    }
+}
+
+const fn secret_key(name: &'static str, networks: &'static [NetworkKind]) -> NetworkKey {
+    NetworkKey {
+        name,
+        networks,
+        secret: true,
+    }
+}
+
+/// Every per-network key, with the networks it applies to: a network's keys, its secrets
+/// among them, are declared here once (a test holds each network's [`Endpoint::secrets`] to it).
+const NETWORK_KEYS: &[NetworkKey] = &[
+    key("api_base", &[X, Threads, LinkedIn, Telegram]),
+    key("auth", &[X]),
+    secret_key("consumer_key", &[X]),
+    secret_key("consumer_secret", &[X]),
+    secret_key("access_token", &[X, Mastodon, Threads]),
+    secret_key("access_token_secret", &[X]),
+    key("client_id", &[X, LinkedIn]),
+    secret_key("client_secret", &[X, LinkedIn]),
+    key("authorize_url", &[X, LinkedIn]),
+    key("redirect_uri", &[X, LinkedIn]),
+    key("author", &[LinkedIn]),
+    key("api_version", &[LinkedIn]),
+    secret_key("bot_token", &[Telegram]),
+    key("chat", &[Telegram]),
+    key("instance", &[Mastodon]),
+    key("visibility", &[Mastodon]),
+    key("language", &[Mastodon, Bluesky]),
+    key("service", &[Bluesky]),
+    key("identifier", &[Bluesky]),
+    secret_key("app_password", &[Bluesky]),
+    key("appview", &[Bluesky]),
 ];
+
+/// Whether an account's `key` holds a secret of some network.
+pub(super) fn is_secret_key(key: &str) -> bool {
+    NETWORK_KEYS.iter().any(|k| k.secret && k.name == key)
+}
 
 /// Refuses a key meant for another network (a pasted block from another account, a typo in
 /// `network`), naming the networks it belongs to.
 fn refuse_foreign_keys(acc: &RawAccount) -> Result<(), SpanError> {
-    for (key, networks) in NETWORK_KEYS {
+    for NetworkKey {
+        name: key,
+        networks,
+        ..
+    } in NETWORK_KEYS
+    {
         if networks.contains(&acc.network) {
             continue;
         }

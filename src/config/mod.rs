@@ -74,7 +74,7 @@ pub enum FeedSource {
 impl fmt::Display for FeedSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            FeedSource::Url(u) => write!(f, "{u}"),
+            FeedSource::Url(u) => f.write_str(&crate::redact::url(u.as_str())),
             FeedSource::File(p) => write!(f, "{}", p.display()),
         }
     }
@@ -589,6 +589,11 @@ impl Config {
             resolve_accounts(&raw, &feeds, text, &cx, &mut warnings).map_err(|(s, m)| err(s, m))?;
         for account in &accounts {
             check_wording(account, &mut warnings)?;
+            for base in account.endpoint.bases() {
+                if let Some(w) = clear_text_warning(&account.name, base) {
+                    warnings.push(w);
+                }
+            }
             if account.select.strategy == Strategy::Learn && !account.network.reads_engagement() {
                 warnings.push(format!(
                     "account {:?}: strategy = \"learn\" has nothing to learn from on {}, which gives no counts back: every article keeps the prior, so the order is a random draw; \"rotate\" suits this account",
@@ -1234,6 +1239,23 @@ fn resolve_metrics(m: &raw::RawMetrics, base_dir: &Path) -> Result<MetricsListen
         return Err((at, why));
     }
     Ok(MetricsListen::Tcp(addr))
+}
+
+/// A warning for an API address that is plain `http://` on another machine: the account's
+/// tokens would cross the network in clear. (Loopback is a local proxy or a test.)
+fn clear_text_warning(account: &str, base: &url::Url) -> Option<String> {
+    let loopback = match base.host() {
+        Some(url::Host::Ipv4(a)) => a.is_loopback(),
+        Some(url::Host::Ipv6(a)) => a.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    (base.scheme() == "http" && !loopback).then(|| {
+        format!(
+            "account {account:?}: {} is plain http on another machine: its tokens would travel in clear; use https",
+            crate::redact::url(base.as_str())
+        )
+    })
 }
 
 /// One feed table, with its defaults.

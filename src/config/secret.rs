@@ -53,19 +53,11 @@ pub enum SecretError {
     Empty(String),
 }
 
-/// The config keys whose values are secrets: their values never appear in a message.
-pub(crate) const SECRET_KEYS: &[&str] = &[
-    "consumer_key",
-    "consumer_secret",
-    "access_token",
-    "access_token_secret",
-    "client_secret",
-    "app_password",
-];
-
-/// Whether `key` (a bare key, as written in its table) holds a secret.
+/// Whether `key` (a bare key, as written in its table) holds a secret: one a network declares
+/// (`config/endpoint.rs`), or the metrics endpoint's password. Their values never appear in a
+/// message.
 pub(crate) fn is_secret_key(key: &str) -> bool {
-    SECRET_KEYS.contains(&key)
+    super::endpoint::is_secret_key(key) || key == "password"
 }
 
 impl SecretRef {
@@ -120,6 +112,7 @@ impl SecretRef {
         if value.is_empty() {
             return Err(SecretError::Empty(self.to_string()));
         }
+        crate::redact::remember(&value);
         Ok(Secret(value))
     }
 }

@@ -698,3 +698,48 @@ fn learning_and_read_back_keys_are_read_and_checked() {
         assert!(message.contains(words), "{table}: {message}");
     }
 }
+
+#[test]
+fn every_secret_a_network_reads_is_declared_secret() {
+    let text = include_str!("../../config.example.toml");
+    let config = parse(text).unwrap();
+    let mut networks = std::collections::BTreeSet::new();
+    for account in &config.accounts {
+        networks.insert(account.network.to_string());
+        for (key, _) in account.endpoint.secrets() {
+            assert!(
+                secret::is_secret_key(key),
+                "{}'s `{key}` is a secret its network reads but not declared one",
+                account.network
+            );
+        }
+    }
+    let expected = [
+        "bluesky", "linkedin", "mastodon", "telegram", "threads", "x",
+    ];
+    assert_eq!(
+        networks.iter().map(String::as_str).collect::<Vec<_>>(),
+        expected,
+        "the reference config has an account on every network but log"
+    );
+}
+
+#[test]
+fn a_plain_http_api_on_another_machine_is_warned_about() {
+    let text = |base: &str| {
+        format!(
+            "state_dir = \"s\"\n[feed]\nurl = \"f.xml\"\n[[account]]\nname = \"tg\"\nnetwork = \"telegram\"\napi_base = \"{base}\"\nbot_token = \"env:T\"\nchat = \"@blogchannel\"\n"
+        )
+    };
+    let warned = |base: &str| {
+        parse(&text(base))
+            .unwrap()
+            .warnings
+            .iter()
+            .any(|w| w.contains("plain http") && w.contains("tg"))
+    };
+    assert!(warned("http://bot-api.internal.example:8081"));
+    assert!(!warned("http://127.0.0.1:8081"));
+    assert!(!warned("http://localhost:8081"));
+    assert!(!warned("https://api.telegram.org"));
+}

@@ -89,7 +89,7 @@ pub(crate) async fn backfill(
         stats.pages += 1;
         stats.items += fresh.len();
         on_page(page, &fresh);
-        tracing::info!(page, items = fresh.len(), url = %url, "backfill page read");
+        tracing::info!(page, items = fresh.len(), url = %crate::redact::url(url.as_str()), "backfill page read");
         if fresh
             .iter()
             .all(|i| i.published.is_some_and(|p| p < opts.stop_before))

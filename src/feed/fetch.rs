@@ -74,7 +74,7 @@ pub(crate) async fn fetch_page(
     settings: &FeedSettings,
 ) -> Result<Fetched, FeedError> {
     let request = pages.get(url).map_err(|e| FeedError::Http {
-        url: url.to_string(),
+        url: crate::redact::url(url.as_ref()),
         reason: e.to_string(),
     })?;
     download(request, url.as_str(), settings, None).await
@@ -164,7 +164,7 @@ async fn download(
     known: Option<&Validators>,
 ) -> Result<Fetched, FeedError> {
     let http_err = |e: reqwest::Error| FeedError::Http {
-        url: url.to_string(),
+        url: crate::redact::url(url),
         reason: crate::http::describe(e),
     };
     let mut request = request
@@ -185,13 +185,13 @@ async fn download(
     }
     if !status.is_success() {
         return Err(FeedError::Status {
-            url: url.to_string(),
+            url: crate::redact::url(url),
             status: status.as_u16(),
         });
     }
     let limit = settings.max_size;
     let too_large = || FeedError::TooLarge {
-        source_name: url.to_string(),
+        source_name: crate::redact::url(url),
         limit,
     };
     if response.content_length().is_some_and(|n| n > limit) {
@@ -207,7 +207,7 @@ async fn download(
     let etag = header(reqwest::header::ETAG);
     let last_modified = header(reqwest::header::LAST_MODIFIED);
     let validators = (etag.is_some() || last_modified.is_some()).then(|| Validators {
-        url: url.to_string(),
+        url: crate::redact::url(url),
         etag,
         last_modified,
     });

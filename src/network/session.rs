@@ -27,6 +27,16 @@ pub struct Tokens {
     pub issued_for: Option<String>,
 }
 
+impl Tokens {
+    /// Hides these tokens from every log line and stored text from now on.
+    fn remember(&self) {
+        crate::redact::remember(&self.access_token);
+        if let Some(r) = &self.refresh_token {
+            crate::redact::remember(r);
+        }
+    }
+}
+
 impl std::fmt::Debug for Tokens {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Tokens")
@@ -92,7 +102,10 @@ impl SessionStore {
         };
         match std::fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes)
-                .map(Some)
+                .map(|t: Tokens| {
+                    t.remember();
+                    Some(t)
+                })
                 .map_err(|e| io(format!("unreadable ({e}); log in again"))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(io(e.to_string())),
@@ -101,6 +114,7 @@ impl SessionStore {
 
     /// Replaces the stored tokens of `account`; returns once they are on disk.
     pub fn save(&self, account: &str, tokens: &Tokens) -> Result<(), SessionError> {
+        tokens.remember();
         let path = self.path(account);
         let bytes = serde_json::to_vec_pretty(tokens).map_err(|e| SessionError::Io {
             path: path.clone(),

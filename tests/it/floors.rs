@@ -19,6 +19,7 @@ const FLOORS: &[(&str, &[&str])] = &[
             "seed",
             "http",
             "private_file",
+            "redact",
             "logging",
             "service",
         ],
