@@ -226,22 +226,102 @@ pub(crate) async fn bind(listen: &MetricsListen) -> std::io::Result<Listener> {
     }
 }
 
-/// Serves `GET /metrics` on `listener` until dropped, one task per connection.
-pub(crate) async fn serve(listener: Listener, metrics: Arc<Metrics>) {
+/// Connections served at once; more are answered 503 and closed at once (as node_exporter
+/// does past its limit), so a flood of scrapers cannot take the descriptors the daemon needs
+/// for its feeds and networks.
+pub(crate) const MAX_CONNECTIONS: usize = 16;
+
+/// Who may scrape: client networks (TCP; empty: any) and the `Authorization` header a
+/// request must carry, if any.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Access {
+    /// Networks a TCP client must be in; empty: any.
+    pub allow_from: Vec<ipnet::IpNet>,
+    /// `Basic …` as the client must send it, when basic authentication is on.
+    pub authorization: Option<String>,
+}
+
+impl Access {
+    /// The access a config asks for, its password read now.
+    pub(crate) fn new(allow_from: Vec<ipnet::IpNet>, basic: Option<(&str, &str)>) -> Access {
+        use base64::Engine;
+        Access {
+            allow_from,
+            authorization: basic.map(|(user, password)| {
+                let pair = format!("{user}:{password}");
+                format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(pair)
+                )
+            }),
+        }
+    }
+
+    fn admits(&self, peer: std::net::IpAddr) -> bool {
+        // An IPv4 client on a dual-stack socket shows as ::ffff:a.b.c.d.
+        let peer = match peer {
+            std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(peer, std::net::IpAddr::V4),
+            v4 => v4,
+        };
+        self.allow_from.is_empty() || self.allow_from.iter().any(|n| n.contains(&peer))
+    }
+
+    /// Whether the request carries the expected credentials (compared in constant time).
+    fn authorized(&self, header: Option<&hyper::header::HeaderValue>) -> bool {
+        let Some(expected) = &self.authorization else {
+            return true;
+        };
+        let given = header.map(|h| h.as_bytes()).unwrap_or_default();
+        given.len() == expected.len()
+            && given
+                .iter()
+                .zip(expected.as_bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    }
+}
+
+/// Serves `GET /metrics` on `listener` until dropped, one task per connection, at most
+/// [`MAX_CONNECTIONS`] at once, to the clients `access` admits.
+pub(crate) async fn serve(listener: Listener, metrics: Arc<Metrics>, access: Access) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let access = Arc::new(access);
     loop {
         let accepted = match &listener {
-            Listener::Tcp(l) => l.accept().await.map(|(s, _)| Conn::Tcp(s)),
-            Listener::Unix(l) => l.accept().await.map(|(s, _)| Conn::Unix(s)),
+            Listener::Tcp(l) => l.accept().await.map(|(s, a)| (Conn::Tcp(s), Some(a.ip()))),
+            Listener::Unix(l) => l.accept().await.map(|(s, _)| (Conn::Unix(s), None)),
         };
-        match accepted {
-            Ok(Conn::Tcp(s)) => answer(s, metrics.clone()),
-            Ok(Conn::Unix(s)) => answer(s, metrics.clone()),
+        let (conn, peer) = match accepted {
+            Ok(c) => c,
             Err(e) => {
                 tracing::warn!("metrics endpoint: {e}");
                 tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                continue;
             }
+        };
+        if peer.is_some_and(|p| !access.admits(p)) {
+            continue; // dropped: closed without a word
+        }
+        let Ok(permit) = slots.clone().try_acquire_owned() else {
+            refuse_busy(&conn);
+            continue;
+        };
+        match conn {
+            Conn::Tcp(s) => answer(s, metrics.clone(), access.clone(), permit),
+            Conn::Unix(s) => answer(s, metrics.clone(), access.clone(), permit),
         }
     }
+}
+
+/// A 503 written if the socket takes it at once, then the connection closed: a client past
+/// the limit costs the daemon nothing that outlives this call.
+fn refuse_busy(conn: &Conn) {
+    const BUSY: &[u8] =
+        b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    let _ = match conn {
+        Conn::Tcp(s) => s.try_write(BUSY),
+        Conn::Unix(s) => s.try_write(BUSY),
+    };
 }
 
 enum Conn {
@@ -249,16 +329,28 @@ enum Conn {
     Unix(tokio::net::UnixStream),
 }
 
-/// One connection, answered by hyper's HTTP/1.1 server.
-fn answer<S>(stream: S, metrics: Arc<Metrics>)
-where
+/// One connection, answered by hyper's HTTP/1.1 server; it holds one of the endpoint's
+/// `permit`s until it closes.
+fn answer<S>(
+    stream: S,
+    metrics: Arc<Metrics>,
+    access: Arc<Access>,
+    permit: tokio::sync::OwnedSemaphorePermit,
+) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     use http_body_util::Full;
     use hyper::body::Bytes;
     let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
         let metrics = metrics.clone();
+        let authorized = access.authorized(req.headers().get(hyper::header::AUTHORIZATION));
         async move {
+            if !authorized {
+                return hyper::Response::builder()
+                    .status(401)
+                    .header(hyper::header::WWW_AUTHENTICATE, "Basic realm=\"encore\"")
+                    .body(Full::new(Bytes::from("authentication required\n")));
+            }
             let ok = req.method() == hyper::Method::GET && req.uri().path() == "/metrics";
             let (status, kind, body) = match ok {
                 true => (
@@ -287,6 +379,7 @@ where
         if let Err(e) = conn.await {
             tracing::debug!("metrics connection: {e}");
         }
+        drop(permit);
     });
 }
 

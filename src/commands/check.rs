@@ -15,6 +15,7 @@ pub fn check(config: &Config, out: &mut dyn Write) -> Result<(), crate::error::E
     writeln!(out, "state_dir  {}", config.state_dir.display())?;
     let mut warnings = config.warnings.clone();
     write_feeds(config, out, &mut warnings)?;
+    warnings.extend(metrics_socket_warning(config));
     if config.feeds.len() > 1 {
         writeln!(
             out,
@@ -23,7 +24,23 @@ pub fn check(config: &Config, out: &mut dyn Write) -> Result<(), crate::error::E
         )?;
     }
     if let Some(listen) = &config.metrics {
-        writeln!(out, "metrics    {listen}")?;
+        let a = &config.metrics_access;
+        let from = match a.allow_from.is_empty() {
+            true => String::new(),
+            false => {
+                let nets: Vec<String> = a.allow_from.iter().map(|n| n.to_string()).collect();
+                format!(", clients from {}", nets.join(", "))
+            }
+        };
+        let auth = match &a.basic_auth {
+            Some((user, password)) => format!(", basic auth as {user} (password {password})"),
+            None => String::new(),
+        };
+        writeln!(
+            out,
+            "metrics    {listen}{from}{auth}, {} connections at once",
+            crate::metrics::MAX_CONNECTIONS
+        )?;
     }
     let ages: Vec<String> = config
         .read_after
@@ -132,6 +149,22 @@ fn unmatched_titles(
         }
     }
     Ok(())
+}
+
+/// A warning for a metrics socket whose directory does not exist (the daemon could not bind
+/// it): under the shipped unit `/run/encore` is its RuntimeDirectory.
+fn metrics_socket_warning(config: &Config) -> Option<String> {
+    let Some(crate::config::MetricsListen::Unix(path)) = &config.metrics else {
+        return None;
+    };
+    let dir = path.parent()?;
+    (!dir.is_dir()).then(|| {
+        format!(
+            "metrics socket {}: its directory {} does not exist (the shipped unit makes /run/encore with RuntimeDirectory=encore; elsewhere create it)",
+            path.display(),
+            dir.display()
+        )
+    })
 }
 
 /// One line per feed, and a warning for a feed file that is not there.

@@ -19,6 +19,7 @@ pub use endpoint::{
 };
 pub(crate) use endpoint::{Budget, Visibility, XAuth};
 use raw::{RawAccount, RawCadence, RawConfig, RawFeed, RawFeeds, RawMessage, RawSelect};
+use secret::SecretRef;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
@@ -78,6 +79,15 @@ impl fmt::Display for FeedSource {
             FeedSource::File(p) => write!(f, "{}", p.display()),
         }
     }
+}
+
+/// Who may scrape the metrics endpoint.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MetricsAccess {
+    /// Client networks allowed (a TCP endpoint); empty: any client that can connect.
+    pub allow_from: Vec<ipnet::IpNet>,
+    /// Basic authentication, when set: the user name and the password's reference.
+    pub basic_auth: Option<(String, SecretRef)>,
 }
 
 /// Where the metrics endpoint listens (`[metrics] listen`).
@@ -494,6 +504,8 @@ pub struct Config {
     pub read_after: Vec<Duration>,
     /// The Prometheus endpoint, if any (`[metrics] listen`).
     pub metrics: Option<MetricsListen>,
+    /// Who may scrape it (`[metrics] allow_from`, `username`, `password`).
+    pub metrics_access: MetricsAccess,
     /// The accounts, in file order.
     pub accounts: Vec<Account>,
     /// Things that work but deserve the admin's attention (literal secrets…).
@@ -607,6 +619,10 @@ impl Config {
             Some(m) => Some(resolve_metrics(m, &base_dir).map_err(|(s, m)| err(s, m))?),
             None => None,
         };
+        let metrics_access = match &raw.metrics {
+            Some(m) => resolve_metrics_access(m).map_err(|(s, m)| err(s, m))?,
+            None => MetricsAccess::default(),
+        };
 
         Ok(Config {
             path: path.to_path_buf(),
@@ -617,6 +633,7 @@ impl Config {
             feed_concurrency,
             read_after,
             metrics,
+            metrics_access,
             accounts,
             warnings,
         })
@@ -1255,6 +1272,49 @@ fn clear_text_warning(account: &str, base: &url::Url) -> Option<String> {
             "account {account:?}: {} is plain http on another machine: its tokens would travel in clear; use https",
             crate::redact::url(base.as_str())
         )
+    })
+}
+
+/// `[metrics] allow_from`, `username` and `password`: a client network list (`10.0.0.0/8`,
+/// an address alone is one host) and basic authentication, both or either.
+fn resolve_metrics_access(m: &raw::RawMetrics) -> Result<MetricsAccess, SpanError> {
+    let mut allow_from = Vec::new();
+    for net in m.allow_from.iter().flatten() {
+        let text = net.get_ref().trim();
+        let parsed = text
+            .parse::<ipnet::IpNet>()
+            .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from));
+        match parsed {
+            Ok(n) => allow_from.push(n.trunc()),
+            Err(_) => {
+                let why = format!("invalid network {text:?} in `metrics.allow_from`: expected an address or a CIDR network such as \"10.0.0.0/8\"");
+                return Err((Some(net.span()), why));
+            }
+        }
+    }
+    let basic_auth = match (&m.username, &m.password) {
+        (None, None) => None,
+        (Some(u), Some(p)) if !u.get_ref().is_empty() && !u.get_ref().contains(':') => {
+            Some((u.get_ref().clone(), SecretRef::parse(p.get_ref())))
+        }
+        (Some(u), Some(_)) => {
+            let why = "`metrics.username` must be a non-empty name without ':'".to_string();
+            return Err((Some(u.span()), why));
+        }
+        (Some(u), None) => {
+            let why = "`metrics.username` needs `metrics.password` (for example \"credential:encore_metrics_password\")".to_string();
+            return Err((Some(u.span()), why));
+        }
+        (None, Some(p)) => {
+            return Err((
+                Some(p.span()),
+                "`metrics.password` needs `metrics.username`".into(),
+            ));
+        }
+    };
+    Ok(MetricsAccess {
+        allow_from,
+        basic_auth,
     })
 }
 

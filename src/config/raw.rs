@@ -39,6 +39,12 @@ pub(super) struct RawMetrics {
     pub listen: Spanned<String>,
     #[serde(default)]
     pub allow_remote: bool,
+    /// Client networks allowed to scrape (CIDR); empty: any that can connect.
+    pub allow_from: Option<Vec<Spanned<String>>>,
+    /// Basic authentication: the user name, and the password (a secret reference).
+    pub username: Option<Spanned<String>>,
+    #[serde(default, deserialize_with = "secret_text")]
+    pub password: Option<Spanned<String>>,
 }
 
 /// One `[feed]` table or an array of `[[feed]]` tables. Read through TOML's own deserializer

@@ -75,9 +75,11 @@ pub async fn run(mut config: Config, opts: RunOptions) -> Result<(), Error> {
                 ))
             })?;
             tracing::info!("metrics at {listen}");
+            let access = metrics_access(&config)?;
             Some(AbortOnDrop(tokio::spawn(crate::metrics::serve(
                 listener,
                 metrics.clone(),
+                access,
             ))))
         }
         None => None,
@@ -503,4 +505,25 @@ fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, Error> {
             _ = int.recv() => tracing::info!("SIGINT received"),
         }
     })
+}
+
+/// Who may scrape the metrics endpoint, its password read now (a missing one stops the start
+/// with exit 78, like an account's).
+fn metrics_access(config: &Config) -> Result<crate::metrics::Access, Error> {
+    let a = &config.metrics_access;
+    let password = match &a.basic_auth {
+        Some((_, secret)) => Some(secret.resolve().map_err(|e| {
+            Error::Setup(format!(
+                "{}: `metrics.password`: {e}",
+                config.path.display()
+            ))
+        })?),
+        None => None,
+    };
+    let basic = a
+        .basic_auth
+        .as_ref()
+        .zip(password.as_ref())
+        .map(|((user, _), p)| (user.as_str(), p.expose()));
+    Ok(crate::metrics::Access::new(a.allow_from.clone(), basic))
 }

@@ -4,16 +4,22 @@
 use crate::support;
 
 use std::io::{Read, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 /// `GET path` on 127.0.0.1:`port`: the status code and the body.
 fn get(port: u16, path: &str) -> Option<(u16, String)> {
+    get_with(port, path, "")
+}
+
+/// `GET path` with extra header lines (each ending in CRLF).
+fn get_with(port: u16, path: &str, headers: &str) -> Option<(u16, String)> {
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
         .ok()?;
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\n{headers}Connection: close\r\n\r\n"
     )
     .ok()?;
     let mut raw = String::new();
@@ -351,4 +357,189 @@ client_secret = "env:LI_SECRET"
         let (code, out) = promtool(&["check", "metrics"], &body);
         assert_eq!(code, 0, "promtool check metrics:\n{out}\n{body}");
     }
+}
+
+/// Opens `n` connections to 127.0.0.1:`port` and holds them until its stdin closes (20 s at
+/// most to open them); prints how many it holds. Python, so that its own descriptor limit can
+/// be raised for the flood without touching the test process.
+const FLOOD: &str = r#"
+import resource, socket, sys, time
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8192), hard))
+port, n = int(sys.argv[1]), int(sys.argv[2])
+held, deadline = [], time.time() + 20
+while len(held) < n and time.time() < deadline:
+    s = socket.socket()
+    s.settimeout(2)
+    try:
+        s.connect(("127.0.0.1", port))
+        held.append(s)
+    except OSError:
+        s.close()
+print("held", len(held), flush=True)
+sys.stdin.read()
+"#;
+
+fn open_descriptors(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count())
+}
+
+/// 3,000 connections held open against the endpoint while the daemon reads its feed every
+/// second (a 1-minute refresh on a 60× test clock): every feed read succeeds, and the daemon's
+/// open descriptors stay under the endpoint's cap plus its own.
+#[test]
+fn a_flood_of_scrapers_costs_no_feed_read() {
+    use std::io::BufRead;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let reads = std::sync::Arc::new(AtomicUsize::new(0));
+    let r = reads.clone();
+    let feed = std::fs::read(support::fixture("intl.xml")).unwrap();
+    let blog = rt.block_on(support::http::serve(move |_| {
+        r.fetch_add(1, Ordering::SeqCst);
+        Some(support::http::Reply::bytes(
+            200,
+            "application/rss+xml",
+            feed.clone(),
+        ))
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    let port = support::free_port();
+    let path = dir.path().join("config.toml");
+    let text = format!(
+        "timezone = \"UTC\"\nstate_dir = {:?}\n[metrics]\nlisten = \"127.0.0.1:{port}\"\n[feed]\nurl = \"{blog}/feed\"\nrefresh = \"1m\"\nbackfill_pages = 0\n[[account]]\nname = \"log\"\nnetwork = \"log\"\n",
+        dir.path().join("state").display().to_string()
+    );
+    std::fs::write(&path, text).unwrap();
+    let clock = format!(
+        "2026-06-01T00:00:00Z,{},60",
+        chrono::Utc::now().to_rfc3339()
+    );
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("encore"));
+    cmd.arg("--config")
+        .arg(&path)
+        .args(["run", "--test-clock", &clock])
+        .env("RUST_LOG", "info")
+        .env_remove("NOTIFY_SOCKET");
+    let (mut daemon, rx) = support::spawn_logged(cmd);
+    let mut seen = Vec::new();
+    support::wait_for(&rx, &mut seen, "metrics at http://127.0.0.1:", 20);
+    support::wait_for(&rx, &mut seen, "feed read", 20);
+    let own = open_descriptors(daemon.id());
+
+    let mut flood = std::process::Command::new("python3")
+        .args(["-c", FLOOD, &port.to_string(), "3000"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut held = String::new();
+    std::io::BufReader::new(flood.stdout.take().unwrap())
+        .read_line(&mut held)
+        .unwrap();
+    let held: usize = held.trim().trim_start_matches("held ").parse().unwrap();
+    let mark = seen.len();
+    let before = reads.load(Ordering::SeqCst);
+    let mut most = 0;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while reads.load(Ordering::SeqCst) < before + 5 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no feed read under the flood"
+        );
+        most = most.max(open_descriptors(daemon.id()));
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // The lines the daemon logged meanwhile.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    while let Ok(l) = rx.try_recv() {
+        seen.push(l);
+    }
+    drop(flood.stdin.take());
+    flood.wait().unwrap();
+    std::process::Command::new("kill")
+        .args(["-TERM", &daemon.id().to_string()])
+        .status()
+        .unwrap();
+    daemon.wait().unwrap();
+    let during = seen[mark..].join("\n");
+    assert!(held >= 2_000, "the flood held {held} connections");
+    assert!(
+        !during.contains("feed skipped") && during.contains("feed read"),
+        "every feed read under the flood succeeded:\n{during}"
+    );
+    let cap = 16;
+    assert!(
+        most <= own + cap + 4,
+        "the daemon held {most} descriptors under a flood of {held} (its own: {own}, the cap: {cap})"
+    );
+    println!("metrics flood: {held} connections held, feed reads went on, at most {most} descriptors open (its own {own})");
+}
+
+/// A daemon whose `[metrics]` section ends with `access`, until it listens; its child.
+fn daemon_with_metrics(dir: &Path, port: u16, access: &str) -> std::process::Child {
+    let path = dir.join("config.toml");
+    let text = format!(
+        "timezone = \"UTC\"\nstate_dir = {:?}\n[metrics]\nlisten = \"127.0.0.1:{port}\"\n{access}\n[feed]\nurl = {:?}\nbackfill_pages = 0\n[[account]]\nname = \"log\"\nnetwork = \"log\"\n",
+        dir.join("state").display().to_string(),
+        support::fixture("intl.xml").display().to_string(),
+    );
+    std::fs::write(&path, text).unwrap();
+    std::fs::write(dir.join("pw"), "scrape-PASSWORD-77").unwrap();
+    std::fs::set_permissions(dir.join("pw"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("encore"));
+    cmd.arg("--config")
+        .arg(&path)
+        .arg("run")
+        .env("RUST_LOG", "info")
+        .env_remove("NOTIFY_SOCKET");
+    let (child, rx) = support::spawn_logged(cmd);
+    support::wait_for(&rx, &mut Vec::new(), " started", 20);
+    child
+}
+
+fn term(mut child: std::process::Child) {
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+}
+
+/// Basic authentication (the password a secret like the others) and a client allow-list.
+#[test]
+fn scrapers_need_the_password_and_an_allowed_address() {
+    use base64::Engine;
+    let dir = tempfile::tempdir().unwrap();
+    let port = support::free_port();
+    let pw = format!("file:{}", dir.path().join("pw").display());
+    let access = format!("username = \"prometheus\"\npassword = {pw:?}");
+    let child = daemon_with_metrics(dir.path(), port, &access);
+    let basic = |pair: &str| {
+        let b = base64::engine::general_purpose::STANDARD.encode(pair);
+        format!("Authorization: Basic {b}\r\n")
+    };
+    let none = get(port, "/metrics");
+    let wrong = get_with(port, "/metrics", &basic("prometheus:wrong-password"));
+    let right = get_with(port, "/metrics", &basic("prometheus:scrape-PASSWORD-77"));
+    term(child);
+    assert_eq!(none.map(|r| r.0), Some(401));
+    assert_eq!(wrong.map(|r| r.0), Some(401));
+    let (code, body) = right.unwrap();
+    assert_eq!(code, 200);
+    assert!(body.contains("encore_build_info"), "{body}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let port = support::free_port();
+    let child = daemon_with_metrics(dir.path(), port, "allow_from = [\"10.0.0.0/8\"]");
+    let outside = get(port, "/metrics");
+    term(child);
+    assert_eq!(outside, None, "a client outside allow_from gets no answer");
+
+    let dir = tempfile::tempdir().unwrap();
+    let port = support::free_port();
+    let child = daemon_with_metrics(dir.path(), port, "allow_from = [\"127.0.0.0/8\"]");
+    let inside = get(port, "/metrics");
+    term(child);
+    assert_eq!(inside.map(|r| r.0), Some(200));
 }
