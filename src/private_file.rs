@@ -29,7 +29,8 @@ pub(crate) fn write(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()>
     Ok(())
 }
 
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+/// Creates `dir` (and its missing parents) mode 0700: what Encore keeps is its own.
+pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     let mut b = std::fs::DirBuilder::new();
     b.recursive(true);
     #[cfg(unix)]

@@ -167,7 +167,7 @@ impl Archive {
             path: dir.to_path_buf(),
             reason,
         };
-        std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
+        crate::private_file::create_private_dir(dir).map_err(|e| open_err(e.to_string()))?;
         let file = path(dir);
         if !file.exists() {
             refuse_sled_state(dir)?;

@@ -3,7 +3,10 @@
 //! flight for an interrupted one (nor the daemon `post-now`'s).
 //!
 //! A process is named by its pid, its start time (in clock ticks since boot, from
-//! `/proc/PID/stat`: a pid is reused, a pid with its start time is not) and the boot's id.
+//! `/proc/PID/stat`: a pid is reused, a pid with its start time is not) and when the machine
+//! booted (`b` and the Unix second: the real-time clock less the time since boot). Not the
+//! kernel's boot id: `/proc/sys` is hidden by the unit's `ProcSubset=pid`, and a daemon that
+//! cannot read it would take every process for gone.
 
 use std::sync::OnceLock;
 
@@ -15,7 +18,7 @@ pub(super) fn me() -> &'static str {
         format!(
             "{pid}:{}:{}",
             start_time(pid).unwrap_or_default(),
-            boot_id().unwrap_or_default()
+            boot_mark().unwrap_or_default()
         )
     })
 }
@@ -34,9 +37,22 @@ pub(super) fn alive_elsewhere(owner: &str) -> bool {
     let Ok(pid) = pid.parse::<u32>() else {
         return false;
     };
-    !start.is_empty()
-        && boot_id().as_deref() == Some(boot)
-        && start_time(pid).as_deref() == Some(start)
+    !start.is_empty() && same_boot(boot) && start_time(pid).as_deref() == Some(start)
+}
+
+/// How far two readings of the boot time may differ within one boot: the real-time clock is
+/// stepped by NTP; a machine that reboots within this and gives a pid the same start tick
+/// again is not a worry.
+const BOOT_SLACK_SECS: i64 = 120;
+
+fn same_boot(written: &str) -> bool {
+    let Some(then) = written
+        .strip_prefix('b')
+        .and_then(|s| s.parse::<i64>().ok())
+    else {
+        return false;
+    };
+    boot_time().is_some_and(|now| (now - then).abs() <= BOOT_SLACK_SECS)
 }
 
 /// Field 22 of `/proc/PID/stat`: when the process started, in clock ticks after boot.
@@ -47,14 +63,22 @@ fn start_time(pid: u32) -> Option<String> {
     after_name.split_whitespace().nth(19).map(str::to_string)
 }
 
-fn boot_id() -> Option<String> {
-    static BOOT: OnceLock<Option<String>> = OnceLock::new();
-    BOOT.get_or_init(|| {
-        std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
-            .ok()
-            .map(|s| s.trim().to_string())
-    })
-    .clone()
+/// When the machine booted, in Unix seconds: the real-time clock less the time since boot
+/// (`CLOCK_BOOTTIME` counts suspended time too).
+fn boot_time() -> Option<i64> {
+    let read = |clock| {
+        let mut t = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `t` is a valid timespec for the call to fill; both clocks exist on Linux.
+        (unsafe { libc::clock_gettime(clock, &mut t) } == 0).then_some(t.tv_sec)
+    };
+    Some(read(libc::CLOCK_REALTIME)? - read(libc::CLOCK_BOOTTIME)?)
+}
+
+fn boot_mark() -> Option<String> {
+    boot_time().map(|b| format!("b{b}"))
 }
 
 #[cfg(test)]
@@ -69,14 +93,29 @@ mod tests {
             .spawn()
             .unwrap();
         let pid = child.id();
-        let name = format!("{pid}:{}:{}", start_time(pid).unwrap(), boot_id().unwrap());
+        let name = format!(
+            "{pid}:{}:{}",
+            start_time(pid).unwrap(),
+            boot_mark().unwrap()
+        );
         assert!(alive_elsewhere(&name));
         child.kill().unwrap();
         child.wait().unwrap();
         assert!(!alive_elsewhere(&name), "a process that ended");
         // A reused pid has another start time.
-        let other_start = format!("{}:1:{}", std::process::id(), boot_id().unwrap());
+        let other_start = format!("{}:1:{}", std::process::id(), boot_mark().unwrap());
         assert!(!alive_elsewhere(&other_start));
         assert!(!alive_elsewhere(""));
+    }
+
+    #[test]
+    fn the_boot_is_told_from_the_clocks_within_a_slack() {
+        let now = boot_time().unwrap();
+        assert!(same_boot(&format!("b{}", now - 30)), "an NTP step");
+        assert!(!same_boot(&format!("b{}", now - 3600)), "another boot");
+        assert!(
+            !same_boot("0b5e2a3c-1111-2222-3333-444455556666"),
+            "an intent written by an Encore that named the boot by its id is taken as gone"
+        );
     }
 }

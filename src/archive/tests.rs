@@ -442,3 +442,13 @@ fn the_words_of_a_post_are_kept_from_intent_to_history() {
         "an uncertain post may be on the network"
     );
 }
+
+#[test]
+fn a_state_directory_encore_creates_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("var").join("encore");
+    Archive::open(&state).unwrap();
+    let mode = std::fs::metadata(&state).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+}

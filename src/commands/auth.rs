@@ -222,14 +222,17 @@ async fn login_code(
         LOGIN_WINDOW.as_secs() / 60
     )?;
     out.flush()?;
-    let callback = tokio::time::timeout(LOGIN_WINDOW, wait_for_callback(&listener, redirect_uri))
-        .await
-        .map_err(|_| {
-            Error::NotPosted(format!(
-                "no login within 10 minutes; run `encore auth {} --account {account}` again",
-                network.to_lowercase()
-            ))
-        })??;
+    let callback = tokio::time::timeout(
+        LOGIN_WINDOW,
+        wait_for_callback(&listener, redirect_uri, state),
+    )
+    .await
+    .map_err(|_| {
+        Error::NotPosted(format!(
+            "no login within 10 minutes; run `encore auth {} --account {account}` again",
+            network.to_lowercase()
+        ))
+    })??;
     let params: std::collections::HashMap<String, String> =
         callback.query_pairs().into_owned().collect();
     if let Some(err) = params.get("error") {
@@ -238,13 +241,10 @@ async fn login_code(
             .map(String::as_str)
             .unwrap_or("");
         return Err(Error::NotPosted(format!(
-            "{network} did not grant access: {err} {why}"
+            "{network} did not grant access: {} {}",
+            shown(err),
+            shown(why)
         )));
-    }
-    if params.get("state").map(String::as_str) != Some(state) {
-        return Err(Error::NotPosted(
-            "the redirect's state does not match this login (an old or forged address): nothing stored".into(),
-        ));
     }
     params
         .get("code")
@@ -252,10 +252,36 @@ async fn login_code(
         .ok_or_else(|| Error::NotPosted("the redirect carries no code".into()))
 }
 
-/// The first request to the redirect path, or a pasted address on standard input.
+/// Text from a redirect's query as it may be printed: control characters escaped, so that a
+/// forged address cannot move the cursor or rewrite the terminal.
+fn shown(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = match c.is_control() {
+                true => c.escape_default().collect(),
+                false => vec![c],
+            };
+            escaped
+        })
+        .collect()
+}
+
+/// Whether a redirect address is this login's: its `state` is the one this login sent.
+/// Another (an old tab, a forged request from a page the admin visits) is ignored.
+fn is_ours(u: &url::Url, state: &str) -> bool {
+    u.query_pairs().any(|(k, v)| k == "state" && v == state)
+}
+
+/// How long a connection to the listener may take to send its request: one that sends
+/// nothing is closed, and the listener goes on serving.
+const REQUEST_WINDOW: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The first request to the redirect path that carries this login's `state`, or such an
+/// address pasted on standard input.
 async fn wait_for_callback(
     listener: &tokio::net::TcpListener,
     redirect: &url::Url,
+    state: &str,
 ) -> Result<url::Url, Error> {
     let mut stdin = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     let mut stdin_open = true;
@@ -264,19 +290,27 @@ async fn wait_for_callback(
             accepted = listener.accept() => {
                 let Ok((mut sock, _)) = accepted else { continue };
                 let mut buf = Vec::new();
-                let mut chunk = [0u8; 2048];
-                while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < 16 * 1024 {
-                    match sock.read(&mut chunk).await {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                let read = async {
+                    let mut chunk = [0u8; 2048];
+                    while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < 16 * 1024 {
+                        match sock.read(&mut chunk).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
                     }
+                };
+                if tokio::time::timeout(REQUEST_WINDOW, read).await.is_err() {
+                    continue; // a connection that says nothing is dropped
                 }
                 let head = String::from_utf8_lossy(&buf);
                 let target = head.lines().next().and_then(|l| l.split_whitespace().nth(1)).unwrap_or("");
                 let url = redirect.join(target).ok();
-                let ours = url.as_ref().is_some_and(|u| u.path() == redirect.path());
+                let path_ok = url.as_ref().is_some_and(|u| u.path() == redirect.path());
+                let ours = path_ok && url.as_ref().is_some_and(|u| is_ours(u, state));
                 let (status, body) = if ours {
                     ("200 OK", "Encore received the login. You can close this tab.")
+                } else if path_ok {
+                    ("400 Bad Request", "Not this login's redirect (an old tab?): start from the address `encore auth` printed.")
                 } else {
                     ("404 Not Found", "Not the login redirect.")
                 };
@@ -292,7 +326,8 @@ async fn wait_for_callback(
                     let l = l.trim();
                     if l.is_empty() { continue; }
                     match url::Url::parse(l) {
-                        Ok(u) if u.query_pairs().any(|(k, _)| k == "code" || k == "error") => return Ok(u),
+                        Ok(u) if is_ours(&u, state) => return Ok(u),
+                        Ok(u) if u.query_pairs().any(|(k, _)| k == "code" || k == "error") => eprintln!("that address is not this login's (its state differs: an old tab?); paste the address the browser ended on for the link above"),
                         _ => eprintln!("not a redirect address with a code; paste the whole address from the browser's bar"),
                     }
                 }

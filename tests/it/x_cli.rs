@@ -342,23 +342,48 @@ async fn auth_x_runs_pkce_through_the_local_redirect_and_stores_private_tokens()
     assert!(bearer);
 }
 
+/// What reaches the login listener that is not this login's redirect is ignored, and the
+/// login goes on: a pasted address with another state, a connection that sends nothing, a
+/// forged request whose error text holds terminal control characters (never printed raw).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn auth_x_refuses_a_redirect_with_the_wrong_state() {
+async fn auth_x_ignores_forged_redirects_and_silent_connections() {
     let fake = FakeX::start().await;
     let dir = tempfile::tempdir().unwrap();
     let AuthRun {
         redirect,
         mut child,
+        url,
         printed,
         ..
     } = start_auth(&fake, dir.path()).await;
-    // Pasted on stdin instead of reaching the listener: same checks.
+    let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+    fake.approve("the-code", &q["code_challenge"], &q["redirect_uri"]);
     use std::io::Write;
     let mut stdin = child.stdin.take().unwrap();
     writeln!(stdin, "{redirect}?state=forged&code=abc").unwrap();
+    let port = url::Url::parse(&redirect).unwrap().port().unwrap();
+    let _silent = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let http = encore::http_client(std::time::Duration::from_secs(20)).unwrap();
+    let forged = http
+        .get(format!(
+            "{redirect}?state=forged&error=access_denied&error_description=%1b%5b2J%1b%5bHgotcha"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 400, "not this login's redirect");
+    let real = http
+        .get(format!("{redirect}?state={}&code=the-code", q["state"]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(real.status(), 200);
+    drop(stdin);
     let out = blocking(move || child.wait_with_output().unwrap()).await;
     let printed = printed.join().unwrap();
-    assert_eq!(out.status.code(), Some(1), "{printed:?}");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("state does not match"));
-    assert!(!dir.path().join("state/sessions/blog-x.json").exists());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{printed:?} {stderr}");
+    assert!(stderr.contains("not this login's"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}') && !printed.concat().contains('\u{1b}'));
+    assert!(dir.path().join("state/sessions/blog-x.json").exists());
 }
