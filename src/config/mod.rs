@@ -1318,6 +1318,13 @@ fn resolve_metrics_access(m: &raw::RawMetrics) -> Result<MetricsAccess, SpanErro
     })
 }
 
+/// Whether `key` (a bare key, as written in its table) holds a secret: one a network declares
+/// (`config/endpoint.rs`), or the metrics endpoint's password. Their values never appear in a
+/// message.
+pub(crate) fn is_secret_key(key: &str) -> bool {
+    endpoint::is_secret_key(key) || key == "password"
+}
+
 /// One feed table, with its defaults.
 fn resolve_feed(
     f: &RawFeed,
@@ -1720,7 +1727,7 @@ fn explain_toml(text: &str, span: Option<Range<usize>>, message: &str) -> String
         if bare && !parses(value) && parses(&format!("{value:?}")) {
             // The key is named by `name_the_key`, with its table.
             let key = key.trim();
-            return if secret::is_secret_key(key) {
+            return if is_secret_key(key) {
                 "the value must be quoted (a string in double quotes; the value is not shown)"
                     .into()
             } else {
@@ -1740,7 +1747,7 @@ fn hide_secret(text: &str, line_start: usize, message: String) -> String {
         return message;
     };
     let value = value.trim().trim_matches(['"', '\'']);
-    if !secret::is_secret_key(key.trim().trim_matches('"')) || value.is_empty() {
+    if !is_secret_key(key.trim().trim_matches('"')) || value.is_empty() {
         return message;
     }
     let mut message = message.replace(value, "(hidden)");

@@ -53,13 +53,6 @@ pub enum SecretError {
     Empty(String),
 }
 
-/// Whether `key` (a bare key, as written in its table) holds a secret: one a network declares
-/// (`config/endpoint.rs`), or the metrics endpoint's password. Their values never appear in a
-/// message.
-pub(crate) fn is_secret_key(key: &str) -> bool {
-    super::endpoint::is_secret_key(key) || key == "password"
-}
-
 impl SecretRef {
     /// Parses the config form. Anything without a known prefix is a literal.
     pub fn parse(raw: &str) -> SecretRef {

@@ -708,7 +708,7 @@ fn every_secret_a_network_reads_is_declared_secret() {
         networks.insert(account.network.to_string());
         for (key, _) in account.endpoint.secrets() {
             assert!(
-                secret::is_secret_key(key),
+                is_secret_key(key),
                 "{}'s `{key}` is a secret its network reads but not declared one",
                 account.network
             );
