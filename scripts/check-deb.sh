@@ -27,6 +27,9 @@ expect "-rw-r--r-- ./usr/share/fish/vendor_completions.d/encore.fish"
 expect "-rw-r--r-- ./usr/share/doc/encore/README.md"
 expect "-rw-r--r-- ./usr/share/doc/encore/titles.example.toml"
 expect "-rw-r--r-- ./usr/share/doc/encore/copyright"
+expect "-rw-r--r-- ./usr/share/doc/encore/LICENSE-MIT"
+expect "-rw-r--r-- ./usr/share/doc/encore/LICENSE-APACHE"
+expect "-rw-r--r-- ./usr/share/doc/encore/third-party-licenses.txt"
 
 control=$(mktemp -d)
 trap 'rm -rf "$control"' EXIT
@@ -39,6 +42,8 @@ if grep -q "deb-systemd-helper enable encore.service" "$control/postinst" \
 fi
 cmp -s <(dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/lib/systemd/system/encore.service) systemd/encore.service \
     || { echo "the packaged unit differs from systemd/encore.service"; exit 1; }
+dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/share/doc/encore/copyright | grep -q "Permission is hereby granted" \
+    || { echo "the copyright file lacks Encore's licence text"; exit 1; }
 echo "package contents: OK"
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && ! dpkg -s encore >/dev/null 2>&1; then
