@@ -198,16 +198,21 @@ pub(crate) fn classify(a: &Answer, now: DateTime<Utc>) -> Option<PostError> {
     if body.contains("THREADS_API__LINK_LIMIT_EXCEEDED") {
         return Some(PostError::SkipArticle { reason });
     }
+    // A call limit pauses the account for an hour even when Meta marks it transient
+    // (`"is_transient": true` with code 4 is seen): retried after seconds, it only burns the
+    // limit again.
+    if matches!(e.code, Some(4 | 17 | 32 | 613)) || a.status.as_u16() == 429 {
+        return Some(PostError::RetryLater {
+            reason: format!("{reason}: rate limited"),
+            until: Some(now + Duration::hours(1)),
+        });
+    }
     if not_ready(&e) || e.is_transient == Some(true) || a.status.is_server_error() {
         return None;
     }
     match (e.code, a.status.as_u16()) {
         (Some(190), _) | (_, 401) => Some(PostError::StopAccount {
             reason: format!("{reason}: the token is invalid or expired; put a new long-lived token in `access_token` (Encore refreshes it from then on)"),
-        }),
-        (Some(4 | 17 | 32 | 613), _) | (_, 429) => Some(PostError::RetryLater {
-            reason: format!("{reason}: rate limited"),
-            until: Some(now + Duration::hours(1)),
         }),
         (Some(10 | 200..=299), _) | (_, 403) => Some(PostError::StopAccount {
             reason: format!("{reason}: the token lacks a permission (threads_content_publish to post, threads_manage_insights to read counts back)"),
@@ -239,11 +244,12 @@ fn words(text: &str) -> Vec<&str> {
         .collect()
 }
 
-/// A topic tag Threads accepts: 1–50 characters, no `.` or `&`.
+/// A topic tag Threads accepts: the first hashtag without its sign (a topic is named without
+/// it), 1–50 characters, no `.` or `&`.
 fn topic_tag(hashtags: &[String]) -> Option<&str> {
     hashtags
         .first()
-        .map(String::as_str)
+        .map(|t| t.strip_prefix('#').unwrap_or(t))
         .filter(|t| (1..=50).contains(&t.chars().count()) && !t.contains(['.', '&']))
 }
 
@@ -644,6 +650,13 @@ mod tests {
                 until: Some(now + Duration::hours(1)),
             })
         );
+        // Seen in the wild: a call limit marked transient. Still an hour's pause, as the
+        // README says, not a retry after seconds.
+        let transient = r#"{"error":{"message":"Application request limit reached","code":4,"is_transient":true}}"#;
+        assert!(matches!(
+            classify(&answer(400, &[], transient), now),
+            Some(PostError::RetryLater { until: Some(u), .. }) if u == now + Duration::hours(1)
+        ));
         let links = r#"{"error":{"message":"THREADS_API__LINK_LIMIT_EXCEEDED","code":100}}"#;
         assert!(matches!(
             classify(&answer(400, &[], links), now),
@@ -659,6 +672,11 @@ mod tests {
             Some(Utc.with_ymd_and_hms(2024, 9, 12, 23, 17, 39).unwrap())
         );
         assert_eq!(topic_tag(&["Rust".into(), "Go".into()]), Some("Rust"));
+        assert_eq!(
+            topic_tag(&["#Astuces".into()]),
+            Some("Astuces"),
+            "as compose gives it"
+        );
         assert_eq!(topic_tag(&["A.B".into()]), None);
         assert_eq!(topic_tag(&[]), None);
         assert_ne!(fingerprint("a"), fingerprint("b"));

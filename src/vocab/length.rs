@@ -229,8 +229,10 @@ pub(crate) fn little_text(text: &str, hashtags: &[String]) -> String {
     'outer: while let Some(c) = rest.chars().next() {
         if c == '#' {
             for tag in hashtags {
+                // The message's hashtags as compose gives them, with their sign (`#Tag`).
+                let tag = tag.strip_prefix('#').unwrap_or(tag);
                 let after = &rest[1..];
-                if let Some(tail) = after.strip_prefix(tag.as_str()) {
+                if let Some(tail) = after.strip_prefix(tag) {
                     let ends = tail
                         .chars()
                         .next()
@@ -482,6 +484,12 @@ mod tests {
         assert_eq!(rule.count("😀"), 2);
         let sent = little_text("#Rust ok", &tags);
         assert_eq!(rule.count("#Rust ok"), sent.encode_utf16().count());
+        // As compose gives them: with their sign.
+        let composed = vec!["#MédiasSociaux".to_string(), "#Twitter".to_string()];
+        assert_eq!(
+            little_text("#MédiasSociaux #Twitter Titre https://b.org/a", &composed),
+            "{hashtag|\\#|MédiasSociaux} {hashtag|\\#|Twitter} Titre https://b.org/a"
+        );
     }
 
     #[test]

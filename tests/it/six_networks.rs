@@ -662,6 +662,14 @@ per_day = 1
             s.kept.ends_with(s.article["source"].as_str().unwrap()),
             "{s:?}"
         );
+        // The message compose wrote starts with its hashtags: LinkedIn must see them as such.
+        assert!(
+            !s.hashtags.is_empty() && s.sent.starts_with("{hashtag|\\#|"),
+            "hashtags sent as LinkedIn's templates, not as a literal sign: {s:?}"
+        );
+        for tag in &s.hashtags {
+            assert!(s.kept.contains(&format!("#{tag}")), "{s:?}");
+        }
         assert!(
             s.article["thumbnail"].is_string(),
             "the card has its picture: {s:?}"

@@ -116,9 +116,10 @@ async fn call_limits_the_quota_and_refusals() {
     let e = post(&n, "th", &message(&format!("Un {URL}"), &[]))
         .await
         .unwrap_err();
+    let in_an_hour = chrono::Utc::now() + chrono::Duration::minutes(59);
     assert!(
-        matches!(e, PostError::RetryLater { until: Some(_), .. }),
-        "{e:?}"
+        matches!(e, PostError::RetryLater { until: Some(u), .. } if u >= in_an_hour),
+        "a call limit marked transient pauses the account an hour: {e:?}"
     );
     fake.state.lock().unwrap().quota_total = 0;
     let e = post(&n, "th", &message(&format!("Deux {URL}"), &[]))

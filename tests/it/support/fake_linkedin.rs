@@ -37,6 +37,9 @@ pub struct Share {
     pub kept: String,
     /// The commentary as it was sent.
     pub sent: String,
+    /// The hashtags LinkedIn makes of it: its `{hashtag|\#|Tag}` templates (a `\#` is a
+    /// literal sign, shown as text, not a hashtag).
+    pub hashtags: Vec<String>,
     pub article: serde_json::Value,
 }
 
@@ -90,6 +93,15 @@ impl FakeLinkedIn {
     pub fn push_fault(&self, f: Fault) {
         self.state.lock().unwrap().faults.push_back(f);
     }
+}
+
+/// The hashtag templates of a commentary, as LinkedIn links them.
+pub fn hashtags(commentary: &str) -> Vec<String> {
+    commentary
+        .split("{hashtag|\\#|")
+        .skip(1)
+        .filter_map(|t| t.split_once('}').map(|(tag, _)| tag.replace('\\', "")))
+        .collect()
 }
 
 /// What LinkedIn keeps of a commentary: everything before the first unescaped reserved
@@ -323,6 +335,7 @@ fn make(s: &mut State, sent: &str, body: &serde_json::Value) -> String {
         urn: urn.clone(),
         kept: kept(sent),
         sent: sent.to_string(),
+        hashtags: hashtags(sent),
         article: body["content"]["article"].clone(),
     });
     urn

@@ -82,11 +82,14 @@ pub struct FakeThreads {
     pub state: Arc<Mutex<State>>,
 }
 
+/// A Graph error. The app call limit (code 4) comes marked `is_transient: true`, as it is
+/// seen in the wild: a client that retries transient errors at once only burns the limit.
 fn graph(status: u16, code: i64, subcode: Option<i64>, message: &str) -> Reply {
     Reply::json(
         status,
         json!({"error": {"message": message, "type": "OAuthException", "code": code,
-                          "error_subcode": subcode, "fbtrace_id": "AbCdEf"}}),
+                          "error_subcode": subcode, "fbtrace_id": "AbCdEf",
+                          "is_transient": code == 4}}),
     )
 }
 
@@ -322,7 +325,8 @@ fn container(state: &Arc<Mutex<State>>, form: HashMap<String, String>) -> Option
     }
     if let Some(tag) = form.get("topic_tag") {
         let n = tag.chars().count();
-        if n == 0 || n > 50 || tag.contains(['.', '&']) {
+        // A topic is named without the hash sign.
+        if n == 0 || n > 50 || tag.contains(['.', '&']) || tag.starts_with('#') {
             return Some(graph(400, 100, None, "Invalid topic_tag"));
         }
     }
