@@ -135,8 +135,14 @@ fn entry(item: Item, n: usize, tz: chrono_tz::Tz, problems: &mut Problems) -> Ra
     e.updated = date("date_modified", item.date_modified);
     e.categories = match item.tags {
         None | Some(Value::Null) => Vec::new(),
-        // One tag written as a string rather than an array of one.
-        Some(Value::String(tag)) => vec![(tag.trim().to_string(), None)],
+        // Tags written as one string rather than an array: one tag, or several separated by
+        // commas (`"workflow,omnifocus"`, a real feed), each its own category.
+        Some(Value::String(tags)) => tags
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(|t| (t.to_string(), None))
+            .collect(),
         Some(Value::Array(tags)) => tags
             .into_iter()
             .filter_map(|t| match t {
@@ -223,6 +229,20 @@ mod tests {
             .collect();
         assert_eq!(tags, ["a", "b"]);
         assert!(feed.entries[2].categories.is_empty());
+        let doc = r#"{"version": "https://jsonfeed.org/version/1", "items": [
+            {"id": "w", "url": "https://b.org/w", "title": "W", "tags": "workflow, omnifocus,,"}
+        ]}"#;
+        let split = read(doc.as_bytes(), chrono_tz::UTC).unwrap();
+        let tags: Vec<&str> = split.entries[0]
+            .categories
+            .iter()
+            .map(|(t, _)| t.as_str())
+            .collect();
+        assert_eq!(
+            tags,
+            ["workflow", "omnifocus"],
+            "a comma-separated string is several tags"
+        );
         let warning = feed.problems.unwrap();
         assert!(
             warning.contains("5 fields left out (item 2 is not an object"),

@@ -116,6 +116,47 @@ pub fn both_readers(bytes: &[u8], base: Option<&str>) -> Option<(Page, Result<Pa
 /// Reads a document with feed-rs into the readers' raw form. Long because it maps feed-rs's
 /// model field by field (links, dates, categories, content) and keeps what it leaves out for
 /// the one warning; the fast reader fills the same fields, so they are read side by side.
+/// The document in UTF-8, for the second pass that finds subjects and the dates feed-rs could
+/// not read (it reads UTF-8 only): a document in another encoding its declaration names
+/// (`gb2312`, `windows-1252`, `ISO-8859-1`…) is decoded first, so that a lenient date is read
+/// whatever the encoding. Its declaration then says UTF-8 (the XML reader follows it).
+fn as_utf8(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if std::str::from_utf8(bytes).is_ok() {
+        return std::borrow::Cow::Borrowed(bytes);
+    }
+    let head = &bytes[..bytes.len().min(256)];
+    let label = head
+        .windows(8)
+        .position(|w| w == b"encoding")
+        .and_then(|at| {
+            let rest = &head[at + 8..];
+            let open = rest.iter().position(|b| *b == b'"' || *b == b'\'')?;
+            let quote = rest[open];
+            let len = rest[open + 1..].iter().position(|b| *b == quote)?;
+            Some(&rest[open + 1..open + 1 + len])
+        });
+    let Some((label, encoding)) =
+        label.and_then(|l| Some((l, encoding_rs::Encoding::for_label_no_replacement(l)?)))
+    else {
+        return std::borrow::Cow::Borrowed(bytes);
+    };
+    let (text, _, _) = encoding.decode(bytes);
+    let label = String::from_utf8_lossy(label);
+    let declared = format!("encoding=\"{label}\"");
+    let text = match text
+        .find(&declared)
+        .or_else(|| text.find(&format!("encoding='{label}'")))
+    {
+        Some(at) if at < 256 => {
+            let mut t = text.into_owned();
+            t.replace_range(at..at + declared.len(), "encoding=\"UTF-8\"");
+            t
+        }
+        _ => text.into_owned(),
+    };
+    std::borrow::Cow::Owned(text.into_bytes())
+}
+
 fn with_feed_rs(bytes: &[u8], base: Option<&str>, tz: chrono_tz::Tz) -> Result<RawFeed, FeedError> {
     let source_name = base.unwrap_or("feed").to_string();
     // The XML library panics on a few ill-formed documents (an encoding declared after the
@@ -152,7 +193,7 @@ fn with_feed_rs(bytes: &[u8], base: Option<&str>, tz: chrono_tz::Tz) -> Result<R
         .any(|e| e.published.is_none() && e.updated.is_none())
         || bytes.windows(DC.len()).any(|w| w == DC);
     let mut extras = wanted
-        .then(|| super::stream::extras(bytes))
+        .then(|| super::stream::extras(&as_utf8(bytes)))
         .flatten()
         .filter(|x| x.len() == feed.entries.len())
         .unwrap_or_default()

@@ -419,3 +419,34 @@ async fn backfill_follows_rfc5005_links_and_stops_at_old_pages() {
     assert_eq!(stats.pages, 3);
     assert_eq!(archive.len(), 30);
 }
+
+/// The lenient date forms are read whatever the document's encoding: a `gb2312` feed dated
+/// `2020/1/10 14:33:00` (a real blog's form), a windows-1252 one `Tue 11 Jan 2011`, an
+/// ISO-8859-1 one `2018-01-01 08:00:00`. Each reads as its UTF-8 copy does.
+#[test]
+fn lenient_dates_are_read_in_feeds_not_in_utf8() {
+    let cases = [
+        ("gb2312.xml", "2020-01-11T14:33:00+00:00", "第1篇：学习笔记"),
+        (
+            "windows-1252.xml",
+            "2011-01-11T00:00:00+00:00",
+            "Café crème n°1 – l’été",
+        ),
+        (
+            "iso-8859-1.xml",
+            "2018-01-01T08:00:00+00:00",
+            "Grüße aus Köln, Teil 1",
+        ),
+    ];
+    for (name, first, title) in cases {
+        let bytes = std::fs::read(crate::support::fixture(&format!("encodings/{name}"))).unwrap();
+        let items = parse_feed(&bytes, None).unwrap();
+        assert_eq!(items.len(), 5, "{name}");
+        assert!(
+            items.iter().all(|i| i.published.is_some()),
+            "{name}: every date read: {items:#?}"
+        );
+        assert_eq!(items[0].title, title, "{name}");
+        assert_eq!(items[0].published.unwrap().to_rfc3339(), first, "{name}");
+    }
+}
