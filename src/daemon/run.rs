@@ -25,7 +25,9 @@ pub struct RunOptions {
 /// a minute. Between ticks the loop sleeps until the next slot or chore, so an idle daemon
 /// wakes once a minute.
 const TICK: Duration = Duration::from_secs(60);
-/// Woken this long after a slot, so that the clock has surely reached it.
+/// Woken this long after a slot, so that the clock has surely reached it. Time of the daemon's
+/// clock: on a test clock it shrinks with the rest (100 ms of real time at 43,200× would land
+/// 1.2 simulated hours late, and past ~60,000× two slots would fall due in one wake).
 const WAKE_MARGIN: Duration = Duration::from_millis(100);
 /// After a stop signal, an in-flight post gets this long to finish before it is abandoned (its
 /// intent is on disk: the next start reconciles it).
@@ -450,8 +452,14 @@ fn next_wake(daemon: &Daemon, chores: &Chores, clock: &dyn Clock) -> tokio::time
         Some(slot) => slot.min(chores.next()),
         None => chores.next(),
     };
-    let wait = clock.real((next - now).to_std().unwrap_or_default()) + WAKE_MARGIN;
-    tokio::time::Instant::now() + wait.min(TICK)
+    tokio::time::Instant::now() + wait_for(next - now, clock)
+}
+
+/// How long the loop sleeps, in real time, to wake just after `ahead` of the daemon's time.
+fn wait_for(ahead: chrono::Duration, clock: &dyn Clock) -> Duration {
+    clock
+        .real(ahead.to_std().unwrap_or_default() + WAKE_MARGIN)
+        .min(TICK)
 }
 
 /// Says STOPPING=1, flushes the state and says so.
@@ -526,4 +534,35 @@ fn metrics_access(config: &Config) -> Result<crate::metrics::Access, Error> {
         .zip(password.as_ref())
         .map(|((user, _), p)| (user.as_str(), p.expose()));
     Ok(crate::metrics::Access::new(a.allow_from.clone(), basic))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fast_clock_wakes_as_close_to_its_slots_as_the_real_one() {
+        let anchor = chrono::Utc::now().to_rfc3339();
+        for speed in [43_200.0, 100_000.0] {
+            let fast =
+                crate::clock::ScaledClock::parse(&format!("2026-06-01T00:00:00Z,{anchor},{speed}"))
+                    .unwrap();
+            let ahead = chrono::Duration::minutes(30);
+            let late = fast.real(Duration::from_secs(1800));
+            let wait = wait_for(ahead, &fast);
+            // Past the slot by the margin of the daemon's time, never by 100 ms of real time.
+            assert!(wait > late, "{speed}");
+            let overshoot = (wait - late).as_secs_f64() * speed;
+            assert!(
+                (overshoot - 0.1).abs() < 0.01,
+                "{speed}: {overshoot} s late"
+            );
+        }
+        let real = crate::clock::SystemClock;
+        assert_eq!(
+            wait_for(chrono::Duration::seconds(5), &real),
+            Duration::from_millis(5_100)
+        );
+        assert_eq!(wait_for(chrono::Duration::hours(2), &real), TICK);
+    }
 }

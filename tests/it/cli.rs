@@ -690,3 +690,59 @@ fn check_quiet_is_silent_on_success_and_fails_like_the_daemon_would() {
         .assert()
         .success();
 }
+
+/// A very fast test clock (100,000×: a simulated day in under a second) posts what a real run
+/// would: every hourly slot of the simulated days, none skipped as superseded by the next
+/// (the loop's wake margin is the daemon's time, not 100 ms of real time).
+#[test]
+fn a_very_fast_test_clock_posts_every_slot() {
+    let dir = tempfile::tempdir().unwrap();
+    let (tech, _) = crate::support::two_feeds(dir.path());
+    let path = dir.path().join("config.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "timezone = \"UTC\"\nstate_dir = {:?}\n[feed]\nurl = {:?}\nbackfill_pages = 0\n{}\n[[account]]\nname = \"log\"\nnetwork = \"log\"\n",
+            dir.path().join("state").display().to_string(),
+            tech.display().to_string(),
+            crate::support::fast::RULES,
+        ),
+    )
+    .unwrap();
+    let clock = format!(
+        "2026-06-01T00:00:00Z,{},100000",
+        chrono::Utc::now().to_rfc3339()
+    );
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("encore"));
+    cmd.arg("--config")
+        .arg(&path)
+        .args(["run", "--test-clock", &clock])
+        .env("RUST_LOG", "info")
+        .env_remove("NOTIFY_SOCKET");
+    // The log network's post ids are the slot's Unix time: 17805… is 2026-06-03 afternoon,
+    // some 60 slots in.
+    let (log, status, _) = crate::support::run_until_then_term(cmd, "post_id=log-17805");
+    assert!(status.success(), "{log}");
+    // Slots from before the start are missed or superseded, as after any stop; from the first
+    // slot the daemon plans at start on, every one is posted.
+    let first = log
+        .split("next slot ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .expect("the start line names the next slot")
+        .to_string();
+    let given_up: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("superseded"))
+        .filter(|l| {
+            l.split("slot=")
+                .nth(1)
+                .is_some_and(|s| s.trim() > first.as_str())
+        })
+        .collect();
+    assert!(
+        given_up.is_empty(),
+        "slots given up for the next one: {given_up:#?}"
+    );
+    assert!(log.matches(" shared account=log").count() >= 50, "{log}");
+}
