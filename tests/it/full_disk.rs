@@ -61,7 +61,7 @@ fn wait(dir: &Path, secs: u64, what: &str, ok: impl FnMut() -> bool) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_disk_stops_posting_without_stopping_the_daemon_and_it_resumes() {
     if !fast::is_root() {
-        println!("full disk: not run (mounting a tmpfs needs root; CI runs as root)");
+        crate::support::skipped("mounting a tmpfs needs root; CI runs as root");
         return;
     }
     let dir = tempfile::tempdir().unwrap();

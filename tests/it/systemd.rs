@@ -13,9 +13,9 @@ fn repo(path: &str) -> PathBuf {
 fn have(tool: &str) -> bool {
     let found = Command::new(tool).arg("--version").output().is_ok();
     if !found {
-        eprintln!(
-            "SKIPPED: {tool} is not installed (apt-get install systemd); .ci/run installs it"
-        );
+        crate::support::skipped(&format!(
+            "{tool} is not installed (apt-get install systemd); .ci/run installs it"
+        ));
     }
     found
 }

@@ -322,7 +322,7 @@ pub fn free_port() -> u16 {
 }
 
 /// Whether the command-line tool `name` is here. CI must have it (`.ci/run` installs it);
-/// elsewhere the test says how to get it and does without.
+/// elsewhere the test says how to get it and does without, as a visible skip.
 pub fn tool_present(name: &str, how: &str) -> bool {
     let present = std::process::Command::new(name)
         .arg("--version")
@@ -333,9 +333,38 @@ pub fn tool_present(name: &str, how: &str) -> bool {
             std::env::var_os("CI").is_none(),
             "CI must have {name} (.ci/run installs it)"
         );
-        println!("{name} is not installed: {how} to run this test");
+        skipped(&format!("{name} is not installed: {how} to run this test"));
     }
     present
+}
+
+static SKIPPED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Says that the current test did not run its checks, and why: at once on the process's
+/// standard error (libtest captures `println!`, not that), and again after the run's summary,
+/// so that a skip is never read as a pass.
+pub fn skipped(why: &str) {
+    use std::io::Write;
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("a test");
+    let line = format!("SKIPPED {test}: {why}");
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+    let mut all = SKIPPED.lock().unwrap_or_else(|e| e.into_inner());
+    if all.is_empty() {
+        // SAFETY: `say_skipped` is an `extern "C" fn()` that only locks and writes to stderr.
+        unsafe {
+            libc::atexit(say_skipped);
+        }
+    }
+    all.push(line);
+}
+
+extern "C" fn say_skipped() {
+    let all = SKIPPED.lock().unwrap_or_else(|e| e.into_inner());
+    eprintln!("\n{} test(s) skipped their checks:", all.len());
+    for line in all.iter() {
+        eprintln!("  {line}");
+    }
 }
 
 /// A daemon on `cfg` over a fresh archive of its state, at `now` (networks as the config says).
