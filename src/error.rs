@@ -26,9 +26,6 @@ pub enum Error {
     /// A command-line value is unusable.
     #[error("{0}")]
     Usage(String),
-    /// The HTTP clients could not be built (TLS set-up).
-    #[error("cannot set up HTTP: {0}")]
-    Http(String),
 }
 
 impl Error {
@@ -38,7 +35,7 @@ impl Error {
             Error::Config(_) | Error::Setup(_) => config::EX_CONFIG,
             Error::Usage(_) => 64,
             Error::Output(_) => 74,
-            Error::Archive(_) | Error::NotPosted(_) | Error::Http(_) => 1,
+            Error::Archive(_) | Error::NotPosted(_) => 1,
         }
     }
 }

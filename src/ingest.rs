@@ -16,7 +16,7 @@ pub async fn backfill_archive(
     now: DateTime<Utc>,
 ) -> Result<BackfillStats, crate::error::Error> {
     let mut all = BackfillStats::default();
-    let web = web(config)?;
+    let web = config.web();
     for feed in &config.feeds {
         let stats = backfill_feed(config, &web, feed, archive, now).await?;
         all.pages += stats.pages;
@@ -132,13 +132,7 @@ pub async fn refresh_archive(
             tracing::warn!("articles without a feed not given to {}: {e}", first.name);
         }
     }
-    let web = match web(config) {
-        Ok(web) => web,
-        Err(e) => {
-            tracing::warn!("feeds not read, the archive keeps serving: {e}");
-            return None;
-        }
-    };
+    let web = config.web();
     let mut all = Some(MergeStats::default());
     for feed in &config.feeds {
         let read = refresh_feed(&web, feed, archive, now).await;
@@ -189,7 +183,11 @@ async fn read(
         Some(url) => archive.feed_validators(url).ok().flatten(),
         None => None,
     };
-    match crate::feed::fetch_conditional(web.feeds(), feed, known.as_ref()).await? {
+    let client = web.feeds().map_err(|reason| FeedError::Http {
+        url: feed.source.to_string(),
+        reason,
+    })?;
+    match crate::feed::fetch_conditional(client, feed, known.as_ref()).await? {
         Fetched::NotModified => Ok(None),
         Fetched::Body { bytes, validators } => {
             crate::feed::parse_page_owned(bytes, base.as_deref(), feed.timezone)
@@ -226,11 +224,4 @@ fn keep(
         "feed read"
     );
     Some(stats)
-}
-
-/// The config's web clients (built once for a command's reads), or why not.
-fn web(config: &Config) -> Result<crate::http::Web, crate::error::Error> {
-    config
-        .web()
-        .map_err(|e| crate::error::Error::Http(crate::http::describe(e)))
 }

@@ -516,7 +516,7 @@ impl Config {
     /// The clients Encore reads the web with for this config: the feeds' and the networks'
     /// hosts are the admin's own (trusted whatever address they have), and the feeds marked
     /// `allow_private_networks` may lead anywhere.
-    pub fn web(&self) -> Result<crate::http::Web, reqwest::Error> {
+    pub fn web(&self) -> crate::http::Web {
         let feeds = self.feeds.iter().filter_map(|f| match &f.source {
             FeedSource::Url(u) => Some(u.as_str()),
             FeedSource::File(_) => None,

@@ -144,7 +144,7 @@ impl Daemon {
         }
         forget_private_links(&config, &archive)?;
         let ledger = Ledger::new(archive, dry_run);
-        let web = web(&config)?;
+        let web = config.web();
         let lanes = open_lanes(&config, &web, networks, &ledger, |_| None).await?;
         let mut daemon = Daemon {
             web,
@@ -477,13 +477,6 @@ fn forget_private_links(config: &Config, archive: &Archive) -> Result<(), Archiv
         .map(|f| f.name.as_str())
         .collect();
     archive.forget_private_links(&open)
-}
-
-/// The config's web clients, or why they cannot be built.
-fn web(config: &Config) -> Result<crate::http::Web, Error> {
-    config
-        .web()
-        .map_err(|e| Error::Http(crate::http::describe(e)))
 }
 
 /// The host a feed is read from, for reading one feed at a time per host.

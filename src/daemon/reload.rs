@@ -79,7 +79,7 @@ impl Daemon {
         if config.metrics != self.config.metrics {
             tracing::warn!("`[metrics]` changed: the endpoint moves at the next restart");
         }
-        let web = super::web(&config)?;
+        let web = config.web();
         super::forget_private_links(&config, self.ledger.archive())?;
         let changes = self.changes(&config);
         let today = now.with_timezone(&config.timezone).date_naive();

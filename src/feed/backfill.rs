@@ -55,7 +55,13 @@ pub(crate) async fn backfill(
             tokio::time::sleep(opts.delay).await;
         }
         let read = if page == 1 {
-            fetch_conditional(web.feeds(), settings, None).await
+            match web.feeds() {
+                Ok(client) => fetch_conditional(client, settings, None).await,
+                Err(reason) => Err(FeedError::Http {
+                    url: settings.source.to_string(),
+                    reason,
+                }),
+            }
         } else {
             fetch_page(web.pages(&settings.name), &url, settings).await
         };

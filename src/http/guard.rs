@@ -183,6 +183,26 @@ pub enum PageError {
     /// It is not an http(s) URL.
     #[error("not a web address")]
     NotWeb,
+    /// The client could not be built (TLS set-up).
+    #[error("cannot set up HTTP: {0}")]
+    Setup(String),
+}
+
+/// A client built the first time it is used (building one reads the CA store: a command that
+/// only reads a feed file never pays for it), then kept.
+#[derive(Debug, Clone, Default)]
+struct Lazy(Arc<std::sync::OnceLock<Result<reqwest::Client, String>>>);
+
+impl Lazy {
+    fn get(
+        &self,
+        build: impl FnOnce() -> Result<reqwest::Client, reqwest::Error>,
+    ) -> Result<&reqwest::Client, String> {
+        let built = self
+            .0
+            .get_or_init(|| build().map_err(|e| super::describe(e)));
+        built.as_ref().map_err(Clone::clone)
+    }
 }
 
 /// The client for URLs taken from a feed's content: guarded (private addresses refused, the
@@ -191,12 +211,22 @@ pub enum PageError {
 /// connection; the resolver and the redirect policy check the rest.
 #[derive(Debug, Clone)]
 pub struct Pages {
-    client: reqwest::Client,
+    client: Lazy,
     /// `None`: the open client.
     trusted: Option<Trusted>,
 }
 
 impl Pages {
+    fn client(&self) -> Result<&reqwest::Client, PageError> {
+        let trusted = self.trusted.clone();
+        self.client
+            .get(|| match trusted {
+                Some(t) => guarded_client(t),
+                None => super::builder(PAGE_TIMEOUT).build(),
+            })
+            .map_err(PageError::Setup)
+    }
+
     fn request(
         &self,
         method: reqwest::Method,
@@ -208,7 +238,7 @@ impl Pages {
         if let Some(r) = self.trusted.as_ref().and_then(|t| literal_refusal(url, t)) {
             return Err(r.into());
         }
-        Ok(self.client.request(method, url.clone()))
+        Ok(self.client()?.request(method, url.clone()))
     }
 
     /// A GET of a content URL.
@@ -252,13 +282,34 @@ impl Pages {
     }
 }
 
-/// The clients Encore reads the web with, built once for a config (a client re-reads the CA
-/// store when it is built: one per feed read cost a descriptor each and, under a flood, the
-/// reads themselves): one for the feeds the admin wrote, one guarded and one open for what
-/// their content links to. The networks build their own, for their APIs.
+/// The guarded client: the resolver keeps public addresses (all of a trusted host's), the
+/// redirect policy refuses a literal private address, and no proxy resolves names out of the
+/// resolver's sight.
+fn guarded_client(trusted: Trusted) -> Result<reqwest::Client, reqwest::Error> {
+    let policy_trust = trusted.clone();
+    let policy = reqwest::redirect::Policy::custom(move |attempt| {
+        if attempt.previous().len() >= super::MAX_REDIRECTS {
+            return attempt.error(super::TooManyRedirects);
+        }
+        match literal_refusal(attempt.url(), &policy_trust) {
+            Some(r) => attempt.error(r),
+            None => attempt.follow(),
+        }
+    });
+    super::builder(PAGE_TIMEOUT)
+        .redirect(policy)
+        .no_proxy()
+        .dns_resolver(Resolver { trusted })
+        .build()
+}
+
+/// The clients Encore reads the web with for one config (a client re-reads the CA store when
+/// it is built: one per feed read cost a descriptor each and, under a flood, the reads
+/// themselves): one for the feeds the admin wrote, one guarded and one open for what their
+/// content links to, each built when first used. The networks build their own, for their APIs.
 #[derive(Debug, Clone)]
 pub struct Web {
-    feeds: reqwest::Client,
+    feeds: Lazy,
     guarded: Pages,
     open: Pages,
     /// The feeds whose content may lead to private addresses (`allow_private_networks`).
@@ -271,45 +322,24 @@ const PAGE_TIMEOUT: Duration = Duration::from_secs(30);
 impl Web {
     /// The clients for a config whose admin wrote the `trusted` hosts and allowed private
     /// networks to the `open_feeds`.
-    pub fn new(
-        trusted: Trusted,
-        open_feeds: impl IntoIterator<Item = String>,
-    ) -> Result<Web, reqwest::Error> {
-        let policy_trust = trusted.clone();
-        let guarded_policy = reqwest::redirect::Policy::custom(move |attempt| {
-            if attempt.previous().len() >= super::MAX_REDIRECTS {
-                return attempt.error(super::TooManyRedirects);
-            }
-            match literal_refusal(attempt.url(), &policy_trust) {
-                Some(r) => attempt.error(r),
-                None => attempt.follow(),
-            }
-        });
-        let guarded = super::builder(PAGE_TIMEOUT)
-            .redirect(guarded_policy)
-            // A proxy would resolve the name itself, out of the resolver's sight.
-            .no_proxy()
-            .dns_resolver(Resolver {
-                trusted: trusted.clone(),
-            })
-            .build()?;
-        Ok(Web {
-            feeds: super::builder(PAGE_TIMEOUT).build()?,
+    pub fn new(trusted: Trusted, open_feeds: impl IntoIterator<Item = String>) -> Web {
+        Web {
+            feeds: Lazy::default(),
             guarded: Pages {
-                client: guarded,
+                client: Lazy::default(),
                 trusted: Some(trusted),
             },
             open: Pages {
-                client: super::builder(PAGE_TIMEOUT).build()?,
+                client: Lazy::default(),
                 trusted: None,
             },
             open_feeds: Arc::new(open_feeds.into_iter().collect()),
-        })
+        }
     }
 
-    /// The client for the addresses the admin wrote (feeds).
-    pub fn feeds(&self) -> &reqwest::Client {
-        &self.feeds
+    /// The client for the addresses the admin wrote (feeds), or why it cannot be built.
+    pub fn feeds(&self) -> Result<&reqwest::Client, String> {
+        self.feeds.get(|| super::builder(PAGE_TIMEOUT).build())
     }
 
     /// The client for what the content of the feed named `feed` links to.
@@ -394,13 +424,13 @@ mod tests {
 
     #[tokio::test]
     async fn a_name_resolving_to_loopback_is_refused_unless_trusted() {
-        let pages = Web::new(Trusted::default(), []).unwrap().guarded;
+        let pages = Web::new(Trusted::default(), []).guarded;
         let localhost = url::Url::parse("http://localhost:1/").unwrap();
         let refused = pages.vet(&localhost).await.unwrap_err();
         assert!(!is_public(refused.addr));
-        let trusted = Web::new(Trusted::from_urls(["http://localhost/feed"]), []).unwrap();
+        let trusted = Web::new(Trusted::from_urls(["http://localhost/feed"]), []);
         assert_eq!(trusted.pages("main").vet(&localhost).await, Ok(()));
-        let open = Web::new(Trusted::default(), ["lan".to_string()]).unwrap();
+        let open = Web::new(Trusted::default(), ["lan".to_string()]);
         assert!(open.pages("lan").is_open());
         assert_eq!(open.pages("lan").vet(&localhost).await, Ok(()));
     }

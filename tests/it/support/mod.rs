@@ -226,7 +226,7 @@ impl Blog {
 /// with `allow_private_networks = true` (the test blogs listen on 127.0.0.1).
 pub fn pages() -> &'static encore::Pages {
     static WEB: std::sync::OnceLock<encore::Web> = std::sync::OnceLock::new();
-    WEB.get_or_init(|| encore::Web::new(encore::Trusted::default(), ["lan".to_string()]).unwrap())
+    WEB.get_or_init(|| encore::Web::new(encore::Trusted::default(), ["lan".to_string()]))
         .pages("lan")
 }
 
