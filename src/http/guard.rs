@@ -198,9 +198,7 @@ impl Lazy {
         &self,
         build: impl FnOnce() -> Result<reqwest::Client, reqwest::Error>,
     ) -> Result<&reqwest::Client, String> {
-        let built = self
-            .0
-            .get_or_init(|| build().map_err(|e| super::describe(e)));
+        let built = self.0.get_or_init(|| build().map_err(super::describe));
         built.as_ref().map_err(Clone::clone)
     }
 }
