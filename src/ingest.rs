@@ -183,11 +183,7 @@ async fn read(
         Some(url) => archive.feed_validators(url).ok().flatten(),
         None => None,
     };
-    let client = web.feeds().map_err(|reason| FeedError::Http {
-        url: feed.source.to_string(),
-        reason,
-    })?;
-    match crate::feed::fetch_conditional(client, feed, known.as_ref()).await? {
+    match crate::feed::fetch_conditional(web, feed, known.as_ref()).await? {
         Fetched::NotModified => Ok(None),
         Fetched::Body { bytes, validators } => {
             crate::feed::parse_page_owned(bytes, base.as_deref(), feed.timezone)

@@ -827,8 +827,9 @@ fn prepare(conn: &Connection, file: &Path) -> Result<(), ArchiveError> {
     migrate(conn, file)
 }
 
-/// Brings the state to [`schema::CURRENT`], one migration a transaction; refuses a state made
-/// by a newer Encore without touching it.
+/// Brings the state to [`schema::CURRENT`], every step it lacks in one transaction (a new state
+/// costs one commit, one fsync, not one per migration; an upgrade is all or nothing); refuses
+/// a state made by a newer Encore without touching it.
 fn migrate(conn: &Connection, file: &Path) -> Result<(), ArchiveError> {
     loop {
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -853,9 +854,13 @@ fn migrate(conn: &Connection, file: &Path) -> Result<(), ArchiveError> {
         conn.execute_batch("BEGIN IMMEDIATE")?;
         let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         let result = if current == version {
-            conn.execute_batch(schema::MIGRATIONS[step]).and_then(|()| {
-                conn.execute_batch(&format!("PRAGMA user_version = {}", version + 1))
-            })
+            let steps = schema::MIGRATIONS.get(step..).unwrap_or_default();
+            steps
+                .iter()
+                .try_for_each(|m| conn.execute_batch(m))
+                .and_then(|()| {
+                    conn.execute_batch(&format!("PRAGMA user_version = {}", schema::CURRENT))
+                })
         } else {
             Ok(())
         };

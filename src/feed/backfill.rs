@@ -55,13 +55,7 @@ pub(crate) async fn backfill(
             tokio::time::sleep(opts.delay).await;
         }
         let read = if page == 1 {
-            match web.feeds() {
-                Ok(client) => fetch_conditional(client, settings, None).await,
-                Err(reason) => Err(FeedError::Http {
-                    url: settings.source.to_string(),
-                    reason,
-                }),
-            }
+            fetch_conditional(web, settings, None).await
         } else {
             fetch_page(web.pages(&settings.name), &url, settings).await
         };

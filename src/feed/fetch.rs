@@ -29,23 +29,20 @@ pub(crate) enum Fetched {
 }
 
 /// Reads the feed's bytes (never re-decoded as text: the XML declares its own encoding). A
-/// one-off read with a client of its own; what reads feeds again and again keeps one
-/// ([`crate::http::Web::feeds`]) and calls [`fetch_conditional`].
+/// one-off read with a client of its own; what reads feeds again and again keeps a
+/// [`crate::http::Web`] and calls [`fetch_conditional`].
 pub async fn fetch(settings: &FeedSettings) -> Result<Vec<u8>, FeedError> {
-    let client = crate::http::client(settings.timeout).map_err(|e| FeedError::Http {
-        url: settings.source.to_string(),
-        reason: crate::http::describe(e),
-    })?;
-    match fetch_conditional(&client, settings, None).await? {
+    let web = crate::http::Web::new(crate::http::Trusted::default(), []);
+    match fetch_conditional(&web, settings, None).await? {
         Fetched::Body { bytes, .. } => Ok(bytes),
         Fetched::NotModified => Ok(Vec::new()),
     }
 }
 
-/// Reads the feed with `client`, sending `If-None-Match` / `If-Modified-Since` when validators
-/// for this URL are known.
+/// Reads the feed (over HTTP with `web`'s feed client, built only then), sending
+/// `If-None-Match` / `If-Modified-Since` when validators for this URL are known.
 pub(crate) async fn fetch_conditional(
-    client: &reqwest::Client,
+    web: &crate::http::Web,
     settings: &FeedSettings,
     known: Option<&Validators>,
 ) -> Result<Fetched, FeedError> {
@@ -55,6 +52,10 @@ pub(crate) async fn fetch_conditional(
             validators: None,
         }),
         FeedSource::Url(url) => {
+            let client = web.feeds().map_err(|reason| FeedError::Http {
+                url: crate::redact::url(url.as_str()),
+                reason,
+            })?;
             download(
                 client.get(url.as_str()),
                 url.as_str(),
