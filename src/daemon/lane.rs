@@ -491,31 +491,26 @@ impl Lane {
             let pages = self.web.pages(&article.feed);
             let status = match self.account.select.check_link {
                 true => crate::feed::check_link(pages, &article.url, ctx.link_timeout).await,
-                false => match url::Url::parse(&article.url) {
-                    Ok(u) => match pages.vet(&u).await {
-                        Ok(()) => crate::feed::LinkStatus::Alive,
-                        Err(r) => crate::feed::LinkStatus::Refused(r),
-                    },
-                    Err(_) => crate::feed::LinkStatus::Alive,
-                },
+                false => crate::feed::vet_link(pages, &article.url).await,
+            };
+            // The same flag in this slot's copy of the article, if it was loaded.
+            let mut in_window = |mark: fn(&mut Article)| {
+                let loaded = window.values_mut().flatten();
+                loaded
+                    .into_iter()
+                    .filter(|a| a.key == article.key)
+                    .for_each(mark);
             };
             match status {
                 crate::feed::LinkStatus::Refused(why) => {
                     tracing::warn!(url = %article.url, title = %article.title, "article not shared, its link leads to a private address: {why}");
                     ledger.mark_private(&article.key)?;
-                    let loaded = window.values_mut().flatten();
-                    if let Some(a) = loaded.into_iter().find(|a| a.key == article.key) {
-                        a.private_link = true;
-                    }
+                    in_window(|a| a.private_link = true);
                 }
                 crate::feed::LinkStatus::Dead(code) => {
                     tracing::warn!(url = %article.url, "article link answers HTTP {code}: marked dead, never shared");
                     ledger.mark_dead(&article.key)?;
-                    // The same flag in this slot's copy, if it was loaded.
-                    let loaded = window.values_mut().flatten();
-                    if let Some(a) = loaded.into_iter().find(|a| a.key == article.key) {
-                        a.dead = true;
-                    }
+                    in_window(|a| a.dead = true);
                 }
                 crate::feed::LinkStatus::Unknown(why) => {
                     tracing::warn!(url = %article.url, "article link could not be checked ({why}): sharing it anyway");

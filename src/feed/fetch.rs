@@ -134,6 +134,18 @@ pub(crate) async fn check_link(
     }
 }
 
+/// What the daemon knows of an article's link without requesting it (`check_link = false`):
+/// whether its host leads to a private address (a name is resolved, nothing is fetched).
+pub(crate) async fn vet_link(pages: &crate::http::Pages, url: &str) -> LinkStatus {
+    let Ok(url) = url::Url::parse(url) else {
+        return LinkStatus::Alive;
+    };
+    match pages.vet(&url).await {
+        Ok(()) => LinkStatus::Alive,
+        Err(r) => LinkStatus::Refused(r),
+    }
+}
+
 fn read_file(path: &std::path::Path, limit: u64) -> Result<Vec<u8>, FeedError> {
     let io = |source| FeedError::Io {
         path: path.display().to_string(),

@@ -13,7 +13,7 @@ mod stream;
 pub(crate) use backfill::{backfill, BackfillOptions, BackfillStats};
 pub use fetch::fetch;
 pub(crate) use fetch::{
-    check_link, fetch_conditional, fetch_page, Fetched, LinkStatus, Validators,
+    check_link, fetch_conditional, fetch_page, vet_link, Fetched, LinkStatus, Validators,
 };
 pub use parse::{both_readers, parse, parse_page};
 pub(crate) use parse::{parse_page_owned, Page};
